@@ -1,0 +1,14 @@
+"""`make bench`: every performance figure of the project beside its target."""
+
+from __future__ import annotations
+
+from bench import codes_bench
+
+
+def main() -> None:
+    print("instore benchmarks (ratios compare with a baseline measured in the same run)")
+    codes_bench.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""Campaign files: what a campaign is, its reward plan, and reading and writing it (TOML or JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from codes import crockford, keys, layout
+from codes.errors import CodesError
+
+DEFAULT_CAPACITY = 10_000_000_000
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One reward level. `count` None means: every serial the other tiers leave."""
+
+    name: str
+    count: int | None
+    value: float = 0.0
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    prefix: str
+    tiers: tuple[Tier, ...]
+    capacity: int = DEFAULT_CAPACITY
+    name: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    key_version: int = 1
+    issued: int = 0
+    master_key_file: str = ""
+    key_check: str = ""
+    path: Path | None = field(default=None, compare=False)
+
+    def tier_counts(self) -> list[int]:
+        """The count of every tier, the remainder tier resolved against the capacity."""
+        fixed = sum(t.count for t in self.tiers if t.count is not None)
+        return [self.capacity - fixed if t.count is None else t.count for t in self.tiers]
+
+    def master_key_path(self) -> Path:
+        path = Path(self.master_key_file)
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        return path
+
+    def campaign_key(self) -> bytes:
+        """Derive this campaign's key from its master key file, refusing the wrong file."""
+        master = keys.read_master_key(self.master_key_path())
+        key = keys.derive_campaign_key(master, self.id, self.key_version)
+        if self.key_check and keys.key_check_value(key) != self.key_check:
+            raise CodesError(
+                "wrong_key",
+                f"master key file {self.master_key_path()} is not the key of campaign {self.id}",
+            )
+        return key
+
+
+def parse_tiers(spec: str) -> tuple[Tier, ...]:
+    """`gold:10,silver:1000,music:*` -> tiers; `*` marks the remainder tier."""
+    tiers = []
+    for part in (p.strip() for p in spec.split(",")):
+        name, sep, count = part.partition(":")
+        name, count = name.strip(), count.strip()
+        if not sep or not name or not count:
+            raise CodesError("bad_tiers", f"tier {part!r} must look like name:count or name:*")
+        if count == "*":
+            tiers.append(Tier(name=name, count=None))
+            continue
+        try:
+            number = int(count.replace("_", ""))
+        except ValueError:
+            raise CodesError(
+                "bad_tiers", f"tier {name!r} needs a whole number, not {count!r}"
+            ) from None
+        tiers.append(Tier(name=name, count=number))
+    return tuple(tiers)
+
+
+def validate(c: Campaign) -> Campaign:
+    """Return the campaign if it is coherent, else raise CodesError saying what is wrong."""
+
+    def bad(message: str) -> CodesError:
+        return CodesError("bad_campaign", message)
+
+    if not _ID.match(c.id):
+        raise bad(f"campaign id {c.id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    if not 1 <= len(c.prefix) <= layout.MAX_PREFIX or any(
+        ch not in crockford.ALPHABET for ch in c.prefix
+    ):
+        raise bad(
+            f"prefix {c.prefix!r} must be 1 to {layout.MAX_PREFIX} of {crockford.ALPHABET}"
+            " (no I, L, O or U, upper case)"
+        )
+    if not 1 <= c.capacity <= layout.MAX_SERIALS:
+        raise bad(f"capacity must be from 1 to {layout.MAX_SERIALS:,}, not {c.capacity:,}")
+    if not 1 <= c.key_version <= layout.MAX_KEY_VERSION:
+        raise bad(f"key version must be from 1 to {layout.MAX_KEY_VERSION}")
+    if not c.tiers or len(c.tiers) > layout.MAX_TIERS:
+        raise bad(f"a campaign needs 1 to {layout.MAX_TIERS} tiers")
+    names = [t.name for t in c.tiers]
+    for name in names:
+        if not _TIER_NAME.match(name):
+            raise bad(f"tier name {name!r} must be 1-32 lower-case letters, digits, '_' or '-'")
+    if len(set(names)) != len(names):
+        raise bad("tier names must be different from each other")
+    remainders = [t for t in c.tiers if t.count is None]
+    if len(remainders) > 1:
+        raise bad("only one tier can take the remainder (name:*)")
+    if any(t.count is not None and t.count < 0 for t in c.tiers):
+        raise bad("tier counts cannot be negative")
+    fixed = sum(t.count for t in c.tiers if t.count is not None)
+    if remainders and fixed > c.capacity:
+        raise bad(f"tiers ask for {fixed:,} codes but the capacity is {c.capacity:,}")
+    if not remainders and fixed != c.capacity:
+        raise bad(
+            f"tiers cover {fixed:,} codes but the capacity is {c.capacity:,};"
+            " give a remainder tier such as reward:* or set the capacity to match"
+        )
+    if not 0 <= c.issued <= c.capacity:
+        raise bad(f"issued count {c.issued:,} must be between 0 and the capacity")
+    if c.starts_at and c.ends_at and c.ends_at <= c.starts_at:
+        raise bad("the campaign must end after it starts")
+    return c
+
+
+def _to_dict(c: Campaign) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": c.id,
+        "name": c.name,
+        "prefix": c.prefix,
+        "capacity": c.capacity,
+        "key_version": c.key_version,
+        "issued": c.issued,
+        "master_key_file": c.master_key_file,
+        "key_check": c.key_check,
+    }
+    if c.starts_at:
+        data["starts_at"] = c.starts_at
+    if c.ends_at:
+        data["ends_at"] = c.ends_at
+    data["tiers"] = [
+        {
+            "name": t.name,
+            "count": "*" if t.count is None else t.count,
+            "value": t.value,
+            "description": t.description,
+        }
+        for t in c.tiers
+    ]
+    return data
+
+
+def _when(value: Any, name: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise CodesError("bad_campaign", f"{name} {value!r} is not a date and time") from None
+    if not isinstance(value, datetime):
+        raise CodesError("bad_campaign", f"{name} must be a date and time")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
+    try:
+        tiers = tuple(
+            Tier(
+                name=str(t["name"]),
+                count=None if t.get("count") == "*" else int(t["count"]),
+                value=float(t.get("value", 0)),
+                description=str(t.get("description", "")),
+            )
+            for t in data["tiers"]
+        )
+        campaign = Campaign(
+            id=str(data["id"]),
+            prefix=str(data["prefix"]),
+            tiers=tiers,
+            capacity=int(data.get("capacity", DEFAULT_CAPACITY)),
+            name=str(data.get("name", "")),
+            starts_at=_when(data.get("starts_at"), "starts_at"),
+            ends_at=_when(data.get("ends_at"), "ends_at"),
+            key_version=int(data.get("key_version", 1)),
+            issued=int(data.get("issued", 0)),
+            master_key_file=str(data.get("master_key_file", "")),
+            key_check=str(data.get("key_check", "")),
+            path=path,
+        )
+    except KeyError as exc:
+        raise CodesError("bad_campaign", f"campaign file lacks {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise CodesError("bad_campaign", f"campaign file has a wrong value: {exc}") from None
+    return validate(campaign)
+
+
+def load(path: Path) -> Campaign:
+    """Read a campaign file (.toml, or .json), checking it makes sense."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CodesError("file_missing", f"campaign file {path} does not exist") from None
+    except OSError as exc:
+        raise CodesError("file_unreadable", f"cannot read campaign file {path}: {exc}") from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(raw)
+        else:
+            data = tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CodesError("bad_campaign", f"campaign file {path} is not valid: {exc}") from None
+    if not isinstance(data, dict):
+        raise CodesError("bad_campaign", f"campaign file {path} is not a campaign")
+    return from_dict(data, path=path)
+
+
+def save(campaign: Campaign, path: Path) -> Campaign:
+    """Write atomically: a crash never leaves half a campaign file."""
+    validate(campaign)
+    data = _to_dict(campaign)
+    if path.suffix.lower() == ".json":
+        for name in ("starts_at", "ends_at"):
+            if name in data:
+                data[name] = data[name].isoformat()
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        text = tomli_w.dumps(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a campaign file holds no secret
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return replace(campaign, path=path)

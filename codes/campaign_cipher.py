@@ -1,0 +1,45 @@
+"""One campaign's key material at work: plaintext layout, tier plan and FF1 together."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from codes import crockford, keys, layout, tiers
+from codes.campaign import Campaign
+from codes.ff1_radix32 import Radix32FF1
+
+
+class CampaignCipher:
+    """Makes and reads the codes of one campaign under one key version."""
+
+    def __init__(self, campaign: Campaign, campaign_key: bytes) -> None:
+        self.campaign = campaign
+        self.key_version = campaign.key_version
+        self._ff1 = Radix32FF1(campaign_key, campaign.id.encode("utf-8"), layout.BODY_SYMBOLS)
+        seed = keys.derive_subkey(campaign_key, "tier shuffle", tiers.SEED_BYTES)
+        self.plan = tiers.TierPlan(campaign.tier_counts(), seed)
+
+    def encode(self, serial: int) -> str:
+        """The printed text of one code (minting uses `encode_batch`)."""
+        tier = self.plan.tier_of(serial)
+        a, b = self._ff1.encrypt_int(*layout.pack(self.key_version, tier, serial))
+        return layout.format_code(self.campaign.prefix, a, b)
+
+    def encode_batch(
+        self, serials: npt.NDArray[np.uint64]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint8]]:
+        """Tier indexes and printed texts (as a byte matrix) of many serials."""
+        tier_idx = self.plan.tiers_of(serials)
+        a, b = layout.pack_batch(self.key_version, tier_idx, serials)
+        a, b = self._ff1.encrypt_batch(a, b)
+        return tier_idx, layout.format_batch(self.campaign.prefix, a, b)
+
+    def decode(self, body: str) -> tuple[int, int, int] | None:
+        """(key version, tier, serial) of a body (16 symbols) that decrypts correctly, else None."""
+        value = crockford.symbols_to_int(body)
+        a, b = self._ff1.decrypt_int(value >> layout.HALF_BITS, value & layout.HALF_MASK)
+        version, tier, serial, redundancy = layout.unpack(a, b)
+        if redundancy != layout.REDUNDANCY or version != self.key_version:
+            return None
+        return version, tier, serial

@@ -1,0 +1,202 @@
+"""`instore codes ...`: a thin layer over codes/ for campaign managers and print shops."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from codes import campaign as campaign_file
+from codes import keys, mint
+from codes.campaign import DEFAULT_CAPACITY, Campaign, Tier, parse_tiers
+from codes.campaign_cipher import CampaignCipher
+from codes.checker import CodeChecker
+from codes.errors import CodesError
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="command", metavar="ACTION")
+    sub.required = True
+
+    new = sub.add_parser(
+        "new-campaign",
+        help="create a campaign file (and a master key file if there is none)",
+        description="Create a campaign file. Codes of the campaign start with PREFIX, and the"
+        " reward plan says how many codes each tier gets. Keep the master key file secret:"
+        " whoever has it can make valid codes.",
+    )
+    new.add_argument("--id", required=True, help="campaign id, e.g. icecream-2026")
+    new.add_argument(
+        "--prefix",
+        required=True,
+        help="1-6 letters/digits printed at the start of every code, e.g. HV",
+    )
+    new.add_argument(
+        "--out", required=True, type=Path, help="campaign file to write (.toml or .json)"
+    )
+    new.add_argument(
+        "--master-key",
+        type=Path,
+        help="master key file (default: master.key beside the campaign file)",
+    )
+    new.add_argument(
+        "--tiers", help='reward plan, e.g. "gold:10,silver:1000,music:*" (* = all the rest)'
+    )
+    new.add_argument(
+        "--capacity",
+        type=_count,
+        help=f"how many codes the campaign can ever have (default {DEFAULT_CAPACITY:,})",
+    )
+    new.add_argument("--name", default="", help="a name people read, e.g. 'Summer lids 2026'")
+    new.add_argument("--starts", type=_when, help="first day codes can be used (YYYY-MM-DD)")
+    new.add_argument(
+        "--ends",
+        type=_when,
+        help="day the campaign ends; codes stop working at its start (YYYY-MM-DD)",
+    )
+    new.add_argument("--json", action="store_true", help="print the result as JSON")
+    new.set_defaults(run=_new_campaign)
+
+    m = sub.add_parser(
+        "mint",
+        help="make the next codes of a campaign: CSV, and QR pictures or a printable PDF",
+        description="Make COUNT codes from the next unissued serial (or --start), write them to a"
+        " CSV file (code,serial,tier), and optionally one QR picture per code and an A4 sheet to"
+        " print and cut. The campaign file remembers how many codes were issued.",
+    )
+    m.add_argument("campaign", type=Path, metavar="CAMPAIGN_FILE")
+    m.add_argument("--count", required=True, type=_count, help="how many codes to make")
+    m.add_argument(
+        "--start",
+        type=_serial,
+        help="first serial (default: the next unissued one); use it to reprint",
+    )
+    m.add_argument("--out", required=True, type=Path, help="CSV file to write")
+    m.add_argument("--png-dir", type=Path, help="folder for one QR picture (PNG) per code")
+    m.add_argument("--pdf", type=Path, help="printable A4 sheet: QR codes with text and cut lines")
+    m.add_argument("--json", action="store_true", help="print the result as JSON")
+    m.set_defaults(run=_mint)
+
+    c = sub.add_parser(
+        "check",
+        help="say whether a code is valid, mistyped, forged, used up or out of date",
+        description="Check a code against a campaign without any database: exit 0 when it is"
+        " valid, 1 when it is not.",
+    )
+    c.add_argument("campaign", type=Path, metavar="CAMPAIGN_FILE")
+    c.add_argument(
+        "code", metavar="CODE", help="the code as printed, typed or scanned (a link is fine)"
+    )
+    c.add_argument("--json", action="store_true", help="print the result as JSON")
+    c.set_defaults(run=_check)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _serial(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("cannot be negative")
+    return value
+
+
+def _when(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-31") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _new_campaign(args: argparse.Namespace) -> int:
+    from instore_cli import emit
+
+    out: Path = args.out
+    if out.exists():
+        raise CodesError("exists", f"campaign file {out} already exists; choose another --out")
+    key_path: Path = args.master_key or out.parent / "master.key"
+    tiers = parse_tiers(args.tiers) if args.tiers else (Tier("reward", None),)
+    capacity = args.capacity
+    if capacity is None:
+        has_rest = any(t.count is None for t in tiers)
+        capacity = DEFAULT_CAPACITY if has_rest else sum(t.count or 0 for t in tiers)
+    try:
+        stored_key_path = str(key_path.resolve().relative_to(out.parent.resolve()))
+    except ValueError:
+        stored_key_path = str(key_path.resolve())
+    draft = Campaign(
+        id=args.id,
+        prefix=args.prefix.strip().upper(),
+        tiers=tiers,
+        capacity=capacity,
+        name=args.name,
+        starts_at=args.starts,
+        ends_at=args.ends,
+        master_key_file=stored_key_path,
+        path=out,
+    )
+    campaign_file.validate(draft)
+    created_key = keys.create_master_key(key_path)
+    key = keys.derive_campaign_key(keys.read_master_key(key_path), draft.id, draft.key_version)
+    saved = campaign_file.save(replace(draft, key_check=keys.key_check_value(key)), out)
+    counts = dict(zip((t.name for t in saved.tiers), saved.tier_counts(), strict=True))
+    emit(
+        {
+            "campaign": saved.id,
+            "file": str(out),
+            "master_key": str(key_path),
+            "master_key_created": created_key,
+            "capacity": saved.capacity,
+            "tiers": counts,
+        },
+        args.json,
+        f"campaign {saved.id} written to {out}; master key {'created at' if created_key else 'reused from'}"
+        f" {key_path}; capacity {saved.capacity:,} codes ("
+        + ", ".join(f"{n} {c:,}" for n, c in counts.items())
+        + ")",
+    )
+    return 0
+
+
+def _mint(args: argparse.Namespace) -> int:
+    from instore_cli import emit
+
+    report = mint.mint_campaign_file(
+        args.campaign, args.out, args.count, args.start, args.png_dir, args.pdf
+    )
+    extras = "".join(
+        f"; {label} {value}"
+        for label, value in (("PNGs in", report.png_dir), ("sheet", report.pdf))
+        if value
+    )
+    reprint = f" ({report.reprinted:,} of them reprints)" if report.reprinted else ""
+    emit(
+        asdict(report),
+        args.json,
+        f"minted {report.count:,} codes{reprint}, serials {report.start:,} to"
+        f" {report.start + report.count - 1:,}, into {report.csv}{extras}; {report.issued:,} issued"
+        f" so far ({report.seconds:.2f} s)",
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from instore_cli import emit
+
+    campaign = campaign_file.load(args.campaign)
+    checker = CodeChecker([CampaignCipher(campaign, campaign.campaign_key())])
+    result = checker.check(args.code)
+    emit(result.to_dict(), args.json, f"{result.status.value}: {result.message}")
+    return 0 if result.valid else 1

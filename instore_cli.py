@@ -1,0 +1,80 @@
+"""The `instore` command: one entry point, each part's commands loaded only when used."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+# command -> (module with `register(parser)`, one line of help)
+PARTS = {
+    "codes": (
+        "codes.cli",
+        "campaigns and codes: create a campaign, mint and print codes, check a code",
+    ),
+}
+
+EXIT_OK, EXIT_NOT_VALID, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Wrong words on the command line; exit 2 with one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one clear line and exit 2, never a wall of text."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="instore",
+        description="instore: offline-first coupon and loyalty campaigns for stores.",
+    )
+    commands = parser.add_subparsers(dest="part", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+    wanted = sys.argv[1] if len(sys.argv) > 1 else None
+    for name, (module, help_text) in PARTS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if wanted in (name, None, "-h", "--help"):
+            importlib.import_module(module).register(sub)
+    return parser
+
+
+def emit(data: dict[str, Any], as_json: bool, text: str) -> None:
+    """One result: a JSON line for machines, or a sentence for people; flushed at once."""
+    print(json.dumps(data, default=str) if as_json else text, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from codes.errors import CodesError
+
+    as_json = "--json" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.run(args))
+    except UsageError as exc:
+        return _fail("usage", str(exc), as_json, EXIT_USAGE)
+    except CodesError as exc:
+        return _fail(exc.code, exc.message, as_json, EXIT_USAGE)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail("os_error", f"{exc.strerror or exc}{where}", as_json, EXIT_USAGE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", "stopped", as_json, 130)
+
+
+def _fail(code: str, message: str, as_json: bool, status: int) -> int:
+    if as_json:
+        print(json.dumps({"error": code, "message": message}), flush=True)
+    print(f"instore: {message}", file=sys.stderr, flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

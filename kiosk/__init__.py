@@ -1,0 +1,1 @@
+"""The shopper's kiosk app (Kivy): screens, controllers without Kivy, camera sources."""

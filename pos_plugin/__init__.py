@@ -1,0 +1,1 @@
+"""The cashier's checkout integration: Python API, loopback HTTP bridge, scanner console."""

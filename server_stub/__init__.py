@@ -1,0 +1,1 @@
+"""The central server: campaigns, devices, the sync API, conflict detection, reports."""

@@ -1,0 +1,1 @@
+"""The offline engine every in-store device runs (ledger, operations, limits, status)."""

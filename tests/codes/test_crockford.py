@@ -1,0 +1,76 @@
+"""Typing and scanning: normalisation, links in QR codes, and what the check symbol catches."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from codes import crockford
+from codes.crockford import ALPHABET, NotACode, normalise
+
+
+@pytest.mark.parametrize(
+    ("typed", "compact"),
+    [
+        ("HV-7K3M-Q2XA", "HV7K3MQ2XA"),
+        ("hv 7k3m q2xa", "HV7K3MQ2XA"),
+        (
+            "  hv\u20137k3m\u2014q2xa \n",
+            "HV7K3MQ2XA",
+        ),  # dashes a phone keyboard or a PDF copy makes
+        ("HV-OOIL-il10", "HV-00111110".replace("-", "")),
+        ("https://win.example.com/c/HV-7K3M-Q2XA", "HV7K3MQ2XA"),
+        ("https://win.example.com/claim?code=hv-7k3m-q2xa&utm=x", "HV7K3MQ2XA"),
+        ("win.example.com/claim?c=HV7K3MQ2XA", "HV7K3MQ2XA"),
+        ("https://win.example.com/c/HV7K3MQ2XA/", "HV7K3MQ2XA"),
+    ],
+)
+def test_normalise_accepts_what_people_type_and_scan(typed: str, compact: str) -> None:
+    assert normalise(typed) == compact
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("", "No code"),
+        ("   - - ", "No code"),
+        ("A" * 600, "far too long"),
+        ("HV-UUUU", "letter U"),
+        ("'; DROP TABLE codes;--", "contains"),
+        ("ĦV-7K3M", "contains"),
+        ("HV-7K3M-😀", "contains"),
+        ("https://win.example.com/", "link carries no code"),
+    ],
+)
+def test_normalise_refuses_what_cannot_be_a_code(typed: str, words: str) -> None:
+    with pytest.raises(NotACode, match=words):
+        normalise(typed)
+
+
+symbols = st.lists(st.integers(0, 31), min_size=2, max_size=30)
+
+
+@given(symbols)
+def test_appended_check_symbol_passes(values: list[int]) -> None:
+    assert crockford.check_passes([*values, crockford.check_symbol_value(values)])
+
+
+@given(symbols, st.data())
+def test_every_substitution_is_caught(values: list[int], data: st.DataObject) -> None:
+    code = [*values, crockford.check_symbol_value(values)]
+    pos = data.draw(st.integers(0, len(code) - 1))
+    new = data.draw(st.integers(0, 31).filter(lambda v: v != code[pos]))
+    code[pos] = new
+    assert not crockford.check_passes(code)
+    assert not crockford.check_passes_text("".join(ALPHABET[v] for v in code))
+
+
+@given(symbols, st.data())
+def test_every_adjacent_transposition_is_caught(values: list[int], data: st.DataObject) -> None:
+    code = [*values, crockford.check_symbol_value(values)]
+    pos = data.draw(st.integers(0, len(code) - 2))
+    if code[pos] == code[pos + 1]:
+        return  # swapping equal symbols changes nothing
+    code[pos], code[pos + 1] = code[pos + 1], code[pos]
+    assert not crockford.check_passes(code)
