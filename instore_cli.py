@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import NoReturn
 
 # command -> (module with `register(parser)`, one line of help)
 PARTS = {
@@ -44,11 +44,6 @@ def build_parser() -> Parser:
         if wanted in (name, None, "-h", "--help"):
             importlib.import_module(module).register(sub)
     return parser
-
-
-def emit(data: dict[str, Any], as_json: bool, text: str) -> None:
-    """One result: a JSON line for machines, or a sentence for people; flushed at once."""
-    print(json.dumps(data, default=str) if as_json else text, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

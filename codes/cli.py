@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from codes import campaign as campaign_file
@@ -12,6 +11,7 @@ from codes import keys, mint
 from codes.campaign import DEFAULT_CAPACITY, Campaign, Tier, parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
+from codes.cli_common import emit, when, whole_number
 from codes.errors import CodesError
 
 
@@ -45,14 +45,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     new.add_argument(
         "--capacity",
-        type=_count,
+        type=whole_number(1),
         help=f"how many codes the campaign can ever have (default {DEFAULT_CAPACITY:,})",
     )
     new.add_argument("--name", default="", help="a name people read, e.g. 'Summer lids 2026'")
-    new.add_argument("--starts", type=_when, help="first day codes can be used (YYYY-MM-DD)")
+    new.add_argument("--starts", type=when, help="first day codes can be used (YYYY-MM-DD)")
     new.add_argument(
         "--ends",
-        type=_when,
+        type=when,
         help="day the campaign ends; codes stop working at its start (YYYY-MM-DD)",
     )
     new.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -66,10 +66,10 @@ def register(parser: argparse.ArgumentParser) -> None:
         " print and cut. The campaign file remembers how many codes were issued.",
     )
     m.add_argument("campaign", type=Path, metavar="CAMPAIGN_FILE")
-    m.add_argument("--count", required=True, type=_count, help="how many codes to make")
+    m.add_argument("--count", required=True, type=whole_number(1), help="how many codes to make")
     m.add_argument(
         "--start",
-        type=_serial,
+        type=whole_number(0),
         help="first serial (default: the next unissued one); use it to reprint",
     )
     m.add_argument("--out", required=True, type=Path, help="CSV file to write")
@@ -92,37 +92,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     c.set_defaults(run=_check)
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _serial(text: str) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("cannot be negative")
-    return value
-
-
-def _when(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-31") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _new_campaign(args: argparse.Namespace) -> int:
-    from instore_cli import emit
-
     out: Path = args.out
     if out.exists():
         raise CodesError("exists", f"campaign file {out} already exists; choose another --out")
@@ -171,8 +141,6 @@ def _new_campaign(args: argparse.Namespace) -> int:
 
 
 def _mint(args: argparse.Namespace) -> int:
-    from instore_cli import emit
-
     report = mint.mint_campaign_file(
         args.campaign, args.out, args.count, args.start, args.png_dir, args.pdf
     )
@@ -193,8 +161,6 @@ def _mint(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from instore_cli import emit
-
     campaign = campaign_file.load(args.campaign)
     checker = CodeChecker([CampaignCipher(campaign, campaign.campaign_key())])
     result = checker.check(args.code)

@@ -123,55 +123,25 @@ def test_garbage_codes_get_one_clear_line_and_exit_1(campaign_dir: Path, junk: s
 
 
 @pytest.mark.parametrize(
-    ("args", "words"),
+    ("command", "words"),
     [
-        (["codes", "mint", "missing.toml", "--count", "5", "--out", "x.csv"], "does not exist"),
-        (["codes", "mint", "c.toml", "--count", "0", "--out", "x.csv"], "at least 1"),
-        (["codes", "mint", "c.toml", "--count", "many", "--out", "x.csv"], "not a whole number"),
+        ("codes mint missing.toml --count 5 --out x.csv", "does not exist"),
+        ("codes mint c.toml --count 0 --out x.csv", "at least 1"),
+        ("codes mint c.toml --count many --out x.csv", "not a whole number"),
+        ("codes mint c.toml --count 100001 --out x.csv", "only 100,000 are left"),
+        ("codes mint c.toml --count 5 --out no/such/dir/x.csv", "No such file"),
+        ("codes check c.toml", "required"),
+        ("codes frobnicate", "invalid choice"),
+        ("codes new-campaign --id y --prefix OU --out y.toml", "prefix"),
         (
-            ["codes", "mint", "c.toml", "--count", "100001", "--out", "x.csv"],
-            "only 100,000 are left",
-        ),
-        (["codes", "mint", "c.toml", "--count", "5", "--out", "no/such/dir/x.csv"], "No such file"),
-        (["codes", "check", "c.toml"], "required"),
-        (["codes", "frobnicate"], "invalid choice"),
-        (["codes", "new-campaign", "--id", "y", "--prefix", "OU", "--out", "y.toml"], "prefix"),
-        (
-            [
-                "codes",
-                "new-campaign",
-                "--id",
-                "y",
-                "--prefix",
-                "Y",
-                "--out",
-                "y.toml",
-                "--tiers",
-                "a:5,b:5",
-                "--capacity",
-                "20",
-            ],
+            "codes new-campaign --id y --prefix Y --out y.toml --tiers a:5,b:5 --capacity 20",
             "cover 10",
         ),
-        (
-            [
-                "codes",
-                "new-campaign",
-                "--id",
-                "y",
-                "--prefix",
-                "Y",
-                "--out",
-                "y.toml",
-                "--starts",
-                "tomorrow",
-            ],
-            "not a date",
-        ),
+        ("codes new-campaign --id y --prefix Y --out y.toml --starts tomorrow", "not a date"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(campaign_dir: Path, args: list[str], words: str) -> None:
-    done = instore(*args, cwd=campaign_dir)
+def test_bad_input_exits_2_with_one_line(campaign_dir: Path, command: str, words: str) -> None:
+    done = instore(*command.split(), cwd=campaign_dir)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and words in done.stderr
