@@ -39,7 +39,7 @@ demo: $(STAMP)
 	$(BIN)/instore codes check $(DEMO_DIR)/campaign.toml "$$(echo $$code | tr 'A-Z-' 'a-z ')"; \
 	echo "--- one character mistyped:"; \
 	$(BIN)/instore codes check $(DEMO_DIR)/campaign.toml "$$(echo $$code | sed 's/.$$/0/;s/00$$/01/')" || true; \
-	echo "--- a made-up code:"; \
+	echo "--- a made-up code whose check symbol happens to fit (only the cipher can refuse it):"; \
 	$(BIN)/instore codes check $(DEMO_DIR)/campaign.toml HV-AAAA-BBBB-CCCC-DDDDE || true; \
 	echo "--- a code beyond the 1,000 printed:"; \
 	$(BIN)/python -c "from codes.demo import unprinted_code; print(unprinted_code('$(DEMO_DIR)/campaign.toml'))" \

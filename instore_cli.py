@@ -15,6 +15,10 @@ PARTS = {
         "codes.cli",
         "campaigns and codes: create a campaign, mint and print codes, check a code",
     ),
+    "terminal": (
+        "terminal.cli",
+        "this device: redeem and check codes, points, holds, status; works offline",
+    ),
 }
 
 EXIT_OK, EXIT_NOT_VALID, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -47,7 +51,7 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from codes.errors import CodesError
+    from codes.errors import InstoreError
 
     as_json = "--json" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -55,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except UsageError as exc:
         return _fail("usage", str(exc), as_json, EXIT_USAGE)
-    except CodesError as exc:
+    except InstoreError as exc:
         return _fail(exc.code, exc.message, as_json, EXIT_USAGE)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""

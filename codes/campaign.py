@@ -15,7 +15,7 @@ from typing import Any
 import tomli_w
 
 from codes import crockford, keys, layout
-from codes.errors import CodesError
+from codes.errors import InstoreError
 
 DEFAULT_CAPACITY = 10_000_000_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -52,6 +52,9 @@ class Campaign:
         fixed = sum(t.count for t in self.tiers if t.count is not None)
         return [self.capacity - fixed if t.count is None else t.count for t in self.tiers]
 
+    def tier_named(self, name: str) -> Tier:
+        return next(t for t in self.tiers if t.name == name)
+
     def master_key_path(self) -> Path:
         path = Path(self.master_key_file)
         if not path.is_absolute() and self.path is not None:
@@ -63,7 +66,7 @@ class Campaign:
         master = keys.read_master_key(self.master_key_path())
         key = keys.derive_campaign_key(master, self.id, self.key_version)
         if self.key_check and keys.key_check_value(key) != self.key_check:
-            raise CodesError(
+            raise InstoreError(
                 "wrong_key",
                 f"master key file {self.master_key_path()} is not the key of campaign {self.id}",
             )
@@ -77,14 +80,14 @@ def parse_tiers(spec: str) -> tuple[Tier, ...]:
         name, sep, count = part.partition(":")
         name, count = name.strip(), count.strip()
         if not sep or not name or not count:
-            raise CodesError("bad_tiers", f"tier {part!r} must look like name:count or name:*")
+            raise InstoreError("bad_tiers", f"tier {part!r} must look like name:count or name:*")
         if count == "*":
             tiers.append(Tier(name=name, count=None))
             continue
         try:
             number = int(count.replace("_", ""))
         except ValueError:
-            raise CodesError(
+            raise InstoreError(
                 "bad_tiers", f"tier {name!r} needs a whole number, not {count!r}"
             ) from None
         tiers.append(Tier(name=name, count=number))
@@ -92,10 +95,10 @@ def parse_tiers(spec: str) -> tuple[Tier, ...]:
 
 
 def validate(c: Campaign) -> Campaign:
-    """Return the campaign if it is coherent, else raise CodesError saying what is wrong."""
+    """Return the campaign if it is coherent, else raise InstoreError saying what is wrong."""
 
-    def bad(message: str) -> CodesError:
-        return CodesError("bad_campaign", message)
+    def bad(message: str) -> InstoreError:
+        return InstoreError("bad_campaign", message)
 
     if not _ID.match(c.id):
         raise bad(f"campaign id {c.id!r} must be 1-64 letters, digits, '.', '_' or '-'")
@@ -138,7 +141,7 @@ def validate(c: Campaign) -> Campaign:
     return c
 
 
-def _to_dict(c: Campaign) -> dict[str, Any]:
+def to_dict(c: Campaign) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": c.id,
         "name": c.name,
@@ -172,9 +175,9 @@ def _when(value: Any, name: str) -> datetime | None:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise CodesError("bad_campaign", f"{name} {value!r} is not a date and time") from None
+            raise InstoreError("bad_campaign", f"{name} {value!r} is not a date and time") from None
     if not isinstance(value, datetime):
-        raise CodesError("bad_campaign", f"{name} must be a date and time")
+        raise InstoreError("bad_campaign", f"{name} must be a date and time")
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -204,9 +207,9 @@ def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
             path=path,
         )
     except KeyError as exc:
-        raise CodesError("bad_campaign", f"campaign file lacks {exc.args[0]!r}") from None
+        raise InstoreError("bad_campaign", f"campaign file lacks {exc.args[0]!r}") from None
     except (TypeError, ValueError) as exc:
-        raise CodesError("bad_campaign", f"campaign file has a wrong value: {exc}") from None
+        raise InstoreError("bad_campaign", f"campaign file has a wrong value: {exc}") from None
     return validate(campaign)
 
 
@@ -215,25 +218,25 @@ def load(path: Path) -> Campaign:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise CodesError("file_missing", f"campaign file {path} does not exist") from None
+        raise InstoreError("file_missing", f"campaign file {path} does not exist") from None
     except OSError as exc:
-        raise CodesError("file_unreadable", f"cannot read campaign file {path}: {exc}") from None
+        raise InstoreError("file_unreadable", f"cannot read campaign file {path}: {exc}") from None
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(raw)
         else:
             data = tomllib.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise CodesError("bad_campaign", f"campaign file {path} is not valid: {exc}") from None
+        raise InstoreError("bad_campaign", f"campaign file {path} is not valid: {exc}") from None
     if not isinstance(data, dict):
-        raise CodesError("bad_campaign", f"campaign file {path} is not a campaign")
+        raise InstoreError("bad_campaign", f"campaign file {path} is not a campaign")
     return from_dict(data, path=path)
 
 
 def save(campaign: Campaign, path: Path) -> Campaign:
     """Write atomically: a crash never leaves half a campaign file."""
     validate(campaign)
-    data = _to_dict(campaign)
+    data = to_dict(campaign)
     if path.suffix.lower() == ".json":
         for name in ("starts_at", "ends_at"):
             if name in data:

@@ -12,7 +12,7 @@ from codes.campaign import DEFAULT_CAPACITY, Campaign, Tier, parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
 from codes.cli_common import emit, when, whole_number
-from codes.errors import CodesError
+from codes.errors import InstoreError
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +95,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def _new_campaign(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists():
-        raise CodesError("exists", f"campaign file {out} already exists; choose another --out")
+        raise InstoreError("exists", f"campaign file {out} already exists; choose another --out")
     key_path: Path = args.master_key or out.parent / "master.key"
     tiers = parse_tiers(args.tiers) if args.tiers else (Tier("reward", None),)
     capacity = args.capacity

@@ -9,7 +9,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from codes.errors import CodesError
+from codes.errors import InstoreError
 
 MASTER_KEY_BYTES = 32
 _SALT = b"instore campaign key v1"
@@ -47,15 +47,15 @@ def read_master_key(path: Path) -> bytes:
     try:
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        raise CodesError("key_missing", f"master key file {path} does not exist") from None
+        raise InstoreError("key_missing", f"master key file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CodesError("key_unreadable", f"cannot read master key file {path}: {exc}") from None
+        raise InstoreError("key_unreadable", f"cannot read master key file {path}: {exc}") from None
     try:
         key = bytes.fromhex(text)
     except ValueError:
         key = b""
     if len(key) != MASTER_KEY_BYTES:
-        raise CodesError(
+        raise InstoreError(
             "key_malformed",
             f"master key file {path} must hold {MASTER_KEY_BYTES} bytes as 64 hex digits",
         )

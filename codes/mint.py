@@ -23,7 +23,7 @@ from codes import campaign as campaign_file
 from codes import qr
 from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
-from codes.errors import CodesError
+from codes.errors import InstoreError
 from codes.pdf_sheet import SheetWriter
 
 CHUNK = 1 << 15
@@ -104,12 +104,12 @@ def csv_rows(chunk: MintedChunk, tier_names: list[str]) -> bytes:
 
 def check_range(campaign: Campaign, start: int, count: int) -> None:
     if count < 1:
-        raise CodesError("bad_count", "the count must be at least 1")
+        raise InstoreError("bad_count", "the count must be at least 1")
     if start < 0:
-        raise CodesError("bad_start", "the start serial cannot be negative")
+        raise InstoreError("bad_start", "the start serial cannot be negative")
     if start + count > campaign.capacity:
         left = max(0, campaign.capacity - start)
-        raise CodesError(
+        raise InstoreError(
             "over_capacity",
             f"campaign {campaign.id} has room for {campaign.capacity:,} codes;"
             f" from serial {start:,} only {left:,} are left",

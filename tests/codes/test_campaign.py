@@ -12,7 +12,7 @@ import pytest
 from codes import campaign as campaign_file
 from codes import keys
 from codes.campaign import Campaign, Tier, parse_tiers
-from codes.errors import CodesError
+from codes.errors import InstoreError
 from tests.conftest import CampaignFactory
 
 
@@ -26,7 +26,7 @@ def test_parse_tiers_with_a_remainder() -> None:
 
 @pytest.mark.parametrize("spec", ["gold", "gold:", "gold:ten", ":5", "gold:1,,"])
 def test_parse_tiers_refuses_bad_specs(spec: str) -> None:
-    with pytest.raises(CodesError) as err:
+    with pytest.raises(InstoreError) as err:
         parse_tiers(spec)
     assert err.value.code == "bad_tiers"
 
@@ -63,7 +63,7 @@ def test_incoherent_campaigns_are_refused_with_reasons(
     fields: dict[str, object], words: str
 ) -> None:
     base = Campaign("c", "HV", parse_tiers("gold:10,music:*"), capacity=1000)
-    with pytest.raises(CodesError, match=words):
+    with pytest.raises(InstoreError, match=words):
         campaign_file.validate(replace(base, **fields))  # type: ignore[arg-type]
 
 
@@ -85,13 +85,13 @@ def test_save_and_load_round_trip(tmp_path: Path, name: str) -> None:
 
 
 def test_unreadable_campaign_files_are_named(tmp_path: Path) -> None:
-    with pytest.raises(CodesError, match="does not exist"):
+    with pytest.raises(InstoreError, match="does not exist"):
         campaign_file.load(tmp_path / "nope.toml")
     (tmp_path / "junk.toml").write_text("this is = = not toml")
-    with pytest.raises(CodesError, match="not valid"):
+    with pytest.raises(InstoreError, match="not valid"):
         campaign_file.load(tmp_path / "junk.toml")
     (tmp_path / "partial.json").write_text('{"id": "x"}')
-    with pytest.raises(CodesError, match="lacks 'tiers'"):
+    with pytest.raises(InstoreError, match="lacks 'tiers'"):
         campaign_file.load(tmp_path / "partial.json")
 
 
@@ -108,11 +108,11 @@ def test_wrong_master_key_is_named(make_campaign: CampaignFactory, tmp_path: Pat
     campaign, key = make_campaign()
     assert campaign.campaign_key() == key
     (tmp_path / "master.key").write_text("00" * 32)
-    with pytest.raises(CodesError) as err:
+    with pytest.raises(InstoreError) as err:
         campaign.campaign_key()
     assert err.value.code == "wrong_key"
     (tmp_path / "master.key").write_text("short")
-    with pytest.raises(CodesError, match="64 hex digits"):
+    with pytest.raises(InstoreError, match="64 hex digits"):
         campaign.campaign_key()
 
 

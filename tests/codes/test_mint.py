@@ -16,7 +16,7 @@ from codes import campaign as campaign_file
 from codes import mint, pdf_sheet
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
-from codes.errors import CodesError
+from codes.errors import InstoreError
 from tests.conftest import CampaignFactory
 
 
@@ -83,7 +83,7 @@ def test_impossible_runs_are_refused_and_write_nothing(
     make_campaign: CampaignFactory, tmp_path: Path, count: int, start: int | None, code: str
 ) -> None:
     campaign, key = make_campaign(tiers="gold:10,music:*", capacity=1_000)
-    with pytest.raises(CodesError) as err:
+    with pytest.raises(InstoreError) as err:
         mint.mint_to_files(
             campaign, key, tmp_path / "c.csv", count, start=start, pdf=tmp_path / "c.pdf"
         )

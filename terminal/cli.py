@@ -1,0 +1,237 @@
+"""`instore terminal ...`: the offline engine from a shell, for store staff and scripts."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from codes import campaign as campaign_file
+from codes.cli_common import emit, whole_number
+from codes.errors import InstoreError
+from terminal.engine import Terminal
+from terminal.ledger import Ledger, now_iso
+from terminal.results import Result
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="command", metavar="ACTION")
+    sub.required = True
+
+    def command(
+        name: str, help_text: str, run: object, description: str = ""
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=description or help_text)
+        p.add_argument("--db", required=True, type=Path, help="this device's ledger file")
+        p.add_argument(
+            "--json", action="store_true", help="one JSON object per result, one per line"
+        )
+        p.set_defaults(run=run)
+        return p
+
+    init = command(
+        "init", "set up this device's ledger", _init,
+        "Set up the ledger of a device. With --server and --token the device enrolls with the"
+        " central server; for development and tests, --campaign loads a campaign and its key"
+        " directly from a campaign file.",
+    )  # fmt: skip
+    init.add_argument("--server", help="central server address, e.g. http://10.0.0.5:8000")
+    init.add_argument("--token", help="one-time enrollment token from the server's admin")
+    init.add_argument("--campaign", type=Path, action="append", default=[], metavar="CAMPAIGN_FILE",
+                      help="development: load this campaign and its key (may repeat)")  # fmt: skip
+    init.add_argument("--device-name", default="", help="a name staff recognise, e.g. 'Till 2'")
+    init.add_argument("--store", default="", help="store id, e.g. store-12")
+
+    command("status", "is this device in sync: pending, conflicts, alerts", _status)
+
+    for name, words in (
+        ("check", "say what codes are, changing nothing"),
+        ("redeem", "redeem codes"),
+    ):
+        p = command(name, words, _codes)
+        p.add_argument("codes", nargs="*", metavar="CODE")
+        p.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
+                       help="read codes from a file, one per line ('-' for standard input)")  # fmt: skip
+        p.add_argument("--actor", default="", help="who is redeeming (cashier or kiosk name)")
+        p.add_argument("--member", default="", help="loyalty member, if known")
+
+    void = command("void", "undo a redemption or a points event (refund)", _void)
+    void.add_argument("event_id", metavar="EVENT_ID")
+    void.add_argument("--reason", required=True, help="why, in a few words")
+    void.add_argument("--actor", default="")
+
+    accrue = command("accrue", "give a member points for a purchase", _accrue)
+    accrue.add_argument("--member", required=True)
+    accrue.add_argument("--amount", required=True, type=float, help="purchase amount")
+    accrue.add_argument("--receipt", required=True, help="receipt id: a receipt earns once")
+    accrue.add_argument("--actor", default="")
+
+    spend = command("spend", "exchange a member's points for an item", _spend)
+    spend.add_argument("--member", required=True)
+    spend.add_argument("--points", required=True, type=whole_number(1))
+    spend.add_argument("--item", required=True)
+    spend.add_argument("--actor", default="")
+
+    balance = command("balance", "a member's points", _balance)
+    balance.add_argument("--member", required=True)
+
+    checkin = command("checkin", "a member's visit bonus, once a day per store", _checkin)
+    checkin.add_argument("--member", required=True)
+    checkin.add_argument("--actor", default="")
+
+    command("verify", "check that no event was removed or altered", _verify,
+            "Check the ledger's signed event chain: exit 1 and name the first bad event"
+            " when one was removed or altered.")  # fmt: skip
+
+
+def _print(result: Result, as_json: bool) -> None:
+    warn = "".join(f" WARNING: {w}" for w in result.warnings)
+    emit(
+        result.to_dict(),
+        as_json,
+        f"{result.code or result.member or ''} {result.status.value}: {result.message}{warn}".strip(),
+    )
+
+
+def _init(args: argparse.Namespace) -> int:
+    if args.server or args.token:
+        raise InstoreError(
+            "not_available",
+            "enrolling with a server is not available in this version; use --campaign",
+        )
+    if not args.campaign:
+        raise InstoreError("usage", "give --campaign CAMPAIGN_FILE (or --server and --token)")
+    loaded = [campaign_file.load(path) for path in args.campaign]
+    keys = [c.campaign_key() for c in loaded]
+    ledger = Ledger(args.db, create=True)
+    try:
+        with ledger.write() as conn:
+            existing = conn.execute("SELECT device_id, name FROM device").fetchone()
+            if existing is None:
+                conn.execute(
+                    "INSERT INTO device VALUES (1, ?, ?, ?, ?, '', ?)",
+                    (
+                        f"dev-{secrets.token_hex(6)}", args.device_name or args.db.stem,
+                        args.store, secrets.token_bytes(32), now_iso(),
+                    ),
+                )  # fmt: skip
+            for campaign, key in zip(loaded, keys, strict=True):
+                Terminal.store_campaign(conn, campaign, key)
+        device = ledger.device()
+    finally:
+        ledger.close()
+    emit(
+        {
+            "device_id": device.device_id,
+            "device_name": device.name,
+            "campaigns": [c.id for c in loaded],
+        },
+        args.json,
+        f"device {device.name} ({device.device_id}) ready with campaign(s) "
+        + ", ".join(c.id for c in loaded),
+    )
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    terminal = Terminal(args.db)
+    try:
+        s = terminal.status()
+    finally:
+        terminal.close()
+    text = (
+        f"{s['device_name']} ({s['device_id']}): {'online' if s['online'] else 'offline'};"
+        f" {s['pending']} pending (oldest {s['oldest_pending_s']:.0f} s"
+        f"{', OVERDUE' if s['overdue'] else ''}); {s['conflicts']} conflicts;"
+        f" {s['rejected']} rejected; {s['alerts']} open alerts;"
+        f" last push {s['last_push'] or 'never'}, last pull {s['last_pull'] or 'never'}"
+    )
+    emit(s, args.json, text)
+    return 0
+
+
+def _read_codes(args: argparse.Namespace) -> Iterator[str]:
+    yield from args.codes
+    if args.from_file is not None:
+        stream = (
+            sys.stdin
+            if str(args.from_file) == "-"
+            else args.from_file.open(encoding="utf-8", errors="replace")
+        )
+        for line in stream:
+            if line.strip():
+                yield line.strip()
+
+
+def _codes(args: argparse.Namespace) -> int:
+    if not args.codes and args.from_file is None:
+        raise InstoreError("usage", "give one or more codes, or --from FILE")
+    terminal = Terminal(args.db)
+    all_ok = True
+    try:
+        for code in _read_codes(args):
+            if args.command == "check":
+                result = terminal.check(code)
+                all_ok &= result.status.value == "valid"
+            else:
+                context = {"member": args.member} if args.member else {}
+                result = terminal.redeem(code, actor=args.actor, context=context)
+                all_ok &= result.ok
+            _print(result, args.json)
+    finally:
+        terminal.close()
+    return 0 if all_ok else 1
+
+
+def _one(args: argparse.Namespace, result_of: str) -> int:
+    terminal = Terminal(args.db)
+    try:
+        result = {
+            "void": lambda: terminal.void(args.event_id, args.reason, args.actor),
+            "accrue": lambda: terminal.accrue(args.member, args.amount, args.receipt, args.actor),
+            "spend": lambda: terminal.spend(args.member, args.points, args.item, args.actor),
+            "balance": lambda: terminal.balance(args.member),
+            "checkin": lambda: terminal.checkin(args.member, args.actor),
+        }[result_of]()
+    finally:
+        terminal.close()
+    _print(result, args.json)
+    return 0 if result.ok or result.status.value == "valid" else 1
+
+
+def _void(args: argparse.Namespace) -> int:
+    return _one(args, "void")
+
+
+def _accrue(args: argparse.Namespace) -> int:
+    return _one(args, "accrue")
+
+
+def _spend(args: argparse.Namespace) -> int:
+    return _one(args, "spend")
+
+
+def _balance(args: argparse.Namespace) -> int:
+    return _one(args, "balance")
+
+
+def _checkin(args: argparse.Namespace) -> int:
+    return _one(args, "checkin")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    ledger = Ledger(args.db)
+    try:
+        broken = ledger.verify_chain()
+        total = ledger.one("SELECT COUNT(*) AS n FROM events")
+    finally:
+        ledger.close()
+    count = int(total["n"]) if total else 0
+    if broken is None:
+        emit({"ok": True, "events": count}, args.json, f"chain intact: {count} events verified")
+        return 0
+    seq, why = broken
+    emit({"ok": False, "first_bad_seq": seq, "reason": why}, args.json, f"chain broken: {why}")
+    return 1

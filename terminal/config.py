@@ -1,0 +1,75 @@
+"""What a terminal is told by the server (or, in development, by `terminal init`): typed, one place."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+LimitScope = Literal["cashier_day", "terminal_hour", "member_day"]
+SCOPES: tuple[LimitScope, ...] = ("cashier_day", "terminal_hour", "member_day")
+SCOPE_WORDS = {
+    "cashier_day": "redemptions per cashier per day",
+    "terminal_hour": "redemptions per terminal per hour",
+    "member_day": "redemptions per member per day",
+}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `max` redemptions in `scope`; hard refuses, soft lets through and alerts."""
+
+    scope: LimitScope
+    max: int
+    hard: bool = True
+
+
+@dataclass(frozen=True)
+class TierRule:
+    """Offline risk budget for one tier, counted since the last successful sync."""
+
+    tier: str
+    offline_count: int | None = None
+    offline_value: float | None = None
+    needs_online: bool = False  # e.g. gold coins: only with the server's say-so
+
+
+@dataclass(frozen=True)
+class Loyalty:
+    currency_per_unit: float = 10.0  # every 10 currency units spent ...
+    points_per_unit: int = 1  # ... earn 1 point
+    checkin_points: int = 10
+    offline_spend_cap: int = 500  # points one member may spend here between syncs
+
+    def points_for(self, amount: float) -> int:
+        if amount <= 0:
+            return 0
+        return int(amount // self.currency_per_unit) * self.points_per_unit
+
+
+@dataclass(frozen=True)
+class TerminalConfig:
+    limits: tuple[Limit, ...] = ()
+    tier_rules: tuple[TierRule, ...] = ()
+    loyalty: Loyalty = field(default_factory=Loyalty)
+    hold_seconds: int = 15 * 60  # an abandoned basket frees its codes after this
+    max_offline_seconds: int = 72 * 3600  # pending older than this is overdue
+    claim_timeout: float = 0.8
+
+    def tier_rule(self, tier: str) -> TierRule | None:
+        return next((r for r in self.tier_rules if r.tier == tier), None)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> TerminalConfig:
+        data: dict[str, Any] = json.loads(text)
+        return cls(
+            limits=tuple(Limit(**x) for x in data.get("limits", ())),
+            tier_rules=tuple(TierRule(**x) for x in data.get("tier_rules", ())),
+            loyalty=Loyalty(**data.get("loyalty", {})),
+            hold_seconds=int(data.get("hold_seconds", 15 * 60)),
+            max_offline_seconds=int(data.get("max_offline_seconds", 72 * 3600)),
+            claim_timeout=float(data.get("claim_timeout", 0.8)),
+        )

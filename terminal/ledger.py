@@ -1,0 +1,196 @@
+"""The device's SQLite ledger: opening it safely, durable transactions, and the event chain.
+
+WAL with synchronous=FULL: a transaction that returned has reached the disk, so a result shown to a
+person survives a crash or a power cut. Write transactions start with BEGIN IMMEDIATE, so two
+processes on one ledger (kiosk and manager screen, POS and bridge) queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from codes import chain
+from codes.errors import InstoreError
+from terminal.schema import migrations
+
+BUSY_TIMEOUT_S = 5.0
+
+
+class LedgerError(InstoreError):
+    """The ledger cannot be read or written; nothing in flight was confirmed."""
+
+
+def storage_error(exc: sqlite3.Error, path: Path) -> LedgerError:
+    """Name a SQLite failure in a store manager's terms."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return LedgerError(
+            "ledger_busy", f"the ledger {path} is busy in another program; try again"
+        )
+    if "readonly" in text or "read-only" in text:
+        return LedgerError("ledger_read_only", f"the ledger {path} cannot be written (read-only)")
+    if "full" in text:
+        return LedgerError("disk_full", f"the disk holding {path} is full; nothing was saved")
+    if "not a database" in text or "malformed" in text:
+        return LedgerError("ledger_damaged", f"{path} is not a usable ledger: {exc}")
+    return LedgerError("ledger_error", f"the ledger {path} could not be used: {exc}")
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    name: str
+    store_id: str
+    secret: bytes
+    server_url: str
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Ledger:
+    """One device's ledger file."""
+
+    def __init__(self, path: Path | str, create: bool = False) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise LedgerError(
+                "no_ledger", f"no ledger at {self.path}; run 'instore terminal init' first"
+            )
+        try:
+            self.conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
+            )
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.db = Database(self.conn)
+            if migrations.pending(self.db):
+                with self.write():
+                    migrations.apply(self.db)
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One durable transaction; any SQLite failure becomes a LedgerError, and rolls back."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from None
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise storage_error(exc, self.path) from None
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from None
+
+    def one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        rows = self.read(sql, params)
+        return rows[0] if rows else None
+
+    # -- device and settings ---------------------------------------------------------------
+
+    def device(self) -> Device:
+        row = self.one("SELECT * FROM device WHERE id = 1")
+        if row is None:
+            raise LedgerError(
+                "not_enrolled",
+                f"the ledger {self.path} has no device yet; run 'instore terminal init'",
+            )
+        return Device(
+            row["device_id"], row["name"], row["store_id"], row["secret"], row["server_url"]
+        )
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        row = self.one("SELECT value FROM settings WHERE key = ?", (key,))
+        return default if row is None else json.loads(row["value"])
+
+    @staticmethod
+    def put_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
+
+    # -- events ----------------------------------------------------------------------------
+
+    def append(
+        self,
+        conn: sqlite3.Connection,
+        device: Device,
+        kind: str,
+        payload: dict[str, Any],
+        **columns: Any,
+    ) -> dict[str, Any]:
+        """Add one signed, chained event inside the caller's write transaction."""
+        last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        event: dict[str, Any] = {
+            "event_id": columns.pop("event_id", None) or chain.uuid7(),
+            "device_id": device.device_id,
+            "seq": 1 if last is None else last["seq"] + 1,
+            "kind": kind,
+            "payload": payload,
+            "local_time": now_iso(),
+            "prev_hash": chain.GENESIS if last is None else last["hash"],
+        }
+        event["hash"] = chain.event_hash(event)
+        event["mac"] = chain.event_mac(device.secret, event)
+        row = {
+            # device_id is the ledger's own (one device per file), so rows do not repeat it
+            **{k: v for k, v in event.items() if k != "device_id"},
+            "payload": json.dumps(payload, sort_keys=True),
+            "created": time.time(),
+            **columns,
+        }
+        names = ", ".join(row)
+        conn.execute(
+            f"INSERT INTO events ({names}) VALUES ({', '.join('?' * len(row))})",  # column names are ours, never input
+            tuple(row.values()),
+        )
+        return event
+
+    def chain_events(self) -> Iterator[dict[str, Any]]:
+        """Every event as it was chained, in order (for verification)."""
+        cursor = self.conn.execute(
+            "SELECT event_id, seq, kind, payload, local_time, prev_hash, mac FROM events ORDER BY seq"
+        )
+        device_id = self.device().device_id
+        for row in cursor:
+            yield {**dict(row), "device_id": device_id, "payload": json.loads(row["payload"])}
+
+    def verify_chain(self) -> tuple[int, str] | None:
+        """The first event that is missing, altered or forged, or None when the chain holds."""
+        try:
+            return chain.first_break(self.chain_events(), self.device().secret)
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from None

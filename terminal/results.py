@@ -1,0 +1,70 @@
+"""What every operation answers: a status word for machines and a sentence for people."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    # redeem and hold
+    ACCEPTED_ONLINE = "accepted_online"
+    ACCEPTED_OFFLINE = "accepted_offline"
+    ALREADY_REDEEMED_HERE = "already_redeemed_here"
+    REDEEMED_ELSEWHERE = "redeemed_elsewhere"
+    HELD = "held"
+    MISTYPED = "mistyped"
+    INVALID = "invalid"
+    UNKNOWN_CAMPAIGN = "unknown_campaign"
+    NOT_ISSUED = "not_issued"
+    EXPIRED = "expired"
+    NOT_STARTED = "not_started"
+    LIMIT = "limit"
+    OFFLINE_BUDGET = "offline_budget"
+    NEEDS_ONLINE = "needs_online"
+    # check
+    VALID = "valid"
+    # holds, voids, points
+    RELEASED = "released"
+    VOIDED = "voided"
+    NOT_FOUND = "not_found"
+    ALREADY_VOIDED = "already_voided"
+    INSUFFICIENT_POINTS = "insufficient_points"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    DUPLICATE_RECEIPT = "duplicate_receipt"
+    BAD_INPUT = "bad_input"
+    # the ledger could not be written: nothing was confirmed
+    NOT_SAVED = "not_saved"
+
+
+# statuses that mean "done, and durably recorded"
+DONE = frozenset(
+    {Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE, Status.HELD, Status.RELEASED, Status.VOIDED}
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Status
+    message: str
+    code: str | None = None
+    event_id: str | None = None
+    campaign: str | None = None
+    serial: int | None = None
+    tier: str | None = None
+    hold_id: str | None = None
+    member: str | None = None
+    points: int | None = None
+    balance: int | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        # `held` with a hold id is this basket's hold; without one, another basket has the code
+        return self.status in DONE and (self.status is not Status.HELD or self.hold_id is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if v is not None and v != ()}
+        data["status"] = self.status.value
+        return data

@@ -1,0 +1,119 @@
+"""The ledger's tables, as sqlite-utils migrations applied when a ledger is opened."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("instore-terminal")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        -- who this device is; one row
+        CREATE TABLE device (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            device_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            store_id TEXT NOT NULL DEFAULT '',
+            secret BLOB NOT NULL,
+            server_url TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        -- typed settings (config from the server, sync cursors, times) as JSON values
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        -- campaigns this device holds keys for; `no` is a small number used in hot tables
+        CREATE TABLE campaigns (
+            no INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            data TEXT NOT NULL,
+            key BLOB NOT NULL
+        );
+        -- every operation, in order: the hash-chained, signed outbox
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            local_time TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            mac TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            reason TEXT NOT NULL DEFAULT '',
+            actor TEXT NOT NULL DEFAULT '',
+            member TEXT,
+            receipt TEXT,
+            day TEXT,
+            points INTEGER NOT NULL DEFAULT 0,
+            offline INTEGER NOT NULL DEFAULT 0,
+            tier TEXT,
+            value REAL NOT NULL DEFAULT 0,
+            target TEXT,
+            created REAL NOT NULL
+        );
+        CREATE INDEX events_state ON events (state, seq);
+        -- offline redemptions not yet synced, per tier: the offline risk budget
+        CREATE INDEX events_offline ON events (tier) WHERE offline = 1 AND state = 'pending';
+        -- counts by state, kept by triggers so status() is instant with a million pending
+        CREATE TABLE state_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TRIGGER events_count_insert AFTER INSERT ON events BEGIN
+            INSERT INTO state_counts VALUES (NEW.state, 1)
+                ON CONFLICT (state) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER events_count_update AFTER UPDATE OF state ON events
+            WHEN OLD.state <> NEW.state BEGIN
+            UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
+            INSERT INTO state_counts VALUES (NEW.state, 1)
+                ON CONFLICT (state) DO UPDATE SET n = n + 1;
+        END;
+        CREATE INDEX events_actor ON events (actor, created);
+        CREATE INDEX events_member ON events (member, created);
+        -- the same receipt never earns twice; one check-in per member per day; one void per event
+        CREATE UNIQUE INDEX events_one_accrual ON events (receipt) WHERE kind = 'accrue';
+        CREATE UNIQUE INDEX events_one_checkin ON events (member, day) WHERE kind = 'checkin';
+        CREATE UNIQUE INDEX events_one_void ON events (target) WHERE kind = 'void';
+        -- codes this device redeemed and did not void: the key stops a double acceptance,
+        -- even between two processes on one ledger
+        CREATE TABLE local_claims (
+            campaign_no INTEGER NOT NULL,
+            serial INTEGER NOT NULL,
+            event_id TEXT NOT NULL,
+            PRIMARY KEY (campaign_no, serial)
+        ) WITHOUT ROWID;
+        -- codes the server says were redeemed elsewhere
+        CREATE TABLE redeemed (
+            campaign_no INTEGER NOT NULL,
+            serial INTEGER NOT NULL,
+            PRIMARY KEY (campaign_no, serial)
+        ) WITHOUT ROWID;
+        -- codes held against an open basket
+        CREATE TABLE holds (
+            hold_id TEXT PRIMARY KEY,
+            campaign_no INTEGER NOT NULL,
+            serial INTEGER NOT NULL,
+            code TEXT NOT NULL,
+            basket TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            expires REAL NOT NULL
+        );
+        CREATE UNIQUE INDEX holds_code ON holds (campaign_no, serial);
+        -- members' balances as the server last reported them
+        CREATE TABLE balances (
+            member TEXT PRIMARY KEY,
+            balance INTEGER NOT NULL,
+            as_of_seq INTEGER NOT NULL DEFAULT 0,
+            updated TEXT NOT NULL
+        );
+        -- what a manager should see: soft limits passed, conflicts, sync trouble
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            message TEXT NOT NULL,
+            created TEXT NOT NULL,
+            acknowledged INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
