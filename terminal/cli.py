@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,8 @@ from codes import campaign as campaign_file
 from codes.cli_common import emit, whole_number
 from codes.errors import InstoreError
 from terminal.engine import Terminal
-from terminal.ledger import Ledger, now_iso
+from terminal.ledger import Ledger
+from terminal.provision import provision
 from terminal.results import Result
 
 
@@ -104,24 +104,9 @@ def _init(args: argparse.Namespace) -> int:
     if not args.campaign:
         raise InstoreError("usage", "give --campaign CAMPAIGN_FILE (or --server and --token)")
     loaded = [campaign_file.load(path) for path in args.campaign]
-    keys = [c.campaign_key() for c in loaded]
-    ledger = Ledger(args.db, create=True)
-    try:
-        with ledger.write() as conn:
-            existing = conn.execute("SELECT device_id, name FROM device").fetchone()
-            if existing is None:
-                conn.execute(
-                    "INSERT INTO device VALUES (1, ?, ?, ?, ?, '', ?)",
-                    (
-                        f"dev-{secrets.token_hex(6)}", args.device_name or args.db.stem,
-                        args.store, secrets.token_bytes(32), now_iso(),
-                    ),
-                )  # fmt: skip
-            for campaign, key in zip(loaded, keys, strict=True):
-                Terminal.store_campaign(conn, campaign, key)
-        device = ledger.device()
-    finally:
-        ledger.close()
+    device = provision(
+        args.db, [(c, c.campaign_key()) for c in loaded], args.device_name, args.store
+    )
     emit(
         {
             "device_id": device.device_id,

@@ -94,17 +94,6 @@ class Terminal:
             self._pool.shutdown(wait=False, cancel_futures=True)
         self.ledger.close()
 
-    # -- set-up ----------------------------------------------------------------------------
-
-    @staticmethod
-    def store_campaign(conn: sqlite3.Connection, campaign: Campaign, key: bytes) -> None:
-        data = campaign_file.to_dict(campaign)
-        conn.execute(
-            "INSERT INTO campaigns (id, data, key) VALUES (?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET data = excluded.data, key = excluded.key",
-            (campaign.id, json.dumps(data, default=str), key),
-        )
-
     # -- check -----------------------------------------------------------------------------
 
     def check(self, code: str) -> Result:

@@ -62,7 +62,9 @@ def now_iso() -> str:
 class Ledger:
     """One device's ledger file."""
 
-    def __init__(self, path: Path | str, create: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, create: bool = False, busy_timeout: float = BUSY_TIMEOUT_S
+    ) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise LedgerError(
@@ -70,7 +72,7 @@ class Ledger:
             )
         try:
             self.conn = sqlite3.connect(
-                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
+                self.path, isolation_level=None, timeout=busy_timeout, check_same_thread=False
             )
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")

@@ -1,0 +1,126 @@
+"""Checkout baskets (hold, commit, release), refunds, and loyalty points."""
+
+from __future__ import annotations
+
+import time
+
+from terminal.config import Loyalty, TerminalConfig
+from terminal.results import Status
+from tests.terminal.conftest import FakeServer, StoreFactory
+
+
+def test_hold_blocks_other_baskets_until_commit(make_store: StoreFactory) -> None:
+    store = make_store()
+    till = store.open()
+    held = till.hold(store.code(4), basket="b1", actor="ann")
+    assert held.status is Status.HELD and held.ok and held.hold_id
+    other = till.hold(store.code(4), basket="b2")
+    assert other.status is Status.HELD and not other.ok
+    assert till.redeem(store.code(4)).status is Status.HELD
+    assert till.hold(store.code(4), basket="b1").ok  # the same basket scanning again is fine
+    done = till.commit(held.hold_id or "", receipt="r-100")
+    # the re-scan replaced the first hold, so commit the live one
+    if done.status is Status.NOT_FOUND:
+        live = till.ledger.one("SELECT hold_id FROM holds WHERE basket = 'b1'")
+        assert live is not None
+        done = till.commit(live["hold_id"], receipt="r-100")
+    assert done.status is Status.ACCEPTED_OFFLINE
+    assert till.hold(store.code(4), basket="b2").status is Status.ALREADY_REDEEMED_HERE
+
+
+def test_release_frees_the_code(make_store: StoreFactory) -> None:
+    store = make_store()
+    till = store.open()
+    held = till.hold(store.code(4), basket="b1")
+    assert till.release(held.hold_id or "").status is Status.RELEASED
+    assert till.release(held.hold_id or "").status is Status.NOT_FOUND
+    assert till.hold(store.code(4), basket="b2").ok
+
+
+def test_abandoned_basket_frees_the_code_when_its_hold_expires(make_store: StoreFactory) -> None:
+    store = make_store(TerminalConfig(hold_seconds=1))
+    till = store.open()
+    assert till.hold(store.code(4), basket="b1").ok
+    assert not till.hold(store.code(4), basket="b2").ok
+    time.sleep(1.1)
+    assert till.hold(store.code(4), basket="b2").ok
+
+
+def test_commit_after_expiry_still_redeems_if_nobody_took_it(make_store: StoreFactory) -> None:
+    store = make_store(TerminalConfig(hold_seconds=1))
+    till = store.open()
+    held = till.hold(store.code(4), basket="b1")
+    time.sleep(1.1)
+    assert till.commit(held.hold_id or "", receipt="r1").status is Status.ACCEPTED_OFFLINE
+
+
+def test_void_gives_the_code_back_once(make_store: StoreFactory) -> None:
+    store = make_store()
+    till = store.open()
+    redeemed = till.redeem(store.code(8))
+    assert (
+        till.void(redeemed.event_id or "", reason="customer returned the item").status
+        is Status.VOIDED
+    )
+    assert till.void(redeemed.event_id or "", reason="again").status is Status.ALREADY_VOIDED
+    assert till.void(redeemed.event_id or "", reason=" ").status is Status.BAD_INPUT
+    assert till.void("no-such-event", reason="x").status is Status.NOT_FOUND
+    assert till.redeem(store.code(8)).ok
+    assert till.ledger.verify_chain() is None
+
+
+def test_points_follow_the_rule_and_a_receipt_earns_once(make_store: StoreFactory) -> None:
+    store = make_store(TerminalConfig(loyalty=Loyalty(currency_per_unit=10, points_per_unit=2)))
+    till = store.open()
+    earned = till.accrue("m1", 125.0, receipt="r1")
+    assert earned.status is Status.ACCEPTED_OFFLINE and earned.points == 24 and earned.balance == 24
+    assert till.accrue("m1", 125.0, receipt="r1").status is Status.DUPLICATE_RECEIPT
+    assert till.accrue("m1", 9.99, receipt="r2").points == 0
+    assert till.accrue("", 10, receipt="r3").status is Status.BAD_INPUT
+    assert till.accrue("m1", -5, receipt="r4").status is Status.BAD_INPUT
+    assert till.balance("m1").balance == 24
+
+
+def test_spend_against_known_balance(make_store: StoreFactory) -> None:
+    store = make_store()
+    till = store.open()
+    till.accrue("m1", 100, receipt="r1")  # 10 points
+    assert till.spend("m1", 11, item="mug").status is Status.INSUFFICIENT_POINTS
+    spent = till.spend("m1", 4, item="mug")
+    assert spent.status is Status.ACCEPTED_OFFLINE and spent.balance == 6
+    assert till.spend("m1", 0, item="mug").status is Status.BAD_INPUT
+
+
+def test_offline_spend_cap(make_store: StoreFactory) -> None:
+    store = make_store(TerminalConfig(loyalty=Loyalty(offline_spend_cap=15)))
+    till = store.open()
+    till.accrue("m1", 1000, receipt="r1")  # 100 points
+    assert till.spend("m1", 10, item="a").ok
+    capped = till.spend("m1", 10, item="b")
+    assert capped.status is Status.OFFLINE_BUDGET and "15 points" in capped.message
+
+
+def test_online_balance_comes_from_the_server(make_store: StoreFactory) -> None:
+    store = make_store()
+    till = store.open(FakeServer("accept", balances={"m9": 500}))
+    assert till.balance("m9").balance == 500
+    assert till.spend("m9", 300, item="headphones").status is Status.ACCEPTED_ONLINE
+    till.claimer = FakeServer("raise")
+    assert till.balance("m9").balance == -300  # offline: nothing known here but the spend
+
+
+def test_checkin_once_per_day(make_store: StoreFactory) -> None:
+    store = make_store()
+    till = store.open()
+    first = till.checkin("m1")
+    assert first.ok and first.points == 10
+    assert till.checkin("m1").status is Status.ALREADY_CHECKED_IN
+    assert till.checkin("m2").ok
+
+
+def test_voided_points_leave_the_balance(make_store: StoreFactory) -> None:
+    store = make_store()
+    till = store.open()
+    earned = till.accrue("m1", 200, receipt="r1")
+    till.void(earned.event_id or "", reason="receipt refunded")
+    assert till.balance("m1").balance == 0
