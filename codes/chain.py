@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -20,13 +21,30 @@ GENESIS = "0" * 64  # prev_hash of a device's first event
 CHAINED_FIELDS = ("event_id", "device_id", "seq", "kind", "payload", "local_time", "prev_hash")
 
 
+_uuid_lock = threading.Lock()
+_uuid_last = (0, 0)  # (milliseconds, 74-bit random-or-counter part) of the last id made
+
+
 def uuid7() -> str:
-    """A time-ordered UUID (version 7): 48-bit Unix milliseconds, then 74 random bits."""
+    """A time-ordered UUID (version 7, RFC 9562): Unix milliseconds, then random bits.
+
+    Within one millisecond (or if the clock steps back) the random part counts up, so ids made
+    in one process always sort in the order they were made.
+    """
+    global _uuid_last
     millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (millis & ((1 << 48) - 1)) << 80 | rand & ((1 << 80) - 1)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    with _uuid_lock:
+        rand = int.from_bytes(os.urandom(10), "big") >> 7  # 73 bits: room to count up
+        if millis <= _uuid_last[0]:
+            millis, rand = _uuid_last[0], _uuid_last[1] + 1
+        _uuid_last = (millis, rand)
+    value = (
+        (millis & ((1 << 48) - 1)) << 80
+        | 0x7 << 76  # version 7
+        | (rand >> 62 & 0xFFF) << 64
+        | 0x2 << 62  # RFC 4122 variant
+        | rand & ((1 << 62) - 1)
+    )
     return str(uuid.UUID(int=value))
 
 

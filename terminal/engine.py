@@ -257,18 +257,24 @@ class Terminal:
         return None, warnings
 
     def _used(self, limit: Limit, actor: str, member: str | None) -> int | None:
+        """Redemptions in the limit's window, counted no further than the limit itself."""
         day_start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-        redeems = "SELECT COUNT(*) AS n FROM events WHERE kind = 'redeem' AND state <> 'rejected'"
+        params: tuple[str | float, ...]
         if limit.scope == "cashier_day":
             if not actor:
                 return None
-            row = self.ledger.one(redeems + " AND actor = ? AND created >= ?", (actor, day_start))
+            where, params = "actor = ? AND created >= ?", (actor, day_start)
         elif limit.scope == "member_day":
             if not member:
                 return None
-            row = self.ledger.one(redeems + " AND member = ? AND created >= ?", (member, day_start))
+            where, params = "member = ? AND created >= ?", (member, day_start)
         else:
-            row = self.ledger.one(redeems + " AND created >= ?", (time.time() - 3600,))
+            where, params = "created >= ?", (time.time() - 3600,)
+        row = self.ledger.one(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE kind = 'redeem'"
+            f" AND state <> 'rejected' AND {where} LIMIT ?)",
+            (*params, limit.max),
+        )
         return int(row["n"]) if row else 0
 
     def _over_budget(self, tier: str, value: float) -> str | None:

@@ -71,6 +71,7 @@ def m001_initial(db: Database) -> None:
         END;
         CREATE INDEX events_actor ON events (actor, created);
         CREATE INDEX events_member ON events (member, created);
+        CREATE INDEX events_created ON events (created);
         -- the same receipt never earns twice; one check-in per member per day; one void per event
         CREATE UNIQUE INDEX events_one_accrual ON events (receipt) WHERE kind = 'accrue';
         CREATE UNIQUE INDEX events_one_checkin ON events (member, day) WHERE kind = 'checkin';

@@ -1,0 +1,150 @@
+"""`instore terminal` as staff and scripts use it: real processes, JSON lines, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CampaignFactory
+
+
+def instore(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "instore_cli", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=120, input=stdin,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def device(make_campaign: CampaignFactory, tmp_path: Path) -> tuple[Path, list[str]]:
+    campaign, _key = make_campaign(tiers="gold:5,music:*", capacity=1000)
+    assert campaign.path is not None
+    done = instore(
+        "codes", "mint", str(campaign.path), "--count", "50", "--out", "codes.csv", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    codes = [line.split(",")[0] for line in (tmp_path / "codes.csv").read_text().splitlines()[1:]]
+    init = instore("terminal", "init", "--db", "till.db", "--campaign", str(campaign.path),
+                   "--device-name", "Till 1", "--store", "s1", "--json", cwd=tmp_path)  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    assert json.loads(init.stdout)["device_name"] == "Till 1"
+    return tmp_path, codes
+
+
+def test_redeem_prints_one_json_line_per_code(device: tuple[Path, list[str]]) -> None:
+    cwd, codes = device
+    done = instore(
+        "terminal", "redeem", "--db", "till.db", "--json", codes[0], codes[1], codes[0], cwd=cwd
+    )
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["status"] for line in lines] == [
+        "accepted_offline",
+        "accepted_offline",
+        "already_redeemed_here",
+    ]
+    assert all({"code", "status", "message"} <= set(line) for line in lines)
+    assert done.returncode == 1  # not every code was accepted
+
+
+def test_redeem_from_standard_input(device: tuple[Path, list[str]]) -> None:
+    cwd, codes = device
+    done = instore("terminal", "redeem", "--db", "till.db", "--from", "-", "--json", cwd=cwd,
+                   stdin="\n".join(codes[:5]) + "\n\n")  # fmt: skip
+    assert done.returncode == 0
+    assert len(done.stdout.splitlines()) == 5
+
+
+def test_status_for_the_manager(device: tuple[Path, list[str]]) -> None:
+    cwd, codes = device
+    instore("terminal", "redeem", "--db", "till.db", codes[0], codes[1], cwd=cwd)
+    status = json.loads(instore("terminal", "status", "--db", "till.db", "--json", cwd=cwd).stdout)
+    for key in ("device_id", "device_name", "online", "pending", "oldest_pending_s", "last_push",
+                "last_pull", "conflicts", "rejected", "alerts"):  # fmt: skip
+        assert key in status
+    assert (
+        status["pending"] == 2 and status["device_name"] == "Till 1" and status["online"] is False
+    )
+    text = instore("terminal", "status", "--db", "till.db", cwd=cwd).stdout
+    assert "2 pending" in text and "offline" in text
+
+
+def test_points_commands(device: tuple[Path, list[str]]) -> None:
+    cwd, _codes = device
+
+    def run(*args: str) -> dict[str, object]:
+        done = instore("terminal", *args, "--db", "till.db", "--json", cwd=cwd)
+        result: dict[str, object] = json.loads(done.stdout)
+        return result
+
+    assert run("accrue", "--member", "m1", "--amount", "230", "--receipt", "R1")["points"] == 23
+    assert (
+        run("accrue", "--member", "m1", "--amount", "230", "--receipt", "R1")["status"]
+        == "duplicate_receipt"
+    )
+    assert (
+        run("spend", "--member", "m1", "--points", "3", "--item", "pen")["status"]
+        == "accepted_offline"
+    )
+    assert run("checkin", "--member", "m1")["points"] == 10
+    assert run("balance", "--member", "m1")["balance"] == 30
+
+
+def test_void_and_verify(device: tuple[Path, list[str]]) -> None:
+    cwd, codes = device
+    event_id = json.loads(
+        instore("terminal", "redeem", "--db", "till.db", "--json", codes[3], cwd=cwd).stdout
+    )["event_id"]
+    voided = instore("terminal", "void", "--db", "till.db", event_id, "--reason", "refund", cwd=cwd)
+    assert voided.returncode == 0 and "voided" in voided.stdout
+    ok = instore("terminal", "verify", "--db", "till.db", cwd=cwd)
+    assert ok.returncode == 0 and "2 events" in ok.stdout
+    raw = sqlite3.connect(cwd / "till.db")
+    raw.execute("UPDATE events SET actor = actor, payload = '{}' WHERE seq = 1")
+    raw.commit()
+    raw.close()
+    broken = instore("terminal", "verify", "--db", "till.db", "--json", cwd=cwd)
+    assert broken.returncode == 1 and json.loads(broken.stdout)["first_bad_seq"] == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("terminal status --db missing.db", "no ledger"),
+        ("terminal redeem --db till.db", "give one or more codes"),
+        ("terminal spend --db till.db --member m --points -4 --item x", "at least 1"),
+        ("terminal init --db new.db", "--campaign"),
+        ("terminal init --db new.db --server http://127.0.0.1:9 --token t", "not available"),
+        ("terminal init --db new.db --campaign nowhere.toml", "does not exist"),
+        ("terminal redeem --db till.db --from nowhere.txt", "No such file"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_2(
+    device: tuple[Path, list[str]], command: str, words: str
+) -> None:
+    cwd, _ = device
+    done = instore(*command.split(), cwd=cwd)
+    assert done.returncode == 2, done.stdout
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert words in done.stderr
+
+
+def test_every_command_explains_itself(tmp_path: Path) -> None:
+    for action in (
+        "init",
+        "status",
+        "check",
+        "redeem",
+        "void",
+        "accrue",
+        "spend",
+        "balance",
+        "checkin",
+        "verify",
+    ):
+        done = instore("terminal", action, "--help", cwd=tmp_path)
+        assert done.returncode == 0 and "--db" in done.stdout
