@@ -27,7 +27,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# A demo campaign with 1,000 printable codes, and a few codes checked as a shopper would.
+# A demo campaign with 1,000 printable codes, a few checked as a shopper would, and an offline
+# till redeeming them.
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(BIN)/instore codes new-campaign --id demo-lids --prefix HV --name "Demo ice-cream lids" \
@@ -45,6 +46,20 @@ demo: $(STAMP)
 	$(BIN)/python -c "from codes.demo import unprinted_code; print(unprinted_code('$(DEMO_DIR)/campaign.toml'))" \
 		| xargs $(BIN)/instore codes check $(DEMO_DIR)/campaign.toml || true
 	@echo "--- printable sheet: $(DEMO_DIR)/codes.pdf, codes: $(DEMO_DIR)/codes.csv"
+	@echo; echo "=== an offline till: no server, the cipher and the ledger decide"
+	$(BIN)/instore terminal init --db $(DEMO_DIR)/till1.db --campaign $(DEMO_DIR)/campaign.toml \
+		--device-name "Till 1" --store demo-store
+	@sed -n '2,4p' $(DEMO_DIR)/codes.csv | cut -d, -f1 > $(DEMO_DIR)/basket.txt
+	@echo "--- a cashier scans three codes, then the first one again:"
+	@sed -n 1p $(DEMO_DIR)/basket.txt >> $(DEMO_DIR)/basket.txt
+	$(BIN)/instore terminal redeem --db $(DEMO_DIR)/till1.db --actor ann --from $(DEMO_DIR)/basket.txt || true
+	@echo "--- a member earns points for a 125.00 purchase, checks in, spends 15:"
+	$(BIN)/instore terminal accrue --db $(DEMO_DIR)/till1.db --member M-1001 --amount 125 --receipt R-1
+	$(BIN)/instore terminal checkin --db $(DEMO_DIR)/till1.db --member M-1001
+	$(BIN)/instore terminal spend --db $(DEMO_DIR)/till1.db --member M-1001 --points 15 --item "ice-cream cone"
+	@echo "--- what the store manager sees:"
+	$(BIN)/instore terminal status --db $(DEMO_DIR)/till1.db
+	$(BIN)/instore terminal verify --db $(DEMO_DIR)/till1.db
 
 # Re-resolve every pinned dependency (all extras) into constraints.txt.
 constraints:

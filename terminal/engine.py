@@ -51,13 +51,9 @@ class ClaimFailed(Exception):
     """The server could not answer in time; offline rules apply."""
 
 
-_CHECK_TO_STATUS = {
-    CheckStatus.MISTYPED: Status.MISTYPED,
-    CheckStatus.INVALID: Status.INVALID,
-    CheckStatus.UNKNOWN_CAMPAIGN: Status.UNKNOWN_CAMPAIGN,
-    CheckStatus.NOT_ISSUED: Status.NOT_ISSUED,
-    CheckStatus.EXPIRED: Status.EXPIRED,
-    CheckStatus.NOT_STARTED: Status.NOT_STARTED,
+# a code that fails its check is refused with the checker's own word
+_CHECK_TO_STATUS: dict[CheckStatus, Status] = {
+    c: Status(c.value) for c in CheckStatus if c is not CheckStatus.VALID
 }
 
 
@@ -309,19 +305,29 @@ class Terminal:
         if refusal is not None:
             return refusal
         assert checked.campaign is not None and checked.serial is not None
-        hold_id = chain.uuid7()
         expires = time.time() + self.config.hold_seconds
         key = (self._campaign_no[checked.campaign], checked.serial)
         try:
             with self.ledger.write() as conn:
                 conn.execute(
-                    "DELETE FROM holds WHERE campaign_no = ? AND serial = ? AND (expires <= ? OR basket = ?)",
-                    (*key, time.time(), basket),
+                    "DELETE FROM holds WHERE campaign_no = ? AND serial = ? AND expires <= ?",
+                    (*key, time.time()),
                 )
-                conn.execute(
-                    "INSERT INTO holds VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (hold_id, *key, checked.code, basket, actor, expires),
-                )
+                mine = conn.execute(
+                    "SELECT hold_id FROM holds WHERE campaign_no = ? AND serial = ? AND basket = ?",
+                    (*key, basket),
+                ).fetchone()
+                if mine is not None:  # the same basket scanned it again: same hold, fresh time
+                    hold_id = mine["hold_id"]
+                    conn.execute(
+                        "UPDATE holds SET expires = ? WHERE hold_id = ?", (expires, hold_id)
+                    )
+                else:
+                    hold_id = chain.uuid7()
+                    conn.execute(
+                        "INSERT INTO holds VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (hold_id, *key, checked.code, basket, actor, expires),
+                    )
         except LedgerError as exc:
             if "UNIQUE" in exc.message:
                 return self._result(
@@ -495,10 +501,11 @@ class Terminal:
                 )
             return Result(Status.NOT_SAVED, f"Not saved: {exc.message}.", member=member)
         words = {"accrue": "earned", "checkin": "earned for checking in", "spend": "spent"}[kind]
+        balance = self._local_balance(member)
         return Result(
             Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE,
-            f"{abs(points)} points {words}.", event_id=event["event_id"], member=member,
-            points=points, balance=self._local_balance(member),
+            f"{abs(points)} points {words}; balance now {balance}.", event_id=event["event_id"],
+            member=member, points=points, balance=balance,
         )  # fmt: skip
 
     # -- status ----------------------------------------------------------------------------
