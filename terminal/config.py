@@ -48,13 +48,26 @@ class Loyalty:
 
 
 @dataclass(frozen=True)
+class CatalogueItem:
+    """A prize members can take for points."""
+
+    id: str
+    name: str
+    points: int
+
+
+@dataclass(frozen=True)
 class TerminalConfig:
     limits: tuple[Limit, ...] = ()
     tier_rules: tuple[TierRule, ...] = ()
     loyalty: Loyalty = field(default_factory=Loyalty)
+    catalogue: tuple[CatalogueItem, ...] = ()  # empty: any item, at the points asked
     hold_seconds: int = 15 * 60  # an abandoned basket frees its codes after this
     max_offline_seconds: int = 72 * 3600  # pending older than this is overdue
     claim_timeout: float = 0.8
+
+    def item(self, item_id: str) -> CatalogueItem | None:
+        return next((i for i in self.catalogue if i.id == item_id), None)
 
     def tier_rule(self, tier: str) -> TierRule | None:
         return next((r for r in self.tier_rules if r.tier == tier), None)
@@ -69,6 +82,7 @@ class TerminalConfig:
             limits=tuple(Limit(**x) for x in data.get("limits", ())),
             tier_rules=tuple(TierRule(**x) for x in data.get("tier_rules", ())),
             loyalty=Loyalty(**data.get("loyalty", {})),
+            catalogue=tuple(CatalogueItem(**x) for x in data.get("catalogue", ())),
             hold_seconds=int(data.get("hold_seconds", 15 * 60)),
             max_offline_seconds=int(data.get("max_offline_seconds", 72 * 3600)),
             claim_timeout=float(data.get("claim_timeout", 0.8)),

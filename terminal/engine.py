@@ -418,6 +418,14 @@ class Terminal:
         member = member.strip()
         if not member or points <= 0:
             return Result(Status.BAD_INPUT, "Give a member and a number of points above 0.")
+        if self.config.catalogue:
+            prize = self.config.item(item)
+            if prize is None:
+                return Result(Status.BAD_INPUT, f"{item!r} is not in this store's catalogue.")
+            if points != prize.points:
+                return Result(
+                    Status.BAD_INPUT, f"{prize.name} costs {prize.points} points, not {points}."
+                )
         balance, online = self._known_balance(member)
         if points > balance:
             return Result(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from terminal.config import Loyalty, TerminalConfig
+from terminal.config import CatalogueItem, Loyalty, TerminalConfig
 from terminal.results import Status
 from tests.terminal.conftest import FakeServer, StoreFactory
 
@@ -120,3 +120,13 @@ def test_voided_points_leave_the_balance(make_store: StoreFactory) -> None:
     earned = till.accrue("m1", 200, receipt="r1")
     till.void(earned.event_id or "", reason="receipt refunded")
     assert till.balance("m1").balance == 0
+
+
+def test_spend_follows_the_catalogue_when_there_is_one(make_store: StoreFactory) -> None:
+    store = make_store(TerminalConfig(catalogue=(CatalogueItem("cone", "Ice-cream cone", 15),)))
+    till = store.open()
+    till.accrue("m1", 500, receipt="r1")  # 50 points
+    assert till.spend("m1", 15, item="tv").status is Status.BAD_INPUT
+    wrong = till.spend("m1", 5, item="cone")
+    assert wrong.status is Status.BAD_INPUT and "costs 15 points" in wrong.message
+    assert till.spend("m1", 15, item="cone").balance == 35
