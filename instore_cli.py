@@ -21,7 +21,7 @@ PARTS = {
     ),
 }
 
-EXIT_OK, EXIT_NOT_VALID, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_USAGE = 2  # 0: all well, 1: a code or operation was refused (each part decides)
 
 
 class UsageError(Exception):
@@ -35,14 +35,14 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def build_parser() -> Parser:
+def build_parser(argv: Sequence[str]) -> Parser:
     parser = Parser(
         prog="instore",
         description="instore: offline-first coupon and loyalty campaigns for stores.",
     )
     commands = parser.add_subparsers(dest="part", metavar="COMMAND", parser_class=Parser)
     commands.required = True
-    wanted = sys.argv[1] if len(sys.argv) > 1 else None
+    wanted = argv[0] if argv else None  # load only the part asked for: start-up stays quick
     for name, (module, help_text) in PARTS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if wanted in (name, None, "-h", "--help"):
@@ -53,9 +53,10 @@ def build_parser() -> Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     from codes.errors import InstoreError
 
-    as_json = "--json" in (argv if argv is not None else sys.argv[1:])
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         return int(args.run(args))
     except UsageError as exc:
         return _fail("usage", str(exc), as_json, EXIT_USAGE)

@@ -12,7 +12,6 @@ import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import numpy as np
-import numpy.typing as npt
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ALPHABET_BYTES = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
@@ -53,32 +52,14 @@ def gf_mul_alpha_power(value: int, power: int) -> int:
     return _EXP[(_LOG[value] + power) % 31]
 
 
-def weight_table(positions: int) -> npt.NDArray[np.uint8]:
-    """table[j, v] = v * alpha**j, for vectorised check symbols over many codes."""
-    table = np.zeros((positions, 32), dtype=np.uint8)
-    for j in range(positions):
-        for v in range(32):
-            table[j, v] = gf_mul_alpha_power(v, j)
-    return table
-
-
-# _TIMES[j][v] = v * alpha**j, for positions a code can have
-_TIMES = [[gf_mul_alpha_power(v, j) for v in range(32)] for j in range(40)]
+# _TIMES[j][v] = v * alpha**j; alpha**31 = 1, so position j uses row j % 31
+_TIMES = [[gf_mul_alpha_power(v, j) for v in range(32)] for j in range(31)]
 
 
 def weighted_sum(values: list[int]) -> int:
-    if len(values) > len(_TIMES):
-        return _weighted_sum_long(values)
-    total = 0
-    for times, v in zip(_TIMES, values, strict=False):
-        total ^= times[v]
-    return total
-
-
-def _weighted_sum_long(values: list[int]) -> int:
     total = 0
     for j, v in enumerate(values):
-        total ^= gf_mul_alpha_power(v, j)
+        total ^= _TIMES[j % 31][v]
     return total
 
 
@@ -92,17 +73,15 @@ def check_passes(values: list[int]) -> bool:
     return weighted_sum(values) == 0
 
 
-# _TIMES_BY_SYMBOL[j][ch] = VALUE[ch] * alpha**j
+# _TIMES_BY_SYMBOL[j][ch] = VALUE[ch] * alpha**j: the same sum read straight from text
 _TIMES_BY_SYMBOL = [{ch: times[v] for ch, v in VALUE.items()} for times in _TIMES]
 
 
 def check_passes_text(symbols: str) -> bool:
     """`check_passes` straight from normalised text (the scan path)."""
-    if len(symbols) > len(_TIMES_BY_SYMBOL):
-        return check_passes(symbols_to_values(symbols))
     total = 0
-    for times, ch in zip(_TIMES_BY_SYMBOL, symbols, strict=False):
-        total ^= times[ch]
+    for j, ch in enumerate(symbols):
+        total ^= _TIMES_BY_SYMBOL[j % 31][ch]
     return total == 0
 
 

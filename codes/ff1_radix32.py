@@ -14,8 +14,6 @@ import numpy as np
 import numpy.typing as npt
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from codes import ff1
-
 U64 = npt.NDArray[np.uint64]
 MIN_SYMBOLS = 4  # 32**4 >= NIST's minimum domain of 10**6
 MAX_SYMBOLS = 24  # each half at most 12 symbols = 60 bits
@@ -47,7 +45,6 @@ class Radix32FF1:
         self.v = n - self.u
         b = (5 * self.v + 7) // 8
         d = 4 * ((b + 3) // 4) + 4
-        self._y_word = (d - 8) // 4  # y mod 2**64 is R[d-8:d]: 32-bit words y_word, y_word+1
         self._y_byte = d - 8
         # y = NUM(R[:d]); only its low bits matter (masks are under 64 bits), so shift R right
         self._y_shift = 8 * (16 - d)
@@ -145,8 +142,3 @@ class Radix32FF1:
         return [(a >> 5 * k) & 31 for k in range(self.u - 1, -1, -1)] + [
             (b >> 5 * k) & 31 for k in range(self.v - 1, -1, -1)
         ]
-
-
-def reference_encrypt(key: bytes, tweak: bytes, digits: list[int]) -> list[int]:
-    """The reference FF1 at radix 32, for comparisons."""
-    return ff1.encrypt(key, tweak, 32, digits)

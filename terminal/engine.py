@@ -47,10 +47,6 @@ class Claimer(Protocol):
         ...
 
 
-class ClaimFailed(Exception):
-    """The server could not answer in time; offline rules apply."""
-
-
 # a code that fails its check is refused with the checker's own word
 _CHECK_TO_STATUS: dict[CheckStatus, Status] = {
     c: Status(c.value) for c in CheckStatus if c is not CheckStatus.VALID
