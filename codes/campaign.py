@@ -257,3 +257,57 @@ def save(campaign: Campaign, path: Path) -> Campaign:
         Path(tmp).unlink(missing_ok=True)
         raise
     return replace(campaign, path=path)
+
+
+@dataclass(frozen=True)
+class NewCampaign:
+    campaign: Campaign
+    key: bytes
+    master_key_path: Path
+    master_key_created: bool
+
+
+def create(
+    out: Path,
+    campaign_id: str,
+    prefix: str,
+    tiers: tuple[Tier, ...] | None = None,
+    capacity: int | None = None,
+    name: str = "",
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    master_key: Path | None = None,
+) -> NewCampaign:
+    """Write a new campaign file, and its master key file unless one exists.
+
+    Without tiers the plan is one tier covering the whole capacity; without a capacity it is the
+    default when a tier takes the remainder, else the sum of the tiers.
+    """
+    if out.exists():
+        raise InstoreError("exists", f"campaign file {out} already exists; choose another --out")
+    key_path = master_key or out.parent / "master.key"
+    tiers = tiers or (Tier("reward", None),)
+    if capacity is None:
+        has_rest = any(t.count is None for t in tiers)
+        capacity = DEFAULT_CAPACITY if has_rest else sum(t.count or 0 for t in tiers)
+    try:  # stored relative to the campaign file, so the pair can move together
+        stored_key_path = str(key_path.resolve().relative_to(out.parent.resolve()))
+    except ValueError:
+        stored_key_path = str(key_path.resolve())
+    draft = validate(
+        Campaign(
+            id=campaign_id,
+            prefix=prefix.strip().upper(),
+            tiers=tiers,
+            capacity=capacity,
+            name=name,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            master_key_file=stored_key_path,
+            path=out,
+        )
+    )
+    created = keys.create_master_key(key_path)
+    key = keys.derive_campaign_key(keys.read_master_key(key_path), draft.id, draft.key_version)
+    saved = save(replace(draft, key_check=keys.key_check_value(key)), out)
+    return NewCampaign(saved, key, key_path, created)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 from codes import campaign as campaign_file
-from codes import keys, mint
-from codes.campaign import DEFAULT_CAPACITY, Campaign, Tier, parse_tiers
+from codes import mint
+from codes.campaign import DEFAULT_CAPACITY, parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
 from codes.cli_common import emit, when, whole_number
-from codes.errors import InstoreError
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -93,34 +92,23 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def _new_campaign(args: argparse.Namespace) -> int:
-    out: Path = args.out
-    if out.exists():
-        raise InstoreError("exists", f"campaign file {out} already exists; choose another --out")
-    key_path: Path = args.master_key or out.parent / "master.key"
-    tiers = parse_tiers(args.tiers) if args.tiers else (Tier("reward", None),)
-    capacity = args.capacity
-    if capacity is None:
-        has_rest = any(t.count is None for t in tiers)
-        capacity = DEFAULT_CAPACITY if has_rest else sum(t.count or 0 for t in tiers)
-    try:
-        stored_key_path = str(key_path.resolve().relative_to(out.parent.resolve()))
-    except ValueError:
-        stored_key_path = str(key_path.resolve())
-    draft = Campaign(
-        id=args.id,
-        prefix=args.prefix.strip().upper(),
-        tiers=tiers,
-        capacity=capacity,
+    made = campaign_file.create(
+        args.out,
+        args.id,
+        args.prefix,
+        tiers=parse_tiers(args.tiers) if args.tiers else None,
+        capacity=args.capacity,
         name=args.name,
         starts_at=args.starts,
         ends_at=args.ends,
-        master_key_file=stored_key_path,
-        path=out,
+        master_key=args.master_key,
     )
-    campaign_file.validate(draft)
-    created_key = keys.create_master_key(key_path)
-    key = keys.derive_campaign_key(keys.read_master_key(key_path), draft.id, draft.key_version)
-    saved = campaign_file.save(replace(draft, key_check=keys.key_check_value(key)), out)
+    saved, out, key_path, created_key = (
+        made.campaign,
+        args.out,
+        made.master_key_path,
+        made.master_key_created,
+    )
     counts = dict(zip((t.name for t in saved.tiers), saved.tier_counts(), strict=True))
     emit(
         {

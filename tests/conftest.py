@@ -6,11 +6,11 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from codes import campaign as campaign_file
-from codes import keys
 from codes.campaign import Campaign, parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
@@ -26,22 +26,21 @@ def make_campaign(tmp_path: Path) -> CampaignFactory:
     """A saved campaign file and its campaign key; keyword arguments override fields."""
 
     def make(
-        tiers: str = "gold:10,silver:1000,music:*", file: str = "campaign.toml", **fields: object
+        tiers: str = "gold:10,silver:1000,music:*", file: str = "campaign.toml", **fields: Any
     ) -> tuple[Campaign, bytes]:
-        key_path = tmp_path / "master.key"
-        keys.create_master_key(key_path)
-        draft = Campaign(
-            id=str(fields.pop("id", "ice-2026")),
-            prefix=str(fields.pop("prefix", "HV")),
+        made = campaign_file.create(
+            tmp_path / file,
+            fields.pop("id", "ice-2026"),
+            fields.pop("prefix", "HV"),
             tiers=parse_tiers(tiers),
-            master_key_file="master.key",
+            capacity=fields.pop("capacity", None),
+            starts_at=fields.pop("starts_at", None),
+            ends_at=fields.pop("ends_at", None),
         )
-        draft = replace(draft, **fields)  # type: ignore[arg-type]
-        key = keys.derive_campaign_key(keys.read_master_key(key_path), draft.id, draft.key_version)
-        saved = campaign_file.save(
-            replace(draft, key_check=keys.key_check_value(key)), tmp_path / file
-        )
-        return saved, key
+        campaign = made.campaign
+        if fields:  # e.g. issued: as if codes had been minted
+            campaign = campaign_file.save(replace(campaign, **fields), tmp_path / file)
+        return campaign, made.key
 
     return make
 

@@ -51,7 +51,11 @@ def make_store(make_campaign: CampaignFactory, tmp_path: Path) -> Iterator[Store
         config: TerminalConfig | None = None, name: str = "till1", **campaign_fields: object
     ) -> Store:
         campaign, key = make_campaign(
-            tiers="gold:10,silver:100,music:*", capacity=2_000, issued=1000, **campaign_fields
+            tiers="gold:10,silver:100,music:*",
+            capacity=2_000,
+            issued=1000,
+            file=f"{name}.toml",
+            **campaign_fields,
         )
         cipher = CampaignCipher(campaign, key)
         path = tmp_path / f"{name}.db"
