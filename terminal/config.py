@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -72,12 +71,11 @@ class TerminalConfig:
     def tier_rule(self, tier: str) -> TierRule | None:
         return next((r for r in self.tier_rules if r.tier == tier), None)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
     @classmethod
-    def from_json(cls, text: str) -> TerminalConfig:
-        data: dict[str, Any] = json.loads(text)
+    def from_dict(cls, data: dict[str, Any]) -> TerminalConfig:
         return cls(
             limits=tuple(Limit(**x) for x in data.get("limits", ())),
             tier_rules=tuple(TierRule(**x) for x in data.get("tier_rules", ())),

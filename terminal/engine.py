@@ -47,6 +47,13 @@ class Claimer(Protocol):
         ...
 
 
+# what a shopper or cashier is told when a valid code still cannot be redeemed
+_REFUSED = {
+    Status.ALREADY_REDEEMED_HERE: "This code was already redeemed here.",
+    Status.REDEEMED_ELSEWHERE: "This code was already redeemed at another store.",
+    Status.HELD: "This code is being used in another basket.",
+}
+
 # a code that fails its check is refused with the checker's own word
 _CHECK_TO_STATUS: dict[CheckStatus, Status] = {
     c: Status(c.value) for c in CheckStatus if c is not CheckStatus.VALID
@@ -69,8 +76,8 @@ class Terminal:
 
     def reload(self) -> None:
         """Read config and campaign keys again (after sync brought new ones)."""
-        text = self.ledger.setting("config")
-        self.config = TerminalConfig.from_json(json.dumps(text)) if text else TerminalConfig()
+        stored = self.ledger.setting("config")
+        self.config = TerminalConfig.from_dict(stored) if stored else TerminalConfig()
         self._campaign_no: dict[str, int] = {}
         self._campaigns: dict[str, Campaign] = {}
         ciphers = []
@@ -103,22 +110,20 @@ class Terminal:
         assert checked.campaign is not None and checked.serial is not None
         key = (self._campaign_no[checked.campaign], checked.serial)
         if self.ledger.one("SELECT 1 FROM local_claims WHERE campaign_no = ? AND serial = ?", key):
-            return self._result(
-                Status.ALREADY_REDEEMED_HERE, "This code was already redeemed here.", checked
-            )
+            return self._refused(Status.ALREADY_REDEEMED_HERE, checked)
         if self.ledger.one("SELECT 1 FROM redeemed WHERE campaign_no = ? AND serial = ?", key):
-            return self._result(
-                Status.REDEEMED_ELSEWHERE,
-                "This code was already redeemed at another store.",
-                checked,
-            )
+            return self._refused(Status.REDEEMED_ELSEWHERE, checked)
         hold = self.ledger.one(
             "SELECT basket FROM holds WHERE campaign_no = ? AND serial = ? AND expires > ?",
             (*key, time.time()),
         )
         if hold is not None and hold["basket"] != basket:
-            return self._result(Status.HELD, "This code is being used in another basket.", checked)
+            return self._refused(Status.HELD, checked)
         return None
+
+    @classmethod
+    def _refused(cls, status: Status, checked: CheckResult) -> Result:
+        return cls._result(status, _REFUSED[status], checked)
 
     @staticmethod
     def _result(status: Status, message: str, checked: CheckResult, **extra: Any) -> Result:
@@ -159,11 +164,7 @@ class Terminal:
         rule = self.config.tier_rule(checked.tier)
         if online is False:
             self._mark_redeemed_elsewhere(checked)
-            return self._result(
-                Status.REDEEMED_ELSEWHERE,
-                "This code was already redeemed at another store.",
-                checked,
-            )
+            return self._refused(Status.REDEEMED_ELSEWHERE, checked)
         if online is None:
             if rule is not None and rule.needs_online:
                 return self._result(
@@ -193,10 +194,8 @@ class Terminal:
                                  (self._campaign_no[checked.campaign], checked.serial))  # fmt: skip
                 self._record_warnings(conn, warnings)
         except LedgerError as exc:
-            if "UNIQUE" in exc.message and "local_claims" in exc.message:
-                return self._result(
-                    Status.ALREADY_REDEEMED_HERE, "This code was already redeemed here.", checked
-                )
+            if exc.code == "duplicate":  # another process redeemed it a moment ago
+                return self._refused(Status.ALREADY_REDEEMED_HERE, checked)
             return self._result(Status.NOT_SAVED, f"Not redeemed: {exc.message}.", checked)
         status = Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE
         reward = self._campaigns[checked.campaign].tier_named(checked.tier)
@@ -273,17 +272,21 @@ class Terminal:
         rule = self.config.tier_rule(tier)
         if rule is None or (rule.offline_count is None and rule.offline_value is None):
             return None
-        row = self.ledger.one(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(value), 0) AS v FROM events"
-            " WHERE offline = 1 AND state = 'pending' AND tier = ?",
-            (tier,),
-        )
-        count, total = (int(row["n"]), float(row["v"])) if row else (0, 0.0)
+        count, total = self._offline_used(tier)
         if rule.offline_count is not None and count + 1 > rule.offline_count:
             return f"Offline limit reached: {rule.offline_count} {tier} rewards until this device syncs."
         if rule.offline_value is not None and total + value > rule.offline_value:
             return f"Offline limit reached: {rule.offline_value:g} worth of {tier} rewards until this device syncs."
         return None
+
+    def _offline_used(self, tier: str) -> tuple[int, float]:
+        """Count and value of this tier's offline redemptions not yet synced (the risk budget)."""
+        row = self.ledger.one(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(value), 0) AS v FROM events"
+            " WHERE offline = 1 AND state = 'pending' AND tier = ?",
+            (tier,),
+        )
+        return (int(row["n"]), float(row["v"])) if row else (0, 0.0)
 
     def _record_warnings(self, conn: sqlite3.Connection, warnings: list[str]) -> None:
         for message in warnings:
@@ -325,10 +328,8 @@ class Terminal:
                         (hold_id, *key, checked.code, basket, actor, expires),
                     )
         except LedgerError as exc:
-            if "UNIQUE" in exc.message:
-                return self._result(
-                    Status.HELD, "This code is being used in another basket.", checked
-                )
+            if exc.code == "duplicate":
+                return self._refused(Status.HELD, checked)
             return self._result(Status.NOT_SAVED, f"Not held: {exc.message}.", checked)
         minutes = self.config.hold_seconds // 60
         return self._result(
@@ -383,7 +384,7 @@ class Terminal:
                 )  # fmt: skip
                 conn.execute("DELETE FROM local_claims WHERE event_id = ?", (event_id,))
         except LedgerError as exc:
-            if "UNIQUE" in exc.message:
+            if exc.code == "duplicate":
                 return Result(Status.ALREADY_VOIDED, "This was already voided.")
             return Result(Status.NOT_SAVED, f"Not voided: {exc.message}.")
         return Result(Status.VOIDED, f"Voided: {reason}.", event_id=event["event_id"])
@@ -491,13 +492,13 @@ class Terminal:
                     **columns,
                 )
         except LedgerError as exc:
-            if "UNIQUE" in exc.message and kind == "accrue":
+            if exc.code == "duplicate" and kind == "accrue":
                 return Result(
                     Status.DUPLICATE_RECEIPT,
                     "This receipt has already earned its points.",
                     member=member,
                 )
-            if "UNIQUE" in exc.message and kind == "checkin":
+            if exc.code == "duplicate" and kind == "checkin":
                 return Result(
                     Status.ALREADY_CHECKED_IN,
                     f"{member} already checked in here today.",
@@ -533,15 +534,10 @@ class Terminal:
         open_alerts = self.ledger.one("SELECT COUNT(*) AS n FROM alerts WHERE acknowledged = 0")
         budget = {}
         for rule in self.config.tier_rules:
-            row = self.ledger.one(
-                "SELECT COUNT(*) AS n, COALESCE(SUM(value), 0) AS v FROM events"
-                " WHERE offline = 1 AND state = 'pending' AND tier = ?",
-                (rule.tier,),
-            )
+            used, value_used = self._offline_used(rule.tier)
             budget[rule.tier] = {
-                "used": int(row["n"]) if row else 0, "max": rule.offline_count,
-                "value_used": float(row["v"]) if row else 0.0, "max_value": rule.offline_value,
-                "needs_online": rule.needs_online,
+                "used": used, "max": rule.offline_count, "value_used": value_used,
+                "max_value": rule.offline_value, "needs_online": rule.needs_online,
             }  # fmt: skip
         return {
             "device_id": self.device.device_id,

@@ -33,6 +33,9 @@ class LedgerError(InstoreError):
 def storage_error(exc: sqlite3.Error, path: Path) -> LedgerError:
     """Name a SQLite failure in a store manager's terms."""
     text = str(exc).lower()
+    if isinstance(exc, sqlite3.IntegrityError):
+        # a unique key refused a second copy: the caller knows which rule that was
+        return LedgerError("duplicate", f"already recorded: {exc}")
     if "locked" in text or "busy" in text:
         return LedgerError(
             "ledger_busy", f"the ledger {path} is busy in another program; try again"

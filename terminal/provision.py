@@ -49,7 +49,7 @@ def provision(
                     (campaign.id, json.dumps(campaign_file.to_dict(campaign), default=str), key),
                 )
             if config is not None:
-                Ledger.put_setting(conn, "config", json.loads(config.to_json()))
+                Ledger.put_setting(conn, "config", config.to_dict())
         return ledger.device()
     finally:
         ledger.close()
