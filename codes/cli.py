@@ -103,12 +103,8 @@ def _new_campaign(args: argparse.Namespace) -> int:
         ends_at=args.ends,
         master_key=args.master_key,
     )
-    saved, out, key_path, created_key = (
-        made.campaign,
-        args.out,
-        made.master_key_path,
-        made.master_key_created,
-    )
+    saved, key_path, created_key = made.campaign, made.master_key_path, made.master_key_created
+    out = args.out
     counts = dict(zip((t.name for t in saved.tiers), saved.tier_counts(), strict=True))
     emit(
         {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from codes import campaign as campaign_file
@@ -13,7 +13,9 @@ from codes.errors import InstoreError
 from terminal.engine import Terminal
 from terminal.ledger import Ledger
 from terminal.provision import provision
-from terminal.results import Result
+from terminal.results import Result, Status
+
+Runner = Callable[[argparse.Namespace], int]
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -57,27 +59,47 @@ def register(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--actor", default="", help="who is redeeming (cashier or kiosk name)")
         p.add_argument("--member", default="", help="loyalty member, if known")
 
-    void = command("void", "undo a redemption or a points event (refund)", _void)
+    void = command(
+        "void",
+        "undo a redemption or a points event (refund)",
+        _single(lambda t, a: t.void(a.event_id, a.reason, a.actor)),
+    )
     void.add_argument("event_id", metavar="EVENT_ID")
     void.add_argument("--reason", required=True, help="why, in a few words")
     void.add_argument("--actor", default="")
 
-    accrue = command("accrue", "give a member points for a purchase", _accrue)
+    accrue = command(
+        "accrue",
+        "give a member points for a purchase",
+        _single(lambda t, a: t.accrue(a.member, a.amount, a.receipt, a.actor)),
+    )
     accrue.add_argument("--member", required=True)
     accrue.add_argument("--amount", required=True, type=float, help="purchase amount")
     accrue.add_argument("--receipt", required=True, help="receipt id: a receipt earns once")
     accrue.add_argument("--actor", default="")
 
-    spend = command("spend", "exchange a member's points for an item", _spend)
+    spend = command(
+        "spend",
+        "exchange a member's points for an item",
+        _single(lambda t, a: t.spend(a.member, a.points, a.item, a.actor)),
+    )
     spend.add_argument("--member", required=True)
     spend.add_argument("--points", required=True, type=whole_number(1))
     spend.add_argument("--item", required=True)
     spend.add_argument("--actor", default="")
 
-    balance = command("balance", "a member's points", _balance)
+    balance = command(
+        "balance",
+        "a member's points",
+        _single(lambda t, a: t.balance(a.member)),
+    )
     balance.add_argument("--member", required=True)
 
-    checkin = command("checkin", "a member's visit bonus, once a day per store", _checkin)
+    checkin = command(
+        "checkin",
+        "a member's visit bonus, once a day per store",
+        _single(lambda t, a: t.checkin(a.member, a.actor)),
+    )
     checkin.add_argument("--member", required=True)
     checkin.add_argument("--actor", default="")
 
@@ -159,7 +181,7 @@ def _codes(args: argparse.Namespace) -> int:
         for code in _read_codes(args):
             if args.command == "check":
                 result = terminal.check(code)
-                all_ok &= result.status.value == "valid"
+                all_ok &= result.status is Status.VALID
             else:
                 context = {"member": args.member} if args.member else {}
                 result = terminal.redeem(code, actor=args.actor, context=context)
@@ -170,40 +192,19 @@ def _codes(args: argparse.Namespace) -> int:
     return 0 if all_ok else 1
 
 
-def _one(args: argparse.Namespace, result_of: str) -> int:
-    terminal = Terminal(args.db)
-    try:
-        result = {
-            "void": lambda: terminal.void(args.event_id, args.reason, args.actor),
-            "accrue": lambda: terminal.accrue(args.member, args.amount, args.receipt, args.actor),
-            "spend": lambda: terminal.spend(args.member, args.points, args.item, args.actor),
-            "balance": lambda: terminal.balance(args.member),
-            "checkin": lambda: terminal.checkin(args.member, args.actor),
-        }[result_of]()
-    finally:
-        terminal.close()
-    _print(result, args.json)
-    return 0 if result.ok or result.status.value == "valid" else 1
+def _single(action: Callable[[Terminal, argparse.Namespace], Result]) -> Runner:
+    """A command that asks the terminal one thing and prints the answer."""
 
+    def run(args: argparse.Namespace) -> int:
+        terminal = Terminal(args.db)
+        try:
+            result = action(terminal, args)
+        finally:
+            terminal.close()
+        _print(result, args.json)
+        return 0 if result.ok or result.status is Status.VALID else 1
 
-def _void(args: argparse.Namespace) -> int:
-    return _one(args, "void")
-
-
-def _accrue(args: argparse.Namespace) -> int:
-    return _one(args, "accrue")
-
-
-def _spend(args: argparse.Namespace) -> int:
-    return _one(args, "spend")
-
-
-def _balance(args: argparse.Namespace) -> int:
-    return _one(args, "balance")
-
-
-def _checkin(args: argparse.Namespace) -> int:
-    return _one(args, "checkin")
+    return run
 
 
 def _verify(args: argparse.Namespace) -> int:
