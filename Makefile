@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev
+EXTRAS ?= dev,server
 DEMO_DIR := instore-data/demo
 
 .PHONY: demo test lint bench constraints clean

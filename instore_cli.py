@@ -16,8 +16,17 @@ PARTS = {
         "campaigns and codes: create a campaign, mint and print codes, check a code",
     ),
     "terminal": (
-        "terminal.cli",
+        "sync.terminal_commands",
         "this device: redeem and check codes, points, holds, status; works offline",
+    ),
+    "sync": (
+        "sync.cli",
+        "this device and the server: sync now, or keep syncing in the background",
+    ),
+    "server": ("server_stub.serve_cli", "run the central server"),
+    "admin": (
+        "server_stub.admin_cli",
+        "the central server's database: stores, campaigns, devices, rules, conflicts, reports",
     ),
 }
 

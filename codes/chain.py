@@ -62,6 +62,10 @@ def event_mac(secret: bytes, event: Mapping[str, Any]) -> str:
     return hmac.new(secret, canonical(event), hashlib.sha256).hexdigest()
 
 
+def mac_matches(secret: bytes, event: Mapping[str, Any], mac: str) -> bool:
+    return hmac.compare_digest(str(mac), event_mac(secret, event))
+
+
 def first_break(
     events: Iterable[Mapping[str, Any]], secret: bytes, expected_seq: int = 1, prev: str = GENESIS
 ) -> tuple[int, str] | None:
@@ -75,7 +79,7 @@ def first_break(
             return seq, f"gap: expected event {expected_seq}, found {seq}"
         if event["prev_hash"] != prev:
             return seq, f"event {seq} does not follow event {seq - 1} (changed or removed)"
-        if not hmac.compare_digest(str(event["mac"]), event_mac(secret, event)):
+        if not mac_matches(secret, event, event["mac"]):
             return seq, f"event {seq} was altered after it was written (signature mismatch)"
         prev = event_hash(event)
         expected_seq += 1

@@ -62,6 +62,17 @@ def pack_batch(version: int, tiers: npt.NDArray[np.intp], serials: U64) -> tuple
     return a, b
 
 
+def unpack_batch(a: U64, b: U64) -> tuple[U64, U64, U64, U64]:
+    """(version, tier, serial, redundancy) of many plaintexts; the same bits as `unpack`."""
+    high_serial_bits = SERIAL_BITS - _B_SERIAL_BITS
+    redundancy = b & np.uint64((1 << REDUNDANCY_BITS) - 1)
+    serial = (a & np.uint64((1 << high_serial_bits) - 1)) << np.uint64(_B_SERIAL_BITS)
+    serial |= b >> np.uint64(REDUNDANCY_BITS)
+    tier = (a >> np.uint64(high_serial_bits)) & np.uint64(MAX_TIERS - 1)
+    version = a >> np.uint64(TIER_BITS + high_serial_bits)
+    return version, tier, serial, redundancy
+
+
 def halves_to_values(a: int, b: int) -> list[int]:
     return [(a >> 5 * k) & 31 for k in range(7, -1, -1)] + [
         (b >> 5 * k) & 31 for k in range(7, -1, -1)

@@ -11,14 +11,18 @@ from codes import campaign as campaign_file
 from codes.cli_common import emit, whole_number
 from codes.errors import InstoreError
 from terminal.engine import Terminal
-from terminal.ledger import Ledger
+from terminal.ledger import Device, Ledger
 from terminal.provision import provision
 from terminal.results import Result, Status
 
 Runner = Callable[[argparse.Namespace], int]
 
 
-def register(parser: argparse.ArgumentParser) -> None:
+Enroller = Callable[[Path, str, str], Device]
+
+
+def register(parser: argparse.ArgumentParser, enroller: Enroller | None = None) -> None:
+    """The terminal's commands; `enroller` (from sync) makes `init --server --token` work."""
     sub = parser.add_subparsers(dest="command", metavar="ACTION")
     sub.required = True
 
@@ -34,7 +38,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         return p
 
     init = command(
-        "init", "set up this device's ledger", _init,
+        "init", "set up this device's ledger", _initialiser(enroller),
         "Set up the ledger of a device. With --server and --token the device enrolls with the"
         " central server; for development and tests, --campaign loads a campaign and its key"
         " directly from a campaign file.",
@@ -117,29 +121,43 @@ def _print(result: Result, as_json: bool) -> None:
     )
 
 
-def _init(args: argparse.Namespace) -> int:
-    if args.server or args.token:
-        raise InstoreError(
-            "not_available",
-            "enrolling with a server is not available in this version; use --campaign",
-        )
-    if not args.campaign:
-        raise InstoreError("usage", "give --campaign CAMPAIGN_FILE (or --server and --token)")
-    loaded = [campaign_file.load(path) for path in args.campaign]
-    device = provision(
-        args.db, [(c, c.campaign_key()) for c in loaded], args.device_name, args.store
-    )
-    emit(
-        {
-            "device_id": device.device_id,
-            "device_name": device.name,
-            "campaigns": [c.id for c in loaded],
-        },
-        args.json,
-        f"device {device.name} ({device.device_id}) ready with campaign(s) "
-        + ", ".join(c.id for c in loaded),
-    )
-    return 0
+def _initialiser(enroller: Enroller | None) -> Runner:
+    def run(args: argparse.Namespace) -> int:
+        if args.server or args.token:
+            if not (args.server and args.token):
+                raise InstoreError("usage", "give both --server URL and --token TOKEN")
+            if enroller is None:
+                raise InstoreError("not_available", "enrolling needs the sync part of instore")
+            device = enroller(args.db, args.server, args.token)
+            campaigns = [r["id"] for r in _campaign_ids(args.db)]
+        elif not args.campaign:
+            raise InstoreError(
+                "usage",
+                "give --server URL and --token TOKEN (or, for development, --campaign FILE)",
+            )
+        else:
+            loaded = [campaign_file.load(path) for path in args.campaign]
+            device = provision(
+                args.db, [(c, c.campaign_key()) for c in loaded], args.device_name, args.store
+            )
+            campaigns = [c.id for c in loaded]
+        emit(
+            {"device_id": device.device_id, "device_name": device.name, "store_id": device.store_id,
+             "campaigns": campaigns},
+            args.json,
+            f"device {device.name} ({device.device_id}) ready with campaign(s) " + ", ".join(campaigns),
+        )  # fmt: skip
+        return 0
+
+    return run
+
+
+def _campaign_ids(path: Path) -> list[dict[str, str]]:
+    ledger = Ledger(path)
+    try:
+        return [dict(r) for r in ledger.read("SELECT id FROM campaigns ORDER BY id")]
+    finally:
+        ledger.close()
 
 
 def _status(args: argparse.Namespace) -> int:

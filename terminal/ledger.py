@@ -158,6 +158,8 @@ class Ledger:
         **columns: Any,
     ) -> dict[str, Any]:
         """Add one signed, chained event inside the caller's write transaction."""
+        if columns.get("actor"):  # who did it is signed with the rest, so the server can trust it
+            payload = {**payload, "actor": columns["actor"]}
         last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         event: dict[str, Any] = {
             "event_id": columns.pop("event_id", None) or chain.uuid7(),

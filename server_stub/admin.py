@@ -1,0 +1,257 @@
+"""What a campaign manager or helpdesk does on the server: stores, campaigns, devices, rules.
+
+Plain functions over an engine, used by `instore admin` and by the admin HTTP routes alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+
+from codes import campaign as campaign_file
+from codes import chain, keys
+from codes.campaign import Campaign
+from codes.mint import MintReport, mint_to_files
+from server_stub.errors import ApiError, not_found
+from server_stub.schema import campaigns, configs, devices, meta, stores
+from sync.protocol import CampaignGrant, DeviceConfig, LimitConfig, TierRuleConfig
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bump_config_version(conn: Connection) -> int:
+    """Devices fetch config and keys again when this number moves."""
+    version = config_version(conn) + 1
+    moved = conn.execute(
+        update(meta).where(meta.c.key == "config_version").values(value=str(version))
+    ).rowcount
+    if not moved:
+        conn.execute(meta.insert().values(key="config_version", value=str(version)))
+    return version
+
+
+def config_version(conn: Connection) -> int:
+    value = conn.execute(select(meta.c.value).where(meta.c.key == "config_version")).scalar()
+    return int(value or 0)
+
+
+# -- stores ---------------------------------------------------------------------------------
+
+
+def create_store(engine: Engine, store_id: str, name: str) -> dict[str, Any]:
+    store_id, name = store_id.strip(), name.strip()
+    if not store_id or len(store_id) > 64 or not name:
+        raise ApiError(422, "bad_store", "a store needs an id (up to 64 characters) and a name")
+    with engine.begin() as conn:
+        if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first():
+            raise ApiError(409, "exists", f"store {store_id} already exists")
+        conn.execute(stores.insert().values(id=store_id, name=name, created=time.time()))
+    return {"id": store_id, "name": name}
+
+
+def list_stores(engine: Engine) -> list[dict[str, Any]]:
+    count = (
+        select(func.count())
+        .where(devices.c.store_id == stores.c.id, devices.c.revoked_at.is_(None))
+        .scalar_subquery()
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(stores.c.id, stores.c.name, count.label("devices")).order_by(stores.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def _store_exists(conn: Connection, store_id: str) -> None:
+    if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first() is None:
+        raise ApiError(404, "no_store", f"no store {store_id}; create it with 'store create'")
+
+
+# -- campaigns ------------------------------------------------------------------------------
+
+
+def add_campaign(
+    engine: Engine, campaign: Campaign, key: bytes, budget: float | None = None
+) -> dict[str, Any]:
+    """Register a campaign and its key (derived from the issuer's master key by the caller)."""
+    if campaign.key_check and keys.key_check_value(key) != campaign.key_check:
+        raise ApiError(422, "wrong_key", f"the key given is not the key of campaign {campaign.id}")
+    data = json.dumps(campaign_file.to_dict(campaign), default=str)
+    with engine.begin() as conn:
+        if conn.execute(select(campaigns.c.id).where(campaigns.c.id == campaign.id)).first():
+            raise ApiError(409, "exists", f"campaign {campaign.id} already exists")
+        conn.execute(
+            campaigns.insert().values(
+                id=campaign.id, data=data, key=key.hex(), issued=campaign.issued, budget=budget,
+                created=time.time(),
+            )
+        )  # fmt: skip
+        bump_config_version(conn)
+    return {"id": campaign.id, "name": campaign.name, "issued": campaign.issued}
+
+
+def add_campaign_file(engine: Engine, path: Path, budget: float | None = None) -> dict[str, Any]:
+    campaign = campaign_file.load(path)
+    return add_campaign(engine, campaign, campaign.campaign_key(), budget)
+
+
+def load_campaigns(conn: Connection) -> list[tuple[Campaign, bytes]]:
+    """Every campaign with its key and the issued count the server has recorded."""
+    out = []
+    for row in conn.execute(select(campaigns.c.data, campaigns.c.key, campaigns.c.issued)):
+        data = json.loads(row.data) | {"issued": int(row.issued)}
+        out.append((campaign_file.from_dict(data), bytes.fromhex(row.key)))
+    return out
+
+
+def campaign_grants(conn: Connection) -> list[CampaignGrant]:
+    return [
+        CampaignGrant(
+            campaign=json.loads(json.dumps(campaign_file.to_dict(c), default=str)), key=k.hex()
+        )
+        for c, k in load_campaigns(conn)
+    ]
+
+
+def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [
+            {"id": c.id, "name": c.name, "prefix": c.prefix, "issued": c.issued,
+             "capacity": c.capacity, "tiers": [t.name for t in c.tiers]}
+            for c, _ in load_campaigns(conn)
+        ]  # fmt: skip
+
+
+def mint_codes(
+    engine: Engine, campaign_id: str, count: int, out: Path, start: int | None = None,
+    pdf: Path | None = None,
+) -> MintReport:  # fmt: skip
+    """Mint printable codes and record them as issued, so devices accept them after a sync."""
+    with engine.connect() as conn:
+        found = [(c, k) for c, k in load_campaigns(conn) if c.id == campaign_id]
+    if not found:
+        raise not_found(f"campaign {campaign_id}")
+    campaign, key = found[0]
+    updated, report = mint_to_files(campaign, key, out, count, start, pdf=pdf)
+    with engine.begin() as conn:
+        conn.execute(
+            update(campaigns)
+            .where(campaigns.c.id == campaign_id, campaigns.c.issued < updated.issued)
+            .values(issued=updated.issued)
+        )
+        bump_config_version(conn)
+    return report
+
+
+# -- devices --------------------------------------------------------------------------------
+
+
+def enroll_device(engine: Engine, store_id: str, name: str) -> dict[str, Any]:
+    """A device record and its one-time token; the device trades the token for its secret."""
+    if not name.strip():
+        raise ApiError(422, "bad_name", "give the device a name staff recognise, e.g. 'Till 2'")
+    token = secrets.token_urlsafe(18)
+    device_id = f"dev-{secrets.token_hex(6)}"
+    with engine.begin() as conn:
+        _store_exists(conn, store_id)
+        conn.execute(
+            devices.insert().values(
+                id=device_id, store_id=store_id, name=name.strip(), token_hash=token_hash(token),
+                created=time.time(), chain_hash=chain.GENESIS,
+            )
+        )  # fmt: skip
+    return {"device_id": device_id, "store_id": store_id, "name": name.strip(), "token": token}
+
+
+def list_devices(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                devices.c.id, devices.c.store_id, devices.c.name, devices.c.enrolled_at,
+                devices.c.revoked_at, devices.c.last_seen, devices.c.max_seq, devices.c.chain_ok,
+            ).order_by(devices.c.store_id, devices.c.name)
+        )  # fmt: skip
+        return [dict(r._mapping) for r in rows]
+
+
+def revoke_device(engine: Engine, device_id: str) -> dict[str, Any]:
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(devices)
+            .where(devices.c.id == device_id, devices.c.revoked_at.is_(None))
+            .values(revoked_at=time.time(), token_hash=None)
+        ).rowcount
+    if not done:
+        raise not_found(f"active device {device_id}")
+    return {"device_id": device_id, "revoked": True}
+
+
+# -- rules devices apply offline ------------------------------------------------------------
+
+
+def _scope(store_id: str | None) -> str:
+    return f"store:{store_id}" if store_id else "global"
+
+
+def _config_of(conn: Connection, scope: str) -> dict[str, Any]:
+    row = conn.execute(select(configs.c.data).where(configs.c.scope == scope)).first()
+    return dict(json.loads(row.data)) if row else {}
+
+
+def device_config(conn: Connection, store_id: str) -> DeviceConfig:
+    """The chain-wide rules, with what the store sets on top."""
+    merged = _config_of(conn, "global") | _config_of(conn, _scope(store_id))
+    return DeviceConfig.model_validate(merged)
+
+
+def set_config(engine: Engine, store_id: str | None, **changes: Any) -> DeviceConfig:
+    """Change rules for the chain (no store) or one store.
+
+    `limit` (a LimitConfig) replaces the limit of its scope, `tier_rule` the rule of its tier;
+    other fields (loyalty, catalogue, hold_seconds, ...) replace the field.
+    """
+    scope = _scope(store_id)
+    with engine.begin() as conn:
+        if store_id:
+            _store_exists(conn, store_id)
+        data = _config_of(conn, scope)
+        limit: LimitConfig | None = changes.pop("limit", None)
+        if limit is not None:
+            data["limits"] = [x for x in data.get("limits", []) if x["scope"] != limit.scope]
+            if limit.max > 0:
+                data["limits"].append(limit.model_dump())
+        rule: TierRuleConfig | None = changes.pop("tier_rule", None)
+        if rule is not None:
+            data["tier_rules"] = [x for x in data.get("tier_rules", []) if x["tier"] != rule.tier]
+            data["tier_rules"].append(rule.model_dump())
+        data |= {k: v for k, v in changes.items() if v is not None}
+        checked = DeviceConfig.model_validate(data)  # refuse nonsense before it is stored
+        payload = json.dumps(data, sort_keys=True)
+        if (
+            conn.execute(
+                update(configs)
+                .where(configs.c.scope == scope)
+                .values(data=payload, updated=time.time())
+            ).rowcount
+            == 0
+        ):
+            conn.execute(configs.insert().values(scope=scope, data=payload, updated=time.time()))
+        bump_config_version(conn)
+    return checked
+
+
+def show_config(engine: Engine, store_id: str | None) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return (
+            device_config(conn, store_id or "").model_dump()
+            if store_id
+            else DeviceConfig.model_validate(_config_of(conn, "global")).model_dump()
+        )

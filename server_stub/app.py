@@ -1,0 +1,238 @@
+"""The HTTP face of the server (FastAPI). Routes only translate; the work is in server functions."""
+
+from __future__ import annotations
+
+import gzip
+import hmac
+import json
+import zlib
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server_stub import admin, conflicts, reports
+from server_stub.database import admin_token
+from server_stub.errors import ApiError
+from server_stub.service import SyncService, error_body
+from sync import protocol
+from sync.protocol import (
+    BalanceRequest,
+    BalanceResponse,
+    ClaimRequest,
+    ClaimResponse,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": words}
+    for status, words in (
+        (400, "not JSON"), (401, "not signed, badly signed, replayed or the clock is off"),
+        (403, "revoked"), (404, "no such thing"), (409, "already so"), (413, "too large"),
+        (422, "not what this endpoint takes"), (503, "the database is unavailable"),
+    )
+}  # fmt: skip
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+class BodyLimit:
+    """Refuse oversized bodies (413) and unpack gzip ones before anything else reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = protocol.MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _error(413, "too_large", f"the request body is over {self.limit} bytes")(
+                    scope, receive, send
+                )
+                return
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        headers = dict(scope["headers"])
+        if headers.get(b"content-encoding", b"").lower() == b"gzip":
+            try:
+                body = _gunzip(body, self.limit)
+            except ValueError as exc:
+                await _error(413 if "large" in str(exc) else 400, "bad_body", str(exc))(
+                    scope, receive, send
+                )
+                return
+            scope = dict(scope)
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-encoding"]
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    try:
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = inflate.decompress(body, limit + 1)
+    except (zlib.error, gzip.BadGzipFile):
+        raise ValueError("the body is not valid gzip") from None
+    if len(out) > limit:
+        raise ValueError(f"the unpacked body is too large (over {limit} bytes)")
+    return out
+
+
+class NewStore(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class NewDevice(BaseModel):
+    store: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Resolution(BaseModel):
+    action: conflicts.Action
+    by: str = Field(min_length=1, max_length=128)
+    note: str = Field(min_length=1, max_length=2000)
+
+
+def create_app(engine: Engine) -> FastAPI:
+    service = SyncService(engine)
+    app = FastAPI(title="instore server", version=str(protocol.PROTOCOL_VERSION), responses=ERRORS)
+    app.add_middleware(BodyLimit)
+    with engine.connect() as conn:
+        token = admin_token(conn)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> Response:
+        return Response(error_body(exc), exc.status, media_type="application/json")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+        where = ".".join(str(x) for x in first["loc"])
+        return _error(422, "bad_request", f"{where}: {first['msg']}")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    # -- devices (signed) -------------------------------------------------------------------
+
+    async def relay(request: Request) -> Response:
+        body = await request.body()
+        status, answer, headers = await run_in_threadpool(
+            service.handle, request.method, request.url.path, request.headers, body
+        )
+        return Response(answer, status, headers, media_type="application/json")
+
+    for path, model, answer, summary in (
+        ("/v1/enroll", EnrollRequest, EnrollResponse, "Trade a one-time token for identity, keys and rules"),
+        ("/v1/push", PushRequest, PushResponse, "Send up to 500 events; a verdict for each"),
+        ("/v1/pull", PullRequest, PullResponse, "Changes since the device's cursor"),
+        ("/v1/claim", ClaimRequest, ClaimResponse, "Claim a code before redeeming it online"),
+        ("/v1/balance", BalanceRequest, BalanceResponse, "A member's balance at the server"),
+    ):  # fmt: skip
+        app.add_api_route(
+            path, relay, methods=["POST"], summary=summary, responses={200: {"model": answer}},
+            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}},
+        )  # fmt: skip
+
+    # -- admin (bearer token) ---------------------------------------------------------------
+
+    def admin_only(authorization: Annotated[str, Header()] = "") -> None:
+        if not hmac.compare_digest(authorization, f"Bearer {token}"):
+            raise ApiError(
+                401, "not_admin", "this needs the admin token (Authorization: Bearer ...)"
+            )
+
+    guarded = [Depends(admin_only)]
+
+    @app.get("/v1/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/admin/stores", dependencies=guarded)
+    def stores() -> list[dict[str, Any]]:
+        return admin.list_stores(engine)
+
+    @app.post("/v1/admin/stores", dependencies=guarded)
+    def new_store(body: NewStore) -> dict[str, Any]:
+        return admin.create_store(engine, body.id, body.name)
+
+    @app.get("/v1/admin/campaigns", dependencies=guarded)
+    def campaigns() -> list[dict[str, Any]]:
+        return admin.list_campaigns(engine)
+
+    @app.get("/v1/admin/devices", dependencies=guarded)
+    def devices() -> list[dict[str, Any]]:
+        return admin.list_devices(engine)
+
+    @app.post("/v1/admin/devices", dependencies=guarded)
+    def enroll(body: NewDevice) -> dict[str, Any]:
+        return admin.enroll_device(engine, body.store, body.name)
+
+    @app.post("/v1/admin/devices/{device_id}/revoke", dependencies=guarded)
+    def revoke(device_id: str) -> dict[str, Any]:
+        return admin.revoke_device(engine, device_id)
+
+    @app.get("/v1/admin/conflicts", dependencies=guarded)
+    def conflict_list(
+        state: Annotated[str | None, Query(max_length=16)] = None,
+        kind: Annotated[str | None, Query(max_length=32)] = None,
+        store: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> list[dict[str, Any]]:
+        return conflicts.list_conflicts(engine, state, kind, store)
+
+    @app.post("/v1/admin/conflicts/{conflict_id}/resolve", dependencies=guarded)
+    def resolve(conflict_id: int, body: Resolution) -> dict[str, Any]:
+        return conflicts.resolve(engine, conflict_id, body.action, body.by, body.note)
+
+    @app.get("/v1/admin/reports/{what}", dependencies=guarded)
+    def report(what: str, by: Annotated[str, Query(max_length=16)] = "day") -> dict[str, Any]:
+        return reports.report(engine, what, by)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (EnrollRequest, PushRequest, PullRequest, ClaimRequest, BalanceRequest):
+                body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(body.pop("$defs", {}))
+                components[model.__name__] = body
+            app.openapi_schema = json.loads(json.dumps(schema))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

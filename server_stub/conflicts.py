@@ -1,0 +1,147 @@
+"""Conflicts for the helpdesk: both sides named, filtered, resolved with an audit trail."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, select, update
+
+from server_stub import feed
+from server_stub.errors import ApiError, not_found
+from server_stub.schema import claims, conflict_audit, conflicts, devices, events, stores
+
+Action = Literal["accept_loss", "recover", "void_winner"]
+ACTIONS: dict[str, str] = {
+    "accept_loss": "the brand bears the cost; both redemptions stand",
+    "recover": "the reward was taken back from the later shopper",
+    "void_winner": "the first redemption was wrong; the later one takes the code",
+}
+
+
+def _side(conn: Connection, event_id: str | None, device_id: str | None) -> dict[str, Any]:
+    side: dict[str, Any] = {"event_id": event_id, "device_id": device_id}
+    if device_id:
+        d = conn.execute(
+            select(devices.c.name, devices.c.store_id, stores.c.name.label("store_name"))
+            .join(stores, stores.c.id == devices.c.store_id, isouter=True)
+            .where(devices.c.id == device_id)
+        ).first()  # fmt: skip
+        if d:
+            side |= {"device_name": d.name, "store_id": d.store_id, "store_name": d.store_name}
+    if event_id:
+        e = conn.execute(
+            select(events.c.seq, events.c.kind, events.c.local_time, events.c.received,
+                   events.c.actor, events.c.verdict, events.c.payload)
+            .where(events.c.event_id == event_id)
+        ).first()  # fmt: skip
+        if e:
+            side |= {
+                "seq": e.seq, "kind": e.kind, "cashier": e.actor, "local_time": e.local_time,
+                "server_time": e.received, "verdict": e.verdict, "payload": json.loads(e.payload),
+            }  # fmt: skip
+    return side
+
+
+def list_conflicts(
+    engine: Engine, state: str | None = None, kind: str | None = None, store: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Newest first, each with both sides: devices, stores, cashiers, local and server times."""
+    query = select(conflicts).order_by(conflicts.c.id.desc()).limit(limit)
+    if state:
+        query = query.where(conflicts.c.state == state)
+    if kind:
+        query = query.where(conflicts.c.kind == kind)
+    out = []
+    with engine.connect() as conn:
+        for c in conn.execute(query):
+            winner = _side(conn, c.winner_event, c.winner_device)
+            loser = _side(conn, c.loser_event, c.loser_device)
+            if store and store not in (winner.get("store_id"), loser.get("store_id")):
+                continue
+            out.append({
+                "id": c.id, "kind": c.kind, "state": c.state, "campaign": c.campaign,
+                "serial": c.serial, "code": c.code, "member": c.member, "reward": c.reward,
+                "value": c.value, "points": c.points, "created": c.created,
+                "first": winner, "second": loser,
+                "devices": [winner.get("device_id"), loser.get("device_id")],
+                "device_names": [winner.get("device_name"), loser.get("device_name")],
+                "resolution": None if c.state == "open" else {
+                    "action": c.action, "by": c.resolved_by, "note": c.note, "at": c.resolved_at,
+                },
+            })  # fmt: skip
+    return out
+
+
+def resolve(engine: Engine, conflict_id: int, action: str, by: str, note: str) -> dict[str, Any]:
+    """Close a conflict; what was done, by whom, when and why goes into the audit trail."""
+    if action not in ACTIONS:
+        raise ApiError(422, "bad_action", f"action must be one of {', '.join(ACTIONS)}")
+    if not by.strip() or not note.strip():
+        raise ApiError(422, "bad_request", "say who resolves it (--by) and why (--note)")
+    now = time.time()
+    with engine.begin() as conn:
+        c = conn.execute(select(conflicts).where(conflicts.c.id == conflict_id)).first()
+        if c is None:
+            raise not_found(f"conflict {conflict_id}")
+        if c.state != "open":
+            raise ApiError(
+                409,
+                "already_resolved",
+                f"conflict {conflict_id} was resolved ({c.action}) by {c.resolved_by}",
+            )
+        if action == "void_winner":
+            if c.kind != "double_redemption" or c.winner_event is None:
+                raise ApiError(422, "bad_action", "void_winner applies to double redemptions only")
+            _pass_code_to_loser(conn, c, now)
+        elif action == "recover":
+            _set_verdict(
+                conn, c.loser_device, c.loser_event, "rejected", f"recovered: {note}", c.id
+            )
+        conn.execute(
+            update(conflicts)
+            .where(conflicts.c.id == conflict_id)
+            .values(state="resolved", action=action, resolved_by=by, note=note, resolved_at=now)
+        )
+        conn.execute(
+            conflict_audit.insert().values(
+                conflict_id=conflict_id, action=action, by=by, note=note, at=now
+            )
+        )
+    return {
+        "id": conflict_id,
+        "state": "resolved",
+        "action": action,
+        "by": by,
+        "note": note,
+        "at": now,
+    }
+
+
+def _pass_code_to_loser(conn: Connection, c: Any, now: float) -> None:
+    conn.execute(
+        update(claims).where(claims.c.campaign == c.campaign, claims.c.serial == c.serial)
+        .values(event_id=c.loser_event, device_id=c.loser_device)
+    )  # fmt: skip
+    _set_verdict(
+        conn,
+        c.winner_device,
+        c.winner_event,
+        "rejected",
+        "voided by the helpdesk in favour of the other redemption",
+        c.id,
+    )
+    _set_verdict(
+        conn, c.loser_device, c.loser_event, "accepted", "the other redemption was voided", c.id
+    )
+
+
+def _set_verdict(
+    conn: Connection, device_id: str, event_id: str, verdict: str, reason: str, conflict_id: int
+) -> None:
+    conn.execute(
+        update(events).where(events.c.event_id == event_id).values(verdict=verdict, reason=reason)
+    )
+    feed.notice(conn, device_id, event_id, verdict, reason, conflict_id)

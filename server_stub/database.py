@@ -1,0 +1,108 @@
+"""Opening the server's database (SQLite file or PostgreSQL) and bringing its schema up to date."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from codes.errors import InstoreError
+from server_stub.schema import meta
+
+DEFAULT_URL = "sqlite:///instore-data/server.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseError(InstoreError):
+    """The server's database cannot be opened or used."""
+
+
+def database_url(text: str) -> str:
+    """Accept a URL or a plain file path (taken as SQLite); PostgreSQL goes through psycopg 3."""
+    if "://" not in text:
+        return f"sqlite:///{text}"
+    if text.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def open_engine(url: str) -> Engine:
+    url = database_url(url)
+    try:
+        if url.startswith("sqlite"):
+            path = url.split(":///", 1)[1] if ":///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    except (ArgumentError, SQLAlchemyError, ImportError) as exc:
+        raise DatabaseError("bad_database_url", f"cannot use database {url!r}: {exc}") from None
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+    # Transactions are begun by hand below, as BEGIN IMMEDIATE: a writer takes the lock at the
+    # start, so two writers queue instead of one failing half-way with "database is locked".
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=FULL")
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_sqlite(conn: Connection | Engine) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def insert_ignore(conn: Connection, table: Table) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING in the connection's dialect."""
+    dialect = sqlite if is_sqlite(conn) else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()  # type: ignore[no-any-return]
+
+
+def _alembic_config(conn: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def pending_migrations(engine: Engine) -> bool:
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() != head
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to date (a no-op when it is); make the admin token on first run."""
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+            if (
+                conn.execute(select(meta.c.value).where(meta.c.key == "admin_token")).first()
+                is None
+            ):
+                conn.execute(
+                    meta.insert().values(key="admin_token", value=secrets.token_urlsafe(24))
+                )
+    except OperationalError as exc:
+        raise DatabaseError(
+            "database_unavailable", f"cannot open the database: {exc.orig}"
+        ) from None
+
+
+def admin_token(conn: Connection) -> str:
+    return str(conn.execute(select(meta.c.value).where(meta.c.key == "admin_token")).scalar_one())

@@ -1,0 +1,104 @@
+"""The pull feed: what devices learn from each other through the server, read by cursor.
+
+Every change a device must hear of is one row: a code redeemed (for every other device), a code
+released by a void, a notice about one device's event, a member's balance (for the stores where
+the member was seen). A device pulls rows after its cursor, so nothing is missed or sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import Connection, and_, or_, select
+
+from server_stub import admin
+from server_stub.schema import devices, feed, member_stores
+from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse
+
+
+def redeemed(conn: Connection, origin: str, keys: list[tuple[str, int]], now: float) -> None:
+    if keys:
+        conn.execute(
+            feed.insert(),
+            [{"kind": "redeemed", "origin_device": origin, "data": json.dumps([c, s]), "created": now}
+             for c, s in keys],
+        )  # fmt: skip
+
+
+def released(conn: Connection, origin: str, campaign: str, serial: int, now: float) -> None:
+    conn.execute(
+        feed.insert().values(
+            kind="released", origin_device=origin, data=json.dumps([campaign, serial]), created=now
+        )
+    )
+
+
+def notice(
+    conn: Connection, device_id: str, event_id: str, verdict: str, reason: str,
+    conflict_id: int | None,
+) -> None:  # fmt: skip
+    data = {"event_id": event_id, "verdict": verdict, "reason": reason, "conflict_id": conflict_id}
+    conn.execute(
+        feed.insert().values(
+            kind="notice", target_device=device_id, data=json.dumps(data), created=time.time()
+        )
+    )
+
+
+def balances(conn: Connection, origin: str, new: dict[str, int], now: float) -> None:
+    """Tell every store where each member was seen (the origin too: it learns the true total)."""
+    stores = conn.execute(
+        select(member_stores.c.member, member_stores.c.store_id).where(
+            member_stores.c.member.in_(sorted(new))
+        )
+    )
+    conn.execute(
+        feed.insert(),
+        [{"kind": "balance", "target_store": r.store_id, "data": json.dumps([r.member, new[r.member]]),
+          "created": now} for r in stores],
+    )  # fmt: skip
+
+
+def pull(conn: Connection, device_id: str, store_id: str, request: PullRequest) -> PullResponse:
+    rows = conn.execute(
+        select(feed.c.id, feed.c.kind, feed.c.data)
+        .where(
+            feed.c.id > request.cursor,
+            or_(
+                feed.c.target_device == device_id,
+                feed.c.target_store == store_id,
+                and_(
+                    feed.c.target_device.is_(None),
+                    feed.c.target_store.is_(None),
+                    feed.c.origin_device != device_id,
+                ),
+            ),
+        )
+        .order_by(feed.c.id)
+        .limit(request.limit + 1)
+    ).all()
+    more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    answer = PullResponse(
+        cursor=rows[-1].id if rows else request.cursor, more=more,
+        config_version=admin.config_version(conn), server_time=time.time(),
+        device_seq=int(conn.execute(select(devices.c.max_seq).where(devices.c.id == device_id)).scalar_one()),
+    )  # fmt: skip
+    latest: dict[str, int] = {}  # only the newest balance of a member matters
+    redeemed_now: dict[tuple[str, int], bool] = {}  # and only a code's last state
+    for row in rows:
+        data = json.loads(row.data)
+        if row.kind in ("redeemed", "released"):
+            redeemed_now[(data[0], data[1])] = row.kind == "redeemed"
+        elif row.kind == "notice":
+            answer.notices.append(Notice.model_validate(data))
+        elif row.kind == "balance":
+            latest[data[0]] = data[1]
+    answer.redeemed = [key for key, taken in redeemed_now.items() if taken]
+    answer.released = [key for key, taken in redeemed_now.items() if not taken]
+    answer.balances = [MemberBalance(member=m, balance=b) for m, b in latest.items()]
+    if answer.config_version != request.config_version:
+        answer.config = admin.device_config(conn, store_id)
+        answer.campaigns = admin.campaign_grants(conn)
+    return answer

@@ -1,0 +1,487 @@
+"""Taking in a device's pushed events: verdicts, claims, conflicts, balances, the chain check.
+
+One push is one transaction. A retry of an event returns the verdict it got the first time, so a
+response lost on the way back costs nothing. Claim keys and member rows are touched in sorted
+order, so concurrent pushes on PostgreSQL wait for each other instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, delete, select, tuple_, update
+
+from codes import chain
+from server_stub import feed
+from server_stub.database import insert_ignore, is_sqlite
+from server_stub.recheck import Claimed, Rechecker
+from server_stub.schema import alerts, balances, claims, conflicts, devices, events, member_stores
+from sync.protocol import EVENT_KINDS, EventVerdict, PushResponse, WireEvent
+
+POINT_KINDS = ("accrue", "checkin", "spend")
+
+
+@dataclass
+class DeviceState:
+    """A device as the server knows it, read at the start of its push (row locked)."""
+
+    id: str
+    store_id: str
+    name: str
+    secret: bytes
+    max_seq: int
+    chain_seq: int
+    chain_hash: str
+    chain_ok: bool
+
+
+@dataclass
+class Incoming:
+    """One new event on its way in, and what the server decided about it."""
+
+    event: WireEvent
+    hash: str
+    row: dict[str, Any]
+    verdict: str = "accepted"
+    reason: str = ""
+    conflict_id: int | None = None
+    claim_new: bool = False
+
+
+@dataclass
+class Push:
+    device: DeviceState
+    now: float
+    incoming: list[Incoming] = field(default_factory=list)
+    alerts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def lock_device(conn: Connection, device_id: str) -> DeviceState:
+    query = select(devices).where(devices.c.id == device_id)
+    if not is_sqlite(conn):  # SQLite's BEGIN IMMEDIATE already serialises writers
+        query = query.with_for_update()
+    row = conn.execute(query).one()
+    return DeviceState(
+        row.id, row.store_id, row.name, bytes.fromhex(row.secret), int(row.max_seq),
+        int(row.chain_seq), row.chain_hash, bool(row.chain_ok),
+    )  # fmt: skip
+
+
+def push(
+    conn: Connection, device_id: str, raw_events: list[Any], rechecker: Rechecker
+) -> PushResponse:
+    device = lock_device(conn, device_id)
+    state = Push(device, time.time())
+    verdicts: dict[int, EventVerdict] = {}  # by position in the request
+    parsed: dict[str, tuple[int, WireEvent]] = {}
+    for position, raw in enumerate(raw_events):
+        try:
+            event = WireEvent.model_validate(raw)
+        except ValidationError as exc:
+            event_id = str(raw.get("event_id", "")) if isinstance(raw, dict) else ""
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            verdicts[position] = EventVerdict(
+                event_id=event_id[:64],
+                verdict="rejected",
+                reason=f"malformed: {where}: {first['msg']}",
+            )
+            continue
+        parsed.setdefault(event.event_id, (position, event))
+
+    # retries: the first verdict stands
+    known = _known_verdicts(conn, device.id, [e for _, e in parsed.values()])
+    fresh: list[tuple[int, WireEvent]] = []
+    for event_id, (position, event) in parsed.items():
+        if event_id in known:
+            verdicts[position] = known[event_id]
+        else:
+            fresh.append((position, event))
+    fresh.sort(key=lambda pe: pe[1].seq)
+    state.incoming = [_incoming(device, event, state.now) for _, event in fresh]
+
+    _check_chain(conn, state)
+    _judge_redemptions(conn, state, rechecker)
+    _judge_points(conn, state)
+    _store(conn, state)
+    for (position, _), item in zip(fresh, state.incoming, strict=True):
+        verdicts[position] = EventVerdict(
+            event_id=item.event.event_id, seq=item.event.seq, verdict=item.verdict,  # type: ignore[arg-type]
+            reason=item.reason, conflict_id=item.conflict_id,
+        )  # fmt: skip
+    return PushResponse(
+        verdicts=[verdicts[i] for i in sorted(verdicts)],
+        device_seq=state.device.max_seq,
+        chain_ok=state.device.chain_ok,
+    )
+
+
+def _known_verdicts(
+    conn: Connection, device_id: str, batch: list[WireEvent]
+) -> dict[str, EventVerdict]:
+    if not batch:
+        return {}
+    known: dict[str, EventVerdict] = {}
+    rows = conn.execute(
+        select(events.c.event_id, events.c.device_id, events.c.seq, events.c.verdict,
+               events.c.reason, events.c.conflict_id)
+        .where(events.c.event_id.in_([e.event_id for e in batch]))
+    )  # fmt: skip
+    for r in rows:
+        if r.device_id == device_id:
+            known[r.event_id] = EventVerdict(
+                event_id=r.event_id, seq=r.seq, verdict=r.verdict, reason=r.reason,
+                conflict_id=r.conflict_id,
+            )  # fmt: skip
+        else:  # another device's id: never ours to overwrite
+            known[r.event_id] = EventVerdict(
+                event_id=r.event_id,
+                verdict="rejected",
+                reason="duplicate_id: event id already used",
+            )
+    taken = {
+        r.seq: r.event_id
+        for r in conn.execute(
+            select(events.c.seq, events.c.event_id).where(
+                events.c.device_id == device_id, events.c.seq.in_([e.seq for e in batch])
+            )
+        )
+    }
+    for e in batch:
+        if e.event_id not in known and e.seq in taken:
+            known[e.event_id] = EventVerdict(
+                event_id=e.event_id, seq=e.seq, verdict="rejected",
+                reason=f"seq_reused: event {e.seq} of this device is already {taken[e.seq]}",
+            )  # fmt: skip
+    return known
+
+
+def _incoming(device: DeviceState, event: WireEvent, now: float) -> Incoming:
+    p = event.payload
+    signed = {**event.model_dump(), "device_id": device.id}
+    row: dict[str, Any] = {
+        "event_id": event.event_id, "device_id": device.id, "seq": event.seq, "kind": event.kind,
+        "payload": json.dumps(p, sort_keys=True), "local_time": event.local_time,
+        "prev_hash": event.prev_hash, "mac": event.mac, "received": now,
+        "store_id": device.store_id, "actor": str(p.get("actor") or "")[:128],
+        "campaign": None, "serial": None, "tier": None, "value": 0.0, "member": None,
+        "points": 0, "receipt": None, "target": None,
+    }  # fmt: skip
+    item = Incoming(event, chain.event_hash(signed), row)
+    if event.kind not in EVENT_KINDS:
+        item.verdict, item.reason = "rejected", f"unknown_kind: {event.kind!r}"
+    elif not chain.mac_matches(device.secret, signed, event.mac):
+        item.verdict = "rejected"
+        item.reason = "altered: the event's signature does not match its contents"
+    else:
+        try:
+            _read_payload(item)
+        except (KeyError, TypeError, ValueError) as exc:
+            item.verdict, item.reason = "rejected", f"malformed: payload {exc}"
+    return item
+
+
+def _read_payload(item: Incoming) -> None:
+    p, row, kind = item.event.payload, item.row, item.event.kind
+    if kind == "redeem":
+        row.update(
+            campaign=str(p["campaign"]), serial=int(p["serial"]), tier=p.get("tier"),
+            value=float(p.get("value") or 0.0),
+        )  # fmt: skip
+        if not isinstance(p["code"], str):
+            raise TypeError("code is not text")
+        context = p.get("context") or {}
+        row["member"] = str(context.get("member") or "") or None
+        row["receipt"] = str(context.get("receipt") or "") or None
+    elif kind in POINT_KINDS:
+        points = int(p["points"])
+        if points < 0:
+            raise ValueError("points cannot be negative")
+        row.update(member=str(p["member"])[:128], points=-points if kind == "spend" else points)
+        # a check-in keeps its day where an accrual keeps its receipt: each counts once per store
+        row["receipt"] = str(p["receipt"])[:128] if kind == "accrue" else str(p.get("day") or "")
+    elif kind == "void":
+        row["target"] = str(p["target"])
+
+
+# -- the chain --------------------------------------------------------------------------------
+
+
+def _check_chain(conn: Connection, state: Push) -> None:
+    """Advance the verified part of the device's chain; name gaps and breaks, store regardless."""
+    device = state.device
+    had_gap = device.max_seq > device.chain_seq
+    pending = [(i.event.seq, i.event.prev_hash, i.hash) for i in state.incoming]
+    if had_gap:  # events stored beyond a gap: walk them too, the gap may just have closed
+        for r in conn.execute(
+            select(events).where(events.c.device_id == device.id, events.c.seq > device.chain_seq)
+        ):
+            signed = {**dict(r._mapping), "payload": json.loads(r.payload)}
+            pending.append((int(r.seq), r.prev_hash, chain.event_hash(signed)))
+        pending.sort()
+    for seq, prev_hash, event_hash in pending:
+        if seq > device.chain_seq + 1:
+            break
+        if prev_hash != device.chain_hash:
+            device.chain_ok = False
+            state.alerts.append(
+                (
+                    "chain_break",
+                    f"{device.name}: event {seq} does not follow event {seq - 1}: changed or removed on the device",
+                )
+            )
+        device.chain_seq, device.chain_hash = seq, event_hash
+    top = max([device.max_seq, *(s for s, _, _ in pending)])
+    if top > device.chain_seq and not had_gap:
+        device.chain_ok = False
+        state.alerts.append(
+            (
+                "chain_gap",
+                f"{device.name}: events {device.chain_seq + 1} to {top} arrived with some missing before them",
+            )
+        )
+    device.max_seq = top
+    for item in state.incoming:
+        if item.reason.startswith("altered"):
+            device.chain_ok = False
+            state.alerts.append(
+                (
+                    "chain_altered",
+                    f"{device.name}: event {item.event.seq} was altered after it was signed",
+                )
+            )
+
+
+# -- redemptions ----------------------------------------------------------------------------
+
+
+def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> None:
+    redeems = [i for i in state.incoming if i.event.kind == "redeem" and i.verdict == "accepted"]
+    reasons = rechecker.check(
+        [
+            Claimed(i.row["campaign"], i.event.payload["code"], i.row["serial"], i.row["tier"])
+            for i in redeems
+        ]
+    )
+    claiming = []
+    for item, reason in zip(redeems, reasons, strict=True):
+        if reason is not None:
+            item.verdict, item.reason = "rejected", reason
+        else:
+            claiming.append(item)
+    if not claiming:
+        return
+    keys = sorted({(i.row["campaign"], i.row["serial"]) for i in claiming})
+    conn.execute(
+        insert_ignore(conn, claims),
+        [
+            {"campaign": c, "serial": s, "event_id": i.event.event_id, "device_id": state.device.id,
+             "store_id": state.device.store_id, "claimed_at": state.now}
+            for (c, s), i in sorted(((i.row["campaign"], i.row["serial"]), i) for i in _first_per_key(claiming))
+        ],
+    )  # fmt: skip
+    owners = {
+        (r.campaign, r.serial): r
+        for r in conn.execute(
+            select(claims).where(tuple_(claims.c.campaign, claims.c.serial).in_(keys))
+        )
+    }
+    for item in claiming:
+        owner = owners[(item.row["campaign"], item.row["serial"])]
+        if owner.event_id == item.event.event_id:
+            item.claim_new = owner.claimed_at == state.now
+            continue
+        item.verdict = "conflict"
+        item.reason = (
+            f"double_redemption: already redeemed by {owner.device_id} at store {owner.store_id}"
+        )
+        campaign = rechecker.campaign(item.row["campaign"])
+        tier = campaign.tier_named(item.row["tier"]) if campaign and item.row["tier"] else None
+        item.conflict_id = _conflict(
+            conn, state, item, "double_redemption", winner_event=owner.event_id,
+            winner_device=owner.device_id, campaign=item.row["campaign"], serial=item.row["serial"],
+            code=item.event.payload["code"], reward=(tier.description or tier.name) if tier else "",
+            value=item.row["value"],
+        )  # fmt: skip
+
+
+def _first_per_key(items: list[Incoming]) -> list[Incoming]:
+    seen: dict[tuple[str, int], Incoming] = {}
+    for i in items:
+        seen.setdefault((i.row["campaign"], i.row["serial"]), i)
+    return list(seen.values())
+
+
+def _conflict(conn: Connection, state: Push, item: Incoming, kind: str, **fields: Any) -> int:
+    result = conn.execute(
+        conflicts.insert().values(
+            kind=kind, loser_event=item.event.event_id, loser_device=state.device.id,
+            member=item.row["member"], created=state.now, **fields,
+        )
+    )  # fmt: skip
+    conflict_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    feed.notice(conn, state.device.id, item.event.event_id, "conflict", item.reason, conflict_id)
+    return conflict_id
+
+
+# -- points ---------------------------------------------------------------------------------
+
+
+def _judge_points(conn: Connection, state: Push) -> None:
+    """Duplicate receipts and check-ins, voids, and balances with overdrafts as conflicts."""
+    items = [i for i in state.incoming if i.verdict == "accepted"]
+    _duplicates(conn, state, [i for i in items if i.event.kind in ("accrue", "checkin")])
+    targets = _void_targets(conn, state, [i for i in items if i.event.kind == "void"])
+    deltas: list[tuple[Incoming, str, int]] = []
+    for item in items:
+        if item.verdict != "accepted":
+            continue
+        if item.event.kind in POINT_KINDS:
+            deltas.append((item, item.row["member"], int(item.row["points"])))
+        elif item.event.kind == "void":
+            target = targets.get(item.row["target"])
+            if target is None:
+                item.verdict = "rejected"
+                item.reason = f"unknown_target: no event {item.row['target']} of this device"
+                continue
+            _undo(conn, state, item, target, deltas)
+    if not deltas:
+        return
+    members = sorted({m for _, m, _ in deltas})
+    conn.execute(
+        insert_ignore(conn, balances),
+        [{"member": m, "balance": 0, "updated": state.now} for m in members],
+    )
+    query = select(balances.c.member, balances.c.balance).where(balances.c.member.in_(members))
+    if not is_sqlite(conn):
+        query = query.order_by(balances.c.member).with_for_update()
+    running = {r.member: int(r.balance) for r in conn.execute(query)}
+    for item, member, delta in deltas:
+        running[member] += delta
+        if item.event.kind == "spend" and running[member] < 0:
+            item.verdict = "conflict"
+            item.reason = (
+                f"overdraft: {member} spent {-delta} points with {running[member] - delta} left"
+            )
+            item.conflict_id = _conflict(conn, state, item, "overdraft", points=-delta)
+    for member in members:
+        conn.execute(
+            update(balances).where(balances.c.member == member)
+            .values(balance=running[member], updated=state.now)
+        )  # fmt: skip
+    conn.execute(
+        insert_ignore(conn, member_stores),
+        [{"member": m, "store_id": state.device.store_id} for m in members],
+    )
+    feed.balances(conn, state.device.id, {m: running[m] for m in members}, state.now)
+
+
+def _duplicates(conn: Connection, state: Push, items: list[Incoming]) -> None:
+    """A receipt earns once per store, a member checks in once a day per store."""
+    if not items:
+        return
+    taken = {
+        (r.kind, r.receipt, r.member)
+        for r in conn.execute(
+            select(events.c.kind, events.c.receipt, events.c.member).where(
+                events.c.store_id == state.device.store_id,
+                events.c.receipt.in_({i.row["receipt"] for i in items}),
+                events.c.kind.in_(("accrue", "checkin")),
+                events.c.verdict == "accepted",
+            )
+        )
+    }
+    for item in items:
+        kind, receipt = item.event.kind, item.row["receipt"]
+        key = (kind, receipt, item.row["member"] if kind == "checkin" else None)
+        found = any(
+            t[0] == kind and t[1] == receipt and (kind == "accrue" or t[2] == key[2]) for t in taken
+        )
+        if found:
+            item.verdict = "duplicate"
+            item.reason = (
+                f"duplicate_receipt: receipt {receipt} already earned points at this store"
+                if kind == "accrue" else f"already_checked_in: {item.row['member']} on {receipt}"
+            )  # fmt: skip
+        else:
+            taken.add((kind, receipt, item.row["member"]))
+
+
+def _void_targets(
+    conn: Connection, state: Push, voids: list[Incoming]
+) -> dict[str, dict[str, Any]]:
+    wanted = {i.row["target"] for i in voids}
+    if not wanted:
+        return {}
+    found: dict[str, dict[str, Any]] = {
+        r.event_id: dict(r._mapping)
+        for r in conn.execute(
+            select(events.c.event_id, events.c.kind, events.c.verdict, events.c.campaign,
+                   events.c.serial, events.c.member, events.c.points, events.c.conflict_id)
+            .where(events.c.event_id.in_(wanted), events.c.device_id == state.device.id)
+        )
+    }  # fmt: skip
+    for i in state.incoming:  # the target may be in this very batch
+        if i.event.event_id in wanted:
+            found[i.event.event_id] = {**i.row, "verdict": i.verdict, "conflict_id": i.conflict_id}
+    return found
+
+
+def _undo(
+    conn: Connection, state: Push, item: Incoming, target: dict[str, Any],
+    deltas: list[tuple[Incoming, str, int]],
+) -> None:  # fmt: skip
+    if target["verdict"] not in ("accepted", "conflict"):
+        return  # nothing took effect, nothing to undo
+    if target["kind"] == "redeem":
+        released = conn.execute(
+            delete(claims).where(
+                claims.c.campaign == target["campaign"], claims.c.serial == target["serial"],
+                claims.c.event_id == target["event_id"],
+            )
+        ).rowcount  # fmt: skip
+        if released:
+            feed.released(
+                conn, state.device.id, target["campaign"], int(target["serial"]), state.now
+            )
+        if target["verdict"] == "conflict" and target["conflict_id"] is not None:
+            conn.execute(
+                update(conflicts).where(conflicts.c.id == target["conflict_id"], conflicts.c.state == "open")
+                .values(state="resolved", action="voided", resolved_by=state.device.name,
+                        note="the losing redemption was voided on its device", resolved_at=state.now)
+            )  # fmt: skip
+    elif target["kind"] in POINT_KINDS and target["member"]:
+        item.row["member"] = target["member"]
+        item.row["points"] = -int(target["points"])
+        deltas.append((item, target["member"], -int(target["points"])))
+
+
+# -- storing ----------------------------------------------------------------------------------
+
+
+def _store(conn: Connection, state: Push) -> None:
+    device = state.device
+    if state.incoming:
+        rows = [{**i.row, "verdict": i.verdict, "reason": i.reason, "conflict_id": i.conflict_id}
+                for i in state.incoming]  # fmt: skip
+        conn.execute(events.insert(), rows)
+        won = [(i.row["campaign"], i.row["serial"]) for i in state.incoming if i.claim_new]
+        feed.redeemed(conn, device.id, won, state.now)
+    if state.alerts:
+        conn.execute(
+            alerts.insert(),
+            [
+                {"device_id": device.id, "kind": k, "message": m, "created": state.now}
+                for k, m in state.alerts
+            ],
+        )
+    conn.execute(
+        update(devices).where(devices.c.id == device.id).values(
+            max_seq=device.max_seq, chain_seq=device.chain_seq, chain_hash=device.chain_hash,
+            chain_ok=device.chain_ok, last_seen=state.now,
+        )
+    )  # fmt: skip

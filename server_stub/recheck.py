@@ -1,0 +1,91 @@
+"""The server's second look at every pushed code: the cipher, in batches, against issued serials.
+
+A device checked the code before it accepted it; the server checks again because a device may be
+out of date (a campaign's issued count moved), buggy, or not ours to trust.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from codes import crockford, layout
+from codes.campaign import Campaign
+from codes.campaign_cipher import CampaignCipher
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What an event says it redeemed."""
+
+    campaign: str
+    code: str
+    serial: int
+    tier: str | None
+
+
+class Rechecker:
+    """The campaigns the server knows, ready to re-check codes."""
+
+    def __init__(self, campaigns: list[tuple[Campaign, bytes]]) -> None:
+        self.ciphers = {c.id: CampaignCipher(c, key) for c, key in campaigns}
+        self._prefixes = {c.prefix: c.id for c, _ in campaigns}
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        cipher = self.ciphers.get(campaign_id)
+        return cipher.campaign if cipher else None
+
+    def check(self, items: list[Claimed]) -> list[str | None]:
+        """A refusal reason per item ("forged: ..."), or None when the code is what it says."""
+        reasons: list[str | None] = [None] * len(items)
+        bodies: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for i, item in enumerate(items):
+            reason, body = self._read(item)
+            if reason is not None:
+                reasons[i] = reason
+            else:
+                assert body is not None
+                bodies[item.campaign].append((i, body))
+        for campaign_id, found in bodies.items():
+            cipher = self.ciphers[campaign_id]
+            ok, tiers, serials = cipher.decode_batch([body for _, body in found])
+            names = [t.name for t in cipher.campaign.tiers]
+            issued = cipher.campaign.issued
+            for (i, _), good, tier, serial in zip(
+                found, ok.tolist(), tiers.tolist(), serials.tolist(), strict=True
+            ):
+                item = items[i]
+                if not good:
+                    reasons[i] = "forged: the code does not decrypt under the campaign key"
+                elif serial != item.serial or (item.tier is not None and names[tier] != item.tier):
+                    reasons[i] = "forged: the code is not the serial or tier the event says"
+                elif serial >= issued:
+                    reasons[i] = f"not_issued: serial {serial} was never issued"
+        return reasons
+
+    def _read(self, item: Claimed) -> tuple[str | None, str | None]:
+        """(reason, None) for a code that cannot be this campaign's, else (None, body)."""
+        cipher = self.ciphers.get(item.campaign)
+        if cipher is None:
+            return f"unknown_campaign: no campaign {item.campaign!r} on this server", None
+        try:
+            compact = crockford.normalise(item.code)
+        except crockford.NotACode:
+            return "invalid: not a code", None
+        prefix = cipher.campaign.prefix
+        tail = layout.BODY_SYMBOLS + 1
+        if not compact.startswith(prefix) or len(compact) != len(prefix) + tail:
+            owner = next(
+                (
+                    cid
+                    for p, cid in self._prefixes.items()
+                    if compact.startswith(p) and len(compact) == len(p) + tail
+                ),
+                None,
+            )
+            if owner is not None:
+                return f"wrong_campaign: the code belongs to campaign {owner}", None
+            return f"invalid: not a code of campaign {item.campaign}", None
+        if not crockford.check_passes_text(compact):
+            return "invalid: the check symbol does not match", None
+        return None, compact[len(prefix) : len(prefix) + layout.BODY_SYMBOLS]

@@ -1,0 +1,38 @@
+"""`instore server`: run the central server (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+
+from codes.cli_common import whole_number
+from server_stub.database import DEFAULT_URL, migrate, open_engine
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run the central server: devices enroll, push their events and pull what other devices"
+        " did. The database schema is brought up to date on start."
+    )
+    parser.add_argument(
+        "--db",
+        default=DEFAULT_URL,
+        help=f"database: a SQLite file or postgresql://... (default {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only)",
+    )
+    parser.add_argument("--port", type=whole_number(1), default=8000, help="port (default 8000)")
+    parser.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server_stub.app import create_app
+
+    engine = open_engine(args.db)
+    migrate(engine)
+    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="warning")
+    return 0

@@ -1,0 +1,263 @@
+"""The device-facing API without HTTP: enroll, push, pull, claim, balance.
+
+`SyncService.handle` takes what arrived (method, path, headers, body bytes) and returns a status and
+a JSON body. The FastAPI routes are a thin layer over it, and the simulation calls it directly
+through its faulty transport, so both exercise the same checks: signature, clock, nonce, limits.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy.exc import OperationalError
+
+from server_stub import admin, feed, ingest
+from server_stub.admin import token_hash
+from server_stub.database import insert_ignore
+from server_stub.errors import ApiError
+from server_stub.recheck import Claimed, Rechecker
+from server_stub.schema import balances, claims, devices, nonces
+from sync import protocol
+from sync.protocol import (
+    BalanceRequest,
+    BalanceResponse,
+    ClaimRequest,
+    ClaimResponse,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    PullRequest,
+    PushRequest,
+)
+
+NONCE_KEEP_S = 2 * protocol.CLOCK_WINDOW_S
+
+
+@dataclass(frozen=True)
+class Caller:
+    device_id: str
+    store_id: str
+    secret: bytes
+    nonce: str
+
+
+Handler = Callable[[Connection, Caller, Any], BaseModel]
+
+
+class SyncService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._rechecker: tuple[int, Rechecker] | None = None
+        self._lock = threading.Lock()
+        self._purged = 0.0
+        self._signed: dict[str, tuple[type[BaseModel], Handler]] = {
+            "/v1/push": (PushRequest, self._push),
+            "/v1/pull": (PullRequest, self._pull),
+            "/v1/claim": (ClaimRequest, self._claim),
+            "/v1/balance": (BalanceRequest, self._balance),
+        }
+
+    # -- entry ------------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """(HTTP status, JSON body, headers) for one request; never raises for what a client sends.
+
+        A successful answer to a signed request is signed too (see protocol.sign_answer).
+        """
+        try:
+            if path == "/v1/enroll":
+                return (
+                    200,
+                    self._enroll(self._parse(EnrollRequest, body)).model_dump_json().encode(),
+                    {},
+                )
+            if path not in self._signed:
+                raise ApiError(404, "not_found", f"no endpoint {path}")
+            model, handler = self._signed[path]
+            request = self._parse(model, body)
+            self._purge_nonces()
+            with self.engine.begin() as conn:
+                caller = self._authenticate(conn, method, path, headers, body)
+                answer = handler(conn, caller, request).model_dump_json().encode()
+        except ApiError as exc:
+            return exc.status, error_body(exc), {}
+        except OperationalError as exc:  # the database is down or locked out: try again later
+            words = f"the server's database is unavailable: {type(exc.orig).__name__}"
+            return 503, error_body(ApiError(503, "unavailable", words)), {}
+        signature = protocol.sign_answer(caller.secret, caller.nonce, 200, answer)
+        return 200, answer, {protocol.SIGNATURE: signature}
+
+    @staticmethod
+    def _parse(model: type[BaseModel], body: bytes) -> Any:
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "bad_json", "the request body is not JSON") from None
+        if model is PushRequest and isinstance(data, dict):
+            events = data.get("events")
+            if isinstance(events, list) and len(events) > protocol.MAX_BATCH:
+                raise ApiError(
+                    413,
+                    "batch_too_large",
+                    f"{len(events)} events: send at most {protocol.MAX_BATCH} per push",
+                )
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "body"
+            raise ApiError(422, "bad_request", f"{where}: {first['msg']}") from None
+
+    # -- signatures -------------------------------------------------------------------------
+
+    def _authenticate(
+        self, conn: Connection, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> Caller:
+        h = {k.lower(): v for k, v in headers.items()}
+        device_id = h.get(protocol.DEVICE.lower(), "")
+        stamp = h.get(protocol.TIMESTAMP.lower(), "")
+        nonce = h.get(protocol.NONCE.lower(), "")
+        signature = h.get(protocol.SIGNATURE.lower(), "")
+        if not (device_id and stamp and nonce and signature) or len(nonce) > 64:
+            raise ApiError(401, "unsigned", "this request must be signed by an enrolled device")
+        try:
+            when = float(stamp)
+        except ValueError:
+            raise ApiError(401, "unsigned", "the request's timestamp is not a number") from None
+        now = time.time()
+        if not abs(now - when) <= protocol.CLOCK_WINDOW_S:
+            raise ApiError(
+                401, "clock_skew", f"the device clock is {when - now:+.0f} s off the server's",
+                server_time=now,
+            )  # fmt: skip
+        row = conn.execute(
+            select(devices.c.store_id, devices.c.secret, devices.c.revoked_at, devices.c.token_hash)
+            .where(devices.c.id == device_id)
+        ).first()  # fmt: skip
+        if row is None or row.secret is None:
+            raise ApiError(401, "unknown_device", "this device is not enrolled here")
+        secret = bytes.fromhex(row.secret)
+        expected = protocol.sign(secret, method, path, stamp, nonce, body)
+        if not hmac.compare_digest(expected, signature):
+            raise ApiError(401, "bad_signature", "the request's signature does not match")
+        if row.revoked_at is not None:
+            raise ApiError(
+                403, "revoked", "this device was revoked; ask the helpdesk to enroll it again"
+            )
+        fresh = conn.execute(
+            insert_ignore(conn, nonces).values(nonce=f"{device_id}:{nonce}", seen=now)
+        ).rowcount
+        if not fresh:
+            raise ApiError(401, "replay", "this request was already received once")
+        if row.token_hash is not None:  # first signed request: the enrollment token is spent
+            conn.execute(update(devices).where(devices.c.id == device_id).values(token_hash=None))
+        return Caller(device_id, row.store_id, secret, nonce)
+
+    def _purge_nonces(self) -> None:
+        now = time.time()
+        if now - self._purged < 60:
+            return
+        self._purged = now
+        with self.engine.begin() as conn:
+            conn.execute(delete(nonces).where(nonces.c.seen < now - NONCE_KEEP_S))
+
+    # -- enroll -----------------------------------------------------------------------------
+
+    def _enroll(self, request: EnrollRequest) -> EnrollResponse:
+        """Trade a one-time token for the device's identity, secret, keys and rules.
+
+        The token stays good until the device's first signed request, so an answer lost on the
+        way can be asked for again (with a new secret; the old one was never used).
+        """
+        secret = secrets.token_bytes(32)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(devices).where(
+                    devices.c.token_hash == token_hash(request.token),
+                    devices.c.revoked_at.is_(None),
+                )
+            ).first()
+            if row is None:
+                raise ApiError(
+                    401,
+                    "bad_token",
+                    "this enrollment token is unknown or already used; ask for a new one",
+                )
+            conn.execute(
+                update(devices).where(devices.c.id == row.id)
+                .values(secret=secret.hex(), enrolled_at=time.time())
+            )  # fmt: skip
+            return EnrollResponse(
+                device_id=row.id, device_name=row.name, store_id=row.store_id, secret=secret.hex(),
+                campaigns=admin.campaign_grants(conn), config=admin.device_config(conn, row.store_id),
+                config_version=admin.config_version(conn), server_time=time.time(),
+            )  # fmt: skip
+
+    # -- signed endpoints -------------------------------------------------------------------
+
+    def rechecker(self, conn: Connection) -> Rechecker:
+        """Campaign ciphers, rebuilt only when campaigns or issued counts change."""
+        version = admin.config_version(conn)
+        with self._lock:
+            if self._rechecker is None or self._rechecker[0] != version:
+                self._rechecker = (version, Rechecker(admin.load_campaigns(conn)))
+            return self._rechecker[1]
+
+    def _push(self, conn: Connection, caller: Caller, request: PushRequest) -> BaseModel:
+        return ingest.push(conn, caller.device_id, request.events, self.rechecker(conn))
+
+    def _pull(self, conn: Connection, caller: Caller, request: PullRequest) -> BaseModel:
+        return feed.pull(conn, caller.device_id, caller.store_id, request)
+
+    def _claim(self, conn: Connection, caller: Caller, request: ClaimRequest) -> BaseModel:
+        """Online redemption: the first claim of a code wins; the same event may ask again."""
+        reason = self.rechecker(conn).check(
+            [Claimed(request.campaign, request.code, request.serial, None)]
+        )[0]
+        if reason is not None:
+            code, _, words = reason.partition(": ")
+            raise ApiError(422, code, words)
+        now = time.time()
+        conn.execute(
+            insert_ignore(conn, claims).values(
+                campaign=request.campaign, serial=request.serial, event_id=request.event_id,
+                device_id=caller.device_id, store_id=caller.store_id, claimed_at=now,
+            )
+        )  # fmt: skip
+        owner = conn.execute(
+            select(claims).where(
+                claims.c.campaign == request.campaign, claims.c.serial == request.serial
+            )
+        ).one()
+        if owner.event_id == request.event_id:
+            if owner.claimed_at == now:
+                feed.redeemed(conn, caller.device_id, [(request.campaign, request.serial)], now)
+            return ClaimResponse(won=True)
+        return ClaimResponse(won=False, winner_device=owner.device_id, winner_store=owner.store_id)
+
+    def _balance(self, conn: Connection, caller: Caller, request: BalanceRequest) -> BaseModel:
+        balance = conn.execute(
+            select(balances.c.balance).where(balances.c.member == request.member)
+        ).scalar()
+        seq = conn.execute(
+            select(devices.c.max_seq).where(devices.c.id == caller.device_id)
+        ).scalar_one()
+        return BalanceResponse(
+            member=request.member, balance=int(balance or 0), device_seq=int(seq)
+        )
+
+
+def error_body(exc: ApiError) -> bytes:
+    body = ErrorBody(error=exc.code, message=exc.message, server_time=exc.extra.get("server_time"))  # type: ignore[arg-type]
+    return body.model_dump_json(exclude_none=True).encode()

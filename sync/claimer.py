@@ -1,0 +1,67 @@
+"""Online-first for the terminal: claim a code at the server before confirming it.
+
+While the server answers, a code redeemed anywhere is refused here at once, and a member's balance
+is the server's. When it does not answer in time the terminal falls back to offline rules.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sync.client import SyncClient
+from sync.protocol import ClaimRequest as WireClaim
+from terminal.engine import ClaimRequest
+from terminal.ledger import Ledger, LedgerError, now_iso
+
+
+class ServerClaimer:
+    """The terminal's `Claimer`, backed by the server through a SyncClient."""
+
+    def __init__(self, client: SyncClient, ledger: Ledger) -> None:
+        self.client = client
+        self.ledger = ledger
+        self._lock = threading.Lock()
+        self._online: bool | None = None
+
+    def claim(self, request: ClaimRequest, timeout: float) -> bool:
+        wire = WireClaim(
+            event_id=request.event_id,
+            campaign=request.campaign,
+            serial=request.serial,
+            code=request.code,
+        )
+        try:
+            won = self.client.claim(wire, timeout).won
+        except Exception:
+            self._mark(False)
+            raise
+        self._mark(True)
+        return won
+
+    def balance(self, member: str, timeout: float) -> int:
+        """The server's balance plus this device's events it has not seen yet."""
+        try:
+            answer = self.client.balance(member, timeout)
+        except Exception:
+            self._mark(False)
+            raise
+        self._mark(True)
+        row = self.ledger.one(
+            "SELECT COALESCE(SUM(points), 0) AS n FROM events"
+            " WHERE member = ? AND seq > ? AND state <> 'rejected'",
+            (member, answer.device_seq),
+        )
+        return answer.balance + (int(row["n"]) if row else 0)
+
+    def _mark(self, online: bool) -> None:
+        """Keep the status screen's online/offline line true, writing only when it changes."""
+        with self._lock:
+            if self._online is online:
+                return
+            self._online = online
+        try:
+            with self.ledger.write() as conn:
+                Ledger.put_setting(conn, "online", online)
+                Ledger.put_setting(conn, "online_since" if online else "offline_since", now_iso())
+        except LedgerError:
+            pass  # only the status line; the operation goes on

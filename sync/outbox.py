@@ -1,0 +1,115 @@
+"""The ledger's side of sync: which events go out, and what the server's answers change.
+
+Each answer is applied in one ledger transaction, so a crash mid-sync leaves either all of it or
+none of it; the next cycle asks again and the server answers the same (pushes are idempotent,
+pulls go by cursor).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from codes import campaign as campaign_file
+from sync.protocol import CampaignGrant, EventVerdict, MemberBalance, Notice, PullResponse
+from terminal.ledger import Ledger, now_iso
+
+
+def outgoing(ledger: Ledger, limit: int) -> list[dict[str, Any]]:
+    """The oldest events the server has not settled, as signed."""
+    rows = ledger.read(
+        "SELECT event_id, seq, kind, payload, local_time, prev_hash, mac FROM events"
+        " WHERE state = 'pending' ORDER BY state, seq LIMIT ?",
+        (limit,),
+    )
+    return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
+
+
+def apply_verdicts(ledger: Ledger, verdicts: list[EventVerdict]) -> dict[str, int]:
+    """Record the server's verdicts; a conflict or rejection raises an alert for the manager."""
+    counts: dict[str, int] = {}
+    with ledger.write() as conn:
+        for v in verdicts:
+            if _settle(conn, v.event_id, v.verdict, v.reason, v.conflict_id):
+                counts[v.verdict] = counts.get(v.verdict, 0) + 1
+        Ledger.put_setting(conn, "last_push", now_iso())
+    return counts
+
+
+def _settle(
+    conn: sqlite3.Connection, event_id: str, verdict: str, reason: str, conflict_id: int | None
+) -> bool:
+    """Set one event's verdict; True when it changed."""
+    row = conn.execute(
+        "SELECT seq, kind, state FROM events WHERE event_id = ?", (event_id,)
+    ).fetchone()
+    if row is None or row["state"] == verdict:
+        return False
+    conn.execute(
+        "UPDATE events SET state = ?, reason = ? WHERE event_id = ?", (verdict, reason, event_id)
+    )
+    if verdict in ("conflict", "rejected") or row["state"] in ("conflict", "rejected"):
+        what = f"conflict #{conflict_id}" if conflict_id else verdict
+        conn.execute(
+            "INSERT INTO alerts (kind, message, created) VALUES (?, ?, ?)",
+            (verdict, f"{row['kind']} event {row['seq']} is now {what}: {reason}", now_iso()),
+        )
+    return True
+
+
+def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
+    """Codes redeemed or freed elsewhere, notices, balances, new rules and keys; and the cursor."""
+    with ledger.write() as conn:
+        if answer.campaigns is not None:
+            _grant(conn, answer.campaigns)
+        numbers = {r["id"]: r["no"] for r in conn.execute("SELECT id, no FROM campaigns")}
+        conn.executemany(
+            "INSERT OR IGNORE INTO redeemed VALUES (?, ?)",
+            [(numbers[c], s) for c, s in answer.redeemed if c in numbers],
+        )
+        conn.executemany(
+            "DELETE FROM redeemed WHERE campaign_no = ? AND serial = ?",
+            [(numbers[c], s) for c, s in answer.released if c in numbers],
+        )
+        changed = sum(_notice(conn, n) for n in answer.notices)
+        _balances(conn, answer.balances, answer.device_seq)
+        if answer.config is not None:
+            Ledger.put_setting(conn, "config", answer.config.model_dump())
+        Ledger.put_setting(conn, "config_version", answer.config_version)
+        Ledger.put_setting(conn, "cursor", answer.cursor)
+        Ledger.put_setting(conn, "last_pull", now_iso())
+    return {
+        "redeemed": len(answer.redeemed), "released": len(answer.released),
+        "notices": changed, "balances": len(answer.balances),
+        "config": int(answer.config is not None),
+    }  # fmt: skip
+
+
+def _notice(conn: sqlite3.Connection, notice: Notice) -> int:
+    return int(_settle(conn, notice.event_id, notice.verdict, notice.reason, notice.conflict_id))
+
+
+def _balances(conn: sqlite3.Connection, balances: list[MemberBalance], device_seq: int) -> None:
+    # The server's balance counts this device's events up to device_seq; later ones are added
+    # locally (see Terminal._local_balance), so nothing is counted twice or missed.
+    conn.executemany(
+        "INSERT INTO balances (member, balance, as_of_seq, updated) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (member) DO UPDATE SET balance = excluded.balance,"
+        " as_of_seq = excluded.as_of_seq, updated = excluded.updated",
+        [(b.member, b.balance, device_seq, now_iso()) for b in balances],
+    )
+
+
+def _grant(conn: sqlite3.Connection, grants: list[CampaignGrant]) -> None:
+    for grant in grants:
+        campaign = campaign_file.from_dict(grant.campaign)
+        conn.execute(
+            "INSERT INTO campaigns (id, data, key) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET data = excluded.data, key = excluded.key",
+            (
+                campaign.id,
+                json.dumps(campaign_file.to_dict(campaign), default=str),
+                bytes.fromhex(grant.key),
+            ),
+        )

@@ -1,0 +1,222 @@
+"""The wire between in-store devices and the central server: models, limits and request signing.
+
+Both sides import this module and nothing else of each other. Models ignore fields they do not
+know, so a newer server can talk to an older device and the other way round.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL_VERSION = 1
+MAX_BATCH = 500  # events per push; more is refused with 413
+MAX_BODY_BYTES = 4 * 1024 * 1024  # request body after gunzip; more is refused with 413
+CLOCK_WINDOW_S = 300  # a signed request's timestamp must be this close to the server's clock
+PULL_PAGE = 20_000  # feed entries per pull answer, at most
+
+# headers of a signed request
+DEVICE = "X-Instore-Device"
+TIMESTAMP = "X-Instore-Timestamp"
+NONCE = "X-Instore-Nonce"
+SIGNATURE = "X-Instore-Signature"
+
+Verdict = Literal["accepted", "duplicate", "conflict", "rejected"]
+EVENT_KINDS = ("redeem", "void", "accrue", "spend", "checkin")
+
+
+def string_to_sign(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    """What the signature covers: the request line, its time, a one-off nonce and the body."""
+    digest = hashlib.sha256(body).hexdigest()
+    return "\n".join((method.upper(), path, timestamp, nonce, digest)).encode()
+
+
+def sign(secret: bytes, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
+    return hmac.new(
+        secret, string_to_sign(method, path, timestamp, nonce, body), hashlib.sha256
+    ).hexdigest()
+
+
+def sign_answer(secret: bytes, nonce: str, status: int, body: bytes) -> str:
+    """The server signs its answer to a signed request, so a device can tell it from an impostor's
+    or a garbled one before it changes anything."""
+    return sign(secret, "ANSWER", str(status), "", nonce, body)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorBody(Model):
+    """Every 4xx answer: a stable code for programs and a sentence for people."""
+
+    error: str
+    message: str
+    server_time: float | None = None  # with `clock_skew`, so a device can correct its clock
+
+
+# -- configuration a device gets from the server --------------------------------------------
+
+
+class LimitConfig(Model):
+    scope: Literal["cashier_day", "terminal_hour", "member_day"]
+    max: int = Field(ge=0)
+    hard: bool = True
+
+
+class TierRuleConfig(Model):
+    tier: str
+    offline_count: int | None = Field(default=None, ge=0)
+    offline_value: float | None = Field(default=None, ge=0)
+    needs_online: bool = False
+
+
+class LoyaltyConfig(Model):
+    currency_per_unit: float = Field(default=10.0, gt=0)
+    points_per_unit: int = Field(default=1, ge=0)
+    checkin_points: int = Field(default=10, ge=0)
+    offline_spend_cap: int = Field(default=500, ge=0)
+
+
+class CatalogueItemConfig(Model):
+    id: str
+    name: str
+    points: int = Field(gt=0)
+
+
+class DeviceConfig(Model):
+    """The rules a terminal applies offline; the same fields as the terminal's own settings."""
+
+    limits: list[LimitConfig] = []
+    tier_rules: list[TierRuleConfig] = []
+    loyalty: LoyaltyConfig = LoyaltyConfig()
+    catalogue: list[CatalogueItemConfig] = []
+    hold_seconds: int = Field(default=15 * 60, ge=1)
+    max_offline_seconds: int = Field(default=72 * 3600, ge=60)
+    claim_timeout: float = Field(default=0.8, gt=0, le=10)
+
+
+class CampaignGrant(Model):
+    """A campaign a device may check codes of, with its key."""
+
+    campaign: dict[str, Any]  # the campaign file's fields (codes.campaign.to_dict)
+    key: str  # hex
+
+
+# -- enroll ---------------------------------------------------------------------------------
+
+
+class EnrollRequest(Model):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class EnrollResponse(Model):
+    protocol: int = PROTOCOL_VERSION
+    device_id: str
+    device_name: str
+    store_id: str
+    secret: str  # hex; 32 bytes
+    campaigns: list[CampaignGrant]
+    config: DeviceConfig
+    config_version: int
+    server_time: float
+
+
+# -- push -----------------------------------------------------------------------------------
+
+
+class WireEvent(Model):
+    """One ledger event as signed by its device (see codes.chain)."""
+
+    event_id: str = Field(min_length=1, max_length=64)
+    seq: int = Field(ge=1)
+    kind: str = Field(min_length=1, max_length=32)
+    payload: dict[str, Any]
+    local_time: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    mac: str = Field(max_length=64)
+
+
+class PushRequest(Model):
+    # Each event is validated alone by the server, so one malformed event is rejected by itself.
+    events: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+
+
+class EventVerdict(Model):
+    event_id: str
+    seq: int | None = None
+    verdict: Verdict
+    reason: str = ""
+    conflict_id: int | None = None
+
+
+class PushResponse(Model):
+    verdicts: list[EventVerdict]
+    device_seq: int  # the highest of this device's events the server holds
+    chain_ok: bool
+
+
+# -- pull -----------------------------------------------------------------------------------
+
+
+class PullRequest(Model):
+    cursor: int = Field(default=0, ge=0)
+    config_version: int = Field(default=0, ge=0)
+    limit: int = Field(default=PULL_PAGE, ge=1, le=PULL_PAGE)
+
+
+class Notice(Model):
+    """A later verdict on one of this device's events (a conflict found, a resolution)."""
+
+    event_id: str
+    verdict: Verdict
+    reason: str = ""
+    conflict_id: int | None = None
+
+
+class MemberBalance(Model):
+    member: str
+    balance: int
+
+
+class PullResponse(Model):
+    cursor: int
+    more: bool  # another page is waiting
+    redeemed: list[tuple[str, int]] = []  # (campaign, serial) redeemed by other devices
+    released: list[tuple[str, int]] = []  # voided there: free again
+    notices: list[Notice] = []
+    balances: list[MemberBalance] = []
+    device_seq: int = 0
+    config_version: int
+    config: DeviceConfig | None = None  # only when it changed since the device's version
+    campaigns: list[CampaignGrant] | None = None
+    server_time: float
+
+
+# -- online claim and balance ---------------------------------------------------------------
+
+
+class ClaimRequest(Model):
+    event_id: str = Field(min_length=1, max_length=64)
+    campaign: str = Field(min_length=1, max_length=64)
+    serial: int = Field(ge=0)
+    code: str = Field(min_length=1, max_length=64)
+
+
+class ClaimResponse(Model):
+    won: bool
+    winner_device: str | None = None
+    winner_store: str | None = None
+
+
+class BalanceRequest(Model):
+    member: str = Field(min_length=1, max_length=128)
+
+
+class BalanceResponse(Model):
+    member: str
+    balance: int
+    device_seq: int  # this device's events up to here are counted in the balance

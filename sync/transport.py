@@ -1,0 +1,60 @@
+"""How requests reach the server: a small interface, with HTTP (requests) as the real one.
+
+Tests put the server in-process behind the same interface, with faults (drops, duplicates,
+delays) in between; the client cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import requests
+
+GZIP_FROM_BYTES = 1024  # smaller bodies are not worth compressing
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Unreachable(Exception):
+    """The request did not get an answer: no route, refused, timed out, cut off."""
+
+
+class Transport(Protocol):
+    def send(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, timeout: float
+    ) -> Reply:
+        """Deliver one request and return the answer, or raise Unreachable."""
+        ...
+
+
+class HttpTransport:
+    """The real thing: HTTP with keep-alive; large bodies go gzipped."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+
+    def send(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, timeout: float
+    ) -> Reply:
+        headers = {**headers, "Content-Type": "application/json"}
+        if len(body) >= GZIP_FROM_BYTES:
+            body = gzip.compress(body, compresslevel=1)
+            headers["Content-Encoding"] = "gzip"
+        try:
+            r = self.session.request(
+                method, self.base_url + path, data=body, headers=headers, timeout=timeout
+            )
+        except requests.RequestException as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from None
+        return Reply(r.status_code, r.content, dict(r.headers))
+
+    def close(self) -> None:
+        self.session.close()
