@@ -297,7 +297,8 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
             continue
         item.verdict = "conflict"
         item.reason = (
-            f"double_redemption: already redeemed by {owner.device_id} at store {owner.store_id}"
+            f"double_redemption: already redeemed by {_device_name(conn, owner.device_id)}"
+            f" at store {owner.store_id}"
         )
         campaign = rechecker.campaign(item.row["campaign"])
         tier = campaign.tier_named(item.row["tier"]) if campaign and item.row["tier"] else None
@@ -307,6 +308,11 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
             code=item.event.payload["code"], reward=(tier.description or tier.name) if tier else "",
             value=item.row["value"],
         )  # fmt: skip
+
+
+def _device_name(conn: Connection, device_id: str) -> str:
+    name = conn.execute(select(devices.c.name).where(devices.c.id == device_id)).scalar()
+    return f"{name} ({device_id})" if name else device_id
 
 
 def _first_per_key(items: list[Incoming]) -> list[Incoming]:
