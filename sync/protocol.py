@@ -142,7 +142,7 @@ class WireEvent(Model):
 
 class PushRequest(Model):
     # Each event is validated alone by the server, so one malformed event is rejected by itself.
-    events: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+    events: list[Any] = Field(description="WireEvent objects, at most MAX_BATCH")
 
 
 class EventVerdict(Model):

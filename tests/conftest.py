@@ -15,6 +15,8 @@ from codes.campaign import Campaign, parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
 
+pytest_plugins = ["tests.world"]  # the server and enrolled devices, for server and sync tests
+
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 

@@ -1,0 +1,222 @@
+"""Pushed events on the server: one winner per code, conflicts named, retries answered the same."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from server_stub import conflicts
+from server_stub.schema import alerts, claims, events
+from sync import outbox
+from tests.world import World
+
+
+def test_a_code_redeemed_at_two_offline_devices_has_one_winner_and_one_conflict(
+    world: World,
+) -> None:
+    world.setup()
+    a, b = world.device("s1", "Till A"), world.device("s2", "Till B")
+    assert a.terminal.redeem(world.code(5), actor="ann").status == "accepted_offline"
+    assert b.terminal.redeem(world.code(5), actor="bob").status == "accepted_offline"
+    assert a.sync().pushed == {"accepted": 1}
+    assert b.sync().pushed == {"conflict": 1}
+    found = conflicts.list_conflicts(world.engine)
+    assert len(found) == 1
+    c = found[0]
+    assert c["kind"] == "double_redemption" and c["state"] == "open"
+    assert c["code"] == world.code(5)
+    assert c["device_names"] == ["Till A", "Till B"]
+    assert c["first"]["cashier"] == "ann" and c["second"]["cashier"] == "bob"
+    assert c["first"]["store_id"] == "s1" and c["second"]["store_id"] == "s2"
+    assert c["first"]["local_time"] and c["second"]["server_time"]
+    assert b.status()["conflicts"] == 1 and a.status()["conflicts"] == 0
+    assert "Till A" in b.status()["conflict_list"][0]["reason"]  # type: ignore[index]
+
+
+def test_a_retried_push_gets_the_first_verdicts_and_changes_nothing(world: World) -> None:
+    world.setup()
+    a, b = world.device("s1", "A"), world.device("s2", "B")
+    a.terminal.redeem(world.code(1))
+    a.sync()
+    b.terminal.redeem(world.code(1))
+    b.terminal.redeem(world.code(2))
+    batch = outbox.outgoing(b.ledger, 500)
+    first = b.client.push(batch)
+    again = b.client.push(batch)  # the answer was lost; the device asks again
+    assert [v.verdict for v in first.verdicts] == ["conflict", "accepted"]
+    assert again.verdicts == first.verdicts
+    with world.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events)).scalar() == 3
+        assert conn.execute(select(func.count()).select_from(claims)).scalar() == 2
+    assert len(conflicts.list_conflicts(world.engine)) == 1
+
+
+def test_forged_unissued_and_foreign_codes_are_rejected_with_a_reason(world: World) -> None:
+    world.setup(issued=100)
+    a = world.device("s1", "A")
+    good = a.terminal.redeem(world.code(3))
+    genuine = outbox.outgoing(a.ledger, 10)[0]
+    forged = dict(genuine, event_id="01900000-0000-7000-8000-000000000001", seq=2)
+    forged["payload"] = dict(genuine["payload"], serial=4)  # says serial 4, code is serial 3
+    unissued = dict(genuine, event_id="01900000-0000-7000-8000-000000000002", seq=3)
+    unissued["payload"] = dict(genuine["payload"], code=world.code(500), serial=500)
+    foreign = dict(genuine, event_id="01900000-0000-7000-8000-000000000003", seq=4)
+    foreign["payload"] = dict(genuine["payload"], campaign="other-campaign")
+    answer = a.client.push([genuine, forged, unissued, foreign])
+    reasons = {v.event_id: (v.verdict, v.reason.split(":")[0]) for v in answer.verdicts}
+    assert reasons[good.event_id] == ("accepted", "")
+    # forged events also fail their signature: the device did not sign them
+    assert reasons[forged["event_id"]][0] == "rejected"
+    assert reasons[unissued["event_id"]][0] == "rejected"
+    assert reasons[foreign["event_id"]][0] == "rejected"
+
+
+def test_the_cipher_recheck_names_each_kind_of_bad_code(world: World) -> None:
+    from server_stub.recheck import Claimed
+
+    world.setup(issued=100)
+    with world.engine.connect() as conn:
+        checker = world.service.rechecker(conn)
+    good = world.code(7)
+    tier = world.campaign.tiers[world.cipher.plan.tier_of(7)].name
+    found = checker.check([
+        Claimed("ice-2026", good, 7, tier),
+        Claimed("ice-2026", good, 8, tier),
+        Claimed("ice-2026", world.code(150), 150, None),
+        Claimed("ice-2026", "HV-AAAA-BBBB-CCCC-DDDDE", 1, None),
+        Claimed("nope", good, 7, None),
+        Claimed("ice-2026", "not a code at all!", 7, None),
+    ])  # fmt: skip
+    assert found[0] is None
+    assert [r.split(":")[0] if r else None for r in found[1:]] == [
+        "forged", "not_issued", "forged", "unknown_campaign", "invalid",
+    ]  # fmt: skip
+
+
+def test_a_malformed_event_is_rejected_alone(world: World) -> None:
+    world.setup()
+    a = world.device("s1", "A")
+    a.terminal.redeem(world.code(1))
+    good = outbox.outgoing(a.ledger, 10)[0]
+    answer = a.client.push([{"event_id": "x", "seq": "not a number"}, good, 42])  # type: ignore[list-item]
+    assert [v.verdict for v in answer.verdicts] == ["rejected", "accepted", "rejected"]
+    assert answer.verdicts[0].reason.startswith("malformed: seq")
+
+
+def test_a_gap_or_an_altered_event_raises_an_alert_and_is_still_stored(world: World) -> None:
+    world.setup()
+    a = world.device("s1", "A")
+    for serial in range(4):
+        a.terminal.redeem(world.code(serial))
+    sent = outbox.outgoing(a.ledger, 10)
+    answer = a.client.push([sent[0], sent[2]])  # event 2 is missing
+    assert not answer.chain_ok
+    altered = dict(sent[3], local_time="2020-01-01T00:00:00.000+00:00")
+    answer = a.client.push([sent[1], altered])
+    assert answer.verdicts[1].verdict == "rejected"
+    assert answer.verdicts[1].reason.startswith("altered")
+    with world.engine.connect() as conn:
+        kinds = [r.kind for r in conn.execute(select(alerts.c.kind).order_by(alerts.c.id))]
+        stored = conn.execute(select(func.count()).select_from(events)).scalar()
+    assert kinds == ["chain_gap", "chain_altered"]
+    assert stored == 4
+
+
+def test_the_chain_closes_again_when_the_missing_event_arrives(world: World) -> None:
+    world.setup()
+    a = world.device("s1", "A")
+    for serial in range(3):
+        a.terminal.redeem(world.code(serial))
+    sent = outbox.outgoing(a.ledger, 10)
+    a.client.push([sent[0], sent[2]])
+    answer = a.client.push([sent[1]])
+    assert answer.device_seq == 3
+    from server_stub.admin import list_devices
+
+    (device,) = list_devices(world.engine)
+    assert device["max_seq"] == 3
+
+
+def test_points_overdrawn_at_two_offline_devices_end_as_one_overdraft(world: World) -> None:
+    world.setup()
+    a, b = world.device("s1", "A"), world.device("s2", "B")
+    a.terminal.accrue("M-1", 500, "R-1")  # 50 points
+    a.sync()
+    b.sync()  # B learns nothing of M-1: never seen in its store
+    a.sync()
+    # both stores think M-1 has 50 (B learns it on its pull after M-1 shops there)
+    b.terminal.accrue("M-1", 0, "R-2")
+    b.sync()
+    assert b.terminal.balance("M-1").balance == 50
+    world.transport.down = True
+    assert a.terminal.spend("M-1", 40, "mug").status == "accepted_offline"
+    assert b.terminal.spend("M-1", 40, "cap").status == "accepted_offline"
+    world.transport.down = False
+    a.sync()
+    b.sync()
+    found = conflicts.list_conflicts(world.engine, kind="overdraft")
+    assert len(found) == 1 and found[0]["member"] == "M-1" and found[0]["points"] == 40
+    a.sync()
+    assert a.terminal.balance("M-1").balance == 50 - 80
+    assert b.terminal.balance("M-1").balance == 50 - 80
+
+
+def test_a_receipt_earns_once_per_store_even_from_two_tills(world: World) -> None:
+    world.setup()
+    a, b = world.device("s1", "A"), world.device("s1", "B")
+    a.terminal.accrue("M-2", 100, "R-9")
+    b.terminal.accrue("M-2", 100, "R-9")
+    a.sync()
+    assert b.sync().pushed == {"duplicate": 1}
+    a.sync()
+    assert a.terminal.balance("M-2").balance == 10
+
+
+def test_a_voided_redemption_frees_the_code_everywhere(world: World) -> None:
+    world.setup()
+    a, b = world.device("s1", "A"), world.device("s2", "B")
+    done = a.terminal.redeem(world.code(9))
+    a.sync()
+    b.sync()
+    assert b.terminal.check(world.code(9)).status == "redeemed_elsewhere"
+    assert done.event_id is not None
+    a.terminal.void(done.event_id, "customer returned the pack")
+    a.sync()
+    b.sync()
+    assert b.terminal.redeem(world.code(9)).status == "accepted_offline"
+    assert b.sync().pushed == {"accepted": 1}
+
+
+def test_resolving_a_conflict_keeps_an_audit_trail_and_tells_the_devices(world: World) -> None:
+    world.setup()
+    a, b = world.device("s1", "A"), world.device("s2", "B")
+    a.terminal.redeem(world.code(4))
+    b.terminal.redeem(world.code(4))
+    a.sync()
+    b.sync()
+    (c,) = conflicts.list_conflicts(world.engine)
+    conflicts.resolve(world.engine, c["id"], "void_winner", "helpdesk-jo", "till A was testing")
+    a.sync()
+    b.sync()
+    assert a.status()["rejected"] == 1
+    assert b.status()["conflicts"] == 0
+    (after,) = conflicts.list_conflicts(world.engine)
+    assert after["state"] == "resolved"
+    assert after["resolution"]["by"] == "helpdesk-jo"
+    import pytest
+
+    from server_stub.errors import ApiError
+
+    with pytest.raises(ApiError) as again:
+        conflicts.resolve(world.engine, c["id"], "accept_loss", "someone", "late")
+    assert again.value.code == "already_resolved"
+
+
+def test_a_push_over_500_events_is_refused_whole(world: World) -> None:
+    world.setup()
+    a = world.device("s1", "A")
+    body = json.dumps({"events": [{}] * 501}).encode()
+    status, answer, _ = world.service.handle("POST", "/v1/push", {}, body)
+    assert status == 413 and json.loads(answer)["error"] == "batch_too_large"
+    assert a.sync().ok
