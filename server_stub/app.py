@@ -6,14 +6,15 @@ import gzip
 import hmac
 import json
 import zlib
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +25,8 @@ from server_stub.errors import ApiError
 from server_stub.service import SyncService, error_body
 from sync import protocol
 from sync.protocol import (
+    Ident,
+    Name,
     BalanceRequest,
     BalanceResponse,
     ClaimRequest,
@@ -110,19 +113,19 @@ def _gunzip(body: bytes, limit: int) -> bytes:
 
 
 class NewStore(BaseModel):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    id: Ident = Field(min_length=1, max_length=64)
+    name: Name = Field(min_length=1, max_length=200)
 
 
 class NewDevice(BaseModel):
-    store: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    store: Ident = Field(min_length=1, max_length=64)
+    name: Name = Field(min_length=1, max_length=200)
 
 
 class Resolution(BaseModel):
     action: conflicts.Action
-    by: str = Field(min_length=1, max_length=128)
-    note: str = Field(min_length=1, max_length=2000)
+    by: Name = Field(min_length=1, max_length=128)
+    note: Name = Field(min_length=1, max_length=2000)
 
 
 def create_app(engine: Engine) -> FastAPI:
@@ -141,6 +144,12 @@ def create_app(engine: Engine) -> FastAPI:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
         where = ".".join(str(x) for x in first["loc"])
         return _error(422, "bad_request", f"{where}: {first['msg']}")
+
+    @app.exception_handler(DataError)
+    async def unstorable(_: Request, exc: DataError) -> Response:
+        return _error(
+            422, "bad_request", "a value cannot be stored (out of range or bad characters)"
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> Response:
@@ -209,18 +218,20 @@ def create_app(engine: Engine) -> FastAPI:
 
     @app.get("/v1/admin/conflicts", dependencies=guarded)
     def conflict_list(
-        state: Annotated[str | None, Query(max_length=16)] = None,
-        kind: Annotated[str | None, Query(max_length=32)] = None,
+        state: Literal["open", "resolved"] | None = None,
+        kind: Literal["double_redemption", "overdraft"] | None = None,
         store: Annotated[str | None, Query(max_length=64)] = None,
     ) -> list[dict[str, Any]]:
         return conflicts.list_conflicts(engine, state, kind, store)
 
     @app.post("/v1/admin/conflicts/{conflict_id}/resolve", dependencies=guarded)
-    def resolve(conflict_id: int, body: Resolution) -> dict[str, Any]:
+    def resolve(
+        conflict_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: Resolution
+    ) -> dict[str, Any]:
         return conflicts.resolve(engine, conflict_id, body.action, body.by, body.note)
 
     @app.get("/v1/admin/reports/{what}", dependencies=guarded)
-    def report(what: str, by: Annotated[str, Query(max_length=16)] = "day") -> dict[str, Any]:
+    def report(what: reports.ReportName, by: reports.GroupName = "day") -> dict[str, Any]:
         return reports.report(engine, what, by)
 
     def openapi() -> dict[str, Any]:

@@ -8,6 +8,7 @@ order, so concurrent pushes on PostgreSQL wait for each other instead of deadloc
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,12 +16,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, delete, select, tuple_, update
 
-from codes import chain
+from codes import chain, layout
 from server_stub import feed
 from server_stub.database import insert_ignore, is_sqlite
 from server_stub.recheck import Claimed, Rechecker
 from server_stub.schema import alerts, balances, claims, conflicts, devices, events, member_stores
-from sync.protocol import EVENT_KINDS, EventVerdict, PushResponse, WireEvent
+from sync.protocol import EVENT_KINDS, EventVerdict, PushResponse, WireEvent, plain_text
 
 POINT_KINDS = ("accrue", "checkin", "spend")
 
@@ -167,7 +168,7 @@ def _incoming(device: DeviceState, event: WireEvent, now: float) -> Incoming:
         "event_id": event.event_id, "device_id": device.id, "seq": event.seq, "kind": event.kind,
         "payload": json.dumps(p, sort_keys=True), "local_time": event.local_time,
         "prev_hash": event.prev_hash, "mac": event.mac, "received": now,
-        "store_id": device.store_id, "actor": str(p.get("actor") or "")[:128],
+        "store_id": device.store_id, "actor": _text(p.get("actor"), 128) or "",
         "campaign": None, "serial": None, "tier": None, "value": 0.0, "member": None,
         "points": 0, "receipt": None, "target": None,
     }  # fmt: skip
@@ -185,27 +186,41 @@ def _incoming(device: DeviceState, event: WireEvent, now: float) -> Incoming:
     return item
 
 
+MAX_POINTS = 10**9  # more points than any purchase earns: a garbled or hostile event
+
+
 def _read_payload(item: Incoming) -> None:
+    """Copy what the server indexes out of the payload; raise on anything out of shape."""
     p, row, kind = item.event.payload, item.row, item.event.kind
     if kind == "redeem":
-        row.update(
-            campaign=str(p["campaign"]), serial=int(p["serial"]), tier=p.get("tier"),
-            value=float(p.get("value") or 0.0),
-        )  # fmt: skip
-        if not isinstance(p["code"], str):
+        serial, value = int(p["serial"]), float(p.get("value") or 0.0)
+        if not 0 <= serial < layout.MAX_SERIALS or not math.isfinite(value):
+            raise ValueError("serial or value out of range")
+        if not isinstance(p["code"], str) or not isinstance(p.get("context") or {}, dict):
             raise TypeError("code is not text")
         context = p.get("context") or {}
-        row["member"] = str(context.get("member") or "") or None
-        row["receipt"] = str(context.get("receipt") or "") or None
+        row.update(
+            campaign=plain_text(str(p["campaign"]))[:64], serial=serial, tier=_text(p.get("tier"), 32),
+            value=value, member=_text(context.get("member"), 128),
+            receipt=_text(context.get("receipt"), 128),
+        )  # fmt: skip
     elif kind in POINT_KINDS:
         points = int(p["points"])
-        if points < 0:
-            raise ValueError("points cannot be negative")
-        row.update(member=str(p["member"])[:128], points=-points if kind == "spend" else points)
+        if not 0 <= points <= MAX_POINTS:
+            raise ValueError("points out of range")
+        row.update(
+            member=plain_text(str(p["member"]))[:128], points=-points if kind == "spend" else points
+        )
         # a check-in keeps its day where an accrual keeps its receipt: each counts once per store
-        row["receipt"] = str(p["receipt"])[:128] if kind == "accrue" else str(p.get("day") or "")
+        row["receipt"] = (
+            str(p["receipt"])[:128] if kind == "accrue" else str(p.get("day") or "")[:128]
+        )
     elif kind == "void":
-        row["target"] = str(p["target"])
+        row["target"] = plain_text(str(p["target"]))[:64]
+
+
+def _text(value: object, limit: int) -> str | None:
+    return plain_text(str(value))[:limit] if value not in (None, "") else None
 
 
 # -- the chain --------------------------------------------------------------------------------

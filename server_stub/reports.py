@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, Engine, func, select
 
 from server_stub.errors import ApiError
 from server_stub.schema import campaigns, conflicts, devices, events
 
-REPORTS = ("redemptions", "conflicts", "points")
-GROUPS = (
-    "day",
-    "hour",
-    "tier",
-    "store",
-    "device",
-    "cashier",
-    "campaign",
-    "age_band",
-    "gender",
-    "city",
-)
+ReportName = Literal["redemptions", "conflicts", "points"]
+GroupName = Literal[
+    "day", "hour", "tier", "store", "device", "cashier", "campaign", "age_band", "gender", "city"
+]
+REPORTS: tuple[str, ...] = get_args(ReportName)
+GROUPS: tuple[str, ...] = get_args(GroupName)
 DEMOGRAPHICS = ("age_band", "gender", "city")
 
 

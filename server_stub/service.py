@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Engine, delete, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from server_stub import admin, feed, ingest
 from server_stub.admin import token_hash
@@ -92,6 +92,9 @@ class SyncService:
                 answer = handler(conn, caller, request).model_dump_json().encode()
         except ApiError as exc:
             return exc.status, error_body(exc), {}
+        except DataError:  # a value the database cannot keep (NUL in text, a huge number)
+            words = "a value in the request cannot be stored (out of range or bad characters)"
+            return 422, error_body(ApiError(422, "bad_request", words)), {}
         except OperationalError as exc:  # the database is down or locked out: try again later
             words = f"the server's database is unavailable: {type(exc.orig).__name__}"
             return 503, error_body(ApiError(503, "unavailable", words)), {}
@@ -156,8 +159,10 @@ class SyncService:
                 403, "revoked", "this device was revoked; ask the helpdesk to enroll it again"
             )
         fresh = conn.execute(
-            insert_ignore(conn, nonces).values(nonce=f"{device_id}:{nonce}", seen=now)
-        ).rowcount
+            insert_ignore(conn, nonces)
+            .values(nonce=f"{device_id}:{nonce}", seen=now)
+            .returning(nonces.c.nonce)
+        ).first()
         if not fresh:
             raise ApiError(401, "replay", "this request was already received once")
         if row.token_hash is not None:  # first signed request: the enrollment token is spent

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 PROTOCOL_VERSION = 1
 MAX_BATCH = 500  # events per push; more is refused with 413
 MAX_BODY_BYTES = 4 * 1024 * 1024  # request body after gunzip; more is refused with 413
 CLOCK_WINDOW_S = 300  # a signed request's timestamp must be this close to the server's clock
 PULL_PAGE = 20_000  # feed entries per pull answer, at most
+BIG = 2**62  # upper bound of counters on the wire: fits every database's 64-bit integer
 
 # headers of a signed request
 DEVICE = "X-Instore-Device"
@@ -44,6 +45,21 @@ def sign_answer(secret: bytes, nonce: str, status: int, body: bytes) -> str:
     """The server signs its answer to a signed request, so a device can tell it from an impostor's
     or a garbled one before it changes anything."""
     return sign(secret, "ANSWER", str(status), "", nonce, body)
+
+
+def plain_text(value: str) -> str:
+    """Refuse text no database can keep: NUL characters and lone surrogates."""
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("text contains characters that cannot be stored")
+    return value
+
+
+# Request text, with the rule written into the schema too, so clients and fuzzers know it.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$"), AfterValidator(plain_text)]
+# a name people read: no control characters, not blank
+Name = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$")]
+# an id: letters, digits and . _ - :
+Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 
 
 class Model(BaseModel):
@@ -110,7 +126,7 @@ class CampaignGrant(Model):
 
 
 class EnrollRequest(Model):
-    token: str = Field(min_length=1, max_length=200)
+    token: Text = Field(min_length=1, max_length=200)
 
 
 class EnrollResponse(Model):
@@ -131,13 +147,13 @@ class EnrollResponse(Model):
 class WireEvent(Model):
     """One ledger event as signed by its device (see codes.chain)."""
 
-    event_id: str = Field(min_length=1, max_length=64)
-    seq: int = Field(ge=1)
-    kind: str = Field(min_length=1, max_length=32)
+    event_id: Text = Field(min_length=1, max_length=64)
+    seq: int = Field(ge=1, le=BIG)
+    kind: Text = Field(min_length=1, max_length=32)
     payload: dict[str, Any]
-    local_time: str = Field(max_length=64)
-    prev_hash: str = Field(max_length=64)
-    mac: str = Field(max_length=64)
+    local_time: Text = Field(max_length=64)
+    prev_hash: Text = Field(max_length=64)
+    mac: Text = Field(max_length=64)
 
 
 class PushRequest(Model):
@@ -163,8 +179,8 @@ class PushResponse(Model):
 
 
 class PullRequest(Model):
-    cursor: int = Field(default=0, ge=0)
-    config_version: int = Field(default=0, ge=0)
+    cursor: int = Field(default=0, ge=0, le=BIG)
+    config_version: int = Field(default=0, ge=0, le=BIG)
     limit: int = Field(default=PULL_PAGE, ge=1, le=PULL_PAGE)
 
 
@@ -200,10 +216,10 @@ class PullResponse(Model):
 
 
 class ClaimRequest(Model):
-    event_id: str = Field(min_length=1, max_length=64)
-    campaign: str = Field(min_length=1, max_length=64)
-    serial: int = Field(ge=0)
-    code: str = Field(min_length=1, max_length=64)
+    event_id: Text = Field(min_length=1, max_length=64)
+    campaign: Text = Field(min_length=1, max_length=64)
+    serial: int = Field(ge=0, le=BIG)
+    code: Text = Field(min_length=1, max_length=64)
 
 
 class ClaimResponse(Model):
@@ -213,7 +229,7 @@ class ClaimResponse(Model):
 
 
 class BalanceRequest(Model):
-    member: str = Field(min_length=1, max_length=128)
+    member: Text = Field(min_length=1, max_length=128)
 
 
 class BalanceResponse(Model):

@@ -51,7 +51,6 @@ class InProcess:
         return Reply(status, answer, answer_headers)
 
 
-
 def postgres_database() -> Iterator[str]:
     """A database of this test run's own on the PostgreSQL named by INSTORE_TEST_POSTGRES."""
     name = f"instore_test_{secrets.token_hex(4)}"
