@@ -62,6 +62,12 @@ def event_mac(secret: bytes, event: Mapping[str, Any]) -> str:
     return hmac.new(secret, canonical(event), hashlib.sha256).hexdigest()
 
 
+def hash_and_mac(secret: bytes, event: Mapping[str, Any]) -> tuple[str, str]:
+    """Both at once, from one canonical form (the server checks every pushed event)."""
+    body = canonical(event)
+    return hashlib.sha256(body).hexdigest(), hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
 def mac_matches(secret: bytes, event: Mapping[str, Any], mac: str) -> bool:
     return hmac.compare_digest(str(mac), event_mac(secret, event))
 

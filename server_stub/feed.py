@@ -18,32 +18,41 @@ from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse
 
 
 def redeemed(conn: Connection, origin: str, keys: list[tuple[str, int]], now: float) -> None:
+    """One row for a whole batch of codes: a push of 500 redemptions adds one feed row."""
     if keys:
         conn.execute(
-            feed.insert(),
-            [{"kind": "redeemed", "origin_device": origin, "data": json.dumps([c, s]), "created": now}
-             for c, s in keys],
-        )  # fmt: skip
+            feed.insert().values(
+                kind="redeemed", origin_device=origin, data=json.dumps(keys), created=now
+            )
+        )
 
 
 def released(conn: Connection, origin: str, campaign: str, serial: int, now: float) -> None:
     conn.execute(
         feed.insert().values(
-            kind="released", origin_device=origin, data=json.dumps([campaign, serial]), created=now
+            kind="released", origin_device=origin, data=json.dumps([[campaign, serial]]),
+            created=now,
         )
-    )
+    )  # fmt: skip
 
 
 def notice(
     conn: Connection, device_id: str, event_id: str, verdict: str, reason: str,
     conflict_id: int | None,
 ) -> None:  # fmt: skip
-    data = {"event_id": event_id, "verdict": verdict, "reason": reason, "conflict_id": conflict_id}
+    notices(conn, device_id, [(event_id, verdict, reason, conflict_id)])
+
+
+def notices(
+    conn: Connection, device_id: str, items: list[tuple[str, str, str, int | None]]
+) -> None:
+    """Later verdicts for one device's events: (event_id, verdict, reason, conflict_id)."""
     conn.execute(
-        feed.insert().values(
-            kind="notice", target_device=device_id, data=json.dumps(data), created=time.time()
-        )
-    )
+        feed.insert(),
+        [{"kind": "notice", "target_device": device_id, "created": time.time(),
+          "data": json.dumps({"event_id": e, "verdict": v, "reason": r, "conflict_id": c})}
+         for e, v, r, c in items],
+    )  # fmt: skip
 
 
 def balances(conn: Connection, origin: str, new: dict[str, int], now: float) -> None:
@@ -90,7 +99,8 @@ def pull(conn: Connection, device_id: str, store_id: str, request: PullRequest) 
     for row in rows:
         data = json.loads(row.data)
         if row.kind in ("redeemed", "released"):
-            redeemed_now[(data[0], data[1])] = row.kind == "redeemed"
+            for campaign, serial in data:
+                redeemed_now[(campaign, serial)] = row.kind == "redeemed"
         elif row.kind == "notice":
             answer.notices.append(Notice.model_validate(data))
         elif row.kind == "balance":

@@ -7,6 +7,7 @@ order, so concurrent pushes on PostgreSQL wait for each other instead of deadloc
 
 from __future__ import annotations
 
+import hmac
 import json
 import math
 import time
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, delete, select, tuple_, update
+from sqlalchemy import Connection, delete, select, update
 
 from codes import chain, layout
 from server_stub import feed
@@ -59,6 +60,7 @@ class Push:
     now: float
     incoming: list[Incoming] = field(default_factory=list)
     alerts: list[tuple[str, str]] = field(default_factory=list)
+    conflicts: list[tuple[Incoming, dict[str, Any]]] = field(default_factory=list)
 
 
 def lock_device(conn: Connection, device_id: str) -> DeviceState:
@@ -108,6 +110,7 @@ def push(
     _check_chain(conn, state)
     _judge_redemptions(conn, state, rechecker)
     _judge_points(conn, state)
+    _record_conflicts(conn, state)
     _store(conn, state)
     for (position, _), item in zip(fresh, state.incoming, strict=True):
         verdicts[position] = EventVerdict(
@@ -147,8 +150,10 @@ def _known_verdicts(
     taken = {
         r.seq: r.event_id
         for r in conn.execute(
+            # a range, not a list: one index scan whatever the batch size
             select(events.c.seq, events.c.event_id).where(
-                events.c.device_id == device_id, events.c.seq.in_([e.seq for e in batch])
+                events.c.device_id == device_id,
+                events.c.seq.between(min(e.seq for e in batch), max(e.seq for e in batch)),
             )
         )
     }
@@ -172,10 +177,11 @@ def _incoming(device: DeviceState, event: WireEvent, now: float) -> Incoming:
         "campaign": None, "serial": None, "tier": None, "value": 0.0, "member": None,
         "points": 0, "receipt": None, "target": None,
     }  # fmt: skip
-    item = Incoming(event, chain.event_hash(signed), row)
+    event_hash, mac = chain.hash_and_mac(device.secret, signed)
+    item = Incoming(event, event_hash, row)
     if event.kind not in EVENT_KINDS:
         item.verdict, item.reason = "rejected", f"unknown_kind: {event.kind!r}"
-    elif not chain.mac_matches(device.secret, signed, event.mac):
+    elif not hmac.compare_digest(mac, event.mac):
         item.verdict = "rejected"
         item.reason = "altered: the event's signature does not match its contents"
     else:
@@ -299,12 +305,13 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
             for (c, s), i in sorted(((i.row["campaign"], i.row["serial"]), i) for i in _first_per_key(claiming))
         ],
     )  # fmt: skip
-    owners = {
-        (r.campaign, r.serial): r
+    owners = {}
+    for campaign in sorted({c for c, _ in keys}):  # per campaign: the primary key's index
+        serials = [s for c, s in keys if c == campaign]
         for r in conn.execute(
-            select(claims).where(tuple_(claims.c.campaign, claims.c.serial).in_(keys))
-        )
-    }
+            select(claims).where(claims.c.campaign == campaign, claims.c.serial.in_(serials))
+        ):
+            owners[(r.campaign, r.serial)] = r
     for item in claiming:
         owner = owners[(item.row["campaign"], item.row["serial"])]
         if owner.event_id == item.event.event_id:
@@ -317,8 +324,8 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
         )
         campaign = rechecker.campaign(item.row["campaign"])
         tier = campaign.tier_named(item.row["tier"]) if campaign and item.row["tier"] else None
-        item.conflict_id = _conflict(
-            conn, state, item, "double_redemption", winner_event=owner.event_id,
+        _conflict(
+            state, item, "double_redemption", winner_event=owner.event_id,
             winner_device=owner.device_id, campaign=item.row["campaign"], serial=item.row["serial"],
             code=item.event.payload["code"], reward=(tier.description or tier.name) if tier else "",
             value=item.row["value"],
@@ -337,16 +344,29 @@ def _first_per_key(items: list[Incoming]) -> list[Incoming]:
     return list(seen.values())
 
 
-def _conflict(conn: Connection, state: Push, item: Incoming, kind: str, **fields: Any) -> int:
-    result = conn.execute(
-        conflicts.insert().values(
-            kind=kind, loser_event=item.event.event_id, loser_device=state.device.id,
-            member=item.row["member"], created=state.now, **fields,
-        )
+def _conflict(state: Push, item: Incoming, kind: str, **fields: Any) -> None:
+    """Note a conflict; `_record_conflicts` stores them all at once and numbers them."""
+    state.conflicts.append((item, {
+        "kind": kind, "loser_event": item.event.event_id, "loser_device": state.device.id,
+        "member": item.row["member"], "created": state.now, "campaign": None, "serial": None,
+        "code": None, "winner_event": None, "winner_device": None, "reward": "", "value": 0.0,
+        "points": 0, **fields,
+    }))  # fmt: skip
+
+
+def _record_conflicts(conn: Connection, state: Push) -> None:
+    if not state.conflicts:
+        return
+    ids = conn.execute(
+        conflicts.insert().returning(conflicts.c.id, sort_by_parameter_order=True),
+        [row for _, row in state.conflicts],
+    ).scalars().all()  # fmt: skip
+    for (item, _), conflict_id in zip(state.conflicts, ids, strict=True):
+        item.conflict_id = int(conflict_id)
+    feed.notices(
+        conn, state.device.id,
+        [(i.event.event_id, "conflict", i.reason, i.conflict_id) for i, _ in state.conflicts],
     )  # fmt: skip
-    conflict_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    feed.notice(conn, state.device.id, item.event.event_id, "conflict", item.reason, conflict_id)
-    return conflict_id
 
 
 # -- points ---------------------------------------------------------------------------------
@@ -388,7 +408,7 @@ def _judge_points(conn: Connection, state: Push) -> None:
             item.reason = (
                 f"overdraft: {member} spent {-delta} points with {running[member] - delta} left"
             )
-            item.conflict_id = _conflict(conn, state, item, "overdraft", points=-delta)
+            _conflict(state, item, "overdraft", points=-delta)
     for member in members:
         conn.execute(
             update(balances).where(balances.c.member == member)

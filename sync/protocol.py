@@ -49,7 +49,11 @@ def sign_answer(secret: bytes, nonce: str, status: int, body: bytes) -> str:
 
 def plain_text(value: str) -> str:
     """Refuse text no database can keep: NUL characters and lone surrogates."""
-    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+    try:
+        value.encode()  # lone surrogates cannot be encoded
+    except UnicodeEncodeError:
+        raise ValueError("text contains characters that cannot be stored") from None
+    if "\x00" in value:
         raise ValueError("text contains characters that cannot be stored")
     return value
 
