@@ -95,20 +95,20 @@ class SyncClient:
         self, path: str, body: bytes, answer: type[Answer], signed: bool = True,
         timeout: float | None = None, retries: int | None = None,
     ) -> Answer:  # fmt: skip
-        attempts = 1 + (self.retries if retries is None else retries)
-        clock_fixed = False
-        for attempt in range(attempts):
+        retries = self.retries if retries is None else retries
+        attempt, clock_fixed = 0, False
+        while True:
             try:
                 return self._once(path, body, answer, signed, timeout or self.timeout)
             except SyncError as exc:
                 if exc.code == "clock_skew" and not clock_fixed:
-                    clock_fixed = True  # our clock is off: correct it and ask again at once
+                    clock_fixed = True  # our clock is off: corrected, ask again at once
                     continue
-                if not exc.unreachable or attempt == attempts - 1:
+                if not exc.unreachable or attempt >= retries:
                     raise
             # full jitter: many devices coming back after an outage do not arrive in step
             self._sleep(self.rng.uniform(0, self.backoff * 2**attempt))  # type: ignore[operator]
-        raise AssertionError("unreachable")
+            attempt += 1
 
     def _once(
         self, path: str, body: bytes, answer: type[Answer], signed: bool, timeout: float
