@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 
 from codes import campaign as campaign_file
-from codes import chain, keys
+from codes import chain, crockford, keys
 from codes.campaign import Campaign
 from codes.mint import MintReport, mint_to_files
 from server_stub.errors import ApiError, not_found
@@ -25,6 +25,12 @@ from sync.protocol import CampaignGrant, DeviceConfig, LimitConfig, TierRuleConf
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def enrollment_token() -> str:
+    """100 random bits a person can type at a till: XXXX-XXXX-XXXX-XXXX-XXXX, no look-alikes."""
+    symbols = "".join(secrets.choice(crockford.ALPHABET) for _ in range(20))
+    return "-".join(symbols[i : i + 4] for i in range(0, 20, 4))
 
 
 def bump_config_version(conn: Connection) -> int:
@@ -158,7 +164,7 @@ def enroll_device(engine: Engine, store_id: str, name: str) -> dict[str, Any]:
     """A device record and its one-time token; the device trades the token for its secret."""
     if not name.strip():
         raise ApiError(422, "bad_name", "give the device a name staff recognise, e.g. 'Till 2'")
-    token = secrets.token_urlsafe(18)
+    token = enrollment_token()
     device_id = f"dev-{secrets.token_hex(6)}"
     with engine.begin() as conn:
         _store_exists(conn, store_id)

@@ -8,6 +8,7 @@ the hour a shopper stood at the counter.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from collections import defaultdict
 from typing import Any, Literal, get_args
 
@@ -81,6 +82,9 @@ def report(engine: Engine, what: str, by: str) -> dict[str, Any]:
             rows = [dict(r._mapping) for r in conn.execute(query)]
         for row in rows:
             row["key"] = "" if row["key"] is None else str(row["key"])
+            for name, value in row.items():  # PostgreSQL sums come back as Decimal
+                if isinstance(value, Decimal):
+                    row[name] = int(value) if value == value.to_integral_value() else float(value)
         result: dict[str, Any] = {"report": what, "by": by, "rows": rows}
         if what == "redemptions":
             result["budget"] = _cost_against_budget(conn)

@@ -1,0 +1,192 @@
+"""The whole story through the CLI, against a real server process on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from codes import campaign as campaign_file
+from codes.campaign import parse_tiers
+from server_stub import admin
+from server_stub.database import migrate, open_engine
+from tests.live import free_port
+from tests.world import BACKENDS, empty_postgres
+
+
+def instore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "instore_cli", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+def ok(*args: str, cwd: Path) -> str:
+    done = instore(*args, cwd=cwd)
+    assert done.returncode == 0, f"{args}: {done.stderr}{done.stdout}"
+    return done.stdout
+
+
+class Server:
+    def __init__(self, db: str, cwd: Path) -> None:
+        self.db, self.cwd, self.port = db, cwd, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "instore_cli", "server", "--db", self.db, "--port", str(self.port)],
+            cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy(),
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            assert self.process.poll() is None, self.process.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(20)
+            self.process = None
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "server.db")
+    url: str = request.getfixturevalue("postgres_url")
+    empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[Server, Path, list[str]]]:
+    """A server with a campaign, two stores and a till enrolled in each (set up through the API;
+    the story itself goes through the CLI)."""
+    cwd = tmp_path
+    made = campaign_file.create(
+        cwd / "campaign.toml", "lids", "HV", parse_tiers("gold:5,music:*"), capacity=10_000
+    )
+    engine = open_engine(db)
+    migrate(engine)
+    admin.add_campaign(engine, made.campaign, made.key)
+    admin.mint_codes(engine, "lids", 100, cwd / "codes.csv")
+    tokens = {}
+    for store, till in (("north", "n1"), ("south", "s1")):
+        admin.create_store(engine, store, store.title())
+        tokens[till] = admin.enroll_device(engine, store, f"Till {till}")["token"]
+    engine.dispose()
+    server = Server(db, cwd)
+    server.start()
+    for till, token in tokens.items():
+        ok(
+            "terminal",
+            "init",
+            "--db",
+            f"{till}.db",
+            "--server",
+            server.url,
+            "--token",
+            token,
+            cwd=cwd,
+        )
+    codes = [line.split(",")[0] for line in (cwd / "codes.csv").read_text().splitlines()[1:]]
+    yield server, cwd, codes
+    server.stop()
+
+
+def test_an_offline_double_redemption_is_caught_named_and_shown(
+    chain_store: tuple[Server, Path, list[str]], db: str
+) -> None:
+    server, cwd, codes = chain_store
+    server.stop()  # the outage
+    for till in ("n1", "s1"):
+        out = json.loads(
+            ok("terminal", "redeem", "--db", f"{till}.db", "--json", codes[0], cwd=cwd)
+        )
+        assert out["status"] == "accepted_offline"
+        failed = instore("sync", "now", "--db", f"{till}.db", "--json", cwd=cwd)
+        assert failed.returncode == 1 and json.loads(failed.stdout)["error_code"] == "unreachable"
+    status = json.loads(ok("terminal", "status", "--db", "n1.db", "--json", cwd=cwd))
+    assert status["online"] is False and status["pending"] == 1
+    server.start()  # the server returns
+    for till in ("n1", "s1"):
+        ok("sync", "now", "--db", f"{till}.db", "--json", cwd=cwd)
+    found = json.loads(ok("admin", "--db", db, "conflicts", "--json", cwd=cwd))
+    assert len(found) == 1
+    conflict = found[0]
+    assert conflict["kind"] == "double_redemption" and conflict["code"] == codes[0]
+    assert sorted(conflict["device_names"]) == ["Till n1", "Till s1"]
+    losing = json.loads(ok("terminal", "status", "--db", "s1.db", "--json", cwd=cwd))
+    winning = json.loads(ok("terminal", "status", "--db", "n1.db", "--json", cwd=cwd))
+    assert losing["conflicts"] == 1 and winning["conflicts"] == 0
+    assert losing["online"] is True and losing["pending"] == 0
+    # online now: a third redemption anywhere is refused at once
+    again = json.loads(ok("sync", "now", "--db", "n1.db", "--json", cwd=cwd))
+    assert again["ok"]
+
+
+def test_points_spent_twice_offline_end_as_one_overdraft(
+    chain_store: tuple[Server, Path, list[str]], db: str
+) -> None:
+    server, cwd, _ = chain_store
+    ok(
+        "terminal",
+        "accrue",
+        "--db",
+        "n1.db",
+        "--member",
+        "M-7",
+        "--amount",
+        "300",
+        "--receipt",
+        "R1",
+        cwd=cwd,
+    )
+    ok(
+        "terminal",
+        "accrue",
+        "--db",
+        "s1.db",
+        "--member",
+        "M-7",
+        "--amount",
+        "0",
+        "--receipt",
+        "R2",
+        cwd=cwd,
+    )
+    for till in ("n1", "s1", "n1"):
+        ok("sync", "now", "--db", f"{till}.db", cwd=cwd)
+    server.stop()
+    for till in ("n1", "s1"):
+        out = ok("terminal", "spend", "--db", f"{till}.db", "--member", "M-7", "--points", "25",
+                 "--item", "mug", "--json", cwd=cwd)  # fmt: skip
+        assert json.loads(out)["status"] == "accepted_offline"
+    server.start()
+    for till in ("n1", "s1", "n1", "s1"):
+        ok("sync", "now", "--db", f"{till}.db", cwd=cwd)
+    found = json.loads(ok("admin", "--db", db, "conflicts", "--json", cwd=cwd))
+    assert [c["kind"] for c in found] == ["overdraft"]
+    for till in ("n1", "s1"):
+        balance = json.loads(
+            ok("terminal", "balance", "--db", f"{till}.db", "--member", "M-7", "--json", cwd=cwd)
+        )
+        assert balance["balance"] == 30 - 50
+    report = json.loads(
+        ok("admin", "--db", db, "report", "points", "--by", "store", "--json", cwd=cwd)
+    )
+    assert {r["key"]: r["spent"] for r in report["rows"]} == {"north": 25, "south": 25}
