@@ -25,8 +25,6 @@ from server_stub.errors import ApiError
 from server_stub.service import SyncService, error_body
 from sync import protocol
 from sync.protocol import (
-    Ident,
-    Name,
     BalanceRequest,
     BalanceResponse,
     ClaimRequest,
@@ -34,6 +32,8 @@ from sync.protocol import (
     EnrollRequest,
     EnrollResponse,
     ErrorBody,
+    Ident,
+    Name,
     PullRequest,
     PullResponse,
     PushRequest,

@@ -8,8 +8,8 @@ the hour a shopper stood at the counter.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, Engine, func, select

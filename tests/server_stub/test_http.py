@@ -13,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.case import Case
 
 from server_stub.database import admin_token
-from sync.cycle import client_for, run_cycle
+from sync.cycle import run_cycle
 from sync.transport import HttpTransport
-from terminal.ledger import Ledger
 from tests.live import live_server
 from tests.world import World
 
@@ -61,7 +60,7 @@ def test_every_error_is_json_with_a_code_and_a_message(served: tuple[World, str,
             data=gzip.compress(b" " * (6 * 1024 * 1024)),
             headers={"Content-Encoding": "gzip"},
             timeout=30,
-        ),  # fmt: skip
+        ),
         requests.post(
             f"{url}/v1/push", data=b"not gzip", headers={"Content-Encoding": "gzip"}, timeout=10
         ),
@@ -88,13 +87,13 @@ def test_no_server_errors_and_no_answer_outside_the_schema(served: tuple[World, 
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
     checked = 0
     for found in schema.get_all_operations():
-        operation = found.ok()
+        operation = found.ok()  # type: ignore[union-attr]
 
         @given(case=operation.as_strategy())
         @settings(
             max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None
         )
-        def call(case: Case) -> None:
+        def call(case: Case) -> None:  # type: ignore[type-arg]
             case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
         call()

@@ -65,7 +65,7 @@ def test_forged_unissued_and_foreign_codes_are_rejected_with_a_reason(world: Wor
     foreign["payload"] = dict(genuine["payload"], campaign="other-campaign")
     answer = a.client.push([genuine, forged, unissued, foreign])
     reasons = {v.event_id: (v.verdict, v.reason.split(":")[0]) for v in answer.verdicts}
-    assert reasons[good.event_id] == ("accepted", "")
+    assert reasons[str(good.event_id)] == ("accepted", "")
     # forged events also fail their signature: the device did not sign them
     assert reasons[forged["event_id"]][0] == "rejected"
     assert reasons[unissued["event_id"]][0] == "rejected"
