@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bench import codes_bench, terminal_bench
+from bench import codes_bench, sync_bench, terminal_bench
 
 
 def main() -> None:
     print("instore benchmarks (ratios compare with a baseline measured in the same run)")
     codes_bench.run()
     terminal_bench.run()
+    sync_bench.run()
 
 
 if __name__ == "__main__":

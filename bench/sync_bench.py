@@ -1,0 +1,281 @@
+"""server_stub/ and sync/: ingest over HTTP, online claims, pull, catch-up, idle cycles.
+
+The server runs as its own process (`instore server`) on loopback, as in a store chain; the
+baseline is a raw batched INSERT ... ON CONFLICT DO NOTHING of the same rows, same database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import requests
+
+from bench.report import Row, print_table
+from codes import campaign as campaign_file
+from codes import chain
+from codes.campaign import parse_tiers
+from codes.campaign_cipher import CampaignCipher
+from server_stub import admin, feed
+from server_stub.database import migrate, open_engine
+from sync.client import SyncClient
+from sync.cycle import client_for, run_cycle
+from sync.enroll import enroll
+from sync.protocol import ClaimRequest
+from sync.transport import HttpTransport
+from terminal.ledger import Ledger
+
+INGEST_EVENTS = 20_000
+PULL_CODES = 100_000
+CATCH_UP = 100_000
+POSTGRES = os.environ.get("INSTORE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server_process(db: str) -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "instore_cli", "server", "--db", db, "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{url}/v1/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+class Setup:
+    """A server database with a campaign of `issued` codes and one store."""
+
+    def __init__(self, db: str, folder: Path, issued: int) -> None:
+        self.db, self.folder = db, folder
+        made = campaign_file.create(
+            folder / "c.toml", "bench", "HV", parse_tiers("gold:10,music:*"), capacity=10**7
+        )
+        self.engine = open_engine(db)
+        migrate(self.engine)
+        admin.create_store(self.engine, "s1", "Bench store")
+        admin.add_campaign(self.engine, made.campaign, made.key)
+        self.campaign = made.campaign
+        self.cipher = CampaignCipher(made.campaign, made.key)
+        admin.mint_codes(self.engine, "bench", issued, folder / "codes.csv")
+
+    def device(self, url: str, name: str) -> Path:
+        token = admin.enroll_device(self.engine, "s1", name)["token"]
+        path = self.folder / f"{name}.db"
+        enroll(path, url, token)
+        return path
+
+
+def fill_ledger(path: Path, cipher: CampaignCipher, serials: range) -> None:
+    """Pending redemptions written as the terminal writes them, in one transaction (fast)."""
+    ledger = Ledger(path)
+    device = ledger.device()
+    tiers = [t.name for t in cipher.campaign.tiers]
+    with ledger.write() as conn:
+        for serial in serials:
+            payload = {"code": cipher.encode(serial), "campaign": cipher.campaign.id, "serial": serial,
+                       "tier": tiers[cipher.plan.tier_of(serial)], "value": 0.0, "online": False, "context": {}}  # fmt: skip
+            ledger.append(conn, device, "redeem", payload, offline=1, tier=payload["tier"])
+    ledger.close()
+
+
+def raw_baseline(db: str, rows: list[tuple[Any, ...]]) -> float:
+    """Rows per second of a bare batched INSERT ... ON CONFLICT DO NOTHING, 500 rows a batch."""
+    sql = "INSERT INTO bench_raw VALUES ({}) ON CONFLICT DO NOTHING"
+    began = time.perf_counter()
+    if db.startswith("sqlite"):
+        conn = sqlite3.connect(db.split("///", 1)[1], isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(
+            "CREATE TABLE bench_raw (id TEXT PRIMARY KEY, device TEXT, seq INTEGER, payload TEXT)"
+        )
+        began = time.perf_counter()
+        for i in range(0, len(rows), 500):
+            conn.execute("BEGIN")
+            conn.executemany(sql.format("?, ?, ?, ?"), rows[i : i + 500])
+            conn.execute("COMMIT")
+        conn.close()
+    else:
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute(
+                "CREATE TABLE bench_raw (id TEXT PRIMARY KEY, device TEXT, seq BIGINT, payload TEXT)"
+            )
+            began = time.perf_counter()
+            for i in range(0, len(rows), 500):
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.executemany(sql.format("%s, %s, %s, %s"), rows[i : i + 500])
+    return len(rows) / (time.perf_counter() - began)
+
+
+def ingest(db: str, folder: Path) -> tuple[float, float, float]:
+    """(events/s through HTTP, baseline rows/s, claim p50 ms)."""
+    setup = Setup(db, folder, INGEST_EVENTS + 1000)
+    with server_process(db) as url:
+        path = setup.device(url, "till")
+        fill_ledger(path, setup.cipher, range(INGEST_EVENTS))
+        ledger = Ledger(path)
+        events = [e for e in _outgoing(ledger)]
+        client = client_for(ledger)
+        began = time.perf_counter()
+        for i in range(0, len(events), 500):
+            client.push(events[i : i + 500])
+        rate = len(events) / (time.perf_counter() - began)
+        times = []
+        for serial in range(INGEST_EVENTS, INGEST_EVENTS + 300):
+            request = ClaimRequest(
+                event_id=chain.uuid7(),
+                campaign="bench",
+                serial=serial,
+                code=setup.cipher.encode(serial),
+            )
+            t = time.perf_counter()
+            client.claim(request, 2.0)
+            times.append((time.perf_counter() - t) * 1000)
+        ledger.close()
+    rows = [(e["event_id"] + "x", "d", e["seq"], json.dumps(e["payload"])) for e in events]
+    setup.engine.dispose()
+    return rate, raw_baseline(db, rows), statistics.median(times)
+
+
+def _outgoing(ledger: Ledger) -> list[dict[str, Any]]:
+    from sync import outbox
+
+    return outbox.outgoing(ledger, 10**9)
+
+
+def pull_and_catch_up(folder: Path) -> tuple[float, float, float, float]:
+    """(pull of 100,000 codes s, catch-up of 100,000 events s, idle cycle ms, idle CPU %)."""
+    folder = folder / "pull"
+    folder.mkdir()
+    db = f"sqlite:///{folder / 'pull.db'}"
+    setup = Setup(db, folder, CATCH_UP + PULL_CODES)
+    with server_process(db) as url:
+        reader = setup.device(url, "reader")
+        writer = setup.device(url, "writer")
+        with setup.engine.begin() as conn:  # 100,000 codes redeemed by another device
+            keys = [("bench", s) for s in range(CATCH_UP, CATCH_UP + PULL_CODES)]
+            for i in range(0, len(keys), 500):
+                feed.redeemed(conn, "someone-else", keys[i : i + 500], time.time())
+        ledger = Ledger(reader)
+        began = time.perf_counter()
+        report = run_cycle(ledger, client_for(ledger))
+        pull_s = time.perf_counter() - began
+        assert report.pulled.get("redeemed") == PULL_CODES, report
+        idle = []
+        for _ in range(20):
+            t = time.perf_counter()
+            run_cycle(ledger, client_for(ledger))
+            idle.append((time.perf_counter() - t) * 1000)
+        cpu_share = _idle_cpu(ledger)
+        ledger.close()
+        fill_ledger(writer, setup.cipher, range(CATCH_UP))
+        ledger = Ledger(writer)
+        began = time.perf_counter()
+        report = run_cycle(ledger, client_for(ledger))
+        catch_up_s = time.perf_counter() - began
+        assert report.ok and report.pushed.get("accepted") == CATCH_UP, report
+        ledger.close()
+    setup.engine.dispose()
+    return pull_s, catch_up_s, statistics.median(idle), cpu_share
+
+
+def _idle_cpu(ledger: Ledger) -> float:
+    from sync.scheduler import ScheduleSettings, SyncScheduler
+
+    scheduler = SyncScheduler(
+        ledger, client_for(ledger), ScheduleSettings(interval_s=30, jitter_s=3)
+    )
+    scheduler.start()
+    scheduler.wait_for_cycle(10)
+    cpu, wall = time.process_time(), time.monotonic()
+    time.sleep(5)
+    share = (time.process_time() - cpu) / (time.monotonic() - wall) * 100
+    scheduler.stop()
+    return share
+
+
+def _fresh_postgres() -> str | None:
+    try:
+        name = f"instore_bench_{os.getpid()}"
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        return POSTGRES.rsplit("/", 1)[0] + "/" + name
+    except psycopg.Error:
+        return None
+
+
+def run() -> None:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rate, base, claim_ms = ingest(f"sqlite:///{folder / 'ingest.db'}", folder)
+        print(f"  (ingest on SQLite: {rate:,.0f} events/s)", flush=True)
+        rows.append(Row("ingest over HTTP, SQLite (events/s)", f"{rate:,.0f}", ">= 20,000", rate >= 20_000,
+                        f"{rate / base:.2f} of raw INSERT ({base:,.0f} rows/s); target >= 0.4"))  # fmt: skip
+        rows.append(
+            Row("online claim over HTTP, p50 (ms)", f"{claim_ms:.2f}", "<= 5", claim_ms <= 5)
+        )
+        pg = _fresh_postgres()
+        if pg is not None:
+            sub = folder / "pg"
+            sub.mkdir()
+            rate, base, claim_ms = ingest(pg, sub)
+            rows.append(Row("ingest over HTTP, PostgreSQL (events/s)", f"{rate:,.0f}", ">= 30,000", rate >= 30_000,
+                            f"{rate / base:.2f} of raw INSERT ({base:,.0f} rows/s); target >= 0.4"))  # fmt: skip
+            rows.append(
+                Row(
+                    "online claim over HTTP, PostgreSQL p50 (ms)",
+                    f"{claim_ms:.2f}",
+                    "<= 5",
+                    claim_ms <= 5,
+                )
+            )
+        pull_s, catch_up_s, idle_ms, cpu = pull_and_catch_up(folder)
+        rows.append(Row("pull of 100,000 redeemed codes (s)", f"{pull_s:.2f}", "<= 1", pull_s <= 1))
+        rows.append(
+            Row(
+                "catch-up of 100,000 pending events (s)",
+                f"{catch_up_s:.1f}",
+                "<= 15",
+                catch_up_s <= 15,
+            )
+        )
+        rows.append(
+            Row("sync cycle with nothing to move (ms)", f"{idle_ms:.1f}", "<= 20", idle_ms <= 20)
+        )
+        rows.append(Row("scheduler while idle (% of a core)", f"{cpu:.2f}", "< 1", cpu < 1))
+    print_table(
+        "server_stub/ and sync/",
+        "raw batched INSERT ... ON CONFLICT DO NOTHING, same rows, same database",
+        rows,
+    )
