@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed
 EXTRAS ?= dev,server
 DEMO_DIR := instore-data/demo
 
-.PHONY: demo test lint bench constraints clean
+DEMO_PORT ?= 8765
+DEMO_SERVER := http://127.0.0.1:$(DEMO_PORT)
+SERVER_DB := $(DEMO_DIR)/server.db
+SIM_SEEDS ?= 10000
+
+.PHONY: demo test lint bench soak constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "instore needs Python 3.11 or newer"; exit 1; }
@@ -17,6 +22,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 tests
+
+# The simulation over many more seeds than `make test` runs (SIM_SEEDS=...).
+soak: $(STAMP)
+	INSTORE_SIM_SEEDS=$(SIM_SEEDS) $(BIN)/python -m pytest -n 2 -q tests/sim
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -60,6 +69,39 @@ demo: $(STAMP)
 	@echo "--- what the store manager sees:"
 	$(BIN)/instore terminal status --db $(DEMO_DIR)/till1.db
 	$(BIN)/instore terminal verify --db $(DEMO_DIR)/till1.db
+	@echo; echo "=== a chain: the central server, two stores, a till in each"
+	$(BIN)/instore admin --db $(SERVER_DB) campaign create --file $(DEMO_DIR)/campaign.toml --budget 2500
+	$(BIN)/instore admin --db $(SERVER_DB) store create --id north --name "North Street"
+	$(BIN)/instore admin --db $(SERVER_DB) store create --id south --name "South Mall"
+	@$(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) & echo $$! > $(DEMO_DIR)/server.pid; \
+	$(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if not requests.get('$(DEMO_SERVER)/v1/health', timeout=1).ok]" 2>/dev/null || sleep 3
+	@for till in north:till-n south:till-s; do \
+	  store=$${till%%:*}; name=$${till##*:}; \
+	  token=$$($(BIN)/instore admin --db $(SERVER_DB) device enroll --store $$store --name "$$name" --json \
+	    | $(BIN)/python -c "import json, sys; print(json.load(sys.stdin)['token'])"); \
+	  $(BIN)/instore terminal init --db $(DEMO_DIR)/$$name.db --server $(DEMO_SERVER) --token $$token; \
+	done
+	@code=$$(sed -n 20p $(DEMO_DIR)/codes.csv | cut -d, -f1); \
+	echo "--- online: a shopper redeems $$code at North; the same code at South is refused at once"; \
+	$(BIN)/python -c "import sys; from sync.claimer import ServerClaimer; from sync.cycle import client_for; from terminal.engine import Terminal; from terminal.ledger import Ledger; \
+	[print(n, Terminal(l, claimer=ServerClaimer(client_for(l), l)).redeem('$$code').message) for n, l in (('North:', Ledger('$(DEMO_DIR)/till-n.db')), ('South:', Ledger('$(DEMO_DIR)/till-s.db')))]"
+	@echo "--- the server goes down (an outage); the same pack is shown at both stores"
+	@kill $$(cat $(DEMO_DIR)/server.pid); sleep 1
+	@code=$$(sed -n 21p $(DEMO_DIR)/codes.csv | cut -d, -f1); \
+	$(BIN)/instore terminal redeem --db $(DEMO_DIR)/till-n.db --actor ann $$code; \
+	$(BIN)/instore terminal redeem --db $(DEMO_DIR)/till-s.db --actor bob $$code
+	$(BIN)/instore sync now --db $(DEMO_DIR)/till-s.db || true
+	@echo "--- the server is back; both tills sync"
+	@$(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) & echo $$! > $(DEMO_DIR)/server.pid; \
+	$(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if not requests.get('$(DEMO_SERVER)/v1/health', timeout=1).ok]" 2>/dev/null || sleep 3
+	$(BIN)/instore sync now --db $(DEMO_DIR)/till-n.db
+	$(BIN)/instore sync now --db $(DEMO_DIR)/till-s.db
+	@echo "--- the helpdesk sees the double redemption, both sides named:"
+	$(BIN)/instore admin --db $(SERVER_DB) conflicts
+	@echo "--- and the South store manager sees it on the till:"
+	$(BIN)/instore terminal status --db $(DEMO_DIR)/till-s.db
+	$(BIN)/instore admin --db $(SERVER_DB) report redemptions --by store
+	@kill $$(cat $(DEMO_DIR)/server.pid)
 
 # Re-resolve every pinned dependency (all extras) into constraints.txt.
 constraints:

@@ -52,8 +52,12 @@ class HttpTransport:
             r = self.session.request(
                 method, self.base_url + path, data=body, headers=headers, timeout=timeout
             )
+        except requests.Timeout:
+            raise Unreachable(f"no answer from {self.base_url} within {timeout:g} s") from None
+        except requests.ConnectionError:
+            raise Unreachable(f"cannot connect to {self.base_url}") from None
         except requests.RequestException as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}") from None
+            raise Unreachable(f"{type(exc).__name__} talking to {self.base_url}") from None
         return Reply(r.status_code, r.content, dict(r.headers))
 
     def close(self) -> None:
