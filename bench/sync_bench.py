@@ -29,11 +29,9 @@ from codes.campaign import parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from server_stub import admin, feed
 from server_stub.database import migrate, open_engine
-from sync.client import SyncClient
 from sync.cycle import client_for, run_cycle
 from sync.enroll import enroll
 from sync.protocol import ClaimRequest
-from sync.transport import HttpTransport
 from terminal.ledger import Ledger
 
 INGEST_EVENTS = 20_000
@@ -125,13 +123,13 @@ def raw_baseline(db: str, rows: list[tuple[Any, ...]]) -> float:
             conn.execute("COMMIT")
         conn.close()
     else:
-        with psycopg.connect(db, autocommit=True) as conn:
-            conn.execute(
+        with psycopg.connect(db, autocommit=True) as pg:
+            pg.execute(
                 "CREATE TABLE bench_raw (id TEXT PRIMARY KEY, device TEXT, seq BIGINT, payload TEXT)"
             )
             began = time.perf_counter()
             for i in range(0, len(rows), 500):
-                with conn.transaction(), conn.cursor() as cur:
+                with pg.transaction(), pg.cursor() as cur:
                     cur.executemany(sql.format("%s, %s, %s, %s"), rows[i : i + 500])
     return len(rows) / (time.perf_counter() - began)
 

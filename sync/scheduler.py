@@ -60,10 +60,16 @@ class SyncScheduler:
             self._scheduler.shutdown(wait=True)
 
     def poke(self, delay_s: float | None = None) -> None:
-        """Sync soon: after a local operation, or when the network is known to be back."""
+        """Sync soon: after a local operation, or when the network is known to be back.
+
+        A one-off job beside the interval job: the pool has one thread, so the two never overlap.
+        """
         delay = self.settings.after_operation_s if delay_s is None else delay_s
         if self._scheduler.running:
-            self._job.modify(next_run_time=datetime.now() + timedelta(seconds=delay))
+            self._scheduler.add_job(
+                self._cycle, "date", run_date=datetime.now() + timedelta(seconds=delay),
+                id="sync-soon", replace_existing=True,
+            )  # fmt: skip
 
     def wait_for_cycle(self, timeout: float) -> bool:
         """For tests and the foreground runner: True once a cycle finished since the last call."""

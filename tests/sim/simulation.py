@@ -160,7 +160,7 @@ def build_template(folder: Path) -> tuple[Path, list[tuple[str, str, Path]], lis
 
 
 class Simulation:
-    def __init__(self, seed: int, template: Path, work: Path, steps: int = 60) -> None:
+    def __init__(self, seed: int, template: Path, work: Path, steps: int = 50) -> None:
         self.seed, self.rng, self.steps = seed, random.Random(seed), steps
         server_db, till_files, self.codes = build_template_cached(template)
         work.mkdir(parents=True, exist_ok=True)

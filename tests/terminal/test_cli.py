@@ -118,7 +118,7 @@ def test_void_and_verify(device: tuple[Path, list[str]]) -> None:
         ("terminal redeem --db till.db", "give one or more codes"),
         ("terminal spend --db till.db --member m --points -4 --item x", "at least 1"),
         ("terminal init --db new.db", "--campaign"),
-        ("terminal init --db new.db --server http://127.0.0.1:9 --token t", "not available"),
+        ("terminal init --db new.db --server http://127.0.0.1:9 --token t", "cannot connect"),
         ("terminal init --db new.db --campaign nowhere.toml", "does not exist"),
         ("terminal redeem --db till.db --from nowhere.txt", "No such file"),
     ],
