@@ -33,6 +33,7 @@ from sync.cycle import client_for, run_cycle
 from sync.enroll import enroll
 from sync.protocol import ClaimRequest
 from terminal.ledger import Ledger
+from tests.live import free_port
 
 INGEST_EVENTS = 20_000
 PULL_CODES = 100_000
@@ -40,17 +41,9 @@ CATCH_UP = 100_000
 POSTGRES = os.environ.get("INSTORE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def server_process(db: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "instore_cli", "server", "--db", db, "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
