@@ -202,9 +202,9 @@ def _read_payload(item: Incoming) -> None:
         serial, value = int(p["serial"]), float(p.get("value") or 0.0)
         if not 0 <= serial < layout.MAX_SERIALS or not math.isfinite(value):
             raise ValueError("serial or value out of range")
-        if not isinstance(p["code"], str) or not isinstance(p.get("context") or {}, dict):
-            raise TypeError("code is not text")
         context = p.get("context") or {}
+        if not isinstance(p["code"], str) or not isinstance(context, dict):
+            raise TypeError("code is not text or context is not an object")
         row.update(
             campaign=plain_text(str(p["campaign"]))[:64], serial=serial, tier=_text(p.get("tier"), 32),
             value=value, member=_text(context.get("member"), 128),
@@ -218,9 +218,7 @@ def _read_payload(item: Incoming) -> None:
             member=plain_text(str(p["member"]))[:128], points=-points if kind == "spend" else points
         )
         # a check-in keeps its day where an accrual keeps its receipt: each counts once per store
-        row["receipt"] = (
-            str(p["receipt"])[:128] if kind == "accrue" else str(p.get("day") or "")[:128]
-        )
+        row["receipt"] = _text(p["receipt"] if kind == "accrue" else p.get("day"), 128)
     elif kind == "void":
         row["target"] = plain_text(str(p["target"]))[:64]
 
@@ -296,22 +294,11 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
             claiming.append(item)
     if not claiming:
         return
-    keys = sorted({(i.row["campaign"], i.row["serial"]) for i in claiming})
-    conn.execute(
-        insert_ignore(conn, claims),
-        [
-            {"campaign": c, "serial": s, "event_id": i.event.event_id, "device_id": state.device.id,
-             "store_id": state.device.store_id, "claimed_at": state.now}
-            for (c, s), i in sorted(((i.row["campaign"], i.row["serial"]), i) for i in _first_per_key(claiming))
-        ],
+    owners = claim_codes(
+        conn, state.device.id, state.device.store_id, state.now,
+        [(i.row["campaign"], i.row["serial"], i.event.event_id) for i in claiming],
     )  # fmt: skip
-    owners = {}
-    for campaign in sorted({c for c, _ in keys}):  # per campaign: the primary key's index
-        serials = [s for c, s in keys if c == campaign]
-        for r in conn.execute(
-            select(claims).where(claims.c.campaign == campaign, claims.c.serial.in_(serials))
-        ):
-            owners[(r.campaign, r.serial)] = r
+    names = _device_names(conn, {o.device_id for o in owners.values()})
     for item in claiming:
         owner = owners[(item.row["campaign"], item.row["serial"])]
         if owner.event_id == item.event.event_id:
@@ -319,7 +306,7 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
             continue
         item.verdict = "conflict"
         item.reason = (
-            f"double_redemption: already redeemed by {_device_name(conn, owner.device_id)}"
+            f"double_redemption: already redeemed by {names.get(owner.device_id, owner.device_id)}"
             f" at store {owner.store_id}"
         )
         campaign = rechecker.campaign(item.row["campaign"])
@@ -332,16 +319,38 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
         )  # fmt: skip
 
 
-def _device_name(conn: Connection, device_id: str) -> str:
-    name = conn.execute(select(devices.c.name).where(devices.c.id == device_id)).scalar()
-    return f"{name} ({device_id})" if name else device_id
+def claim_codes(
+    conn: Connection, device_id: str, store_id: str, now: float,
+    wanted: list[tuple[str, int, str]],
+) -> dict[tuple[str, int], Any]:  # fmt: skip
+    """Claim (campaign, serial) for event ids; the owner row of each code, whoever won.
+
+    The first claim committed wins; keys go in sorted order so concurrent claimers queue rather
+    than deadlock. An owner with this call's `now` and event id was claimed just now.
+    """
+    first: dict[tuple[str, int], str] = {}
+    for campaign, serial, event_id in wanted:
+        first.setdefault((campaign, serial), event_id)
+    keys = sorted(first)
+    conn.execute(
+        insert_ignore(conn, claims),
+        [{"campaign": c, "serial": s, "event_id": first[(c, s)], "device_id": device_id,
+          "store_id": store_id, "claimed_at": now} for c, s in keys],
+    )  # fmt: skip
+    owners = {}
+    for campaign in sorted({c for c, _ in keys}):  # per campaign: the primary key's index
+        serials = [s for c, s in keys if c == campaign]
+        for r in conn.execute(
+            select(claims).where(claims.c.campaign == campaign, claims.c.serial.in_(serials))
+        ):
+            owners[(r.campaign, r.serial)] = r
+    return owners
 
 
-def _first_per_key(items: list[Incoming]) -> list[Incoming]:
-    seen: dict[tuple[str, int], Incoming] = {}
-    for i in items:
-        seen.setdefault((i.row["campaign"], i.row["serial"]), i)
-    return list(seen.values())
+def _device_names(conn: Connection, ids: set[str]) -> dict[str, str]:
+    """'Till 2 (dev-...)' for each device id: how a conflict names the other side."""
+    rows = conn.execute(select(devices.c.id, devices.c.name).where(devices.c.id.in_(ids)))
+    return {r.id: f"{r.name} ({r.id})" for r in rows}
 
 
 def _conflict(state: Push, item: Incoming, kind: str, **fields: Any) -> None:
@@ -425,8 +434,14 @@ def _duplicates(conn: Connection, state: Push, items: list[Incoming]) -> None:
     """A receipt earns once per store, a member checks in once a day per store."""
     if not items:
         return
+
+    def key(
+        kind: str, receipt: str | None, member: str | None
+    ) -> tuple[str, str | None, str | None]:
+        return kind, receipt, member if kind == "checkin" else None  # a receipt is anyone's
+
     taken = {
-        (r.kind, r.receipt, r.member)
+        key(r.kind, r.receipt, r.member)
         for r in conn.execute(
             select(events.c.kind, events.c.receipt, events.c.member).where(
                 events.c.store_id == state.device.store_id,
@@ -437,19 +452,15 @@ def _duplicates(conn: Connection, state: Push, items: list[Incoming]) -> None:
         )
     }
     for item in items:
-        kind, receipt = item.event.kind, item.row["receipt"]
-        key = (kind, receipt, item.row["member"] if kind == "checkin" else None)
-        found = any(
-            t[0] == kind and t[1] == receipt and (kind == "accrue" or t[2] == key[2]) for t in taken
-        )
-        if found:
-            item.verdict = "duplicate"
-            item.reason = (
-                f"duplicate_receipt: receipt {receipt} already earned points at this store"
-                if kind == "accrue" else f"already_checked_in: {item.row['member']} on {receipt}"
-            )  # fmt: skip
-        else:
-            taken.add((kind, receipt, item.row["member"]))
+        kind, receipt, member = item.event.kind, item.row["receipt"], item.row["member"]
+        if key(kind, receipt, member) not in taken:
+            taken.add(key(kind, receipt, member))
+            continue
+        item.verdict = "duplicate"
+        item.reason = (
+            f"duplicate_receipt: receipt {receipt} already earned points at this store"
+            if kind == "accrue" else f"already_checked_in: {member} on {receipt}"
+        )  # fmt: skip
 
 
 def _void_targets(

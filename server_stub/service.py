@@ -25,7 +25,7 @@ from server_stub.admin import token_hash
 from server_stub.database import insert_ignore
 from server_stub.errors import ApiError
 from server_stub.recheck import Claimed, Rechecker
-from server_stub.schema import balances, claims, devices, nonces
+from server_stub.schema import balances, devices, nonces
 from sync import protocol
 from sync.protocol import (
     BalanceRequest,
@@ -234,17 +234,10 @@ class SyncService:
             code, _, words = reason.partition(": ")
             raise ApiError(422, code, words)
         now = time.time()
-        conn.execute(
-            insert_ignore(conn, claims).values(
-                campaign=request.campaign, serial=request.serial, event_id=request.event_id,
-                device_id=caller.device_id, store_id=caller.store_id, claimed_at=now,
-            )
-        )  # fmt: skip
-        owner = conn.execute(
-            select(claims).where(
-                claims.c.campaign == request.campaign, claims.c.serial == request.serial
-            )
-        ).one()
+        key = (request.campaign, request.serial)
+        owner = ingest.claim_codes(
+            conn, caller.device_id, caller.store_id, now, [(*key, request.event_id)]
+        )[key]
         if owner.event_id == request.event_id:
             if owner.claimed_at == now:
                 feed.redeemed(conn, caller.device_id, [(request.campaign, request.serial)], now)
