@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
@@ -21,8 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server_stub import admin, conflicts, reports
 from server_stub.database import admin_token
-from server_stub.errors import ApiError
-from server_stub.service import SyncService, error_body
+from server_stub.errors import ApiError, describe, error_body, unstorable
+from server_stub.service import SyncService
 from sync import protocol
 from sync.protocol import (
     BalanceRequest,
@@ -50,8 +50,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status)
+def _error(exc: ApiError) -> Response:
+    return Response(error_body(exc), exc.status, media_type="application/json")
 
 
 class BodyLimit:
@@ -70,9 +70,10 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await _error(413, "too_large", f"the request body is over {self.limit} bytes")(
-                    scope, receive, send
+                too_large = ApiError(
+                    413, "too_large", f"the request body is over {self.limit} bytes"
                 )
+                await _error(too_large)(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -82,10 +83,8 @@ class BodyLimit:
         if headers.get(b"content-encoding", b"").lower() == b"gzip":
             try:
                 body = _gunzip(body, self.limit)
-            except ValueError as exc:
-                await _error(413 if "large" in str(exc) else 400, "bad_body", str(exc))(
-                    scope, receive, send
-                )
+            except ApiError as exc:
+                await _error(exc)(scope, receive, send)
                 return
             scope = dict(scope)
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-encoding"]
@@ -106,9 +105,9 @@ def _gunzip(body: bytes, limit: int) -> bytes:
         inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out = inflate.decompress(body, limit + 1)
     except (zlib.error, gzip.BadGzipFile):
-        raise ValueError("the body is not valid gzip") from None
+        raise ApiError(400, "bad_body", "the body is not valid gzip") from None
     if len(out) > limit:
-        raise ValueError(f"the unpacked body is too large (over {limit} bytes)")
+        raise ApiError(413, "bad_body", f"the unpacked body is too large (over {limit} bytes)")
     return out
 
 
@@ -137,24 +136,20 @@ def create_app(engine: Engine) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> Response:
-        return Response(error_body(exc), exc.status, media_type="application/json")
+        return _error(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
-        where = ".".join(str(x) for x in first["loc"])
-        return _error(422, "bad_request", f"{where}: {first['msg']}")
+        return _error(ApiError(422, "bad_request", describe(exc.errors())))
 
     @app.exception_handler(DataError)
-    async def unstorable(_: Request, exc: DataError) -> Response:
-        return _error(
-            422, "bad_request", "a value cannot be stored (out of range or bad characters)"
-        )
+    async def unstorable_value(_: Request, exc: DataError) -> Response:
+        return _error(unstorable())
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        return _error(ApiError(exc.status_code, code, str(exc.detail)))
 
     # -- devices (signed) -------------------------------------------------------------------
 

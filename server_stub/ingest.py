@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, select, update
 from codes import chain, layout
 from server_stub import feed
 from server_stub.database import insert_ignore, is_sqlite
+from server_stub.errors import describe
 from server_stub.recheck import Claimed, Rechecker
 from server_stub.schema import alerts, balances, claims, conflicts, devices, events, member_stores
 from sync.protocol import EVENT_KINDS, EventVerdict, PushResponse, WireEvent, plain_text
@@ -86,13 +87,10 @@ def push(
             event = WireEvent.model_validate(raw)
         except ValidationError as exc:
             event_id = str(raw.get("event_id", "")) if isinstance(raw, dict) else ""
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
             verdicts[position] = EventVerdict(
-                event_id=event_id[:64],
-                verdict="rejected",
-                reason=f"malformed: {where}: {first['msg']}",
-            )
+                event_id=event_id[:64], verdict="rejected",
+                reason=f"malformed: {describe(exc.errors())}",
+            )  # fmt: skip
             continue
         parsed.setdefault(event.event_id, (position, event))
 

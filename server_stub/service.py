@@ -23,7 +23,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from server_stub import admin, feed, ingest
 from server_stub.admin import token_hash
 from server_stub.database import insert_ignore
-from server_stub.errors import ApiError
+from server_stub.errors import ApiError, describe, error_body, unstorable
 from server_stub.recheck import Claimed, Rechecker
 from server_stub.schema import balances, devices, nonces
 from sync import protocol
@@ -34,7 +34,6 @@ from sync.protocol import (
     ClaimResponse,
     EnrollRequest,
     EnrollResponse,
-    ErrorBody,
     PullRequest,
     PushRequest,
 )
@@ -92,9 +91,8 @@ class SyncService:
                 answer = handler(conn, caller, request).model_dump_json().encode()
         except ApiError as exc:
             return exc.status, error_body(exc), {}
-        except DataError:  # a value the database cannot keep (NUL in text, a huge number)
-            words = "a value in the request cannot be stored (out of range or bad characters)"
-            return 422, error_body(ApiError(422, "bad_request", words)), {}
+        except DataError:
+            return 422, error_body(unstorable()), {}
         except OperationalError as exc:  # the database is down or locked out: try again later
             words = f"the server's database is unavailable: {type(exc.orig).__name__}"
             return 503, error_body(ApiError(503, "unavailable", words)), {}
@@ -118,9 +116,7 @@ class SyncService:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"]) or "body"
-            raise ApiError(422, "bad_request", f"{where}: {first['msg']}") from None
+            raise ApiError(422, "bad_request", describe(exc.errors())) from None
 
     # -- signatures -------------------------------------------------------------------------
 
@@ -254,8 +250,3 @@ class SyncService:
         return BalanceResponse(
             member=request.member, balance=int(balance or 0), device_seq=int(seq)
         )
-
-
-def error_body(exc: ApiError) -> bytes:
-    body = ErrorBody(error=exc.code, message=exc.message, server_time=exc.extra.get("server_time"))  # type: ignore[arg-type]
-    return body.model_dump_json(exclude_none=True).encode()
