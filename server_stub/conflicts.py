@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 
 from server_stub import feed
 from server_stub.errors import ApiError, not_found
@@ -20,47 +20,65 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def _side(conn: Connection, event_id: str | None, device_id: str | None) -> dict[str, Any]:
-    side: dict[str, Any] = {"event_id": event_id, "device_id": device_id}
-    if device_id:
-        d = conn.execute(
-            select(devices.c.name, devices.c.store_id, stores.c.name.label("store_name"))
-            .join(stores, stores.c.id == devices.c.store_id, isouter=True)
-            .where(devices.c.id == device_id)
-        ).first()  # fmt: skip
-        if d:
-            side |= {"device_name": d.name, "store_id": d.store_id, "store_name": d.store_name}
-    if event_id:
-        e = conn.execute(
-            select(events.c.seq, events.c.kind, events.c.local_time, events.c.received,
-                   events.c.actor, events.c.verdict, events.c.payload)
-            .where(events.c.event_id == event_id)
-        ).first()  # fmt: skip
-        if e:
-            side |= {
-                "seq": e.seq, "kind": e.kind, "cashier": e.actor, "local_time": e.local_time,
-                "server_time": e.received, "verdict": e.verdict, "payload": json.loads(e.payload),
-            }  # fmt: skip
-    return side
+_EVENT_FIELDS = {"seq": "seq", "kind": "kind", "cashier": "actor", "local_time": "local_time",
+                 "server_time": "received", "verdict": "verdict", "payload": "payload"}  # fmt: skip
+
+
+def _side_columns(side: str, event_id: Any, device_id: Any) -> tuple[list[Any], list[Any]]:
+    """(columns, outer joins) that bring one side's device, store and event into the row."""
+    e, d, s = events.alias(f"{side}_e"), devices.alias(f"{side}_d"), stores.alias(f"{side}_s")
+    columns = [
+        d.c.name.label(f"{side}_device_name"), d.c.store_id.label(f"{side}_store_id"),
+        s.c.name.label(f"{side}_store_name"),
+        *(e.c[column].label(f"{side}_{name}") for name, column in _EVENT_FIELDS.items()),
+    ]  # fmt: skip
+    joins = [(d, d.c.id == device_id), (s, s.c.id == d.c.store_id), (e, e.c.event_id == event_id)]
+    return columns, joins
+
+
+def _side(row: Any, side: str, event_id: str | None, device_id: str | None) -> dict[str, Any]:
+    found: dict[str, Any] = {"event_id": event_id, "device_id": device_id}
+    m = row._mapping
+    if m[f"{side}_device_name"] is not None:
+        found |= {k: m[f"{side}_{k}"] for k in ("device_name", "store_id", "store_name")}
+    if m[f"{side}_seq"] is not None:
+        found |= {name: m[f"{side}_{name}"] for name in _EVENT_FIELDS}
+        found["payload"] = json.loads(found["payload"])
+    return found
 
 
 def list_conflicts(
     engine: Engine, state: str | None = None, kind: str | None = None, store: str | None = None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Newest first, each with both sides: devices, stores, cashiers, local and server times."""
-    query = select(conflicts).order_by(conflicts.c.id.desc()).limit(limit)
+    """Newest first, each with both sides: devices, stores, cashiers, local and server times.
+
+    One query: each side's device, store and event come in by outer joins.
+    """
+    first_cols, first_joins = _side_columns(
+        "first", conflicts.c.winner_event, conflicts.c.winner_device
+    )
+    second_cols, second_joins = _side_columns(
+        "second", conflicts.c.loser_event, conflicts.c.loser_device
+    )
+    source: Any = conflicts
+    for table, on in (*first_joins, *second_joins):
+        source = source.outerjoin(table, on)
+    query = (
+        select(conflicts, *first_cols, *second_cols).select_from(source)
+        .order_by(conflicts.c.id.desc()).limit(limit)
+    )  # fmt: skip
     if state:
         query = query.where(conflicts.c.state == state)
     if kind:
         query = query.where(conflicts.c.kind == kind)
+    if store:
+        query = query.where(or_(first_cols[1] == store, second_cols[1] == store))
     out = []
     with engine.connect() as conn:
         for c in conn.execute(query):
-            winner = _side(conn, c.winner_event, c.winner_device)
-            loser = _side(conn, c.loser_event, c.loser_device)
-            if store and store not in (winner.get("store_id"), loser.get("store_id")):
-                continue
+            winner = _side(c, "first", c.winner_event, c.winner_device)
+            loser = _side(c, "second", c.loser_event, c.loser_device)
             out.append({
                 "id": c.id, "kind": c.kind, "state": c.state, "campaign": c.campaign,
                 "serial": c.serial, "code": c.code, "member": c.member, "reward": c.reward,
