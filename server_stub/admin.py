@@ -9,10 +9,11 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Column, Connection, Engine, Table, func, select, update
 
 from codes import campaign as campaign_file
 from codes import chain, crockford, keys
@@ -20,7 +21,7 @@ from codes.campaign import Campaign
 from codes.mint import MintReport, mint_to_files
 from server_stub.errors import ApiError, not_found
 from server_stub.schema import campaigns, configs, devices, meta, stores
-from sync.protocol import CampaignGrant, DeviceConfig, LimitConfig, TierRuleConfig
+from sync.protocol import CampaignGrant, DeviceConfig, LimitConfig, LoyaltyConfig, TierRuleConfig
 
 
 def token_hash(token: str) -> str:
@@ -33,14 +34,16 @@ def enrollment_token() -> str:
     return "-".join(symbols[i : i + 4] for i in range(0, 20, 4))
 
 
+def _put(conn: Connection, table: Table, key: Column[Any], at: str, **columns: Any) -> None:
+    """Update the row whose `key` is `at`, or insert it (admin writes: rare, never racing)."""
+    if not conn.execute(update(table).where(key == at).values(**columns)).rowcount:
+        conn.execute(table.insert().values({key.name: at, **columns}))
+
+
 def bump_config_version(conn: Connection) -> int:
     """Devices fetch config and keys again when this number moves."""
     version = config_version(conn) + 1
-    moved = conn.execute(
-        update(meta).where(meta.c.key == "config_version").values(value=str(version))
-    ).rowcount
-    if not moved:
-        conn.execute(meta.insert().values(key="config_version", value=str(version)))
+    _put(conn, meta, meta.c.key, "config_version", value=str(version))
     return version
 
 
@@ -109,22 +112,19 @@ def add_campaign_file(engine: Engine, path: Path, budget: float | None = None) -
     return add_campaign(engine, campaign, campaign.campaign_key(), budget)
 
 
+def _campaign_rows(conn: Connection) -> list[tuple[dict[str, Any], bytes]]:
+    """Each campaign as stored (the campaign file's fields) with the issued count recorded here."""
+    rows = conn.execute(select(campaigns.c.data, campaigns.c.key, campaigns.c.issued))
+    return [(json.loads(r.data) | {"issued": int(r.issued)}, bytes.fromhex(r.key)) for r in rows]
+
+
 def load_campaigns(conn: Connection) -> list[tuple[Campaign, bytes]]:
     """Every campaign with its key and the issued count the server has recorded."""
-    out = []
-    for row in conn.execute(select(campaigns.c.data, campaigns.c.key, campaigns.c.issued)):
-        data = json.loads(row.data) | {"issued": int(row.issued)}
-        out.append((campaign_file.from_dict(data), bytes.fromhex(row.key)))
-    return out
+    return [(campaign_file.from_dict(data), key) for data, key in _campaign_rows(conn)]
 
 
 def campaign_grants(conn: Connection) -> list[CampaignGrant]:
-    return [
-        CampaignGrant(
-            campaign=json.loads(json.dumps(campaign_file.to_dict(c), default=str)), key=k.hex()
-        )
-        for c, k in load_campaigns(conn)
-    ]
+    return [CampaignGrant(campaign=data, key=key.hex()) for data, key in _campaign_rows(conn)]
 
 
 def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
@@ -218,46 +218,48 @@ def device_config(conn: Connection, store_id: str) -> DeviceConfig:
     return DeviceConfig.model_validate(merged)
 
 
-def set_config(engine: Engine, store_id: str | None, **changes: Any) -> DeviceConfig:
-    """Change rules for the chain (no store) or one store.
+def set_config(
+    engine: Engine, store_id: str | None, limits: Sequence[LimitConfig] = (),
+    tier_rule: TierRuleConfig | None = None, loyalty: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> DeviceConfig:  # fmt: skip
+    """Change rules for the chain (no store) or one store, in one step devices see at once.
 
-    `limit` (a LimitConfig) replaces the limit of its scope, `tier_rule` the rule of its tier;
-    other fields (loyalty, catalogue, hold_seconds, ...) replace the field.
+    Each limit replaces the limit of its scope (max 0 removes it), `tier_rule` the rule of its
+    tier; `loyalty` changes only the loyalty fields it names; other fields (catalogue,
+    hold_seconds, ...) replace the field.
     """
     scope = _scope(store_id)
     with engine.begin() as conn:
         if store_id:
             _store_exists(conn, store_id)
         data = _config_of(conn, scope)
-        limit: LimitConfig | None = changes.pop("limit", None)
-        if limit is not None:
+        for limit in limits:
             data["limits"] = [x for x in data.get("limits", []) if x["scope"] != limit.scope]
             if limit.max > 0:
                 data["limits"].append(limit.model_dump())
-        rule: TierRuleConfig | None = changes.pop("tier_rule", None)
-        if rule is not None:
-            data["tier_rules"] = [x for x in data.get("tier_rules", []) if x["tier"] != rule.tier]
-            data["tier_rules"].append(rule.model_dump())
-        data |= {k: v for k, v in changes.items() if v is not None}
+        if tier_rule is not None:
+            data["tier_rules"] = [
+                x for x in data.get("tier_rules", []) if x["tier"] != tier_rule.tier
+            ]
+            data["tier_rules"].append(tier_rule.model_dump())
+        if loyalty:
+            current = device_config(conn, store_id or "").loyalty.model_dump()
+            data["loyalty"] = LoyaltyConfig.model_validate(current | dict(loyalty)).model_dump()
+        data |= {k: v for k, v in fields.items() if v is not None}
         checked = DeviceConfig.model_validate(data)  # refuse nonsense before it is stored
-        payload = json.dumps(data, sort_keys=True)
-        if (
-            conn.execute(
-                update(configs)
-                .where(configs.c.scope == scope)
-                .values(data=payload, updated=time.time())
-            ).rowcount
-            == 0
-        ):
-            conn.execute(configs.insert().values(scope=scope, data=payload, updated=time.time()))
+        _put(
+            conn,
+            configs,
+            configs.c.scope,
+            scope,
+            data=json.dumps(data, sort_keys=True),
+            updated=time.time(),
+        )
         bump_config_version(conn)
     return checked
 
 
 def show_config(engine: Engine, store_id: str | None) -> dict[str, Any]:
     with engine.connect() as conn:
-        return (
-            device_config(conn, store_id or "").model_dump()
-            if store_id
-            else DeviceConfig.model_validate(_config_of(conn, "global")).model_dump()
-        )
+        return device_config(conn, store_id or "").model_dump()  # no store: the chain's rules

@@ -18,7 +18,7 @@ from codes.cli_common import emit, whole_number
 from codes.errors import InstoreError
 from server_stub import admin, conflicts, reports
 from server_stub.database import DEFAULT_URL, admin_token, migrate, open_engine, pending_migrations
-from sync.protocol import LimitConfig, LoyaltyConfig, TierRuleConfig
+from sync.protocol import LimitConfig, TierRuleConfig
 
 Action = Callable[[Engine, argparse.Namespace], int]
 
@@ -234,34 +234,32 @@ def _enroll(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _limits(engine: Engine, args: argparse.Namespace) -> int:
-    changes: dict[str, Any] = {}
-    config = None
+    limits = []
     for spec in args.limit:
         scope, _, rest = spec.partition("=")
         number, _, soft = rest.partition(":")
         try:
-            limit = LimitConfig(scope=scope, max=int(number), hard=soft != "soft")
+            limits.append(LimitConfig(scope=scope, max=int(number), hard=soft != "soft"))
         except ValueError:
             raise InstoreError(
                 "usage", f"--limit {spec!r}: write SCOPE=MAX[:soft], e.g. cashier_day=50"
             ) from None
-        config = admin.set_config(engine, args.store, limit=limit)
+    rule = None
     if args.tier:
-        changes["tier_rule"] = TierRuleConfig(
+        rule = TierRuleConfig(
             tier=args.tier, offline_count=args.offline_count, offline_value=args.offline_value,
             needs_online=bool(args.needs_online),
         )  # fmt: skip
-    loyalty = {k: v for k, v in (("currency_per_unit", args.currency_per_point), ("points_per_unit", args.points),
-               ("checkin_points", args.checkin_points), ("offline_spend_cap", args.offline_spend_cap)) if v is not None}  # fmt: skip
-    if loyalty:
-        current = admin.show_config(engine, args.store)["loyalty"]
-        changes["loyalty"] = LoyaltyConfig.model_validate(current | loyalty).model_dump()
-    if changes or config is None:
-        config = admin.set_config(engine, args.store, **changes)
+    loyalty = {
+        "currency_per_unit": args.currency_per_point, "points_per_unit": args.points,
+        "checkin_points": args.checkin_points, "offline_spend_cap": args.offline_spend_cap,
+    }  # fmt: skip
+    config = admin.set_config(
+        engine, args.store, limits, rule, {k: v for k, v in loyalty.items() if v is not None}
+    )
+    where = args.store or "every store"
     return _say(
-        args,
-        config.model_dump(),
-        f"rules for {args.store or 'every store'} saved; devices take them at their next sync",
+        args, config.model_dump(), f"rules for {where} saved; devices take them at their next sync"
     )
 
 
