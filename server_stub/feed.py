@@ -18,22 +18,24 @@ from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse
 
 
 def redeemed(conn: Connection, origin: str, keys: list[tuple[str, int]], now: float) -> None:
-    """One row for a whole batch of codes: a push of 500 redemptions adds one feed row."""
+    """Codes taken by `origin`; one row for a whole batch (a push of 500 adds one feed row)."""
+    _codes(conn, "redeemed", origin, keys, now)
+
+
+def released(conn: Connection, origin: str, keys: list[tuple[str, int]], now: float) -> None:
+    """Codes free again (their redemption was voided)."""
+    _codes(conn, "released", origin, keys, now)
+
+
+def _codes(
+    conn: Connection, kind: str, origin: str, keys: list[tuple[str, int]], now: float
+) -> None:
     if keys:
         conn.execute(
             feed.insert().values(
-                kind="redeemed", origin_device=origin, data=json.dumps(keys), created=now
+                kind=kind, origin_device=origin, data=json.dumps(keys), created=now
             )
         )
-
-
-def released(conn: Connection, origin: str, campaign: str, serial: int, now: float) -> None:
-    conn.execute(
-        feed.insert().values(
-            kind="released", origin_device=origin, data=json.dumps([[campaign, serial]]),
-            created=now,
-        )
-    )  # fmt: skip
 
 
 def notice(

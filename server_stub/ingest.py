@@ -496,7 +496,7 @@ def _undo(
         ).rowcount  # fmt: skip
         if released:
             feed.released(
-                conn, state.device.id, target["campaign"], int(target["serial"]), state.now
+                conn, state.device.id, [(target["campaign"], int(target["serial"]))], state.now
             )
         if target["verdict"] == "conflict" and target["conflict_id"] is not None:
             conn.execute(
