@@ -46,12 +46,7 @@ class ServerClaimer:
             self._mark(False)
             raise
         self._mark(True)
-        row = self.ledger.one(
-            "SELECT COALESCE(SUM(points), 0) AS n FROM events"
-            " WHERE member = ? AND seq > ? AND state <> 'rejected'",
-            (member, answer.device_seq),
-        )
-        return answer.balance + (int(row["n"]) if row else 0)
+        return answer.balance + self.ledger.points_after(member, answer.device_seq)
 
     def _mark(self, online: bool) -> None:
         """Keep the status screen's online/offline line true, writing only when it changes."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from typing import Any
 
 from codes import campaign as campaign_file
-from sync.protocol import CampaignGrant, EventVerdict, MemberBalance, Notice, PullResponse
+from sync.protocol import CampaignGrant, EventVerdict, MemberBalance, PullResponse
 from terminal.ledger import Ledger, now_iso
 
 
@@ -28,34 +29,43 @@ def outgoing(ledger: Ledger, limit: int) -> list[dict[str, Any]]:
 
 def apply_verdicts(ledger: Ledger, verdicts: list[EventVerdict]) -> dict[str, int]:
     """Record the server's verdicts; a conflict or rejection raises an alert for the manager."""
-    counts: dict[str, int] = {}
     with ledger.write() as conn:
-        for v in verdicts:
-            if _settle(conn, v.event_id, v.verdict, v.reason, v.conflict_id):
-                counts[v.verdict] = counts.get(v.verdict, 0) + 1
-        Ledger.put_setting(conn, "last_push", now_iso())
-    return counts
-
-
-def _settle(
-    conn: sqlite3.Connection, event_id: str, verdict: str, reason: str, conflict_id: int | None
-) -> bool:
-    """Set one event's verdict; True when it changed."""
-    row = conn.execute(
-        "SELECT seq, kind, state FROM events WHERE event_id = ?", (event_id,)
-    ).fetchone()
-    if row is None or row["state"] == verdict:
-        return False
-    conn.execute(
-        "UPDATE events SET state = ?, reason = ? WHERE event_id = ?", (verdict, reason, event_id)
-    )
-    if verdict in ("conflict", "rejected") or row["state"] in ("conflict", "rejected"):
-        what = f"conflict #{conflict_id}" if conflict_id else verdict
-        conn.execute(
-            "INSERT INTO alerts (kind, message, created) VALUES (?, ?, ?)",
-            (verdict, f"{row['kind']} event {row['seq']} is now {what}: {reason}", now_iso()),
+        changed = _settle(
+            conn, [(v.event_id, v.verdict, v.reason, v.conflict_id) for v in verdicts]
         )
-    return True
+        Ledger.put_setting(conn, "last_push", now_iso())
+    return dict(Counter(changed))
+
+
+Settled = tuple[str, str, str, int | None]  # event_id, verdict, reason, conflict_id
+CHUNK = 500  # event ids per IN (...) list
+
+
+def _settle(conn: sqlite3.Connection, settled: list[Settled]) -> list[str]:
+    """Set verdicts in bulk; the verdicts that changed an event's state, for counting."""
+    before: dict[str, sqlite3.Row] = {}
+    for i in range(0, len(settled), CHUNK):
+        ids = [s[0] for s in settled[i : i + CHUNK]]
+        marks = ", ".join("?" * len(ids))
+        for row in conn.execute(
+            f"SELECT event_id, seq, kind, state FROM events WHERE event_id IN ({marks})", ids
+        ):
+            before[row["event_id"]] = row
+    moving = [s for s in settled if s[0] in before and before[s[0]]["state"] != s[1]]
+    conn.executemany(
+        "UPDATE events SET state = ?, reason = ? WHERE event_id = ?",
+        [(verdict, reason, event_id) for event_id, verdict, reason, _ in moving],
+    )
+    now, alerts = now_iso(), []
+    for event_id, verdict, reason, conflict_id in moving:
+        row = before[event_id]
+        if verdict in ("conflict", "rejected") or row["state"] in ("conflict", "rejected"):
+            what = f"conflict #{conflict_id}" if conflict_id else verdict
+            alerts.append(
+                (verdict, f"{row['kind']} event {row['seq']} is now {what}: {reason}", now)
+            )
+    conn.executemany("INSERT INTO alerts (kind, message, created) VALUES (?, ?, ?)", alerts)
+    return [verdict for _, verdict, _, _ in moving]
 
 
 def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
@@ -72,7 +82,11 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
             "DELETE FROM redeemed WHERE campaign_no = ? AND serial = ?",
             [(numbers[c], s) for c, s in answer.released if c in numbers],
         )
-        changed = sum(_notice(conn, n) for n in answer.notices)
+        changed = len(
+            _settle(
+                conn, [(n.event_id, n.verdict, n.reason, n.conflict_id) for n in answer.notices]
+            )
+        )
         _balances(conn, answer.balances, answer.device_seq)
         if answer.config is not None:
             Ledger.put_setting(conn, "config", answer.config.model_dump())
@@ -84,10 +98,6 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
         "notices": changed, "balances": len(answer.balances),
         "config": int(answer.config is not None),
     }  # fmt: skip
-
-
-def _notice(conn: sqlite3.Connection, notice: Notice) -> int:
-    return int(_settle(conn, notice.event_id, notice.verdict, notice.reason, notice.conflict_id))
 
 
 def _balances(conn: sqlite3.Connection, balances: list[MemberBalance], device_seq: int) -> None:

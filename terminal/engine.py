@@ -468,12 +468,7 @@ class Terminal:
     def _local_balance(self, member: str) -> int:
         row = self.ledger.one("SELECT balance, as_of_seq FROM balances WHERE member = ?", (member,))
         base, as_of = (int(row["balance"]), int(row["as_of_seq"])) if row else (0, 0)
-        local = self.ledger.one(
-            "SELECT COALESCE(SUM(points), 0) AS n FROM events"
-            " WHERE member = ? AND seq > ? AND state <> 'rejected'",
-            (member, as_of),
-        )
-        return base + (int(local["n"]) if local else 0)
+        return base + self.ledger.points_after(member, as_of)
 
     def _points_event(
         self, kind: str, payload: dict[str, Any], member: str, points: int, actor: str,

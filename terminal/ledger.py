@@ -149,6 +149,16 @@ class Ledger:
 
     # -- events ----------------------------------------------------------------------------
 
+    def points_after(self, member: str, seq: int) -> int:
+        """A member's points from this device's events after `seq` (what the server has not
+        counted yet), rejected events left out."""
+        row = self.one(
+            "SELECT COALESCE(SUM(points), 0) AS n FROM events"
+            " WHERE member = ? AND seq > ? AND state <> 'rejected'",
+            (member, seq),
+        )
+        return int(row["n"]) if row else 0
+
     def append(
         self,
         conn: sqlite3.Connection,
