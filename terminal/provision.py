@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from codes import campaign as campaign_file
 from codes.campaign import Campaign
 from terminal.config import TerminalConfig
-from terminal.ledger import Device, Ledger, now_iso
+from terminal.ledger import Device, Ledger, LedgerError, now_iso
 
 
 def provision(
@@ -25,12 +26,18 @@ def provision(
     device_id: str | None = None,
     secret: bytes | None = None,
     server_url: str = "",
+    settings: Mapping[str, Any] | None = None,
 ) -> Device:
-    """Create the ledger if needed, keep an existing device identity, add or update campaigns."""
+    """Create the ledger if needed, keep an existing device identity, add or update campaigns.
+
+    With a `device_id` (enrollment), a ledger that belongs to another device is refused, and the
+    same device asking again takes the new `secret` the server just issued.
+    """
     ledger = Ledger(path, create=True)
     try:
         with ledger.write() as conn:
-            if conn.execute("SELECT 1 FROM device").fetchone() is None:
+            existing = conn.execute("SELECT device_id, name FROM device").fetchone()
+            if existing is None:
                 conn.execute(
                     "INSERT INTO device VALUES (1, ?, ?, ?, ?, ?, ?)",
                     (
@@ -42,6 +49,14 @@ def provision(
                         now_iso(),
                     ),
                 )
+            elif device_id is not None and existing["device_id"] != device_id:
+                raise LedgerError(
+                    "already_enrolled",
+                    f"{path} belongs to device {existing['name']} ({existing['device_id']});"
+                    " use a new ledger file",
+                )
+            elif secret is not None:  # enrollment asked again after a lost answer
+                conn.execute("UPDATE device SET secret = ?, server_url = ?", (secret, server_url))
             for campaign, key in campaigns:
                 conn.execute(
                     "INSERT INTO campaigns (id, data, key) VALUES (?, ?, ?)"
@@ -50,6 +65,8 @@ def provision(
                 )
             if config is not None:
                 Ledger.put_setting(conn, "config", config.to_dict())
+            for key_name, value in (settings or {}).items():
+                Ledger.put_setting(conn, key_name, value)
         return ledger.device()
     finally:
         ledger.close()

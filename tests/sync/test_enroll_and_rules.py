@@ -1,0 +1,49 @@
+"""Enrollment and the rules a server hands its devices."""
+
+from __future__ import annotations
+
+import pytest
+
+from codes.errors import InstoreError
+from server_stub import admin
+from sync.enroll import enroll
+from sync.protocol import LimitConfig
+from tests.world import World
+
+
+def test_a_ledger_of_one_device_cannot_be_enrolled_as_another(world: World) -> None:
+    world.setup()
+    d = world.device("s1", "Till 1")
+    token = admin.enroll_device(world.engine, "s1", "Till 2")["token"]
+    with pytest.raises(InstoreError) as refused:
+        enroll(d.path, "http://in-process", token, world.transport)
+    assert refused.value.code == "already_enrolled"
+    assert d.sync().ok  # the till keeps its identity and still syncs
+
+
+def test_enrolling_again_after_a_lost_answer_takes_the_new_secret(world: World) -> None:
+    world.setup()
+    made = admin.enroll_device(world.engine, "s1", "Till 3")
+    path = world.tmp / "till3.db"
+    enroll(path, "http://in-process", made["token"], world.transport)  # its answer was "lost"
+    device = enroll(path, "http://in-process", made["token"], world.transport)
+    from sync.cycle import client_for, run_cycle
+    from terminal.ledger import Ledger
+
+    ledger = Ledger(path)
+    try:
+        assert ledger.device().device_id == device.device_id
+        assert run_cycle(ledger, client_for(ledger, world.transport)).ok
+    finally:
+        ledger.close()
+
+
+def test_a_limit_set_on_the_server_reaches_the_till_at_its_next_sync(world: World) -> None:
+    world.setup()
+    d = world.device("s1", "Till 1")
+    admin.set_config(world.engine, None, [LimitConfig(scope="cashier_day", max=1)])
+    assert d.sync().pulled["config"] == 1
+    d.terminal.reload()
+    assert d.terminal.redeem(world.code(1), actor="ann").ok
+    refused = d.terminal.redeem(world.code(2), actor="ann")
+    assert refused.status == "limit" and "1 redemptions per cashier per day" in refused.message
