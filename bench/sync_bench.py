@@ -10,17 +10,12 @@ import json
 import os
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import requests
 
 from bench.report import Row, print_table
 from codes import campaign as campaign_file
@@ -33,33 +28,12 @@ from sync.cycle import client_for, run_cycle
 from sync.enroll import enroll
 from sync.protocol import ClaimRequest
 from terminal.ledger import Ledger
-from tests.live import free_port
+from tests.live import server_process
 
 INGEST_EVENTS = 20_000
 PULL_CODES = 100_000
 CATCH_UP = 100_000
 POSTGRES = os.environ.get("INSTORE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@contextmanager
-def server_process(db: str) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "instore_cli", "server", "--db", db, "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                requests.get(f"{url}/v1/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 class Setup:

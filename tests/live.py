@@ -1,13 +1,17 @@
-"""A real server on loopback for tests: uvicorn in a thread, on a free port."""
+"""A real server on loopback: uvicorn in a thread, or `instore server` as its own process."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import requests
 import uvicorn
 from sqlalchemy import Engine
 
@@ -38,3 +42,46 @@ def live_server(engine: Engine) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+class ServerProcess:
+    """`instore server` as its own process on loopback, as a store chain runs it."""
+
+    def __init__(self, db: str, cwd: Path | None = None) -> None:
+        self.db, self.cwd, self.port = db, cwd, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "instore_cli", "server", "--db", self.db, "--port", str(self.port)],
+            cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(self.process.stderr.read().decode())  # type: ignore[union-attr]
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(20)
+            self.process = None
+
+
+@contextmanager
+def server_process(db: str) -> Iterator[str]:
+    server = ServerProcess(db)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from codes import campaign as campaign_file
 from codes.campaign import parse_tiers
 from server_stub import admin
 from server_stub.database import migrate, open_engine
-from tests.live import free_port
+from tests.live import ServerProcess
 from tests.world import BACKENDS, empty_postgres
 
 
@@ -34,35 +31,6 @@ def ok(*args: str, cwd: Path) -> str:
     return done.stdout
 
 
-class Server:
-    def __init__(self, db: str, cwd: Path) -> None:
-        self.db, self.cwd, self.port = db, cwd, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "instore_cli", "server", "--db", self.db, "--port", str(self.port)],
-            cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy(),
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            assert self.process.poll() is None, self.process.stderr.read().decode()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(20)
-            self.process = None
-
-
 @pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
@@ -73,7 +41,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[Server, Path, list[str]]]:
+def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Path, list[str]]]:
     """A server with a campaign, two stores and a till enrolled in each (set up through the API;
     the story itself goes through the CLI)."""
     cwd = tmp_path
@@ -89,7 +57,7 @@ def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[Server, Path, list[st
         admin.create_store(engine, store, store.title())
         tokens[till] = admin.enroll_device(engine, store, f"Till {till}")["token"]
     engine.dispose()
-    server = Server(db, cwd)
+    server = ServerProcess(db, cwd)
     server.start()
     for till, token in tokens.items():
         ok(
@@ -109,7 +77,7 @@ def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[Server, Path, list[st
 
 
 def test_an_offline_double_redemption_is_caught_named_and_shown(
-    chain_store: tuple[Server, Path, list[str]], db: str
+    chain_store: tuple[ServerProcess, Path, list[str]], db: str
 ) -> None:
     server, cwd, codes = chain_store
     server.stop()  # the outage
@@ -140,7 +108,7 @@ def test_an_offline_double_redemption_is_caught_named_and_shown(
 
 
 def test_points_spent_twice_offline_end_as_one_overdraft(
-    chain_store: tuple[Server, Path, list[str]], db: str
+    chain_store: tuple[ServerProcess, Path, list[str]], db: str
 ) -> None:
     server, cwd, _ = chain_store
     ok(
