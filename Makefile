@@ -9,6 +9,9 @@ DEMO_DIR := instore-data/demo
 DEMO_PORT ?= 8765
 DEMO_SERVER := http://127.0.0.1:$(DEMO_PORT)
 SERVER_DB := $(DEMO_DIR)/server.db
+# start `instore server` in the background for the demo, and wait until it answers
+START_SERVER = $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) & echo $$! > $(DEMO_DIR)/server.pid
+WAIT_FOR_SERVER = $(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if not requests.get('$(DEMO_SERVER)/v1/health', timeout=1).ok]" 2>/dev/null || sleep 3
 SIM_SEEDS ?= 10000
 
 .PHONY: demo test lint bench soak constraints clean
@@ -73,8 +76,8 @@ demo: $(STAMP)
 	$(BIN)/instore admin --db $(SERVER_DB) campaign create --file $(DEMO_DIR)/campaign.toml --budget 2500
 	$(BIN)/instore admin --db $(SERVER_DB) store create --id north --name "North Street"
 	$(BIN)/instore admin --db $(SERVER_DB) store create --id south --name "South Mall"
-	@$(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) & echo $$! > $(DEMO_DIR)/server.pid; \
-	$(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if not requests.get('$(DEMO_SERVER)/v1/health', timeout=1).ok]" 2>/dev/null || sleep 3
+	@$(START_SERVER); \
+	$(WAIT_FOR_SERVER)
 	@for till in north:till-n south:till-s; do \
 	  store=$${till%%:*}; name=$${till##*:}; \
 	  token=$$($(BIN)/instore admin --db $(SERVER_DB) device enroll --store $$store --name "$$name" --json \
@@ -92,8 +95,8 @@ demo: $(STAMP)
 	$(BIN)/instore terminal redeem --db $(DEMO_DIR)/till-s.db --actor bob $$code
 	$(BIN)/instore sync now --db $(DEMO_DIR)/till-s.db || true
 	@echo "--- the server is back; both tills sync"
-	@$(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) & echo $$! > $(DEMO_DIR)/server.pid; \
-	$(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if not requests.get('$(DEMO_SERVER)/v1/health', timeout=1).ok]" 2>/dev/null || sleep 3
+	@$(START_SERVER); \
+	$(WAIT_FOR_SERVER)
 	$(BIN)/instore sync now --db $(DEMO_DIR)/till-n.db
 	$(BIN)/instore sync now --db $(DEMO_DIR)/till-s.db
 	@echo "--- the helpdesk sees the double redemption, both sides named:"
