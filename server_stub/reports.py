@@ -44,30 +44,26 @@ def report(engine: Engine, what: str, by: str) -> dict[str, Any]:
     if by not in GROUPS:
         raise ApiError(422, "bad_group", f"--by must be one of {', '.join(GROUPS)}")
     with engine.connect() as conn:
+        counted = [
+            func.count().label("count"),
+            func.coalesce(func.sum(events.c.value), 0).label("value"),
+        ]
         if what == "redemptions":
             where = [events.c.kind == "redeem", events.c.verdict.in_(("accepted", "conflict"))]
-            measures = [
-                func.count().label("count"),
-                func.coalesce(func.sum(events.c.value), 0).label("value"),
-            ]
+            measures = counted
         elif what == "points":
             where = [events.c.kind.in_(("accrue", "checkin", "spend", "void")), events.c.points != 0,
                      events.c.verdict.in_(("accepted", "conflict"))]  # fmt: skip
+            earned = func.sum(events.c.points).filter(events.c.points > 0)
+            spent = -func.sum(events.c.points).filter(events.c.points < 0)
             measures = [
                 func.count().label("count"),
-                func.coalesce(func.sum(events.c.points).filter(events.c.points > 0), 0).label(
-                    "earned"
-                ),
-                func.coalesce(-func.sum(events.c.points).filter(events.c.points < 0), 0).label(
-                    "spent"
-                ),
+                func.coalesce(earned, 0).label("earned"),
+                func.coalesce(spent, 0).label("spent"),
             ]
         else:
             where = [events.c.conflict_id.is_not(None), events.c.verdict == "conflict"]
-            measures = [
-                func.count().label("count"),
-                func.coalesce(func.sum(events.c.value), 0).label("value"),
-            ]
+            measures = counted
         if by in DEMOGRAPHICS:
             rows = _demographic(
                 conn.execute(
