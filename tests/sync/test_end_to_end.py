@@ -59,21 +59,23 @@ def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Path, 
     engine.dispose()
     server = ServerProcess(db, cwd)
     server.start()
-    for till, token in tokens.items():
-        ok(
-            "terminal",
-            "init",
-            "--db",
-            f"{till}.db",
-            "--server",
-            server.url,
-            "--token",
-            token,
-            cwd=cwd,
-        )
-    codes = [line.split(",")[0] for line in (cwd / "codes.csv").read_text().splitlines()[1:]]
-    yield server, cwd, codes
-    server.stop()
+    try:  # a failure while setting up must not leave the server running after the test
+        for till, token in tokens.items():
+            ok(
+                "terminal",
+                "init",
+                "--db",
+                f"{till}.db",
+                "--server",
+                server.url,
+                "--token",
+                token,
+                cwd=cwd,
+            )
+        codes = [line.split(",")[0] for line in (cwd / "codes.csv").read_text().splitlines()[1:]]
+        yield server, cwd, codes
+    finally:
+        server.stop()
 
 
 def test_an_offline_double_redemption_is_caught_named_and_shown(
