@@ -23,6 +23,10 @@ PARTS = {
         "sync.cli",
         "this device and the server: sync now, or keep syncing in the background",
     ),
+    "pos": (
+        "pos_plugin.cli",
+        "the cashier's till: console, the bridge a POS program calls, its token, pictures",
+    ),
     "server": ("server_stub.serve_cli", "run the central server"),
     "admin": (
         "server_stub.admin_cli",

@@ -96,7 +96,7 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
     return {
         "redeemed": len(answer.redeemed), "released": len(answer.released),
         "notices": changed, "balances": len(answer.balances),
-        "config": int(answer.config is not None),
+        "config": int(answer.config is not None), "campaigns": len(answer.campaigns or []),
     }  # fmt: skip
 
 

@@ -18,11 +18,12 @@ from typing import Any, Protocol
 
 from codes import campaign as campaign_file
 from codes import chain
-from codes.campaign import Campaign
+from codes.campaign import Campaign, Tier
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CheckResult, CheckStatus, CodeChecker
 from terminal.config import SCOPE_WORDS, Limit, TerminalConfig
 from terminal.ledger import Device, Ledger, LedgerError, now_iso
+from terminal.members import normalise_member
 from terminal.results import Result, Status
 
 
@@ -53,6 +54,8 @@ _REFUSED = {
     Status.REDEEMED_ELSEWHERE: "This code was already redeemed at another store.",
     Status.HELD: "This code is being used in another basket.",
 }
+
+_NEEDS_ONLINE = "Connect to the server to redeem this reward."
 
 # a code that fails its check is refused with the checker's own word
 _CHECK_TO_STATUS: dict[CheckStatus, Status] = {
@@ -87,6 +90,13 @@ class Terminal:
             self._campaigns[campaign.id] = campaign
             ciphers.append(CampaignCipher(campaign, bytes(row["key"])))
         self.checker = CodeChecker(ciphers)
+
+    def reward(self, campaign: str | None, tier: str | None) -> Tier | None:
+        """The prize a code's tier stands for, as its campaign describes it."""
+        known = self._campaigns.get(campaign or "")
+        if known is None or tier is None:
+            return None
+        return next((t for t in known.tiers if t.name == tier), None)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -147,7 +157,7 @@ class Terminal:
         assert (
             checked.campaign is not None and checked.serial is not None and checked.tier is not None
         )
-        member = str(context.get("member") or "") or None
+        member = normalise_member(str(context.get("member") or "")) or None
         limited, warnings = self._limits(actor, member)
         if limited is not None:
             return self._result(Status.LIMIT, limited, checked)
@@ -167,9 +177,7 @@ class Terminal:
             return self._refused(Status.REDEEMED_ELSEWHERE, checked)
         if online is None:
             if rule is not None and rule.needs_online:
-                return self._result(
-                    Status.NEEDS_ONLINE, "Connect to the server to redeem this reward.", checked
-                )
+                return self._result(Status.NEEDS_ONLINE, _NEEDS_ONLINE, checked)
             over = self._over_budget(checked.tier, checked.tier_value or 0.0)
             if over:
                 return self._result(Status.OFFLINE_BUDGET, over, checked)
@@ -304,6 +312,10 @@ class Terminal:
         if refusal is not None:
             return refusal
         assert checked.campaign is not None and checked.serial is not None
+        # what would refuse it at payment is said now, while the cashier can still tell the shopper
+        later = self._refused_at_commit(checked, actor)
+        if later is not None:
+            return later
         expires = time.time() + self.config.hold_seconds
         key = (self._campaign_no[checked.campaign], checked.serial)
         try:
@@ -336,6 +348,20 @@ class Terminal:
             Status.HELD, f"Held for this basket for {minutes} minutes.", checked, hold_id=hold_id
         )
 
+    def _refused_at_commit(self, checked: CheckResult, actor: str) -> Result | None:
+        """A hard limit, or, on a device with no server, a tier that needs one or is over its
+        offline budget. Payment checks again: the server may still say no then."""
+        limited, _ = self._limits(actor, None)
+        if limited is not None:
+            return self._result(Status.LIMIT, limited, checked)
+        if self.claimer is not None or checked.tier is None:
+            return None
+        rule = self.config.tier_rule(checked.tier)
+        if rule is not None and rule.needs_online:
+            return self._result(Status.NEEDS_ONLINE, _NEEDS_ONLINE, checked)
+        over = self._over_budget(checked.tier, checked.tier_value or 0.0)
+        return self._result(Status.OFFLINE_BUDGET, over, checked) if over else None
+
     def commit(
         self, hold_id: str, receipt: str = "", context: dict[str, Any] | None = None
     ) -> Result:
@@ -351,6 +377,13 @@ class Terminal:
             # an expired hold is no promise: redeem afresh, unless someone else has it now
         ctx = {**(context or {}), "receipt": receipt, "basket": row["basket"]}
         return self._redeem(checked, row["actor"], ctx, basket=row["basket"])
+
+    def holds(self, basket: str) -> list[tuple[str, str]]:
+        """(hold id, code) of each code held for this basket, in the order they were held."""
+        rows = self.ledger.read(
+            "SELECT hold_id, code FROM holds WHERE basket = ? ORDER BY hold_id", (basket,)
+        )
+        return [(r["hold_id"], r["code"]) for r in rows]
 
     def release(self, hold_id: str) -> Result:
         try:
@@ -387,13 +420,27 @@ class Terminal:
             if exc.code == "duplicate":
                 return Result(Status.ALREADY_VOIDED, "This was already voided.")
             return Result(Status.NOT_SAVED, f"Not voided: {exc.message}.")
-        return Result(Status.VOIDED, f"Voided: {reason}.", event_id=event["event_id"])
+        code = json.loads(target["payload"]).get("code") if target["kind"] == "redeem" else None
+        return Result(
+            Status.VOIDED, f"Voided: {reason}.", event_id=event["event_id"], code=code,
+            member=target["member"], points=-int(target["points"]) if target["points"] else None,
+        )  # fmt: skip
+
+    def receipt_events(self, receipt: str) -> list[str]:
+        """The redemptions and points a receipt carried that are not voided yet, oldest first."""
+        rows = self.ledger.read(
+            "SELECT e.event_id FROM events e WHERE e.receipt = ? AND e.kind IN ('redeem', 'accrue')"
+            " AND NOT EXISTS (SELECT 1 FROM events v WHERE v.kind = 'void' AND v.target = e.event_id)"
+            " ORDER BY e.seq",
+            (receipt,),
+        )
+        return [r["event_id"] for r in rows]
 
     # -- loyalty ---------------------------------------------------------------------------
 
     def accrue(self, member: str, amount: float, receipt: str, actor: str = "") -> Result:
         """Points for a purchase, by the campaign's rule; a receipt earns once."""
-        member, receipt = member.strip(), receipt.strip()
+        member, receipt = normalise_member(member), receipt.strip()
         if not member or not receipt or not amount >= 0:
             return Result(Status.BAD_INPUT, "Give a member, a receipt and an amount of 0 or more.")
         points = self.config.loyalty.points_for(amount)
@@ -402,7 +449,7 @@ class Terminal:
 
     def checkin(self, member: str, actor: str = "") -> Result:
         """A visit bonus: once per member per store per day."""
-        member = member.strip()
+        member = normalise_member(member)
         if not member:
             return Result(Status.BAD_INPUT, "Give a member.")
         points = self.config.loyalty.checkin_points
@@ -412,7 +459,7 @@ class Terminal:
 
     def spend(self, member: str, points: int, item: str, actor: str = "") -> Result:
         """Exchange points for an item, against the balance this device knows."""
-        member = member.strip()
+        member = normalise_member(member)
         if not member or points <= 0:
             return Result(Status.BAD_INPUT, "Give a member and a number of points above 0.")
         if self.config.catalogue:
@@ -446,7 +493,7 @@ class Terminal:
         return self._points_event("spend", payload, member, -points, actor, online=online)
 
     def balance(self, member: str) -> Result:
-        member = member.strip()
+        member = normalise_member(member)
         if not member:
             return Result(Status.BAD_INPUT, "Give a member.")
         balance, online = self._known_balance(member)

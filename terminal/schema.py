@@ -118,3 +118,14 @@ def m001_initial(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m002_receipts(db: Database) -> None:
+    # a refund finds a receipt's redemptions and points without reading every event
+    db.executescript(
+        """
+        CREATE INDEX events_receipt ON events (receipt) WHERE receipt IS NOT NULL;
+        CREATE INDEX holds_basket ON holds (basket);
+        """
+    )

@@ -1,0 +1,130 @@
+"""What the till is told: a status word for the POS, a sentence for the cashier, a receipt line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from terminal.results import Result, Status
+
+# statuses of the till's own, beside the terminal's words
+PAID = "paid"
+CANCELLED = "cancelled"
+CLOSED = "closed"
+NO_CODE = "no_code"
+NOT_READABLE = "not_readable"
+# the terminal says `held` both for "held for you" and "held by another basket"; a POS that tests
+# for `held` after apply must never mistake the second for the first
+IN_ANOTHER_BASKET = "in_another_basket"
+
+_STATUS_WORDS: dict[str, str] = {
+    Status.ALREADY_REDEEMED_HERE: "already redeemed",
+    Status.REDEEMED_ELSEWHERE: "already redeemed elsewhere",
+    IN_ANOTHER_BASKET: "in another basket",
+    Status.MISTYPED: "mistyped",
+    Status.INVALID: "not a valid code",
+    Status.UNKNOWN_CAMPAIGN: "unknown campaign",
+    Status.NOT_ISSUED: "not a valid code",
+    Status.EXPIRED: "campaign over",
+    Status.NOT_STARTED: "campaign not started",
+    Status.LIMIT: "limit reached",
+    Status.OFFLINE_BUDGET: "needs the server",
+    Status.NEEDS_ONLINE: "needs the server",
+    Status.NOT_SAVED: "not saved",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer to the POS. Fields that do not apply are None and left out of `to_dict()`."""
+
+    status: str
+    message: str  # for the cashier's screen
+    receipt_line: str = ""  # for the printed receipt
+    code: str | None = None
+    reward: str | None = None
+    tier: str | None = None
+    value: float | None = None
+    campaign: str | None = None
+    serial: int | None = None
+    hold_id: str | None = None
+    event_id: str | None = None
+    member: str | None = None
+    points: int | None = None
+    balance: int | None = None
+    checkout_id: str | None = None
+    receipt_id: str | None = None
+    total: float | None = None
+    warnings: tuple[str, ...] = ()
+    items: tuple[Answer, ...] = ()  # each code and points line of a payment or a refund
+    receipt: str | None = None  # the whole receipt block, after a payment
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (Status.VALID, PAID, CANCELLED, *_DONE)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "items":
+                value = [item.to_dict() for item in value]
+            if value is not None and value != () and value != []:
+                data[f.name] = list(value) if isinstance(value, tuple) else value
+        return data
+
+
+_DONE = (Status.HELD, Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE, Status.VOIDED,
+         Status.RELEASED)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reward:
+    name: str
+    value: float
+
+
+def from_result(result: Result, reward: Reward | None = None, **extra: Any) -> Answer:
+    """The terminal's result in the till's words, with the line the receipt prints for it."""
+    status = result.status.value
+    if result.status is Status.HELD and result.hold_id is None:
+        status = IN_ANOTHER_BASKET
+    answer = Answer(
+        status=status, message=result.message, code=result.code,
+        reward=reward.name if reward else None, tier=result.tier,
+        value=reward.value if reward else None, campaign=result.campaign, serial=result.serial,
+        hold_id=result.hold_id, event_id=result.event_id, member=result.member,
+        points=result.points, balance=result.balance, warnings=result.warnings, **extra,
+    )  # fmt: skip
+    return _with_line(answer)
+
+
+def _with_line(answer: Answer) -> Answer:
+    return Answer(**{**_shallow(answer), "receipt_line": receipt_line(answer)})
+
+
+def _shallow(answer: Answer) -> dict[str, Any]:
+    return {f.name: getattr(answer, f.name) for f in fields(answer)}
+
+
+def receipt_line(answer: Answer) -> str:
+    """One line of the printed receipt for this answer."""
+    status = answer.status
+    if answer.code is not None:
+        what = f"Coupon {answer.code}"
+        prize = f" {answer.reward}" if answer.reward else ""
+        if status in (Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE):
+            return f"{what}{prize}: redeemed"
+        if status == Status.HELD and answer.hold_id:
+            return f"{what}{prize}: applied"
+        if status == Status.VALID:
+            return f"{what}{prize}"
+        if status == Status.VOIDED:
+            return f"{what}: refunded"
+        return f"{what}: not accepted ({_STATUS_WORDS.get(status, status)})"
+    if answer.points is not None and status == Status.VOIDED:
+        return f"Points {answer.points:+d} (refund)"
+    if answer.points is not None and status in (Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE):
+        sign = "+" if answer.points >= 0 else ""
+        return f"Points {sign}{answer.points}, balance {answer.balance}"
+    return ""

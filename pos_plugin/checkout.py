@@ -1,0 +1,290 @@
+"""The cashier's checkout over the device engine: one `Till` per device, one `Checkout` per basket.
+
+A code scanned into a basket is held against it (no other basket can use it), redeemed when the
+basket is paid, and freed when the basket is cancelled or the hold expires. The holds live in the
+ledger, so a crash of the POS loses no redemption and leaves no code stuck for long.
+
+One lock serialises the engine: the HTTP bridge serves several POS connections at once, and a
+ledger transaction must not interleave with another on the same connection.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from codes import chain
+from codes.qr_read import Picture, PictureError, read_codes
+from pos_plugin.answers import (
+    CANCELLED,
+    CLOSED,
+    NO_CODE,
+    NOT_READABLE,
+    PAID,
+    Answer,
+    Reward,
+    from_result,
+)
+from pos_plugin.receipt import receipt_text
+from pos_plugin.settings import PosSettings
+from sync.online import OnlineDevice
+from terminal.engine import Terminal
+from terminal.members import normalise_member
+from terminal.results import Result, Status
+
+T = TypeVar("T")
+
+MAX_CLOSED_KEPT = 500  # paid and cancelled baskets remembered, so a retried `pay` gets its answer
+
+
+class Till:
+    """One device's checkout engine, shared by every basket at this till."""
+
+    def __init__(
+        self, terminal: Terminal, settings: PosSettings | None = None,
+        device: OnlineDevice | None = None,
+    ) -> None:  # fmt: skip
+        self.terminal = terminal
+        self.settings = settings or PosSettings()
+        self._device = device
+        self._lock = threading.RLock()
+        self._checkouts: dict[str, Checkout] = {}
+
+    @classmethod
+    def open(cls, path: Path | str, settings: PosSettings | None = None, sync: bool = True) -> Till:
+        """The till over its ledger; an enrolled device claims online and syncs in the background."""
+        device = OnlineDevice(path, background=sync)
+        return cls(device.terminal, settings, device)
+
+    def close(self) -> None:
+        if self._device is not None:
+            self._device.close()
+        else:
+            self.terminal.close()
+
+    def engine(self, work: Callable[[Terminal], T], recorded: bool = False) -> T:
+        """Run `work` on the engine alone; after something was recorded, sync soon."""
+        with self._lock:
+            if self._device is not None:
+                self._device.refresh()
+            done = work(self.terminal)
+        if recorded and self._device is not None:
+            self._device.after_operation()
+        return done
+
+    # -- what a code is --------------------------------------------------------------------
+
+    def scan(self, text_or_image: str | Picture) -> Answer:
+        """What a typed or pictured code is and whether it can be redeemed here; changes nothing."""
+        code, unreadable = self.read(text_or_image)
+        if unreadable is not None:
+            return unreadable
+        assert code is not None
+        return self.answer(self.engine(lambda t: t.check(code)))
+
+    def read(self, text_or_image: str | Picture) -> tuple[str | None, Answer | None]:
+        """(code text, None), or (None, why there is no code): a string is typed text, anything
+        else is a picture. Of several codes in one picture, the first that checks is taken."""
+        if isinstance(text_or_image, str):
+            return text_or_image, None
+        try:
+            found = read_codes(text_or_image, self.settings.decoder)
+        except PictureError as exc:
+            return None, Answer(NOT_READABLE, f"Cannot read the picture: {exc.message}.")
+        if not found:
+            return None, Answer(
+                NO_CODE, "No code found in the picture: hold the code flat, closer to the camera."
+            )
+        return next(
+            (text for text in found if self.terminal.checker.check(text).valid), found[0]
+        ), None
+
+    def answer(self, result: Result, **extra: Any) -> Answer:
+        tier = self.terminal.reward(result.campaign, result.tier)
+        reward = Reward(tier.description or tier.name, tier.value) if tier is not None else None
+        return from_result(result, reward, **extra)
+
+    # -- baskets ---------------------------------------------------------------------------
+
+    def checkout(self, cashier: str | None = None) -> Checkout:
+        """A new basket."""
+        with self._lock:
+            basket = Checkout(
+                self, chain.uuid7(), self.settings.cashier if cashier is None else cashier
+            )
+            self._checkouts[basket.checkout_id] = basket
+            return basket
+
+    def find(self, checkout_id: str) -> Checkout | None:
+        with self._lock:
+            return self._checkouts.get(checkout_id)
+
+    def closed(self, basket: Checkout) -> None:
+        """Forget the oldest closed baskets beyond MAX_CLOSED_KEPT."""
+        with self._lock:
+            done = [k for k, c in self._checkouts.items() if c.state != "open"]
+            for key in done[: max(0, len(done) - MAX_CLOSED_KEPT)]:
+                del self._checkouts[key]
+
+    # -- members, points, refunds ----------------------------------------------------------
+
+    def member(self, code_or_phone: str) -> Answer:
+        """A member's balance: the server's when it answers, else as last known here."""
+        member = normalise_member(code_or_phone)
+        return self.answer(self.engine(lambda t: t.balance(member)))
+
+    def spend(self, member: str, points: int, item: str, cashier: str | None = None) -> Answer:
+        actor = self.settings.cashier if cashier is None else cashier
+        who = normalise_member(member)
+        result = self.engine(lambda t: t.spend(who, points, item, actor), recorded=True)
+        return self.answer(result)
+
+    def refund(self, receipt_or_event: str, reason: str = "", cashier: str | None = None) -> Answer:
+        """Void what a receipt redeemed and earned, or one event by its id."""
+        target = receipt_or_event.strip()
+        why = reason.strip() or self.settings.refund_reason
+        actor = self.settings.cashier if cashier is None else cashier
+        if not target:
+            return Answer(Status.BAD_INPUT, "Give the receipt number or the event id to refund.")
+
+        def void_all(t: Terminal) -> list[Result]:
+            events = t.receipt_events(target) or [target]
+            return [t.void(event_id, why, actor) for event_id in events]
+
+        results = [self.answer(r) for r in self.engine(void_all, recorded=True)]
+        if len(results) == 1 and results[0].status == Status.NOT_FOUND:
+            return Answer(Status.NOT_FOUND, f"Nothing to refund for {target}: no such receipt or event here.")  # fmt: skip
+        voided = sum(r.status == Status.VOIDED for r in results)
+        failed = [r.status for r in results if r.status != Status.VOIDED]
+        status = failed[0] if failed else Status.VOIDED
+        message = f"Refunded {voided} of {len(results)} lines of {target}."
+        return Answer(status, message, receipt_id=target, items=tuple(results))
+
+    def status(self) -> dict[str, Any]:
+        """The device's sync status, as the manager screen and `terminal status` show it."""
+        return self.engine(lambda t: t.status())
+
+
+class Checkout:
+    """One basket: scan, apply codes, name the member, then pay or cancel."""
+
+    def __init__(self, till: Till, checkout_id: str, cashier: str) -> None:
+        self.till = till
+        self.checkout_id = checkout_id
+        self.cashier = cashier
+        self.state = "open"  # open | paid | cancelled
+        self.member_id: str | None = None
+        self._paid: Answer | None = None
+
+    def scan(self, text_or_image: str | Picture) -> Answer:
+        return self.till.scan(text_or_image)
+
+    def apply(self, text_or_image: str | Picture) -> Answer:
+        """Hold the code for this basket: no other basket can use it until pay, cancel or expiry."""
+        if self.state != "open":
+            return self._closed()
+        code, unreadable = self.till.read(text_or_image)
+        if unreadable is not None:
+            return unreadable
+        assert code is not None
+        result = self.till.engine(lambda t: t.hold(code, self.checkout_id, self.cashier))
+        return self.till.answer(result, checkout_id=self.checkout_id)
+
+    def remove(self, code: str) -> Answer:
+        """Take one code back out of the basket."""
+        wanted = self.till.terminal.checker.check(code).code
+        hold = next((h for h, held in self.held() if held == wanted), None)
+        if hold is None:
+            return Answer(
+                Status.NOT_FOUND, "That code is not in this basket.", checkout_id=self.checkout_id
+            )
+        freed = self.till.engine(lambda t: t.release(hold))
+        return self.till.answer(freed, checkout_id=self.checkout_id)
+
+    def held(self) -> list[tuple[str, str]]:
+        """(hold id, code) of the codes in this basket."""
+        return self.till.engine(lambda t: t.holds(self.checkout_id))
+
+    def member(self, code_or_phone: str) -> Answer:
+        """Name the shopper's loyalty member: the receipt earns points, spends come from them."""
+        answer = self.till.member(code_or_phone)
+        if answer.status == Status.VALID:
+            self.member_id = answer.member
+        return answer
+
+    def spend(self, points: int, item: str) -> Answer:
+        if self.member_id is None:
+            return Answer(Status.BAD_INPUT, "Scan the member's card or enter their phone first.")
+        return self.till.spend(self.member_id, points, item, self.cashier)
+
+    def refund(self, receipt_or_event: str, reason: str = "") -> Answer:
+        return self.till.refund(receipt_or_event, reason, self.cashier)
+
+    def pay(self, receipt_id: str, total: float) -> Answer:
+        """Redeem the held codes on this receipt and earn the member's points for it.
+
+        A payment retried (the POS did not get the answer) gets the first answer again.
+        """
+        receipt_id = receipt_id.strip()
+        if self.state == "paid" and self._paid is not None and self._paid.receipt_id == receipt_id:
+            return self._paid
+        if self.state != "open":
+            return self._closed()
+        if not receipt_id or not math.isfinite(total) or total < 0:
+            return Answer(Status.BAD_INPUT, "Give the receipt number and a total of 0 or more.")
+        member = self.member_id
+
+        def settle(t: Terminal) -> tuple[list[Result], Result | None]:
+            context = {"member": member} if member else {}
+            coupons = [
+                t.commit(hold_id, receipt_id, context) for hold_id, _ in t.holds(self.checkout_id)
+            ]
+            earned = t.accrue(member, total, receipt_id, self.cashier) if member else None
+            return coupons, earned
+
+        coupons, earned = self.till.engine(settle, recorded=True)
+        lines = [self.till.answer(r) for r in coupons]
+        points = self.till.answer(earned) if earned is not None else None
+        redeemed = sum(a.ok for a in lines)
+        parts = [f"{redeemed} coupon{'s' * (redeemed != 1)} redeemed"]
+        if redeemed < len(lines):
+            parts.append(f"{len(lines) - redeemed} refused: take them off the bill")
+        if points is not None:
+            parts.append(f"{points.points} points earned" if points.ok else points.message)
+        self.state = "paid"
+        self._paid = Answer(
+            PAID, "Paid: " + "; ".join(parts) + ".", checkout_id=self.checkout_id,
+            receipt_id=receipt_id, total=total, member=member,
+            points=points.points if points is not None and points.ok else None,
+            balance=points.balance if points is not None else None,
+            items=tuple(lines) + ((points,) if points is not None else ()),
+            receipt=receipt_text(receipt_id, lines, points, member),
+            warnings=tuple(w for a in lines for w in a.warnings),
+        )  # fmt: skip
+        self.till.closed(self)
+        return self._paid
+
+    def cancel(self) -> Answer:
+        """Free every code held for this basket."""
+        if self.state != "open":
+            return self._closed()
+
+        def release_all(t: Terminal) -> int:
+            return sum(t.release(hold_id).ok for hold_id, _ in t.holds(self.checkout_id))
+
+        freed = self.till.engine(release_all)
+        self.state = "cancelled"
+        self.till.closed(self)
+        return Answer(
+            CANCELLED, f"Basket cancelled: {freed} code{'s' * (freed != 1)} freed.",
+            checkout_id=self.checkout_id,
+        )  # fmt: skip
+
+    def _closed(self) -> Answer:
+        return Answer(
+            CLOSED, f"This basket is already {self.state}: start a new checkout.",
+            checkout_id=self.checkout_id,
+        )  # fmt: skip

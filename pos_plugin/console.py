@@ -1,0 +1,137 @@
+"""`instore pos --db FILE`: the cashier's console, for a till with a keyboard-wedge scanner.
+
+A scanned (or typed) code on its own line goes into the current basket. Commands do the rest;
+`help` lists them. After `pay` or `cancel` a new basket starts.
+"""
+
+from __future__ import annotations
+
+import cmd
+import shlex
+from typing import IO
+
+from pos_plugin.answers import Answer
+from pos_plugin.checkout import Checkout, Till
+from pos_plugin.scanner import RepeatFilter
+
+
+class CashierConsole(cmd.Cmd):
+    intro = "instore till. Scan or type a code to add it to the basket; 'help' lists the commands."
+    prompt = "till> "
+
+    def __init__(self, till: Till, stdin: IO[str] | None = None, stdout: IO[str] | None = None):
+        super().__init__(stdin=stdin, stdout=stdout)
+        self.use_rawinput = stdin is None
+        if stdin is not None:
+            self.prompt = ""  # a script or a scanner feeding lines: answers only, one per line
+        self.till = till
+        self.repeats = RepeatFilter(till.settings.repeat_window_s)
+        self.basket: Checkout = till.checkout()
+
+    def _say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def _show(self, answer: Answer) -> None:
+        mark = "" if answer.ok else "!! "
+        code = f"{answer.code}  " if answer.code else ""
+        self._say(f"{mark}{code}{answer.message}")
+        for warning in answer.warnings:
+            self._say(f"   warning: {warning}")
+
+    def emptyline(self) -> bool:
+        return False  # an empty line does nothing (cmd would repeat the last command)
+
+    def default(self, line: str) -> None:
+        """A line that is no command is a scanned code: into the basket."""
+        code = self.repeats.accept(line)
+        if code is not None:
+            self._show(self.basket.apply(code))
+
+    def do_scan(self, arg: str) -> None:
+        """scan CODE: say what a code is, without using it."""
+        self._show(self.till.scan(arg) if arg.strip() else _usage("scan CODE"))
+
+    def do_apply(self, arg: str) -> None:
+        """apply CODE: add a code to the basket (scanning it does the same)."""
+        self._show(self.basket.apply(arg) if arg.strip() else _usage("apply CODE"))
+
+    def do_remove(self, arg: str) -> None:
+        """remove CODE: take a code back out of the basket."""
+        self._show(self.basket.remove(arg) if arg.strip() else _usage("remove CODE"))
+
+    def do_basket(self, arg: str) -> None:
+        """basket: the codes in this basket, and the member."""
+        held = self.basket.held()
+        self._say(f"{len(held)} code{'s' * (len(held) != 1)} in the basket")
+        for _, code in held:
+            self._say(f"   {code}")
+        if self.basket.member_id:
+            self._say(f"   member {self.basket.member_id}")
+
+    def do_member(self, arg: str) -> None:
+        """member CARD_OR_PHONE: name the shopper's loyalty member and show their points."""
+        self._show(self.basket.member(arg) if arg.strip() else _usage("member CARD_OR_PHONE"))
+
+    def do_pay(self, arg: str) -> None:
+        """pay RECEIPT TOTAL: the basket is paid; redeem its codes and earn the member's points."""
+        words = arg.split()
+        try:
+            receipt, total = words[0], float(words[1].replace(",", "."))
+        except (IndexError, ValueError):
+            self._show(_usage("pay RECEIPT TOTAL, e.g. pay R-1042 23.50"))
+            return
+        answer = self.basket.pay(receipt, total)
+        self._show(answer)
+        if answer.receipt:
+            self._say(answer.receipt)
+        if answer.ok:
+            self.basket = self.till.checkout()
+
+    def do_cancel(self, arg: str) -> None:
+        """cancel: empty the basket; its codes are free again."""
+        self._show(self.basket.cancel())
+        self.basket = self.till.checkout()
+
+    def do_refund(self, arg: str) -> None:
+        """refund RECEIPT_OR_EVENT [REASON]: undo what a receipt redeemed and earned."""
+        words = arg.split(maxsplit=1)
+        if not words:
+            self._show(_usage("refund RECEIPT_OR_EVENT [REASON]"))
+            return
+        answer = self.basket.refund(words[0], words[1] if len(words) > 1 else "")
+        self._show(answer)
+        for item in answer.items:
+            self._say(f"   {item.receipt_line or item.message}")
+
+    def do_spend(self, arg: str) -> None:
+        """spend POINTS ITEM: exchange the member's points for an item."""
+        try:
+            words = shlex.split(arg)
+            points, item = int(words[0]), " ".join(words[1:])
+        except (IndexError, ValueError):
+            self._show(_usage("spend POINTS ITEM, e.g. spend 200 mug"))
+            return
+        self._show(self.basket.spend(points, item) if item else _usage("spend POINTS ITEM"))
+
+    def do_status(self, arg: str) -> None:
+        """status: is this till in sync with the server; what is pending or conflicted."""
+        s = self.till.status()
+        since = f" since {s['offline_since']}" if s["offline_since"] else ""
+        line = "online" if s["online"] else f"offline{since}"
+        self._say(
+            f"{line}; {s['pending']} waiting to sync (oldest {s['oldest_pending_s']:.0f} s);"
+            f" {s['conflicts']} conflicts; {s['rejected']} rejected; {s['alerts']} alerts"
+        )
+        if s["overdue"]:
+            self._say("!! This till has not synced for too long: check its network.")
+
+    def do_quit(self, arg: str) -> bool:
+        """quit: close the till (a basket not paid keeps its codes held until they expire)."""
+        return True
+
+    do_EOF = do_quit
+
+
+def _usage(text: str) -> Answer:
+    return Answer("bad_input", f"Usage: {text}")

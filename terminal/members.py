@@ -1,0 +1,16 @@
+"""How a member is written down, so a phone number typed at a till and at a kiosk is one member."""
+
+from __future__ import annotations
+
+import re
+
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{6,}$")
+
+
+def normalise_member(text: str) -> str:
+    """A phone number keeps only its digits (and a leading +); a card number or name is kept as
+    given, without surrounding spaces. `07700 900-123` and `07700900123` are one member."""
+    text = text.strip()
+    if _PHONE.match(text):
+        return ("+" if text.startswith("+") else "") + re.sub(r"\D", "", text)
+    return text
