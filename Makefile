@@ -9,6 +9,8 @@ DEMO_DIR := instore-data/demo
 DEMO_PORT ?= 8765
 DEMO_SERVER := http://127.0.0.1:$(DEMO_PORT)
 SERVER_DB := $(DEMO_DIR)/server.db
+BRIDGE_PORT ?= 8781
+BRIDGE := http://127.0.0.1:$(BRIDGE_PORT)
 # start `instore server` in the background for the demo, and wait until it answers
 START_SERVER = $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) & echo $$! > $(DEMO_DIR)/server.pid
 WAIT_FOR_SERVER = $(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if not requests.get('$(DEMO_SERVER)/v1/health', timeout=1).ok]" 2>/dev/null || sleep 3
@@ -104,6 +106,19 @@ demo: $(STAMP)
 	@echo "--- and the South store manager sees it on the till:"
 	$(BIN)/instore terminal status --db $(DEMO_DIR)/till-s.db
 	$(BIN)/instore admin --db $(SERVER_DB) report redemptions --by store
+	@echo; echo "=== the cashier's till: the bridge a POS program calls, beside the server"
+	@$(BIN)/instore pos serve --db $(DEMO_DIR)/till-n.db --port $(BRIDGE_PORT) --cashier ann \
+		> $(DEMO_DIR)/bridge.log 2>&1 & echo $$! > $(DEMO_DIR)/bridge.pid; \
+	$(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if requests.get('$(BRIDGE)/openapi.json', timeout=1).status_code != 200]" 2>/dev/null || sleep 3
+	@echo "--- a shopper's crumpled pack, photographed by the till's camera:"
+	@$(BIN)/python -c "from pathlib import Path; from codes.qr import write_png; write_png('$$(sed -n 30p $(DEMO_DIR)/codes.csv | cut -d, -f1)', Path('$(DEMO_DIR)/pack.png'))"
+	$(BIN)/instore pos scan-image --db $(DEMO_DIR)/till-n.db $(DEMO_DIR)/pack.png
+	@echo "--- the POS program checks out a basket with two codes for member M-1001:"
+	@$(BIN)/python -m pos_plugin.example_client --url $(BRIDGE) \
+		--token $$($(BIN)/instore pos token --db $(DEMO_DIR)/till-n.db) --receipt R-2001 --total 42.50 \
+		--member M-1001 $$(sed -n 30p $(DEMO_DIR)/codes.csv | cut -d, -f1) $$(sed -n 20p $(DEMO_DIR)/codes.csv | cut -d, -f1)
+	@echo "--- the bridge's log:"
+	@sleep 2; kill $$(cat $(DEMO_DIR)/bridge.pid); sleep 1; cat $(DEMO_DIR)/bridge.log
 	@kill $$(cat $(DEMO_DIR)/server.pid)
 
 # Re-resolve every pinned dependency (all extras) into constraints.txt.

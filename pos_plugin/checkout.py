@@ -30,6 +30,7 @@ from pos_plugin.answers import (
 )
 from pos_plugin.receipt import receipt_text
 from pos_plugin.settings import PosSettings
+from sync.cycle import CycleReport
 from sync.online import OnlineDevice
 from terminal.engine import Terminal
 from terminal.members import normalise_member
@@ -54,9 +55,12 @@ class Till:
         self._checkouts: dict[str, Checkout] = {}
 
     @classmethod
-    def open(cls, path: Path | str, settings: PosSettings | None = None, sync: bool = True) -> Till:
+    def open(
+        cls, path: Path | str, settings: PosSettings | None = None, sync: bool = True,
+        on_sync: Callable[[CycleReport], None] | None = None,
+    ) -> Till:  # fmt: skip
         """The till over its ledger; an enrolled device claims online and syncs in the background."""
-        device = OnlineDevice(path, background=sync)
+        device = OnlineDevice(path, background=sync, on_cycle=on_sync)
         return cls(device.terminal, settings, device)
 
     def close(self) -> None:

@@ -94,10 +94,19 @@ def _serve(args: argparse.Namespace) -> int:
     from pos_plugin.checkout import Till
     from pos_plugin.http_server import BridgeServer
     from pos_plugin.token import bridge_token
+    from sync.cli import describe
+    from sync.cycle import CycleReport
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stdout)
+    log = logging.getLogger("instore.pos")
+    log.setLevel(logging.INFO)
+
+    def synced(report: CycleReport) -> None:
+        if not report.ok or report.pushed or any(report.pulled.values()):
+            log.info("sync: %s", describe(report))
+
     settings = _settings(args)
-    till = Till.open(args.db, settings)
+    till = Till.open(args.db, settings, on_sync=synced)
     bridge_token(till.terminal.ledger)  # made now, so the POS can be given it
     server = BridgeServer(Bridge(till), settings.host, settings.port)
 

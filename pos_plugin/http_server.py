@@ -33,6 +33,7 @@ class BridgeServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else a small answer waits ~40 ms for a delayed ACK
     server: BridgeServer
 
     def _serve(self) -> None:

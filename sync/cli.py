@@ -39,7 +39,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     run.set_defaults(run=_run)
 
 
-def _describe(report: CycleReport) -> str:
+def describe(report: CycleReport) -> str:
+    """One line a store manager reads: what a sync sent and received, or why it failed."""
     if report.skipped:
         return "another program is syncing this device right now; nothing done"
     if not report.ok:
@@ -55,7 +56,7 @@ def _now(args: argparse.Namespace) -> int:
         report = run_cycle(ledger, client_for(ledger))
     finally:
         ledger.close()
-    emit(report.to_dict(), args.json, _describe(report))
+    emit(report.to_dict(), args.json, describe(report))
     return 0 if report.ok else 1
 
 
@@ -65,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
 
     def show(report: CycleReport) -> None:
         if not report.ok or report.pushed or any(report.pulled.values()):
-            print(json.dumps(report.to_dict()) if args.json else _describe(report), flush=True)
+            print(json.dumps(report.to_dict()) if args.json else describe(report), flush=True)
 
     def finish(_signal: int, _frame: FrameType | None) -> None:
         stop.set()
