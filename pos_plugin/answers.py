@@ -59,6 +59,10 @@ class Answer:
     items: tuple[Answer, ...] = ()  # each code and points line of a payment or a refund
     receipt: str | None = None  # the whole receipt block, after a payment
 
+    def __post_init__(self) -> None:
+        if not self.receipt_line:  # every answer has a line to print, made from what it says
+            object.__setattr__(self, "receipt_line", receipt_line(self))
+
     @property
     def ok(self) -> bool:
         return self.status in (Status.VALID, PAID, CANCELLED, *_DONE)
@@ -89,22 +93,13 @@ def from_result(result: Result, reward: Reward | None = None, **extra: Any) -> A
     status = result.status.value
     if result.status is Status.HELD and result.hold_id is None:
         status = IN_ANOTHER_BASKET
-    answer = Answer(
+    return Answer(
         status=status, message=result.message, code=result.code,
         reward=reward.name if reward else None, tier=result.tier,
         value=reward.value if reward else None, campaign=result.campaign, serial=result.serial,
         hold_id=result.hold_id, event_id=result.event_id, member=result.member,
         points=result.points, balance=result.balance, warnings=result.warnings, **extra,
     )  # fmt: skip
-    return _with_line(answer)
-
-
-def _with_line(answer: Answer) -> Answer:
-    return Answer(**{**_shallow(answer), "receipt_line": receipt_line(answer)})
-
-
-def _shallow(answer: Answer) -> dict[str, Any]:
-    return {f.name: getattr(answer, f.name) for f in fields(answer)}
 
 
 def receipt_line(answer: Answer) -> str:
@@ -127,4 +122,6 @@ def receipt_line(answer: Answer) -> str:
     if answer.points is not None and status in (Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE):
         sign = "+" if answer.points >= 0 else ""
         return f"Points {sign}{answer.points}, balance {answer.balance}"
-    return ""
+    if answer.member is not None and answer.balance is not None:
+        return f"Member {answer.member}: {answer.balance} points"
+    return answer.message  # a refusal without a code: its sentence is the line
