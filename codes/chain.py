@@ -48,10 +48,26 @@ def uuid7() -> str:
     return str(uuid.UUID(int=value))
 
 
-def canonical(event: Mapping[str, Any]) -> bytes:
-    """The exact bytes hashed and signed: chained fields only, sorted keys, no spaces."""
-    body = {name: event[name] for name in CHAINED_FIELDS}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+_dump = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> str:
+    """The payload as it appears inside the canonical form (the server stores it so, too)."""
+    return _dump(payload)
+
+
+def canonical(event: Mapping[str, Any], payload_json: str | None = None) -> bytes:
+    """The exact bytes hashed and signed: chained fields only, sorted keys, no spaces.
+
+    The same as one sorted `json.dumps` of those fields, written out so that a caller that
+    already has `canonical_payload(...)` does not encode the payload twice.
+    """
+    payload = canonical_payload(event["payload"]) if payload_json is None else payload_json
+    return (
+        f'{{"device_id":{_dump(event["device_id"])},"event_id":{_dump(event["event_id"])},'
+        f'"kind":{_dump(event["kind"])},"local_time":{_dump(event["local_time"])},'
+        f'"payload":{payload},"prev_hash":{_dump(event["prev_hash"])},"seq":{_dump(event["seq"])}}}'
+    ).encode()
 
 
 def event_hash(event: Mapping[str, Any]) -> str:
@@ -62,9 +78,11 @@ def event_mac(secret: bytes, event: Mapping[str, Any]) -> str:
     return hmac.new(secret, canonical(event), hashlib.sha256).hexdigest()
 
 
-def hash_and_mac(secret: bytes, event: Mapping[str, Any]) -> tuple[str, str]:
+def hash_and_mac(
+    secret: bytes, event: Mapping[str, Any], payload_json: str | None = None
+) -> tuple[str, str]:
     """Both at once, from one canonical form (the server checks every pushed event)."""
-    body = canonical(event)
+    body = canonical(event, payload_json)
     return hashlib.sha256(body).hexdigest(), hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 

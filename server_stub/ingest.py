@@ -12,13 +12,13 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, delete, select, update
 
 from codes import chain, layout
-from server_stub import feed
+from server_stub import bulk, feed
 from server_stub.database import insert_ignore, is_sqlite
 from server_stub.errors import describe
 from server_stub.recheck import Claimed, Rechecker
@@ -166,16 +166,16 @@ def _known_verdicts(
 
 def _incoming(device: DeviceState, event: WireEvent, now: float) -> Incoming:
     p = event.payload
-    signed = {**event.model_dump(), "device_id": device.id}
+    payload_json = chain.canonical_payload(p)  # encoded once: for the signature and for storing
     row: dict[str, Any] = {
         "event_id": event.event_id, "device_id": device.id, "seq": event.seq, "kind": event.kind,
-        "payload": json.dumps(p, sort_keys=True), "local_time": event.local_time,
+        "payload": payload_json, "local_time": event.local_time,
         "prev_hash": event.prev_hash, "mac": event.mac, "received": now,
         "store_id": device.store_id, "actor": _text(p.get("actor"), 128) or "",
         "campaign": None, "serial": None, "tier": None, "value": 0.0, "member": None,
         "points": 0, "receipt": None, "target": None,
     }  # fmt: skip
-    event_hash, mac = chain.hash_and_mac(device.secret, signed)
+    event_hash, mac = chain.hash_and_mac(device.secret, row, payload_json)
     item = Incoming(event, event_hash, row)
     if event.kind not in EVENT_KINDS:
         item.verdict, item.reason = "rejected", f"unknown_kind: {event.kind!r}"
@@ -317,6 +317,17 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
         )  # fmt: skip
 
 
+class Owner(NamedTuple):
+    """Who holds a code: a claims row."""
+
+    campaign: str
+    serial: int
+    event_id: str
+    device_id: str
+    store_id: str
+    claimed_at: float
+
+
 def claim_codes(
     conn: Connection, device_id: str, store_id: str, now: float,
     wanted: list[tuple[str, int, str]],
@@ -330,17 +341,16 @@ def claim_codes(
     for campaign, serial, event_id in wanted:
         first.setdefault((campaign, serial), event_id)
     keys = sorted(first)
-    conn.execute(
-        insert_ignore(conn, claims),
-        [{"campaign": c, "serial": s, "event_id": first[(c, s)], "device_id": device_id,
-          "store_id": store_id, "claimed_at": now} for c, s in keys],
-    )  # fmt: skip
-    owners = {}
-    for campaign in sorted({c for c, _ in keys}):  # per campaign: the primary key's index
-        serials = [s for c, s in keys if c == campaign]
-        for r in conn.execute(
-            select(claims).where(claims.c.campaign == campaign, claims.c.serial.in_(serials))
-        ):
+    rows = [Owner(c, s, first[(c, s)], device_id, store_id, now)._asdict() for c, s in keys]
+    won = bulk.insert_missing(conn, claims, rows, returning=("campaign", "serial"))
+    owners: dict[tuple[str, int], Any] = {}
+    for r in won:  # claimed just now: the owner is this call's row
+        owners[(r.campaign, r.serial)] = Owner(r.campaign, r.serial, first[(r.campaign, r.serial)],
+                                               device_id, store_id, now)  # fmt: skip
+    taken = [key for key in keys if key not in owners]  # someone had them: read who
+    for campaign in sorted({c for c, _ in taken}):  # per campaign: the primary key's index
+        serials = [s for c, s in taken if c == campaign]
+        for r in bulk.rows_where_in(conn, claims, {"campaign": campaign}, "serial", serials):
             owners[(r.campaign, r.serial)] = r
     return owners
 
@@ -518,7 +528,7 @@ def _store(conn: Connection, state: Push) -> None:
     if state.incoming:
         rows = [{**i.row, "verdict": i.verdict, "reason": i.reason, "conflict_id": i.conflict_id}
                 for i in state.incoming]  # fmt: skip
-        conn.execute(events.insert(), rows)
+        bulk.insert_rows(conn, events, rows)
         won = [(i.row["campaign"], i.row["serial"]) for i in state.incoming if i.claim_new]
         feed.redeemed(conn, device.id, won, state.now)
     if state.alerts:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from codes import chain
 
@@ -46,3 +50,28 @@ def test_reordered_missing_and_forged_events_are_named() -> None:
     broken = chain.first_break(forged, secret)
     assert broken is not None and broken[0] == 2 and "altered" in broken[1]
     assert chain.first_break(events, b"x" * 32) is not None  # another device's key
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(
+    texts=st.lists(st.text(), min_size=5, max_size=5),
+    seq=st.integers(1, 2**62),
+    payload=st.dictionaries(st.text(), _json, max_size=5),
+)
+def test_the_canonical_form_is_one_sorted_compact_json_of_the_chained_fields(
+    texts: list[str], seq: int, payload: dict[str, object]
+) -> None:
+    event_id, device_id, kind, local_time, prev_hash = texts
+    event = {"event_id": event_id, "device_id": device_id, "seq": seq, "kind": kind,
+             "payload": payload, "local_time": local_time, "prev_hash": prev_hash,
+             "mac": "not chained"}  # fmt: skip
+    whole = {name: event[name] for name in chain.CHAINED_FIELDS}
+    expected = json.dumps(whole, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert chain.canonical(event) == expected.encode()
+    assert chain.canonical(event, chain.canonical_payload(payload)) == expected.encode()
