@@ -38,7 +38,8 @@ from terminal.results import Result, Status
 
 T = TypeVar("T")
 
-MAX_CLOSED_KEPT = 500  # paid and cancelled baskets remembered, so a retried `pay` gets its answer
+# baskets remembered: open ones, and closed ones so that a retried `pay` gets its first answer
+MAX_KEPT = 1000
 
 
 class Till:
@@ -120,17 +121,21 @@ class Till:
                 self, chain.uuid7(), self.settings.cashier if cashier is None else cashier
             )
             self._checkouts[basket.checkout_id] = basket
+            self._forget_old()
             return basket
 
     def find(self, checkout_id: str) -> Checkout | None:
         with self._lock:
             return self._checkouts.get(checkout_id)
 
-    def closed(self, basket: Checkout) -> None:
-        """Forget the oldest closed baskets beyond MAX_CLOSED_KEPT."""
-        with self._lock:
-            done = [k for k, c in self._checkouts.items() if c.state != "open"]
-            for key in done[: max(0, len(done) - MAX_CLOSED_KEPT)]:
+    def _forget_old(self) -> None:
+        """Beyond MAX_KEPT, forget closed baskets first, then abandoned open ones (whose holds
+        expire by themselves), oldest first."""
+        excess = len(self._checkouts) - MAX_KEPT
+        if excess > 0:
+            # a stable sort of ids in creation order: closed ones first, each group oldest first
+            ordered = sorted(self._checkouts, key=lambda k: self._checkouts[k].state == "open")
+            for key in ordered[:excess]:
                 del self._checkouts[key]
 
     # -- members, points, refunds ----------------------------------------------------------
@@ -268,7 +273,6 @@ class Checkout:
             receipt=receipt_text(receipt_id, lines, points, member),
             warnings=tuple(w for a in lines for w in a.warnings),
         )  # fmt: skip
-        self.till.closed(self)
         return self._paid
 
     def cancel(self) -> Answer:
@@ -281,7 +285,6 @@ class Checkout:
 
         freed = self.till.engine(release_all)
         self.state = "cancelled"
-        self.till.closed(self)
         return Answer(
             CANCELLED, f"Basket cancelled: {freed} code{'s' * (freed != 1)} freed.",
             checkout_id=self.checkout_id,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from pos_plugin import checkout
 from terminal.config import Limit, Loyalty, TerminalConfig, TierRule
 from tests.pos_plugin.conftest import FakeServer, TillFactory
 
@@ -133,3 +136,18 @@ def test_a_reward_that_needs_the_server_says_so_at_once(make_till: TillFactory) 
     answer = till.checkout().apply(store.code(store.serial_of_tier("gold")))
     assert answer.status == "needs_online" and "Connect" in answer.message
     assert till.checkout().apply(store.code(store.serial_of_tier("music"))).ok
+
+
+def test_old_baskets_are_forgotten_closed_ones_first(
+    make_till: TillFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkout, "MAX_KEPT", 3)
+    till, _ = make_till()
+    abandoned, paid = till.checkout(), till.checkout()
+    paid.pay("R-1", 1.0)
+    newer = [till.checkout(), till.checkout()]
+    assert till.find(paid.checkout_id) is None  # closed: forgotten first
+    assert till.find(abandoned.checkout_id) is abandoned
+    till.checkout()
+    assert till.find(abandoned.checkout_id) is None  # then the oldest open one
+    assert all(till.find(b.checkout_id) is b for b in newer)
