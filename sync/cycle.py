@@ -10,6 +10,7 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,19 +80,27 @@ def run_cycle(ledger: Ledger, client: SyncClient, batch: int = protocol.MAX_BATC
 
 
 def _push_all(ledger: Ledger, client: SyncClient, batch: int, report: CycleReport) -> None:
-    while True:
+    """Push every pending event, a batch at a time, in seq order.
+
+    While the server works on one batch, this thread settles the previous answer and reads the
+    next batch: a long catch-up after an outage takes the server's time, not the sum of both.
+    One batch is in flight at a time, so the server still sees a device's events in order.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="push") as sender:
         events = outbox.outgoing(ledger, batch)
-        if not events:
-            return
-        answer = client.push(events)
-        mine = {e["event_id"] for e in events}
-        verdicts = [v for v in answer.verdicts if v.event_id in mine]
-        if not verdicts:  # nothing settled: stop rather than send the same batch forever
-            raise SyncError("bad_answer", "the server settled none of the events sent")
-        for verdict, n in outbox.apply_verdicts(ledger, verdicts).items():
-            report.pushed[verdict] = report.pushed.get(verdict, 0) + n
-        if len(events) < batch:
-            return
+        flying = sender.submit(client.push, events) if events else None
+        while flying is not None:
+            sent = events
+            more = len(sent) == batch
+            events = outbox.outgoing(ledger, batch, after_seq=sent[-1]["seq"]) if more else []
+            answer = flying.result()  # a failure stops here, before anything else is sent
+            flying = sender.submit(client.push, events) if events else None
+            mine = {e["event_id"] for e in sent}
+            verdicts = [v for v in answer.verdicts if v.event_id in mine]
+            if not verdicts:  # nothing settled: stop rather than send the same batch forever
+                raise SyncError("bad_answer", "the server settled none of the events sent")
+            for verdict, n in outbox.apply_verdicts(ledger, verdicts).items():
+                report.pushed[verdict] = report.pushed.get(verdict, 0) + n
 
 
 def _pull_all(ledger: Ledger, client: SyncClient, report: CycleReport) -> None:

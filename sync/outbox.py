@@ -17,12 +17,12 @@ from sync.protocol import CampaignGrant, EventVerdict, MemberBalance, PullRespon
 from terminal.ledger import Ledger, now_iso
 
 
-def outgoing(ledger: Ledger, limit: int) -> list[dict[str, Any]]:
-    """The oldest events the server has not settled, as signed."""
+def outgoing(ledger: Ledger, limit: int, after_seq: int = 0) -> list[dict[str, Any]]:
+    """The oldest events the server has not settled (after `after_seq`), as signed."""
     rows = ledger.read(
         "SELECT event_id, seq, kind, payload, local_time, prev_hash, mac FROM events"
-        " WHERE state = 'pending' ORDER BY state, seq LIMIT ?",
-        (limit,),
+        " WHERE state = 'pending' AND seq > ? ORDER BY state, seq LIMIT ?",
+        (after_seq, limit),
     )
     return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 
 import pytest
@@ -117,3 +119,58 @@ def test_a_server_that_stops_answering_falls_back_to_offline_rules(world: World)
     world.transport.down = True
     assert a.terminal.redeem(world.code(3)).status == "accepted_offline"
     assert a.status()["online"] is False
+
+
+class Watching:
+    """Passes requests through, noting how many were under way at once; fails push number N."""
+
+    def __init__(self, inner: Transport, fail_push: int = 0) -> None:
+        self.inner, self.fail_push = inner, fail_push
+        self.pushes: list[list[int]] = []
+        self.flying = self.most_flying = 0
+        self._lock = threading.Lock()
+
+    def send(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, timeout: float
+    ) -> Reply:
+        with self._lock:
+            self.flying += 1
+            self.most_flying = max(self.most_flying, self.flying)
+        try:
+            if path == "/v1/push":
+                self.pushes.append([e["seq"] for e in json.loads(body)["events"]])
+                if len(self.pushes) == self.fail_push:
+                    raise Unreachable("cut off")
+            time.sleep(0.02)  # a server that takes its time: the device works meanwhile
+            return self.inner.send(method, path, headers, body, timeout)
+        finally:
+            with self._lock:
+                self.flying -= 1
+
+
+def test_a_catch_up_sends_batches_in_order_one_at_a_time(world: World) -> None:
+    world.setup(issued=2000)
+    d = world.device("s1", "A")
+    for serial in range(1200):
+        d.terminal.redeem(world.code(serial))
+    watching = Watching(world.transport)
+    d.client.transport = watching
+    report = run_cycle(d.ledger, d.client)
+    assert report.ok and report.pushed == {"accepted": 1200}
+    assert [len(p) for p in watching.pushes] == [500, 500, 200]
+    assert [seq for push in watching.pushes for seq in push] == list(range(1, 1201))
+    assert watching.most_flying == 1
+
+
+def test_a_catch_up_cut_off_keeps_what_was_settled(world: World) -> None:
+    world.setup(issued=2000)
+    d = world.device("s1", "A")
+    for serial in range(1200):
+        d.terminal.redeem(world.code(serial))
+    d.client.transport = Watching(world.transport, fail_push=2)
+    d.client.retries = 0
+    report = run_cycle(d.ledger, d.client)
+    assert not report.ok and report.pushed == {"accepted": 500}
+    assert d.status()["pending"] == 700
+    d.client.transport = world.transport
+    assert run_cycle(d.ledger, d.client).pushed == {"accepted": 700}
