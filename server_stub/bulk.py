@@ -62,7 +62,7 @@ def insert_missing(
                 f" {', '.join([one] * len(part))}{back}",
                 tuple(row[n] for row in part for n in names),
             )
-            found += list(result) if returning else []
+            found += result.all() if returning else []
         return found
     arrays = ", ".join(f"%s::{_pg_type(table, n)}[]" for n in names)
     result = conn.exec_driver_sql(
@@ -70,7 +70,7 @@ def insert_missing(
         f" ON CONFLICT DO NOTHING{back}",
         tuple([row[n] for row in rows] for n in names),
     )
-    return list(result) if returning else []
+    return list(result.all()) if returning else []
 
 
 def rows_where_in(
@@ -84,9 +84,9 @@ def rows_where_in(
     if is_sqlite(conn):
         marks = ", ".join("?" * len(values))
         sql = f"SELECT {names} FROM {table.name} WHERE {where} AND {column} IN ({marks})"
-        return list(conn.exec_driver_sql(sql, (*equal.values(), *values)))
+        return list(conn.exec_driver_sql(sql, (*equal.values(), *values)).all())
     sql = f"SELECT {names} FROM {table.name} WHERE {where} AND {column} = ANY(%s)"
-    return list(conn.exec_driver_sql(sql, (*equal.values(), list(values))))
+    return list(conn.exec_driver_sql(sql, (*equal.values(), list(values))).all())
 
 
 def _mark(conn: Connection) -> str:

@@ -97,10 +97,17 @@ def push(
     # retries: the first verdict stands
     known = _known_verdicts(conn, device.id, [e for _, e in parsed.values()])
     fresh: list[tuple[int, WireEvent]] = []
+    seqs: dict[int, str] = {}
     for event_id, (position, event) in parsed.items():
         if event_id in known:
             verdicts[position] = known[event_id]
+        elif event.seq in seqs:  # two events of one batch claim the same place in the chain
+            verdicts[position] = EventVerdict(
+                event_id=event_id, seq=event.seq, verdict="rejected",
+                reason=f"seq_reused: event {event.seq} of this device is already {seqs[event.seq]}",
+            )  # fmt: skip
         else:
+            seqs[event.seq] = event_id
             fresh.append((position, event))
     fresh.sort(key=lambda pe: pe[1].seq)
     state.incoming = [_incoming(device, event, state.now) for _, event in fresh]

@@ -7,16 +7,15 @@ out of date (a campaign's issued count moved), buggy, or not ours to trust.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codes import crockford, layout
 from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """What an event says it redeemed."""
+class Claimed(NamedTuple):
+    """What an event says it redeemed (a tuple: thousands are made per push)."""
 
     campaign: str
     code: str

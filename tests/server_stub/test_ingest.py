@@ -104,6 +104,17 @@ def test_a_malformed_event_is_rejected_alone(world: World) -> None:
     assert answer.verdicts[0].reason.startswith("malformed: seq")
 
 
+def test_two_events_of_one_batch_in_the_same_place_of_the_chain(world: World) -> None:
+    world.setup()
+    a = world.device("s1", "A")
+    a.terminal.redeem(world.code(1))
+    good = outbox.outgoing(a.ledger, 10)[0]
+    twin = dict(good, event_id="0190aaaa-0000-7000-8000-000000000001")
+    answer = a.client.push([good, twin])
+    assert [v.verdict for v in answer.verdicts] == ["accepted", "rejected"]
+    assert answer.verdicts[1].reason.startswith("seq_reused")
+
+
 def test_a_gap_or_an_altered_event_raises_an_alert_and_is_still_stored(world: World) -> None:
     world.setup()
     a = world.device("s1", "A")
