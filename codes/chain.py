@@ -94,7 +94,7 @@ def hash_and_mac(
 ) -> tuple[str, str]:
     """Both at once, from one canonical form (the server checks every pushed event)."""
     body = canonical(event, payload_json)
-    return hashlib.sha256(body).hexdigest(), hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return hashlib.sha256(body).hexdigest(), hmac.digest(secret, body, "sha256").hex()
 
 
 def mac_matches(secret: bytes, event: Mapping[str, Any], mac: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hmac
 import json
+import os
 import zlib
 from typing import Annotated, Any, Literal
 
@@ -125,6 +126,16 @@ class Resolution(BaseModel):
     action: conflicts.Action
     by: Name = Field(min_length=1, max_length=128)
     note: Name = Field(min_length=1, max_length=2000)
+
+
+DATABASE_VARIABLE = "INSTORE_SERVER_DB"  # how `instore server --workers N` hands workers its --db
+
+
+def app_from_environment() -> FastAPI:
+    """The app in a worker process that uvicorn started (it can pass no objects, only names)."""
+    from server_stub.database import open_engine
+
+    return create_app(open_engine(os.environ[DATABASE_VARIABLE]))
 
 
 def create_app(engine: Engine) -> FastAPI:

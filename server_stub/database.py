@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import secrets
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -74,7 +79,62 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoo
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "instore_read_only"
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine for reads that must not queue behind writers (on SQLite a plain BEGIN:
+    WAL lets readers run beside the one writer)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+class _WriteQueue:
+    """One writer at a time on a SQLite file, across threads and server processes.
+
+    SQLite would serialise writers by itself, but a waiting process polls with sleeps of up to
+    100 ms; a blocking file lock hands over the moment the writer before it is done.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = f"{path}.write-lock"
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_queues: dict[str, _WriteQueue] = {}
+_queues_lock = threading.Lock()
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()`, queued behind other processes writing the same SQLite file.
+
+    PostgreSQL needs no queue: its row locks let unrelated writes run side by side.
+    """
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _queues_lock:
+        queue = _queues.setdefault(os.path.abspath(path), _WriteQueue(os.path.abspath(path)))
+    with queue.held(), engine.begin() as conn:
+        yield conn
 
 
 def is_sqlite(conn: Connection | Engine) -> bool:

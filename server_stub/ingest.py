@@ -1,6 +1,8 @@
 """Taking in a device's pushed events: verdicts, claims, conflicts, balances, the chain check.
 
-One push is one transaction. A retry of an event returns the verdict it got the first time, so a
+A push comes in two steps. `prepare` does the work that needs no database (validation, the
+signature of every event, the cipher re-check) before any lock is taken, so several server
+processes do it side by side; `push` is then one short transaction. A retry of an event returns the verdict it got the first time, so a
 response lost on the way back costs nothing. Claim keys and member rows are touched in sorted
 order, so concurrent pushes on PostgreSQL wait for each other instead of deadlocking.
 """
@@ -28,6 +30,14 @@ from sync.protocol import EVENT_KINDS, EventVerdict, PushResponse, WireEvent, pl
 POINT_KINDS = ("accrue", "checkin", "spend")
 
 
+class Signer(NamedTuple):
+    """The pushing device, as far as checking its events needs to know it."""
+
+    id: str
+    store_id: str
+    secret: bytes
+
+
 @dataclass
 class DeviceState:
     """A device as the server knows it, read at the start of its push (row locked)."""
@@ -53,6 +63,20 @@ class Incoming:
     reason: str = ""
     conflict_id: int | None = None
     claim_new: bool = False
+    reward: str = ""  # a redeemed code's reward, named in a conflict
+
+
+@dataclass
+class Prepared:
+    """A push checked without the database: verdicts for malformed events, the rest in order."""
+
+    device: Signer
+    now: float
+    verdicts: dict[int, EventVerdict]  # by position in the request
+    fresh: list[tuple[int, Incoming]]  # (position, event), each event id and seq once
+    # Events past the device's last stored one are new unless another device used their id,
+    # which storing them would reveal (bulk.KeyTaken); the push is then redone with this set.
+    look_up_every_id: bool = False
 
 
 @dataclass
@@ -75,13 +99,13 @@ def lock_device(conn: Connection, device_id: str) -> DeviceState:
     )  # fmt: skip
 
 
-def push(
-    conn: Connection, device_id: str, raw_events: list[Any], rechecker: Rechecker
-) -> PushResponse:
-    device = lock_device(conn, device_id)
-    state = Push(device, time.time())
-    verdicts: dict[int, EventVerdict] = {}  # by position in the request
-    parsed: dict[str, tuple[int, WireEvent]] = {}
+def prepare(device: Signer, raw_events: list[Any], rechecker: Rechecker) -> Prepared:
+    """Everything about a push that the database is not needed for."""
+    now = time.time()
+    verdicts: dict[int, EventVerdict] = {}
+    fresh: list[tuple[int, Incoming]] = []
+    ids: set[str] = set()
+    seqs: dict[int, str] = {}
     for position, raw in enumerate(raw_events):
         try:
             event = WireEvent.model_validate(raw)
@@ -92,32 +116,45 @@ def push(
                 reason=f"malformed: {describe(exc.errors())}",
             )  # fmt: skip
             continue
-        parsed.setdefault(event.event_id, (position, event))
-
-    # retries: the first verdict stands
-    known = _known_verdicts(conn, device.id, [e for _, e in parsed.values()])
-    fresh: list[tuple[int, WireEvent]] = []
-    seqs: dict[int, str] = {}
-    for event_id, (position, event) in parsed.items():
-        if event_id in known:
-            verdicts[position] = known[event_id]
-        elif event.seq in seqs:  # two events of one batch claim the same place in the chain
+        if event.event_id in ids:
+            continue  # the same event twice in one batch: answered once
+        ids.add(event.event_id)
+        if event.seq in seqs:  # two events of one batch claim the same place in the chain
             verdicts[position] = EventVerdict(
-                event_id=event_id, seq=event.seq, verdict="rejected",
+                event_id=event.event_id, seq=event.seq, verdict="rejected",
                 reason=f"seq_reused: event {event.seq} of this device is already {seqs[event.seq]}",
             )  # fmt: skip
+            continue
+        seqs[event.seq] = event.event_id
+        fresh.append((position, _incoming(device, event, now)))
+    fresh.sort(key=lambda pi: pi[1].event.seq)
+    _recheck_codes(rechecker, [item for _, item in fresh])
+    return Prepared(device, now, verdicts, fresh)
+
+
+def push(conn: Connection, prepared: Prepared) -> PushResponse:
+    """Store a prepared push: one transaction, the device's row locked throughout."""
+    device = lock_device(conn, prepared.device.id)
+    state = Push(device, prepared.now)
+    verdicts = dict(prepared.verdicts)
+    # retries: the first verdict stands
+    batch = [item.event for _, item in prepared.fresh]
+    suspects = batch if prepared.look_up_every_id else [e for e in batch if e.seq <= device.max_seq]
+    known = _known_verdicts(conn, device.id, suspects)
+    fresh: list[tuple[int, Incoming]] = []
+    for position, item in prepared.fresh:
+        if item.event.event_id in known:
+            verdicts[position] = known[item.event.event_id]
         else:
-            seqs[event.seq] = event_id
-            fresh.append((position, event))
-    fresh.sort(key=lambda pe: pe[1].seq)
-    state.incoming = [_incoming(device, event, state.now) for _, event in fresh]
+            fresh.append((position, item))
+    state.incoming = [item for _, item in fresh]
 
     _check_chain(conn, state)
-    _judge_redemptions(conn, state, rechecker)
+    _judge_redemptions(conn, state)
     _judge_points(conn, state)
     _record_conflicts(conn, state)
     _store(conn, state)
-    for (position, _), item in zip(fresh, state.incoming, strict=True):
+    for position, item in fresh:
         verdicts[position] = EventVerdict(
             event_id=item.event.event_id, seq=item.event.seq, verdict=item.verdict,  # type: ignore[arg-type]
             reason=item.reason, conflict_id=item.conflict_id,
@@ -135,10 +172,9 @@ def _known_verdicts(
     if not batch:
         return {}
     known: dict[str, EventVerdict] = {}
-    rows = conn.execute(
-        select(events.c.event_id, events.c.device_id, events.c.seq, events.c.verdict,
-               events.c.reason, events.c.conflict_id)
-        .where(events.c.event_id.in_([e.event_id for e in batch]))
+    rows = bulk.rows_where_in(
+        conn, events, {}, "event_id", [e.event_id for e in batch],
+        ("event_id", "device_id", "seq", "verdict", "reason", "conflict_id"),
     )  # fmt: skip
     for r in rows:
         if r.device_id == device_id:
@@ -171,7 +207,7 @@ def _known_verdicts(
     return known
 
 
-def _incoming(device: DeviceState, event: WireEvent, now: float) -> Incoming:
+def _incoming(device: Signer, event: WireEvent, now: float) -> Incoming:
     p = event.payload
     payload_json = chain.canonical_payload(p)  # encoded once: for the signature and for storing
     row: dict[str, Any] = {
@@ -283,27 +319,34 @@ def _check_chain(conn: Connection, state: Push) -> None:
 # -- redemptions ----------------------------------------------------------------------------
 
 
-def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> None:
-    redeems = [i for i in state.incoming if i.event.kind == "redeem" and i.verdict == "accepted"]
+def _recheck_codes(rechecker: Rechecker, items: list[Incoming]) -> None:
+    """The cipher's second look at every redeemed code (see recheck.py)."""
+    redeems = [i for i in items if i.event.kind == "redeem" and i.verdict == "accepted"]
     reasons = rechecker.check(
         [
             Claimed(i.row["campaign"], i.event.payload["code"], i.row["serial"], i.row["tier"])
             for i in redeems
         ]
     )
-    claiming = []
     for item, reason in zip(redeems, reasons, strict=True):
         if reason is not None:
             item.verdict, item.reason = "rejected", reason
         else:
-            claiming.append(item)
+            campaign = rechecker.campaign(item.row["campaign"])
+            tier = campaign.tier_named(item.row["tier"]) if campaign and item.row["tier"] else None
+            item.reward = (tier.description or tier.name) if tier else ""
+
+
+def _judge_redemptions(conn: Connection, state: Push) -> None:
+    claiming = [i for i in state.incoming if i.event.kind == "redeem" and i.verdict == "accepted"]
     if not claiming:
         return
     owners = claim_codes(
         conn, state.device.id, state.device.store_id, state.now,
         [(i.row["campaign"], i.row["serial"], i.event.event_id) for i in claiming],
     )  # fmt: skip
-    names = _device_names(conn, {o.device_id for o in owners.values()})
+    others = {o.device_id for o in owners.values() if o.device_id != state.device.id}
+    names = _device_names(conn, others) if others else {}
     for item in claiming:
         owner = owners[(item.row["campaign"], item.row["serial"])]
         if owner.event_id == item.event.event_id:
@@ -314,13 +357,10 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
             f"double_redemption: already redeemed by {names.get(owner.device_id, owner.device_id)}"
             f" at store {owner.store_id}"
         )
-        campaign = rechecker.campaign(item.row["campaign"])
-        tier = campaign.tier_named(item.row["tier"]) if campaign and item.row["tier"] else None
         _conflict(
             state, item, "double_redemption", winner_event=owner.event_id,
             winner_device=owner.device_id, campaign=item.row["campaign"], serial=item.row["serial"],
-            code=item.event.payload["code"], reward=(tier.description or tier.name) if tier else "",
-            value=item.row["value"],
+            code=item.event.payload["code"], reward=item.reward, value=item.row["value"],
         )  # fmt: skip
 
 
@@ -348,8 +388,10 @@ def claim_codes(
     for campaign, serial, event_id in wanted:
         first.setdefault((campaign, serial), event_id)
     keys = sorted(first)
-    rows = [Owner(c, s, first[(c, s)], device_id, store_id, now)._asdict() for c, s in keys]
-    won = bulk.insert_missing(conn, claims, rows, returning=("campaign", "serial"))
+    won = bulk.insert_missing(
+        conn, claims, ("campaign", "serial", "event_id"), [(c, s, first[(c, s)]) for c, s in keys],
+        {"device_id": device_id, "store_id": store_id, "claimed_at": now}, ("campaign", "serial"),
+    )  # fmt: skip
     owners: dict[tuple[str, int], Any] = {}
     for r in won:  # claimed just now: the owner is this call's row
         owners[(r.campaign, r.serial)] = Owner(r.campaign, r.serial, first[(r.campaign, r.serial)],
@@ -533,9 +575,9 @@ def _undo(
 def _store(conn: Connection, state: Push) -> None:
     device = state.device
     if state.incoming:
-        rows = [{**i.row, "verdict": i.verdict, "reason": i.reason, "conflict_id": i.conflict_id}
-                for i in state.incoming]  # fmt: skip
-        bulk.insert_rows(conn, events, rows)
+        names = [*state.incoming[0].row, "verdict", "reason", "conflict_id"]
+        values = [(*i.row.values(), i.verdict, i.reason, i.conflict_id) for i in state.incoming]
+        bulk.insert_rows(conn, events, names, values)
         won = [(i.row["campaign"], i.row["serial"]) for i in state.incoming if i.claim_new]
         feed.redeemed(conn, device.id, won, state.now)
     if state.alerts:

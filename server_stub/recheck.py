@@ -37,21 +37,29 @@ class Rechecker:
     def check(self, items: list[Claimed]) -> list[str | None]:
         """A refusal reason per item ("forged: ..."), or None when the code is what it says."""
         reasons: list[str | None] = [None] * len(items)
-        bodies: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        compacts: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for i, item in enumerate(items):
-            reason, body = self._read(item)
+            reason, compact = self._read(item)
             if reason is not None:
                 reasons[i] = reason
             else:
-                assert body is not None
-                bodies[item.campaign].append((i, body))
-        for campaign_id, found in bodies.items():
+                assert compact is not None
+                compacts[item.campaign].append((i, compact))
+        for campaign_id, found in compacts.items():
             cipher = self.ciphers[campaign_id]
-            ok, tiers, serials = cipher.decode_batch([body for _, body in found])
+            passes = crockford.check_passes_batch([compact for _, compact in found]).tolist()
+            start = len(cipher.campaign.prefix)
+            bodies = []
+            for (i, compact), good in zip(found, passes, strict=True):
+                if good:
+                    bodies.append((i, compact[start : start + layout.BODY_SYMBOLS]))
+                else:
+                    reasons[i] = "invalid: the check symbol does not match"
+            ok, tiers, serials = cipher.decode_batch([body for _, body in bodies])
             names = [t.name for t in cipher.campaign.tiers]
             issued = cipher.campaign.issued
             for (i, _), good, tier, serial in zip(
-                found, ok.tolist(), tiers.tolist(), serials.tolist(), strict=True
+                bodies, ok.tolist(), tiers.tolist(), serials.tolist(), strict=True
             ):
                 item = items[i]
                 if not good:
@@ -63,7 +71,7 @@ class Rechecker:
         return reasons
 
     def _read(self, item: Claimed) -> tuple[str | None, str | None]:
-        """(reason, None) for a code that cannot be this campaign's, else (None, body)."""
+        """(reason, None) for a code that cannot be this campaign's, else (None, its symbols)."""
         cipher = self.ciphers.get(item.campaign)
         if cipher is None:
             return f"unknown_campaign: no campaign {item.campaign!r} on this server", None
@@ -85,6 +93,4 @@ class Rechecker:
             if owner is not None:
                 return f"wrong_campaign: the code belongs to campaign {owner}", None
             return f"invalid: not a code of campaign {item.campaign}", None
-        if not crockford.check_passes_text(compact):
-            return "invalid: the check symbol does not match", None
-        return None, compact[len(prefix) : len(prefix) + layout.BODY_SYMBOLS]
+        return None, compact

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from codes.cli_common import whole_number
 from server_stub.database import DEFAULT_URL, migrate, open_engine
@@ -24,15 +25,30 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="address to listen on (default 127.0.0.1, this machine only)",
     )
     parser.add_argument("--port", type=whole_number(1), default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--workers",
+        type=whole_number(1),
+        default=1,
+        help="server processes sharing the port (default 1); one per CPU core takes in the most"
+        " pushes when many devices sync at once",
+    )
     parser.set_defaults(run=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server_stub.app import create_app
+    from server_stub.app import DATABASE_VARIABLE, create_app
 
     engine = open_engine(args.db)
     migrate(engine)
-    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="warning")
+    if args.workers == 1:
+        uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="warning")
+        return 0
+    engine.dispose()
+    os.environ[DATABASE_VARIABLE] = args.db
+    uvicorn.run(
+        "server_stub.app:app_from_environment", factory=True, workers=args.workers,
+        host=args.host, port=args.port, log_level="warning",
+    )  # fmt: skip
     return 0

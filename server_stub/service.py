@@ -22,7 +22,8 @@ from sqlalchemy.exc import DataError, OperationalError
 
 from server_stub import admin, feed, ingest
 from server_stub.admin import token_hash
-from server_stub.database import insert_ignore
+from server_stub.bulk import KeyTaken
+from server_stub.database import insert_ignore, reader, writing
 from server_stub.errors import ApiError, describe, error_body, unstorable
 from server_stub.recheck import Claimed, Rechecker
 from server_stub.schema import balances, devices, nonces
@@ -47,6 +48,7 @@ class Caller:
     store_id: str
     secret: bytes
     nonce: str
+    first_request: bool  # the device has not made a signed request before
 
 
 Handler = Callable[[Connection, Caller, Any], BaseModel]
@@ -83,21 +85,47 @@ class SyncService:
                 )
             if path not in self._signed:
                 raise ApiError(404, "not_found", f"no endpoint {path}")
-            model, handler = self._signed[path]
+            model, _ = self._signed[path]
             request = self._parse(model, body)
             self._purge_nonces()
-            with self.engine.begin() as conn:
-                caller = self._authenticate(conn, method, path, headers, body)
-                answer = handler(conn, caller, request).model_dump_json().encode()
+            caller: Caller | None = None
+            if path == "/v1/push":  # check it all before the write lock (see ingest.prepare)
+                with reader(self.engine).connect() as conn:
+                    caller = self._identify(conn, method, path, headers, body)
+                    rechecker = self.rechecker(conn)
+                request = ingest.prepare(
+                    ingest.Signer(caller.device_id, caller.store_id, caller.secret),
+                    request.events, rechecker,
+                )  # fmt: skip
+            try:
+                caller, answer = self._answer(method, path, headers, body, caller, request)
+            except KeyTaken:  # an event id another device used: redo, looking each one up
+                request.look_up_every_id = True
+                caller, answer = self._answer(method, path, headers, body, caller, request)
         except ApiError as exc:
             return exc.status, error_body(exc), {}
         except DataError:
             return 422, error_body(unstorable()), {}
+        except KeyTaken:  # twice: another device stored the same event id in the same instant
+            words = "another device stored an event with one of these ids just now; push again"
+            return 409, error_body(ApiError(409, "busy", words)), {}
         except OperationalError as exc:  # the database is down or locked out: try again later
             words = f"the server's database is unavailable: {type(exc.orig).__name__}"
             return 503, error_body(ApiError(503, "unavailable", words)), {}
         signature = protocol.sign_answer(caller.secret, caller.nonce, 200, answer)
         return 200, answer, {protocol.SIGNATURE: signature}
+
+    def _answer(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes,
+        caller: Caller | None, request: Any,
+    ) -> tuple[Caller, bytes]:  # fmt: skip
+        """The request's work in one write transaction."""
+        _, handler = self._signed[path]
+        with writing(self.engine) as conn:
+            if caller is None:
+                caller = self._identify(conn, method, path, headers, body)
+            self._admit(conn, caller)
+            return caller, handler(conn, caller, request).model_dump_json().encode()
 
     @staticmethod
     def _parse(model: type[BaseModel], body: bytes) -> Any:
@@ -120,9 +148,10 @@ class SyncService:
 
     # -- signatures -------------------------------------------------------------------------
 
-    def _authenticate(
+    def _identify(
         self, conn: Connection, method: str, path: str, headers: Mapping[str, str], body: bytes
     ) -> Caller:
+        """Who signed the request, or refuse it; the nonce is checked later by `_admit`."""
         h = {k.lower(): v for k, v in headers.items()}
         device_id = h.get(protocol.DEVICE.lower(), "")
         stamp = h.get(protocol.TIMESTAMP.lower(), "")
@@ -154,16 +183,21 @@ class SyncService:
             raise ApiError(
                 403, "revoked", "this device was revoked; ask the helpdesk to enroll it again"
             )
+        return Caller(device_id, row.store_id, secret, nonce, row.token_hash is not None)
+
+    def _admit(self, conn: Connection, caller: Caller) -> None:
+        """Refuse a replay, inside the request's own transaction; spend the enrollment token."""
         fresh = conn.execute(
             insert_ignore(conn, nonces)
-            .values(nonce=f"{device_id}:{nonce}", seen=now)
+            .values(nonce=f"{caller.device_id}:{caller.nonce}", seen=time.time())
             .returning(nonces.c.nonce)
         ).first()
         if not fresh:
             raise ApiError(401, "replay", "this request was already received once")
-        if row.token_hash is not None:  # first signed request: the enrollment token is spent
-            conn.execute(update(devices).where(devices.c.id == device_id).values(token_hash=None))
-        return Caller(device_id, row.store_id, secret, nonce)
+        if caller.first_request:  # the enrollment token is spent
+            conn.execute(
+                update(devices).where(devices.c.id == caller.device_id).values(token_hash=None)
+            )
 
     def _purge_nonces(self) -> None:
         now = time.time()
@@ -215,8 +249,8 @@ class SyncService:
                 self._rechecker = (version, Rechecker(admin.load_campaigns(conn)))
             return self._rechecker[1]
 
-    def _push(self, conn: Connection, caller: Caller, request: PushRequest) -> BaseModel:
-        return ingest.push(conn, caller.device_id, request.events, self.rechecker(conn))
+    def _push(self, conn: Connection, caller: Caller, prepared: ingest.Prepared) -> BaseModel:
+        return ingest.push(conn, prepared)
 
     def _pull(self, conn: Connection, caller: Caller, request: PullRequest) -> BaseModel:
         return feed.pull(conn, caller.device_id, caller.store_id, request)

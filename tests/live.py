@@ -47,14 +47,15 @@ def live_server(engine: Engine) -> Iterator[str]:
 class ServerProcess:
     """`instore server` as its own process on loopback, as a store chain runs it."""
 
-    def __init__(self, db: str, cwd: Path | None = None) -> None:
-        self.db, self.cwd, self.port = db, cwd, free_port()
+    def __init__(self, db: str, cwd: Path | None = None, workers: int = 1) -> None:
+        self.db, self.cwd, self.port, self.workers = db, cwd, free_port(), workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "instore_cli", "server", "--db", self.db, "--port", str(self.port)],
+            [sys.executable, "-m", "instore_cli", "server", "--db", self.db, "--port", str(self.port),
+             "--workers", str(self.workers)],
             cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -78,8 +79,8 @@ class ServerProcess:
 
 
 @contextmanager
-def server_process(db: str) -> Iterator[str]:
-    server = ServerProcess(db)
+def server_process(db: str, workers: int = 1) -> Iterator[str]:
+    server = ServerProcess(db, workers=workers)
     server.start()
     try:
         yield server.url

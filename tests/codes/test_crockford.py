@@ -74,3 +74,15 @@ def test_every_adjacent_transposition_is_caught(values: list[int], data: st.Data
         return  # swapping equal symbols changes nothing
     code[pos], code[pos + 1] = code[pos + 1], code[pos]
     assert not crockford.check_passes(code)
+
+
+@given(st.integers(1, 40).flatmap(lambda n: st.lists(st.text(ALPHABET, min_size=n, max_size=n))))
+def test_the_batch_check_agrees_with_the_one_code_check(codes: list[str]) -> None:
+    # the server re-checks a push's codes in one batch; it must pass exactly what one-by-one does
+    valid = [c[:-1] + ALPHABET[crockford.check_symbol_value([ALPHABET.index(x) for x in c[:-1]])]
+             for c in codes]  # fmt: skip
+    for batch in (codes, valid):
+        assert crockford.check_passes_batch(batch).tolist() == [
+            crockford.check_passes_text(c) for c in batch
+        ]
+    assert all(crockford.check_passes_batch(valid))

@@ -231,3 +231,23 @@ def test_a_push_over_500_events_is_refused_whole(world: World) -> None:
     status, answer, _ = world.service.handle("POST", "/v1/push", {}, body)
     assert status == 413 and json.loads(answer)["error"] == "batch_too_large"
     assert a.sync().ok
+
+
+def test_an_event_id_another_device_used_is_rejected_alone(world: World) -> None:
+    world.setup()
+    a, b = world.device("s1", "A"), world.device("s2", "B")
+    a.terminal.redeem(world.code(1))
+    a.sync()
+    with world.engine.connect() as conn:
+        a_event = conn.execute(select(events.c.event_id)).scalar_one()
+    b.terminal.redeem(world.code(2))
+    b.terminal.redeem(world.code(3))
+    own, second = outbox.outgoing(b.ledger, 10)
+    answer = b.client.push([own, dict(second, event_id=a_event)])
+    assert [v.verdict for v in answer.verdicts] == ["accepted", "rejected"]
+    assert answer.verdicts[1].reason.startswith("duplicate_id")
+    with world.engine.connect() as conn:
+        owner = conn.execute(select(events.c.device_id).where(events.c.event_id == a_event))
+        assert owner.scalar_one() == a.ledger.device().device_id  # A's event is untouched
+        assert conn.execute(select(func.count()).select_from(events)).scalar() == 2
+        assert conn.execute(select(func.count()).select_from(claims)).scalar() == 2
