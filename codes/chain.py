@@ -89,12 +89,30 @@ def event_mac(secret: bytes, event: Mapping[str, Any]) -> str:
     return hmac.new(secret, canonical(event), hashlib.sha256).hexdigest()
 
 
-def hash_and_mac(
-    secret: bytes, event: Mapping[str, Any], payload_json: str | None = None
-) -> tuple[str, str]:
-    """Both at once, from one canonical form (the server checks every pushed event)."""
-    body = canonical(event, payload_json)
-    return hashlib.sha256(body).hexdigest(), hmac.digest(secret, body, "sha256").hex()
+class DeviceKey:
+    """HMAC-SHA256 under one device's secret, for many events in a row (the server's check of a
+    push): the padded key's hash states are made once and copied, which costs half of HMAC's
+    set-up per event."""
+
+    def __init__(self, secret: bytes) -> None:
+        key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def mac(self, body: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(body)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+    def hash_and_mac(
+        self, event: Mapping[str, Any], payload_json: str | None = None
+    ) -> tuple[str, str]:
+        """Both at once, from one canonical form."""
+        body = canonical(event, payload_json)
+        return hashlib.sha256(body).hexdigest(), self.mac(body)
 
 
 def mac_matches(secret: bytes, event: Mapping[str, Any], mac: str) -> bool:

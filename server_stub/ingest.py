@@ -102,6 +102,7 @@ def lock_device(conn: Connection, device_id: str) -> DeviceState:
 def prepare(device: Signer, raw_events: list[Any], rechecker: Rechecker) -> Prepared:
     """Everything about a push that the database is not needed for."""
     now = time.time()
+    key = chain.DeviceKey(device.secret)
     verdicts: dict[int, EventVerdict] = {}
     fresh: list[tuple[int, Incoming]] = []
     ids: set[str] = set()
@@ -126,7 +127,7 @@ def prepare(device: Signer, raw_events: list[Any], rechecker: Rechecker) -> Prep
             )  # fmt: skip
             continue
         seqs[event.seq] = event.event_id
-        fresh.append((position, _incoming(device, event, now)))
+        fresh.append((position, _incoming(device, key, event, now)))
     fresh.sort(key=lambda pi: pi[1].event.seq)
     _recheck_codes(rechecker, [item for _, item in fresh])
     return Prepared(device, now, verdicts, fresh)
@@ -207,7 +208,7 @@ def _known_verdicts(
     return known
 
 
-def _incoming(device: Signer, event: WireEvent, now: float) -> Incoming:
+def _incoming(device: Signer, key: chain.DeviceKey, event: WireEvent, now: float) -> Incoming:
     p = event.payload
     payload_json = chain.canonical_payload(p)  # encoded once: for the signature and for storing
     row: dict[str, Any] = {
@@ -218,7 +219,7 @@ def _incoming(device: Signer, event: WireEvent, now: float) -> Incoming:
         "campaign": None, "serial": None, "tier": None, "value": 0.0, "member": None,
         "points": 0, "receipt": None, "target": None,
     }  # fmt: skip
-    event_hash, mac = chain.hash_and_mac(device.secret, row, payload_json)
+    event_hash, mac = key.hash_and_mac(row, payload_json)
     item = Incoming(event, event_hash, row)
     if event.kind not in EVENT_KINDS:
         item.verdict, item.reason = "rejected", f"unknown_kind: {event.kind!r}"

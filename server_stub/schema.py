@@ -101,8 +101,12 @@ events = Table(
     UniqueConstraint("device_id", "seq", name="events_device_seq"),
 )
 Index("events_kind_received", events.c.kind, events.c.received)
-Index("events_receipt", events.c.store_id, events.c.receipt)
-Index("events_member", events.c.member)
+# Most events are redemptions with neither a receipt nor a member: left out of these indexes,
+# they cost nothing to insert (queries by receipt or member use them all the same).
+_has_receipt, _has_member = events.c.receipt.is_not(None), events.c.member.is_not(None)
+Index("events_receipt", events.c.store_id, events.c.receipt,
+      sqlite_where=_has_receipt, postgresql_where=_has_receipt)  # fmt: skip
+Index("events_member", events.c.member, sqlite_where=_has_member, postgresql_where=_has_member)
 
 # one row per redeemed code: the first claim committed wins
 claims = Table(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import uuid
 
@@ -75,3 +77,11 @@ def test_the_canonical_form_is_one_sorted_compact_json_of_the_chained_fields(
     expected = json.dumps(whole, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert chain.canonical(event) == expected.encode()
     assert chain.canonical(event, chain.canonical_payload(payload)) == expected.encode()
+
+
+@given(st.binary(min_size=1, max_size=100), st.binary(max_size=2000))
+def test_a_device_key_macs_exactly_as_hmac_sha256(secret: bytes, body: bytes) -> None:
+    key = chain.DeviceKey(secret)
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    assert key.mac(body) == expected
+    assert key.mac(body) == expected  # the key's states are copied, never used up

@@ -16,9 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # The first release's schema is the metadata itself. The next change to schema.py comes with
-    # migration 0002 made of explicit op.* steps, and this file then gets a frozen copy of the
-    # tables it creates, so an old database and a new one end up the same.
+    # The first release's schema is the metadata itself. Later migrations so far only replace
+    # indexes (drop, then create), which ends the same whatever this step made. The first one
+    # that adds or changes a column must freeze a copy of the tables here first, so an old
+    # database and a new one end up the same.
     metadata.create_all(op.get_bind())
 
 
