@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hmac
 import json
@@ -135,7 +136,21 @@ def app_from_environment() -> FastAPI:
     """The app in a worker process that uvicorn started (it can pass no objects, only names)."""
     from server_stub.database import open_engine
 
-    return create_app(open_engine(os.environ[DATABASE_VARIABLE]))
+    app = create_app(open_engine(os.environ[DATABASE_VARIABLE]))
+    tune_garbage_collector()
+    return app
+
+
+def tune_garbage_collector() -> None:
+    """For a server process, once it has started.
+
+    A 500-event push makes tens of thousands of short-lived objects. With Python's default
+    thresholds the collector ran many times per push, walking the objects of every earlier
+    generation: a quarter of a push's time. Reference counting frees these objects anyway; the
+    collector only needs to run now and then, and never over what start-up made (frozen).
+    """
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 50)
 
 
 def create_app(engine: Engine) -> FastAPI:

@@ -38,12 +38,14 @@ def register(parser: argparse.ArgumentParser) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server_stub.app import DATABASE_VARIABLE, create_app
+    from server_stub.app import DATABASE_VARIABLE, create_app, tune_garbage_collector
 
     engine = open_engine(args.db)
     migrate(engine)
     if args.workers == 1:
-        uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="warning")
+        app = create_app(engine)
+        tune_garbage_collector()
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
     engine.dispose()
     os.environ[DATABASE_VARIABLE] = args.db
