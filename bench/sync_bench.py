@@ -29,9 +29,9 @@ from server_stub.database import migrate, open_engine
 from sync import outbox, protocol
 from sync.client import SyncClient
 from sync.cycle import client_for, run_cycle
-from sync.transport import HttpTransport, Reply
 from sync.enroll import enroll
 from sync.protocol import ClaimRequest
+from sync.transport import HttpTransport, Reply
 from terminal.ledger import Ledger
 from tests.live import server_process
 
