@@ -109,7 +109,7 @@ def prepare(device: Signer, raw_events: list[Any], rechecker: Rechecker) -> Prep
     seqs: dict[int, str] = {}
     for position, raw in enumerate(raw_events):
         try:
-            event = WireEvent.model_validate(raw)
+            event = raw if isinstance(raw, WireEvent) else WireEvent.model_validate(raw)
         except ValidationError as exc:
             event_id = str(raw.get("event_id", "")) if isinstance(raw, dict) else ""
             verdicts[position] = EventVerdict(
@@ -155,9 +155,9 @@ def push(conn: Connection, prepared: Prepared) -> PushResponse:
     _judge_points(conn, state)
     _record_conflicts(conn, state)
     _store(conn, state)
-    for position, item in fresh:
-        verdicts[position] = EventVerdict(
-            event_id=item.event.event_id, seq=item.event.seq, verdict=item.verdict,  # type: ignore[arg-type]
+    for position, item in fresh:  # values of our own making: no validation needed
+        verdicts[position] = EventVerdict.model_construct(
+            event_id=item.event.event_id, seq=item.event.seq, verdict=item.verdict,
             reason=item.reason, conflict_id=item.conflict_id,
         )  # fmt: skip
     return PushResponse(
