@@ -232,7 +232,7 @@ class SyncService:
         if now - self._purged < 60:
             return
         self._purged = now
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(delete(nonces).where(nonces.c.seen < now - NONCE_KEEP_S))
 
     # -- enroll -----------------------------------------------------------------------------
@@ -244,7 +244,7 @@ class SyncService:
         way can be asked for again (with a new secret; the old one was never used).
         """
         secret = secrets.token_bytes(32)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             row = conn.execute(
                 select(devices).where(
                     devices.c.token_hash == token_hash(request.token),
