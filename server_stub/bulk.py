@@ -82,12 +82,24 @@ def insert_missing(
         return found
     arrays = ", ".join(f"%s::{_pg_type(table, n)}[]" for n in names)
     marks = "".join(f", %s::{_pg_type(table, n)}" for n in same)
+    columns_of_values = [array_literal(column) for column in zip(*values, strict=True)]
     result = conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({columns}) SELECT *{marks} FROM unnest({arrays})"
         f" ON CONFLICT DO NOTHING{back}",
-        (*same.values(), *(list(column) for column in zip(*values, strict=True))),
+        (*same.values(), *columns_of_values),
     )
     return list(result.all()) if returning else []
+
+
+def array_literal(values: Sequence[Any]) -> str | list[Any]:
+    """Whole numbers or text as one PostgreSQL array literal, where a list is adapted value by
+    value (a third of a claim batch's time); anything else as a list."""
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    if all(type(v) is str for v in values):
+        quoted = ['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]
+        return "{" + ",".join(quoted) + "}"
+    return list(values)
 
 
 def rows_where_in(
@@ -104,8 +116,8 @@ def rows_where_in(
         sql = f"SELECT {names} FROM {table.name} WHERE {where}{column} IN ({marks})"
         return list(conn.exec_driver_sql(sql, (*equal.values(), *values)).all())
     # one array parameter: the plan uses the index, and 500 values cost one bind, not 500
-    sql = f"SELECT {names} FROM {table.name} WHERE {where}{column} = ANY(%s)"
-    return list(conn.exec_driver_sql(sql, (*equal.values(), list(values))).all())
+    sql = f"SELECT {names} FROM {table.name} WHERE {where}{column} = ANY(%s::{_pg_type(table, column)}[])"
+    return list(conn.exec_driver_sql(sql, (*equal.values(), array_literal(values))).all())
 
 
 def _mark(conn: Connection) -> str:
