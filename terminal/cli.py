@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from codes import campaign as campaign_file
@@ -19,10 +20,23 @@ Runner = Callable[[argparse.Namespace], int]
 
 
 Enroller = Callable[[Path, str, str], Device]
+Opener = Callable[[Path], AbstractContextManager[Terminal]]
 
 
-def register(parser: argparse.ArgumentParser, enroller: Enroller | None = None) -> None:
-    """The terminal's commands; `enroller` (from sync) makes `init --server --token` work."""
+@contextmanager
+def offline(path: Path) -> Iterator[Terminal]:
+    terminal = Terminal(path)
+    try:
+        yield terminal
+    finally:
+        terminal.close()
+
+
+def register(
+    parser: argparse.ArgumentParser, enroller: Enroller | None = None, opener: Opener = offline
+) -> None:
+    """The terminal's commands; `enroller` (from sync) makes `init --server --token` work, and
+    `opener` (from sync too) opens an enrolled device online-first."""
     sub = parser.add_subparsers(dest="command", metavar="ACTION")
     sub.required = True
 
@@ -34,7 +48,7 @@ def register(parser: argparse.ArgumentParser, enroller: Enroller | None = None) 
         p.add_argument(
             "--json", action="store_true", help="one JSON object per result, one per line"
         )
-        p.set_defaults(run=run)
+        p.set_defaults(run=run, open_terminal=opener)
         return p
 
     init = command(
@@ -193,9 +207,8 @@ def _read_codes(args: argparse.Namespace) -> Iterator[str]:
 def _codes(args: argparse.Namespace) -> int:
     if not args.codes and args.from_file is None:
         raise InstoreError("usage", "give one or more codes, or --from FILE")
-    terminal = Terminal(args.db)
     all_ok = True
-    try:
+    with args.open_terminal(args.db) as terminal:
         for code in _read_codes(args):
             if args.command == "check":
                 result = terminal.check(code)
@@ -205,8 +218,6 @@ def _codes(args: argparse.Namespace) -> int:
                 result = terminal.redeem(code, actor=args.actor, context=context)
                 all_ok &= result.ok
             _print(result, args.json)
-    finally:
-        terminal.close()
     return 0 if all_ok else 1
 
 
@@ -214,11 +225,8 @@ def _single(action: Callable[[Terminal, argparse.Namespace], Result]) -> Runner:
     """A command that asks the terminal one thing and prints the answer."""
 
     def run(args: argparse.Namespace) -> int:
-        terminal = Terminal(args.db)
-        try:
+        with args.open_terminal(args.db) as terminal:
             result = action(terminal, args)
-        finally:
-            terminal.close()
         _print(result, args.json)
         return 0 if result.ok or result.status is Status.VALID else 1
 

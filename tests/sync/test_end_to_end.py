@@ -104,9 +104,12 @@ def test_an_offline_double_redemption_is_caught_named_and_shown(
     winning = json.loads(ok("terminal", "status", "--db", "n1.db", "--json", cwd=cwd))
     assert losing["conflicts"] == 1 and winning["conflicts"] == 0
     assert losing["online"] is True and losing["pending"] == 0
-    # online now: a third redemption anywhere is refused at once
-    again = json.loads(ok("sync", "now", "--db", "n1.db", "--json", cwd=cwd))
-    assert again["ok"]
+    # online now, the tills' commands ask the server first: a second redemption is refused at once
+    first = json.loads(ok("terminal", "redeem", "--db", "n1.db", "--json", codes[1], cwd=cwd))
+    assert first["status"] == "accepted_online"
+    second = instore("terminal", "redeem", "--db", "s1.db", "--json", codes[1], cwd=cwd)
+    assert second.returncode == 1
+    assert json.loads(second.stdout)["status"] == "redeemed_elsewhere"
 
 
 def test_points_spent_twice_offline_end_as_one_overdraft(
