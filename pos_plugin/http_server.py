@@ -31,6 +31,9 @@ class BridgeServer(ThreadingHTTPServer):
         return thread
 
 
+DRAIN = 1024 * 1024  # an oversized body up to this size is read and dropped before the 413
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else a small answer waits ~40 ms for a delayed ACK
@@ -45,7 +48,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         size = int(length or 0)
         if size > MAX_BODY:
-            self.close_connection = True  # the rest of the body is not read
+            # Read what was sent before answering: closing on unread data resets the connection,
+            # and the POS would see a network error instead of this answer. Past DRAIN, it may.
+            if size <= DRAIN:
+                self.rfile.read(size)
+            self.close_connection = True
             self._send(413, {"error": "too_large", "message": f"Requests are at most {MAX_BODY} bytes."}, {})  # fmt: skip
             return
         body = self.rfile.read(size) if size else b""
