@@ -2,9 +2,12 @@
 
 A push comes in two steps. `prepare` does the work that needs no database (validation, the
 signature of every event, the cipher re-check) before any lock is taken, so several server
-processes do it side by side; `push` is then one short transaction. A retry of an event returns the verdict it got the first time, so a
-response lost on the way back costs nothing. Claim keys and member rows are touched in sorted
-order, so concurrent pushes on PostgreSQL wait for each other instead of deadlocking.
+processes do it side by side; `push` is then one short transaction, and changes the prepared
+events' verdicts (a push redone must be prepared again).
+
+A retry of an event returns the verdict it got the first time, so a response lost on the way back
+costs nothing. Claim keys and member rows are touched in sorted order, so concurrent pushes on
+PostgreSQL wait for each other instead of deadlocking.
 """
 
 from __future__ import annotations

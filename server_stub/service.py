@@ -99,13 +99,12 @@ class SyncService:
                 with reader(self.engine).connect() as conn:
                     caller = self._identify(conn, method, path, headers, body)
                     rechecker = self.rechecker(conn, caller.config_version)
-                prepared = ingest.prepare(
-                    ingest.Signer(caller.device_id, caller.store_id, caller.secret),
-                    events, rechecker,
-                )  # fmt: skip
+                signer = ingest.Signer(caller.device_id, caller.store_id, caller.secret)
+                prepared = ingest.prepare(signer, events, rechecker)
                 try:
                     caller, answer = self._answer(method, path, headers, body, caller, prepared)
                 except KeyTaken:  # an event id another device used: redo, looking each one up
+                    prepared = ingest.prepare(signer, events, rechecker)  # verdicts afresh
                     prepared.look_up_every_id = True
                     caller, answer = self._answer(method, path, headers, body, caller, prepared)
             else:

@@ -240,14 +240,17 @@ def test_an_event_id_another_device_used_is_rejected_alone(world: World) -> None
     a.sync()
     with world.engine.connect() as conn:
         a_event = conn.execute(select(events.c.event_id)).scalar_one()
+    b.terminal.redeem(world.code(1))  # A has it: a conflict, in the same push as the bad id
     b.terminal.redeem(world.code(2))
     b.terminal.redeem(world.code(3))
-    own, second = outbox.outgoing(b.ledger, 10)
-    answer = b.client.push([own, dict(second, event_id=a_event)])
-    assert [v.verdict for v in answer.verdicts] == ["accepted", "rejected"]
-    assert answer.verdicts[1].reason.startswith("duplicate_id")
+    late, own, second = outbox.outgoing(b.ledger, 10)
+    answer = b.client.push([late, own, dict(second, event_id=a_event)])
+    assert [v.verdict for v in answer.verdicts] == ["conflict", "accepted", "rejected"]
+    assert answer.verdicts[2].reason.startswith("duplicate_id")
+    found = conflicts.list_conflicts(world.engine)
+    assert [c["id"] for c in found] == [answer.verdicts[0].conflict_id]  # recorded, and named
     with world.engine.connect() as conn:
         owner = conn.execute(select(events.c.device_id).where(events.c.event_id == a_event))
         assert owner.scalar_one() == a.ledger.device().device_id  # A's event is untouched
-        assert conn.execute(select(func.count()).select_from(events)).scalar() == 2
+        assert conn.execute(select(func.count()).select_from(events)).scalar() == 3
         assert conn.execute(select(func.count()).select_from(claims)).scalar() == 2
