@@ -3,10 +3,12 @@
 SQLAlchemy's executemany builds every row's parameters in Python. For a 500-event push that was
 most of the time: 100 ms on PostgreSQL for the events alone, against 8 ms through COPY. Here:
 - PostgreSQL: COPY for plain inserts, and one `INSERT ... SELECT FROM unnest(arrays)` for inserts
-  that skip rows already there (claims), with `= ANY(array)` to read rows back;
-- SQLite: the driver's executemany with `INSERT OR IGNORE`, and `IN (...)` to read rows back.
+  that skip rows already there (claims), with `= ANY(array)` to read rows back; each array goes
+  as one text literal;
+- SQLite: the driver's executemany for plain inserts, multi-row `INSERT OR IGNORE`, and `IN (...)`
+  to read rows back.
 
-Rows are dicts keyed by column name; every row of one call has the same keys.
+Rows are tuples of values in the order of the column names given with them.
 """
 
 from __future__ import annotations

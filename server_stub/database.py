@@ -78,12 +78,12 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoo
     dbapi_connection.execute("PRAGMA synchronous=FULL")
 
 
+READ_ONLY = "instore_read_only"  # an execution option: see reader()
+
+
 def _sqlite_begin(conn: Connection) -> None:
     read_only = conn.get_execution_options().get(READ_ONLY, False)
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-
-
-READ_ONLY = "instore_read_only"
 
 
 def reader(engine: Engine) -> Engine:

@@ -93,7 +93,9 @@ class SyncService:
                 raise ApiError(404, "not_found", f"no endpoint {path}")
             model, _ = self._signed[path]
             caller: Caller | None = None
-            if path == "/v1/push":  # check it all before the write lock (see ingest.prepare)
+            # A push is checked before the write lock (see ingest.prepare). A device revoked in
+            # the milliseconds between is as one revoked just after: its push counts.
+            if path == "/v1/push":
                 events = self._parse_push(body).events
                 self._purge_nonces()
                 with reader(self.engine).connect() as conn:
