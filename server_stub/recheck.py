@@ -13,6 +13,8 @@ from codes import crockford, layout
 from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
 
+FEW = 8  # fewer codes than this are checked one by one: numpy's set-up would cost more
+
 
 class Claimed(NamedTuple):
     """What an event says it redeemed (a tuple: thousands are made per push)."""
@@ -47,7 +49,13 @@ class Rechecker:
                 compacts[item.campaign].append((i, compact))
         for campaign_id, found in compacts.items():
             cipher = self.ciphers[campaign_id]
-            passes = crockford.check_passes_batch([compact for _, compact in found]).tolist()
+            few = len(found) < FEW
+            codes = [compact for _, compact in found]
+            passes = (
+                [crockford.check_passes_text(c) for c in codes]
+                if few
+                else crockford.check_passes_batch(codes).tolist()
+            )
             start = len(cipher.campaign.prefix)
             bodies = []
             for (i, compact), good in zip(found, passes, strict=True):
@@ -55,12 +63,10 @@ class Rechecker:
                     bodies.append((i, compact[start : start + layout.BODY_SYMBOLS]))
                 else:
                     reasons[i] = "invalid: the check symbol does not match"
-            ok, tiers, serials = cipher.decode_batch([body for _, body in bodies])
+            decoded = self._decode(cipher, [body for _, body in bodies], few)
             names = [t.name for t in cipher.campaign.tiers]
             issued = cipher.campaign.issued
-            for (i, _), good, tier, serial in zip(
-                bodies, ok.tolist(), tiers.tolist(), serials.tolist(), strict=True
-            ):
+            for (i, _), (good, tier, serial) in zip(bodies, decoded, strict=True):
                 item = items[i]
                 if not good:
                     reasons[i] = "forged: the code does not decrypt under the campaign key"
@@ -69,6 +75,23 @@ class Rechecker:
                 elif serial >= issued:
                     reasons[i] = f"not_issued: serial {serial} was never issued"
         return reasons
+
+    @staticmethod
+    def _decode(
+        cipher: CampaignCipher, bodies: list[str], few: bool
+    ) -> list[tuple[bool, int, int]]:
+        """(decrypts to a tier of the campaign, tier, serial) per body."""
+        if not few:
+            ok, tiers, serials = cipher.decode_batch(bodies)
+            return list(zip(ok.tolist(), tiers.tolist(), serials.tolist(), strict=True))
+        out = []
+        for body in bodies:
+            found = cipher.decode(body)
+            if found is None or found[1] >= len(cipher.campaign.tiers):
+                out.append((False, 0, 0))
+            else:
+                out.append((True, found[1], found[2]))
+        return out
 
     def _read(self, item: Claimed) -> tuple[str | None, str | None]:
         """(reason, None) for a code that cannot be this campaign's, else (None, its symbols)."""
