@@ -146,6 +146,7 @@ def ingest(db: str, folder: Path) -> Ingested:
 
         # claims first, on a quiet server, before the tills' ledgers are written: a till's online
         # redemption, not one while this machine's disk is busy with the load generator's files
+        os.sync()  # what earlier benchmarks wrote must not be flushed during these commits
         claimer = Ledger(setup.device(url, "claimer"))
         client = client_for(claimer)
         times = []
