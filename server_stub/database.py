@@ -141,7 +141,7 @@ def is_sqlite(conn: Connection | Engine) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-def insert_ignore(conn: Connection, table: Table) -> Insert:
+def insert_ignore(conn: Connection | Engine, table: Table) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING in the connection's dialect."""
     dialect = sqlite if is_sqlite(conn) else postgresql
     return dialect.insert(table).on_conflict_do_nothing()  # type: ignore[no-any-return]

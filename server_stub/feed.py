@@ -31,11 +31,8 @@ def _codes(
     conn: Connection, kind: str, origin: str, keys: list[tuple[str, int]], now: float
 ) -> None:
     if keys:
-        conn.execute(
-            feed.insert().values(
-                kind=kind, origin_device=origin, data=json.dumps(keys), created=now
-            )
-        )
+        row = {"kind": kind, "origin_device": origin, "data": json.dumps(keys), "created": now}
+        conn.execute(feed.insert(), row)
 
 
 def notice(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.exc import DataError, OperationalError
 
 from server_stub import admin, feed, ingest
@@ -65,6 +65,17 @@ class SyncService:
         self.engine = engine
         self._rechecker: tuple[int, Rechecker] | None = None
         self._lock = threading.Lock()
+        # Built once: a statement built per request cost more than the database took to run it.
+        version = select(meta.c.value).where(meta.c.key == "config_version").scalar_subquery()
+        self._caller_row = select(
+            devices.c.store_id, devices.c.secret, devices.c.revoked_at, devices.c.token_hash,
+            version.label("config_version"),  # rides along: one round trip fewer per request
+        ).where(devices.c.id == bindparam("device_id"))  # fmt: skip
+        self._nonce_insert = (
+            insert_ignore(engine, nonces)
+            .values(nonce=bindparam("nonce"), seen=bindparam("seen"))
+            .returning(nonces.c.nonce)
+        )
         self._purged = 0.0
         self._signed: dict[str, tuple[type[BaseModel], Handler]] = {
             "/v1/push": (PushRequest, self._push),
@@ -193,12 +204,7 @@ class SyncService:
                 401, "clock_skew", f"the device clock is {when - now:+.0f} s off the server's",
                 server_time=now,
             )  # fmt: skip
-        version = select(meta.c.value).where(meta.c.key == "config_version").scalar_subquery()
-        row = conn.execute(  # the config version rides along: one round trip fewer per claim
-            select(devices.c.store_id, devices.c.secret, devices.c.revoked_at, devices.c.token_hash,
-                   version.label("config_version"))
-            .where(devices.c.id == device_id)
-        ).first()  # fmt: skip
+        row = conn.execute(self._caller_row, {"device_id": device_id}).first()
         if row is None or row.secret is None:
             raise ApiError(401, "unknown_device", "this device is not enrolled here")
         secret = bytes.fromhex(row.secret)
@@ -217,9 +223,7 @@ class SyncService:
     def _admit(self, conn: Connection, caller: Caller) -> None:
         """Refuse a replay, inside the request's own transaction; spend the enrollment token."""
         fresh = conn.execute(
-            insert_ignore(conn, nonces)
-            .values(nonce=f"{caller.device_id}:{caller.nonce}", seen=time.time())
-            .returning(nonces.c.nonce)
+            self._nonce_insert, {"nonce": f"{caller.device_id}:{caller.nonce}", "seen": time.time()}
         ).first()
         if not fresh:
             raise ApiError(401, "replay", "this request was already received once")
