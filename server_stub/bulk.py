@@ -56,41 +56,37 @@ def insert_rows(
 
 def insert_missing(
     conn: Connection, table: Table, names: Sequence[str], values: Sequence[Sequence[Any]],
-    same: dict[str, Any] | None = None, returning: Sequence[str] = (),
-) -> list[Row[Any]]:  # fmt: skip
+    same: dict[str, Any] | None = None,
+) -> int:  # fmt: skip
     """Insert the rows whose key is not taken yet, in the order given (callers sort the keys,
-    so concurrent writers queue on them in one order instead of deadlocking).
+    so concurrent writers queue on them in one order instead of deadlocking); how many were.
 
-    `same` holds columns with one value for every row (sent once, not once per row). Returns the
-    `returning` columns of the rows this call inserted (none asked: none returned).
+    `same` holds columns with one value for every row (sent once, not once per row).
     """
     if not values:
-        return []
+        return 0
     same = same or {}
     columns = ", ".join([*names, *same])
-    back = f" RETURNING {', '.join(returning)}" if returning else ""
     if is_sqlite(conn):
         one = "(" + ", ".join("?" * (len(names) + len(same))) + ")"
         constant = tuple(same.values())
-        found: list[Row[Any]] = []
+        inserted = 0
         for start in range(0, len(values), SQLITE_ROWS_PER_STATEMENT):
             part = values[start : start + SQLITE_ROWS_PER_STATEMENT]
-            result = conn.exec_driver_sql(
+            inserted += conn.exec_driver_sql(
                 f"INSERT OR IGNORE INTO {table.name} ({columns}) VALUES"
-                f" {', '.join([one] * len(part))}{back}",
+                f" {', '.join([one] * len(part))}",
                 tuple(v for row in part for v in (*row, *constant)),
-            )
-            found += result.all() if returning else []
-        return found
+            ).rowcount
+        return inserted
     arrays = ", ".join(f"%s::{_pg_type(table, n)}[]" for n in names)
     marks = "".join(f", %s::{_pg_type(table, n)}" for n in same)
     columns_of_values = [array_literal(column) for column in zip(*values, strict=True)]
-    result = conn.exec_driver_sql(
+    return conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({columns}) SELECT *{marks} FROM unnest({arrays})"
-        f" ON CONFLICT DO NOTHING{back}",
+        " ON CONFLICT DO NOTHING",
         (*same.values(), *columns_of_values),
-    )
-    return list(result.all()) if returning else []
+    ).rowcount
 
 
 def array_literal(values: Sequence[Any]) -> str | list[Any]:

@@ -392,17 +392,15 @@ def claim_codes(
     for campaign, serial, event_id in wanted:
         first.setdefault((campaign, serial), event_id)
     keys = sorted(first)
-    won = bulk.insert_missing(
+    inserted = bulk.insert_missing(
         conn, claims, ("campaign", "serial", "event_id"), [(c, s, first[(c, s)]) for c, s in keys],
-        {"device_id": device_id, "store_id": store_id, "claimed_at": now}, ("campaign", "serial"),
+        {"device_id": device_id, "store_id": store_id, "claimed_at": now},
     )  # fmt: skip
+    if inserted == len(keys):  # the usual push: every code new, every owner this call's row
+        return {(c, s): Owner(c, s, first[(c, s)], device_id, store_id, now) for c, s in keys}
     owners: dict[tuple[str, int], Any] = {}
-    for r in won:  # claimed just now: the owner is this call's row
-        owners[(r.campaign, r.serial)] = Owner(r.campaign, r.serial, first[(r.campaign, r.serial)],
-                                               device_id, store_id, now)  # fmt: skip
-    taken = [key for key in keys if key not in owners]  # someone had them: read who
-    for campaign in sorted({c for c, _ in taken}):  # per campaign: the primary key's index
-        serials = [s for c, s in taken if c == campaign]
+    for campaign in sorted({c for c, _ in keys}):  # per campaign: the primary key's index
+        serials = [s for c, s in keys if c == campaign]
         for r in bulk.rows_where_in(conn, claims, {"campaign": campaign}, "serial", serials):
             owners[(r.campaign, r.serial)] = r
     return owners
