@@ -11,6 +11,7 @@ import pytest
 from sync.client import SyncError
 from sync.cycle import run_cycle
 from sync.transport import Reply, Transport, Unreachable
+from terminal.ledger import LedgerError
 from tests.world import World
 
 
@@ -97,6 +98,26 @@ def test_online_first_refuses_a_code_redeemed_elsewhere_at_once(world: World) ->
     assert refused.status == "redeemed_elsewhere"
     assert time.perf_counter() - started < 0.8
     assert b.status()["pending"] == 0  # nothing was written for the refusal
+
+
+def test_a_code_won_online_but_not_saved_can_be_redeemed_on_the_next_try(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.setup()
+    a = world.device("s1", "A", online=True)
+    b = world.device("s2", "B", online=True)
+    append = a.terminal.ledger.append
+
+    def locked(*args: object, **kwargs: object) -> object:
+        raise LedgerError("busy", "the ledger is busy")
+
+    monkeypatch.setattr(a.terminal.ledger, "append", locked)
+    assert a.terminal.redeem(world.code(7)).status == "not_saved"
+    monkeypatch.setattr(a.terminal.ledger, "append", append)
+    assert a.terminal.redeem(world.code(7)).status == "accepted_online"  # not "elsewhere"
+    assert b.terminal.redeem(world.code(7)).status == "redeemed_elsewhere"
+    assert a.sync().pushed == {"accepted": 1}
+    assert a.status()["conflicts"] == 0
 
 
 def test_online_balance_is_the_servers_so_a_member_is_known_in_every_store(world: World) -> None:
