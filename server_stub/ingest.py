@@ -415,7 +415,43 @@ def claim_codes(
         serials = [s for c, s in keys if c == campaign]
         for r in bulk.rows_where_in(conn, claims, {"campaign": campaign}, "serial", serials):
             owners[(r.campaign, r.serial)] = r
+    _take_over_unsaved(conn, device_id, first, owners, {e for _, _, e in wanted})
     return owners
+
+
+def _take_over_unsaved(
+    conn: Connection, device_id: str, first: dict[tuple[str, int], str],
+    owners: dict[tuple[str, int], Any], asking: set[str],
+) -> None:  # fmt: skip
+    """A device asking again for a code it holds under an event the server never received:
+    that event was never saved (a crash or a full ledger between the claim and the write; a
+    saved one would have stopped the device asking), so the claim moves to the new event
+    instead of setting the device against itself. A received event keeps its claim."""
+    mine = {
+        key: owner for key, owner in owners.items()
+        if owner.device_id == device_id and owner.event_id not in asking
+    }  # fmt: skip
+    if not mine:
+        return
+    received = {
+        r.event_id
+        for r in bulk.rows_where_in(
+            conn, events, {}, "event_id", [o.event_id for o in mine.values()], ("event_id",)
+        )
+    }
+    for (campaign, serial), owner in mine.items():
+        if owner.event_id in received:
+            continue
+        conn.execute(
+            update(claims)
+            .where(claims.c.campaign == campaign, claims.c.serial == serial,
+                   claims.c.event_id == owner.event_id)
+            .values(event_id=first[(campaign, serial)])
+        )  # fmt: skip
+        owners[(campaign, serial)] = Owner(
+            campaign, serial, first[(campaign, serial)], device_id, owner.store_id,
+            owner.claimed_at,
+        )  # fmt: skip
 
 
 def _device_names(conn: Connection, ids: set[str]) -> dict[str, str]:

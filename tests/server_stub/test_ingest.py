@@ -6,9 +6,11 @@ import json
 
 from sqlalchemy import func, select
 
+from codes import chain
 from server_stub import conflicts
 from server_stub.schema import alerts, claims, events
 from sync import outbox
+from sync.protocol import ClaimRequest
 from tests.world import World
 
 
@@ -266,3 +268,36 @@ def test_an_event_id_another_device_used_is_rejected_alone(world: World) -> None
         assert owner.scalar_one() == a.ledger.device().device_id  # A's event is untouched
         assert conn.execute(select(func.count()).select_from(events)).scalar() == 3
         assert conn.execute(select(func.count()).select_from(claims)).scalar() == 2
+
+
+def test_a_claim_whose_event_was_never_saved_passes_to_the_devices_next_try(world: World) -> None:
+    # The server gave A the code, then A crashed (or its storage was full) before it wrote the
+    # event. A's next try, online or offline, must go through, not conflict with itself.
+    world.setup()
+    a, b = world.device("s1", "A", online=True), world.device("s2", "B", online=True)
+    lost = ClaimRequest(event_id=chain.uuid7(), campaign="ice-2026", serial=5, code=world.code(5))
+    assert a.client.claim(lost, 2.0).won
+    assert a.terminal.redeem(world.code(5)).status == "accepted_online"
+    assert b.terminal.redeem(world.code(5)).status == "redeemed_elsewhere"
+    lost = ClaimRequest(event_id=chain.uuid7(), campaign="ice-2026", serial=6, code=world.code(6))
+    assert a.client.claim(lost, 2.0).won
+    world.transport.down = True  # the next try is offline
+    assert a.terminal.redeem(world.code(6)).status == "accepted_offline"
+    world.transport.down = False
+    assert a.sync().pushed == {"accepted": 2}
+    assert conflicts.list_conflicts(world.engine) == []
+    with world.engine.connect() as conn:
+        owners = conn.execute(select(claims.c.event_id, events.c.device_id).join(
+            events, events.c.event_id == claims.c.event_id)).all()  # fmt: skip
+    assert len(owners) == 2  # each claim now names the event that was saved
+
+
+def test_a_device_cannot_take_back_a_code_whose_event_the_server_has(world: World) -> None:
+    # e.g. a till restored from an old backup: its redemption reached the server, so a new try
+    # is a second redemption, refused like anyone else's
+    world.setup()
+    a = world.device("s1", "A", online=True)
+    assert a.terminal.redeem(world.code(5)).status == "accepted_online"
+    a.sync()
+    again = ClaimRequest(event_id=chain.uuid7(), campaign="ice-2026", serial=5, code=world.code(5))
+    assert not a.client.claim(again, 2.0).won
