@@ -91,7 +91,7 @@ def insert_missing(
 
 def array_literal(values: Sequence[Any]) -> str | list[Any]:
     """Whole numbers or text as one PostgreSQL array literal, where a list is adapted value by
-    value (a third of a claim batch's time); anything else as a list."""
+    value (a fifth of a claim batch's time); anything else as a list."""
     if all(type(v) is int for v in values):
         return "{" + ",".join(map(str, values)) + "}"
     if all(type(v) is str for v in values):

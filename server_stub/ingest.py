@@ -66,7 +66,6 @@ class Incoming:
     reason: str = ""
     conflict_id: int | None = None
     claim_new: bool = False
-    reward: str = ""  # a redeemed code's reward, named in a conflict
 
 
 @dataclass
@@ -75,6 +74,7 @@ class Prepared:
 
     device: Signer
     now: float
+    rechecker: Rechecker  # the campaigns the events were checked against
     verdicts: dict[int, EventVerdict]  # by position in the request
     fresh: list[tuple[int, Incoming]]  # (position, event), each event id and seq once
     # Events past the device's last stored one are new unless another device used their id,
@@ -145,7 +145,7 @@ def prepare(device: Signer, raw_events: list[Any], rechecker: Rechecker) -> Prep
         fresh.append((position, _incoming(device, key, event, now)))
     fresh.sort(key=lambda pi: pi[1].event.seq)
     _recheck_codes(rechecker, [item for _, item in fresh])
-    return Prepared(device, now, verdicts, fresh)
+    return Prepared(device, now, rechecker, verdicts, fresh)
 
 
 def push(conn: Connection, prepared: Prepared) -> PushResponse:
@@ -166,7 +166,7 @@ def push(conn: Connection, prepared: Prepared) -> PushResponse:
     state.incoming = [item for _, item in fresh]
 
     _check_chain(conn, state)
-    _judge_redemptions(conn, state)
+    _judge_redemptions(conn, state, prepared.rechecker)
     _judge_points(conn, state)
     _record_conflicts(conn, state)
     _store(conn, state)
@@ -347,13 +347,9 @@ def _recheck_codes(rechecker: Rechecker, items: list[Incoming]) -> None:
     for item, reason in zip(redeems, reasons, strict=True):
         if reason is not None:
             item.verdict, item.reason = "rejected", reason
-        else:
-            campaign = rechecker.campaign(item.row["campaign"])
-            tier = campaign.tier_named(item.row["tier"]) if campaign and item.row["tier"] else None
-            item.reward = (tier.description or tier.name) if tier else ""
 
 
-def _judge_redemptions(conn: Connection, state: Push) -> None:
+def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> None:
     claiming = [i for i in state.incoming if i.event.kind == "redeem" and i.verdict == "accepted"]
     if not claiming:
         return
@@ -373,10 +369,13 @@ def _judge_redemptions(conn: Connection, state: Push) -> None:
             f"double_redemption: already redeemed by {names.get(owner.device_id, owner.device_id)}"
             f" at store {owner.store_id}"
         )
+        campaign = rechecker.campaign(item.row["campaign"])
+        tier = campaign.tier_named(item.row["tier"]) if campaign and item.row["tier"] else None
         _conflict(
             state, item, "double_redemption", winner_event=owner.event_id,
             winner_device=owner.device_id, campaign=item.row["campaign"], serial=item.row["serial"],
-            code=item.event.payload["code"], reward=item.reward, value=item.row["value"],
+            code=item.event.payload["code"], reward=(tier.description or tier.name) if tier else "",
+            value=item.row["value"],
         )  # fmt: skip
 
 
