@@ -77,8 +77,7 @@ class SyncService:
             .returning(nonces.c.nonce)
         )
         self._purged = 0.0
-        self._signed: dict[str, tuple[type[BaseModel], Handler]] = {
-            "/v1/push": (PushRequest, self._push),
+        self._signed: dict[str, tuple[type[BaseModel], Handler]] = {  # a push: _push_request
             "/v1/pull": (PullRequest, self._pull),
             "/v1/claim": (ClaimRequest, self._claim),
             "/v1/balance": (BalanceRequest, self._balance),
@@ -100,30 +99,18 @@ class SyncService:
                     self._enroll(self._parse(EnrollRequest, body)).model_dump_json().encode(),
                     {},
                 )
-            if path not in self._signed:
-                raise ApiError(404, "not_found", f"no endpoint {path}")
-            model, _ = self._signed[path]
-            caller: Caller | None = None
-            # A push is checked before the write lock (see ingest.prepare). A device revoked in
-            # the milliseconds between is as one revoked just after: its push counts.
             if path == "/v1/push":
-                events = self._parse_push(body).events
-                self._purge_nonces()
-                with reader(self.engine).connect() as conn:
-                    caller = self._identify(conn, method, path, headers, body)
-                    rechecker = self.rechecker(conn, caller.config_version)
-                signer = ingest.Signer(caller.device_id, caller.store_id, caller.secret)
-                prepared = ingest.prepare(signer, events, rechecker)
-                try:
-                    caller, answer = self._answer(method, path, headers, body, caller, prepared)
-                except KeyTaken:  # an event id another device used: redo, looking each one up
-                    prepared = ingest.prepare(signer, events, rechecker)  # verdicts afresh
-                    prepared.look_up_every_id = True
-                    caller, answer = self._answer(method, path, headers, body, caller, prepared)
-            else:
+                caller, answer = self._push_request(method, path, headers, body)
+            elif path in self._signed:
+                model, handler = self._signed[path]
                 request = self._parse(model, body)
                 self._purge_nonces()
-                caller, answer = self._answer(method, path, headers, body, caller, request)
+                with writing(self.engine) as conn:
+                    caller = self._identify(conn, method, path, headers, body)
+                    self._admit(conn, caller)
+                    answer = handler(conn, caller, request).model_dump_json().encode()
+            else:
+                raise ApiError(404, "not_found", f"no endpoint {path}")
         except ApiError as exc:
             return exc.status, error_body(exc), {}
         except DataError:
@@ -137,17 +124,28 @@ class SyncService:
         signature = protocol.sign_answer(caller.secret, caller.nonce, 200, answer)
         return 200, answer, {protocol.SIGNATURE: signature}
 
-    def _answer(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes,
-        caller: Caller | None, request: Any,
-    ) -> tuple[Caller, bytes]:  # fmt: skip
-        """The request's work in one write transaction."""
-        _, handler = self._signed[path]
+    def _push_request(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[Caller, bytes]:
+        """A push is checked before the write lock (see ingest.prepare); a device revoked in the
+        milliseconds between is as one revoked just after: its push counts."""
+        events = self._parse_push(body).events
+        self._purge_nonces()
+        with reader(self.engine).connect() as conn:
+            caller = self._identify(conn, method, path, headers, body)
+            rechecker = self.rechecker(conn, caller.config_version)
+        signer = ingest.Signer(caller.device_id, caller.store_id, caller.secret)
+        try:
+            return caller, self._store_push(caller, ingest.prepare(signer, events, rechecker))
+        except KeyTaken:  # an event id another device used: redo, looking each one up
+            prepared = ingest.prepare(signer, events, rechecker)  # verdicts afresh
+            prepared.look_up_every_id = True
+            return caller, self._store_push(caller, prepared)
+
+    def _store_push(self, caller: Caller, prepared: ingest.Prepared) -> bytes:
         with writing(self.engine) as conn:
-            if caller is None:
-                caller = self._identify(conn, method, path, headers, body)
             self._admit(conn, caller)
-            return caller, handler(conn, caller, request).model_dump_json().encode()
+            return ingest.push(conn, prepared).model_dump_json().encode()
 
     @classmethod
     def _parse_push(cls, body: bytes) -> PushRequest:
@@ -282,9 +280,6 @@ class SyncService:
             if self._rechecker is None or self._rechecker[0] != version:
                 self._rechecker = (version, Rechecker(admin.load_campaigns(conn)))
             return self._rechecker[1]
-
-    def _push(self, conn: Connection, caller: Caller, prepared: ingest.Prepared) -> BaseModel:
-        return ingest.push(conn, prepared)
 
     def _pull(self, conn: Connection, caller: Caller, request: PullRequest) -> BaseModel:
         return feed.pull(conn, caller.device_id, caller.store_id, request)
