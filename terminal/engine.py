@@ -75,9 +75,6 @@ class Terminal:
         self.device: Device = self.ledger.device()
         self.claimer = claimer
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        # Codes the server gave us whose redemption could not be saved here (a full or locked
-        # ledger): the server holds each for that event, so the next try asks with the same id.
-        self._claimed_unsaved: dict[tuple[str, int], str] = {}
         self.reload()
 
     def reload(self) -> None:
@@ -164,8 +161,7 @@ class Terminal:
         limited, warnings = self._limits(actor, member)
         if limited is not None:
             return self._result(Status.LIMIT, limited, checked)
-        key = (checked.campaign, checked.serial)
-        event_id = self._claimed_unsaved.get(key) or chain.uuid7()
+        event_id = chain.uuid7()
         online = self._claim(
             ClaimRequest(
                 event_id,
@@ -208,10 +204,7 @@ class Terminal:
         except LedgerError as exc:
             if exc.code == "duplicate":  # another process redeemed it a moment ago
                 return self._refused(Status.ALREADY_REDEEMED_HERE, checked)
-            if online:
-                self._claimed_unsaved[key] = event_id
             return self._result(Status.NOT_SAVED, f"Not redeemed: {exc.message}.", checked)
-        self._claimed_unsaved.pop(key, None)
         status = Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE
         reward = self._campaigns[checked.campaign].tier_named(checked.tier)
         return self._result(

@@ -5,10 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from terminal.config import Limit, TerminalConfig, TierRule
-from terminal.ledger import LedgerError
 from terminal.results import Status
 from tests.terminal.conftest import FakeServer, StoreFactory
 
@@ -144,27 +141,3 @@ def test_member_day_limit(make_store: StoreFactory) -> None:
     assert terminal.redeem(store.code(1), context={"member": "m1"}).ok
     assert terminal.redeem(store.code(2), context={"member": "m1"}).status is Status.LIMIT
     assert terminal.redeem(store.code(2), context={"member": "m2"}).ok
-
-
-def test_a_claim_won_but_not_saved_is_asked_for_again_with_the_same_event(
-    make_store: StoreFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The server gave us the code, then the ledger could not be written (full, locked): the
-    # server holds the code for that event, so a second try must ask with the same one, or the
-    # shopper's code would be "redeemed elsewhere" for ever.
-    store = make_store()
-    server = FakeServer("accept")
-    terminal = store.open(server)
-    append = terminal.ledger.append
-
-    def full(*args: object, **kwargs: object) -> object:
-        raise LedgerError("storage_full", "the device's storage is full")
-
-    monkeypatch.setattr(terminal.ledger, "append", full)
-    assert terminal.redeem(store.code(3)).status is Status.NOT_SAVED
-    monkeypatch.setattr(terminal.ledger, "append", append)
-    again = terminal.redeem(store.code(3))
-    assert again.status is Status.ACCEPTED_ONLINE
-    assert [c.event_id for c in server.claims] == [again.event_id, again.event_id]
-    other = terminal.redeem(store.code(4))  # a new code gets a new event
-    assert other.event_id != again.event_id
