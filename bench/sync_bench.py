@@ -6,7 +6,6 @@ baseline is a raw batched INSERT ... ON CONFLICT DO NOTHING of the same rows, sa
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import sqlite3
@@ -32,7 +31,7 @@ from sync.client import SyncClient
 from sync.cycle import client_for, run_cycle
 from sync.enroll import enroll
 from sync.protocol import ClaimRequest
-from sync.transport import HttpTransport, Reply
+from sync.transport import HttpTransport
 from terminal.ledger import Ledger
 from tests.live import server_process
 
@@ -216,17 +215,10 @@ class _Precompressed(HttpTransport):
 
     def __init__(self, base_url: str, bodies: list[bytes]) -> None:
         super().__init__(base_url)
-        self.packed = {id(body): gzip.compress(body, compresslevel=1) for body in bodies}
+        self.packed = {id(body): HttpTransport.compress(self, body) for body in bodies}
 
-    def send(
-        self, method: str, path: str, headers: dict[str, str], body: bytes, timeout: float
-    ) -> Reply:
-        packed = self.packed.get(id(body))
-        if packed is None:
-            return super().send(method, path, headers, body, timeout)
-        headers = {**headers, "Content-Type": "application/json", "Content-Encoding": "gzip"}
-        r = self.session.post(self.base_url + path, data=packed, headers=headers, timeout=timeout)
-        return Reply(r.status_code, r.content, dict(r.headers))
+    def compress(self, body: bytes) -> bytes:
+        return self.packed.get(id(body)) or super().compress(body)
 
 
 def _outgoing(ledger: Ledger) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ class HttpTransport:
     ) -> Reply:
         headers = {**headers, "Content-Type": "application/json"}
         if len(body) >= GZIP_FROM_BYTES:
-            body = gzip.compress(body, compresslevel=1)
+            body = self.compress(body)
             headers["Content-Encoding"] = "gzip"
         try:
             r = self.session.request(
@@ -59,6 +59,9 @@ class HttpTransport:
         except requests.RequestException as exc:
             raise Unreachable(f"{type(exc).__name__} talking to {self.base_url}") from None
         return Reply(r.status_code, r.content, dict(r.headers))
+
+    def compress(self, body: bytes) -> bytes:
+        return gzip.compress(body, compresslevel=1)
 
     def close(self) -> None:
         self.session.close()
