@@ -79,7 +79,7 @@ class Prepared:
     fresh: list[tuple[int, Incoming]]  # (position, event), each event id and seq once
     # Events past the device's last stored one are new unless another device used their id,
     # which storing them would reveal (bulk.KeyTaken); the push is then redone with this set.
-    look_up_every_id: bool = False
+    look_up_every_id: bool
 
 
 @dataclass
@@ -114,7 +114,9 @@ def lock_device(conn: Connection, device_id: str) -> DeviceState:
     )  # fmt: skip
 
 
-def prepare(device: Signer, raw_events: list[Any], rechecker: Rechecker) -> Prepared:
+def prepare(
+    device: Signer, raw_events: list[Any], rechecker: Rechecker, look_up_every_id: bool = False
+) -> Prepared:
     """Everything about a push that the database is not needed for."""
     now = time.time()
     key = chain.DeviceKey(device.secret)
@@ -145,7 +147,7 @@ def prepare(device: Signer, raw_events: list[Any], rechecker: Rechecker) -> Prep
         fresh.append((position, _incoming(device, key, event, now)))
     fresh.sort(key=lambda pi: pi[1].event.seq)
     _recheck_codes(rechecker, [item for _, item in fresh])
-    return Prepared(device, now, rechecker, verdicts, fresh)
+    return Prepared(device, now, rechecker, verdicts, fresh, look_up_every_id)
 
 
 def push(conn: Connection, prepared: Prepared) -> PushResponse:

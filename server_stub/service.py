@@ -138,9 +138,8 @@ class SyncService:
         try:
             return caller, self._store_push(caller, ingest.prepare(signer, events, rechecker))
         except KeyTaken:  # an event id another device used: redo, looking each one up
-            prepared = ingest.prepare(signer, events, rechecker)  # verdicts afresh
-            prepared.look_up_every_id = True
-            return caller, self._store_push(caller, prepared)
+            prepared = ingest.prepare(signer, events, rechecker, look_up_every_id=True)
+            return caller, self._store_push(caller, prepared)  # verdicts made afresh
 
     def _store_push(self, caller: Caller, prepared: ingest.Prepared) -> bytes:
         with writing(self.engine) as conn:
