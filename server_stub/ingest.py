@@ -143,8 +143,16 @@ def prepare(
                 reason=f"seq_reused: event {event.seq} of this device is already {seqs[event.seq]}",
             )  # fmt: skip
             continue
+        try:
+            item = _incoming(device, key, event, now)
+        except UnicodeEncodeError:  # a lone surrogate: JSON allows it, no database stores it
+            verdicts[position] = EventVerdict(
+                event_id=event.event_id, seq=event.seq, verdict="rejected",
+                reason="malformed: the payload has text that cannot be stored",
+            )  # fmt: skip
+            continue
         seqs[event.seq] = event.event_id
-        fresh.append((position, _incoming(device, key, event, now)))
+        fresh.append((position, item))
     fresh.sort(key=lambda pi: pi[1].event.seq)
     _recheck_codes(rechecker, [item for _, item in fresh])
     return Prepared(device, now, rechecker, verdicts, fresh, look_up_every_id)

@@ -118,6 +118,21 @@ def test_a_malformed_event_is_rejected_alone(world: World) -> None:
     assert answer.verdicts[0].reason.startswith("malformed: seq")
 
 
+def test_a_payload_no_database_can_store_is_rejected_alone(world: World) -> None:
+    """JSON lets a lone surrogate through (here escaped as \\ud800); no database stores one."""
+    world.setup()
+    a = world.device("s1", "A")
+    a.terminal.redeem(world.code(1))
+    a.terminal.redeem(world.code(2))
+    first, second = outbox.outgoing(a.ledger, 10)
+    garbled = dict(first, payload={**first["payload"], "note": "\ud800"})
+    answer = a.client.push([garbled, second])
+    assert [v.verdict for v in answer.verdicts] == ["rejected", "accepted"]
+    assert answer.verdicts[0].reason.startswith("malformed: the payload")
+    assert a.sync().ok  # the till's own copy of the event goes through untouched
+    assert a.status()["rejected"] == 0
+
+
 def test_two_events_of_one_batch_in_the_same_place_of_the_chain(world: World) -> None:
     world.setup()
     a = world.device("s1", "A")
