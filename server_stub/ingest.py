@@ -180,15 +180,18 @@ def push(conn: Connection, prepared: Prepared) -> PushResponse:
     _judge_points(conn, state)
     _record_conflicts(conn, state)
     _store(conn, state)
-    for position, item in fresh:  # values of our own making: no validation needed
-        verdicts[position] = EventVerdict.model_construct(
-            event_id=item.event.event_id, seq=item.event.seq, verdict=item.verdict,
-            reason=item.reason, conflict_id=item.conflict_id,
-        )  # fmt: skip
-    return PushResponse(
-        verdicts=[verdicts[i] for i in sorted(verdicts)],
-        device_seq=state.device.max_seq,
-        chain_ok=state.device.chain_ok,
+    answers: dict[int, EventVerdict | dict[str, Any]] = dict(verdicts)
+    for position, item in fresh:  # plain dicts, validated in one go: a model each took longer
+        answers[position] = {
+            "event_id": item.event.event_id, "seq": item.event.seq, "verdict": item.verdict,
+            "reason": item.reason, "conflict_id": item.conflict_id,
+        }  # fmt: skip
+    return PushResponse.model_validate(
+        {
+            "verdicts": [answers[i] for i in sorted(answers)],
+            "device_seq": state.device.max_seq,
+            "chain_ok": state.device.chain_ok,
+        }
     )
 
 
