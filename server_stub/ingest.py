@@ -372,8 +372,20 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
     )  # fmt: skip
     others = {o.device_id for o in owners.values() if o.device_id != state.device.id}
     names = _device_names(conn, others) if others else {}
+    voided = {  # redemptions this push undoes: target event id -> seq of the void
+        i.row["target"]: i.event.seq
+        for i in state.incoming if i.event.kind == "void" and i.verdict == "accepted"
+    }  # fmt: skip
     for item in claiming:
-        owner = owners[(item.row["campaign"], item.row["serial"])]
+        key = (item.row["campaign"], item.row["serial"])
+        owner = owners[key]
+        void_seq = voided.get(owner.event_id)
+        if (
+            owner.device_id == state.device.id
+            and void_seq is not None
+            and void_seq < item.event.seq
+        ):
+            owner = owners[key] = _pass_claim(conn, owner, item.event.event_id)
         if owner.event_id == item.event.event_id:
             item.claim_new = owner.claimed_at == state.now
             continue
@@ -390,6 +402,20 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
             code=item.event.payload["code"], reward=(tier.description or tier.name) if tier else "",
             value=item.row["value"],
         )  # fmt: skip
+
+
+def _pass_claim(conn: Connection, owner: Any, event_id: str) -> Owner:
+    """A till voided its redemption of a code, then redeemed the code again, in one push: the
+    claim passes to the new redemption (the void then finds no claim of its own to release)."""
+    conn.execute(
+        update(claims)
+        .where(claims.c.campaign == owner.campaign, claims.c.serial == owner.serial,
+               claims.c.event_id == owner.event_id)
+        .values(event_id=event_id)
+    )  # fmt: skip
+    return Owner(
+        owner.campaign, owner.serial, event_id, owner.device_id, owner.store_id, owner.claimed_at
+    )
 
 
 class Owner(NamedTuple):
@@ -640,7 +666,12 @@ def _store(conn: Connection, state: Push) -> None:
         names = [*state.incoming[0].row, "verdict", "reason", "conflict_id"]
         values = [(*i.row.values(), i.verdict, i.reason, i.conflict_id) for i in state.incoming]
         bulk.insert_rows(conn, events, names, values)
-        won = [(i.row["campaign"], i.row["serial"]) for i in state.incoming if i.claim_new]
+        # once each: a code voided and redeemed again in this push was won twice
+        won = list(
+            dict.fromkeys(
+                (i.row["campaign"], i.row["serial"]) for i in state.incoming if i.claim_new
+            )
+        )
         feed.redeemed(conn, device.id, won, state.now)
     if state.alerts:
         conn.execute(

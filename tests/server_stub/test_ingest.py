@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from codes import chain
@@ -228,6 +229,31 @@ def test_a_voided_redemption_frees_the_code_everywhere(world: World) -> None:
     assert b.sync().pushed == {"accepted": 1}
 
 
+@pytest.mark.parametrize("first_pushed_alone", [False, True])
+def test_a_code_voided_and_redeemed_again_at_one_till_is_that_till_s_once(
+    world: World, first_pushed_alone: bool
+) -> None:
+    """A cashier voids a scan and scans the same lid again before the till syncs: the second
+    redemption holds the code, with no conflict against the till itself."""
+    world.setup()
+    a, b = world.device("s1", "A"), world.device("s2", "B")
+    first = a.terminal.redeem(world.code(5))
+    assert first.event_id is not None
+    if first_pushed_alone:
+        a.sync()
+    a.terminal.void(first.event_id, "scanned for the wrong customer")
+    again = a.terminal.redeem(world.code(5))
+    assert again.status == "accepted_offline"
+    assert a.sync().ok
+    assert a.status()["conflicts"] == 0 and a.status()["rejected"] == 0
+    assert conflicts.list_conflicts(world.engine) == []
+    with world.engine.connect() as conn:
+        holder = conn.execute(select(claims.c.event_id)).scalars().all()
+    assert holder == [again.event_id]
+    b.sync()  # the code stays taken everywhere
+    assert b.terminal.check(world.code(5)).status == "redeemed_elsewhere"
+
+
 def test_resolving_a_conflict_keeps_an_audit_trail_and_tells_the_devices(world: World) -> None:
     world.setup()
     a, b = world.device("s1", "A"), world.device("s2", "B")
@@ -244,8 +270,6 @@ def test_resolving_a_conflict_keeps_an_audit_trail_and_tells_the_devices(world: 
     (after,) = conflicts.list_conflicts(world.engine)
     assert after["state"] == "resolved"
     assert after["resolution"]["by"] == "helpdesk-jo"
-    import pytest
-
     from server_stub.errors import ApiError
 
     with pytest.raises(ApiError) as again:
