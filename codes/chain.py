@@ -62,9 +62,21 @@ def _scalar(value: Any) -> str:
     return _dump(value)
 
 
+# The C encoder `_dump` builds on each call, built once: the same output, a third quicker (the
+# server encodes every pushed payload). No circular-reference check: payloads come from JSON.
+_c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # None without C speedups
+_dump_object: Any = (
+    _c_encoder(None, json.JSONEncoder().default, _quote, None, ":", ",", True, False, True)
+    if _c_encoder is not None
+    else None
+)
+
+
 def canonical_payload(payload: Mapping[str, Any]) -> str:
     """The payload as it appears inside the canonical form (the server stores it so, too)."""
-    return _dump(payload)
+    if _dump_object is None or not isinstance(payload, dict):
+        return _dump(payload)
+    return "".join(_dump_object(payload, 0))
 
 
 def canonical(event: Mapping[str, Any], payload_json: str | None = None) -> bytes:
