@@ -213,9 +213,21 @@ def _config_of(conn: Connection, scope: str) -> dict[str, Any]:
 
 
 def device_config(conn: Connection, store_id: str) -> DeviceConfig:
-    """The chain-wide rules, with what the store sets on top."""
-    merged = _config_of(conn, "global") | _config_of(conn, _scope(store_id))
+    """The chain-wide rules, with what the store sets on top: a store's limit or tier rule
+    replaces the chain's of the same scope or tier and leaves the others; any other field the
+    store sets replaces the chain's. A store's limit of 0 lifts the chain's there."""
+    chain, store = _config_of(conn, "global"), _config_of(conn, _scope(store_id))
+    merged = chain | store
+    merged["limits"] = [x for x in _overlaid(chain, store, "limits", "scope") if x["max"] > 0]
+    merged["tier_rules"] = _overlaid(chain, store, "tier_rules", "tier")
     return DeviceConfig.model_validate(merged)
+
+
+def _overlaid(
+    chain: dict[str, Any], store: dict[str, Any], field: str, key: str
+) -> list[dict[str, Any]]:
+    by_key = {x[key]: x for x in [*chain.get(field, []), *store.get(field, [])]}
+    return list(by_key.values())
 
 
 def set_config(
@@ -225,9 +237,9 @@ def set_config(
 ) -> DeviceConfig:  # fmt: skip
     """Change rules for the chain (no store) or one store, in one step devices see at once.
 
-    Each limit replaces the limit of its scope (max 0 removes it), `tier_rule` the rule of its
-    tier; `loyalty` changes only the loyalty fields it names; other fields (catalogue,
-    hold_seconds, ...) replace the field.
+    Each limit replaces the limit of its scope (max 0 removes it for the chain, and lifts the
+    chain's at a store), `tier_rule` the rule of its tier; `loyalty` changes only the loyalty
+    fields it names; other fields (catalogue, hold_seconds, ...) replace the field.
     """
     scope = _scope(store_id)
     with engine.begin() as conn:
@@ -236,7 +248,7 @@ def set_config(
         data = _config_of(conn, scope)
         for limit in limits:
             data["limits"] = [x for x in data.get("limits", []) if x["scope"] != limit.scope]
-            if limit.max > 0:
+            if limit.max > 0 or store_id:  # a store keeps its 0: "no such limit here"
                 data["limits"].append(limit.model_dump())
         if tier_rule is not None:
             data["tier_rules"] = [

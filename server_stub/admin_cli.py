@@ -112,7 +112,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--store", help="only this store (default: every store)")
     p.add_argument("--limit", metavar="SCOPE=MAX[:soft]", action="append", default=[],
-                   help="cashier_day, terminal_hour or member_day; e.g. cashier_day=50 or member_day=3:soft; MAX 0 removes it")  # fmt: skip
+                   help="cashier_day, terminal_hour or member_day; e.g. cashier_day=50 or member_day=3:soft; MAX 0 removes it (with --store: lifts the chain's limit at that store; the store's other limits and the chain's stay)")  # fmt: skip
     p.add_argument("--tier", help="the reward tier the next three options are for")
     p.add_argument(
         "--offline-count",

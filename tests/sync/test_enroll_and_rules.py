@@ -47,3 +47,35 @@ def test_a_limit_set_on_the_server_reaches_the_till_at_its_next_sync(world: Worl
     assert d.terminal.redeem(world.code(1), actor="ann").ok
     refused = d.terminal.redeem(world.code(2), actor="ann")
     assert refused.status == "limit" and "1 redemptions per cashier per day" in refused.message
+
+
+def test_a_store_s_own_limit_leaves_the_chain_s_other_limits_in_force(world: World) -> None:
+    world.setup()
+    d = world.device("s1", "Till 1")
+    admin.set_config(world.engine, None, [LimitConfig(scope="cashier_day", max=1)])
+    admin.set_config(world.engine, "s1", [LimitConfig(scope="terminal_hour", max=50)])
+    shown = admin.show_config(world.engine, "s1")["limits"]
+    assert {x["scope"]: x["max"] for x in shown} == {"cashier_day": 1, "terminal_hour": 50}
+    d.sync()
+    d.terminal.reload()
+    assert d.terminal.redeem(world.code(1), actor="ann").ok
+    assert d.terminal.redeem(world.code(2), actor="ann").status == "limit"  # the chain's rule
+
+
+def test_a_store_can_lift_a_chain_limit_and_raise_another(world: World) -> None:
+    world.setup()
+    admin.set_config(
+        world.engine, None,
+        [LimitConfig(scope="cashier_day", max=1), LimitConfig(scope="member_day", max=2)],
+    )  # fmt: skip
+    admin.set_config(
+        world.engine, "s1",
+        [LimitConfig(scope="cashier_day", max=0), LimitConfig(scope="member_day", max=5)],
+    )  # fmt: skip
+    here = {x["scope"]: x["max"] for x in admin.show_config(world.engine, "s1")["limits"]}
+    elsewhere = {x["scope"]: x["max"] for x in admin.show_config(world.engine, "s2")["limits"]}
+    assert here == {"member_day": 5}
+    assert elsewhere == {"cashier_day": 1, "member_day": 2}
+    d = world.device("s1", "Till 1")
+    d.terminal.reload()
+    assert all(d.terminal.redeem(world.code(n), actor="ann").ok for n in range(3))
