@@ -187,6 +187,7 @@ class Simulation:
         rng.shuffle(self.fresh)
         self.shown: list[str] = []
         self.receipts = 0
+        self.rescanned = 0  # codes voided and redeemed again at the same till
 
     # -- the workload -----------------------------------------------------------------------
 
@@ -208,8 +209,10 @@ class Simulation:
             self.redeem(till)
         elif roll < 0.52:
             self.points(till, "accrue")
-        elif roll < 0.60:
+        elif roll < 0.57:
             self.points(till, "spend")
+        elif roll < 0.60:
+            self.shared_card()
         elif roll < 0.64:
             self.void(till)
         elif roll < 0.68:
@@ -231,8 +234,10 @@ class Simulation:
             assert result.event_id is not None
             self.confirmed.append(Confirmed(result.event_id, till.name, "redeem", code=code))
 
-    def points(self, till: Till, kind: str) -> None:
-        member = self.rng.choice(MEMBERS)
+    def points(
+        self, till: Till, kind: str, member: str | None = None, everything: bool = False
+    ) -> None:
+        member = member or self.rng.choice(MEMBERS)
         if kind == "accrue":
             self.receipts += 1
             result = till.terminal.accrue(member, self.rng.randint(0, 1000), f"R-{self.receipts}")
@@ -240,10 +245,26 @@ class Simulation:
             known = till.terminal.balance(member).balance or 0  # spend what this till believes
             if known <= 0:
                 return
-            result = till.terminal.spend(member, min(known, self.rng.randint(10, 80)), "prize")
+            amount = known if everything else min(known, self.rng.randint(10, 80))
+            result = till.terminal.spend(member, amount, "prize")
         if result.ok:
             assert result.event_id is not None
             self.confirmed.append(Confirmed(result.event_id, till.name, kind, member=member))
+
+    def shared_card(self) -> None:
+        """A family shares a card: points are earned and both counters of a store hear of them;
+        the store's line drops; each counter spends everything it shows (an overdraft)."""
+        store = self.rng.choice(STORES)
+        first, second = self.rng.sample([t for t in self.tills if t.name.startswith(store)], 2)
+        member = self.rng.choice(MEMBERS)
+        self.points(first, "accrue", member)
+        first.sync()
+        second.sync()
+        for till in self.tills:
+            if till.name.startswith(store):
+                till.network.cut_off = True
+        self.points(first, "spend", member, everything=True)
+        self.points(second, "spend", member, everything=True)
 
     def void(self, till: Till) -> None:
         mine = [c for c in self.confirmed if c.till == till.name and c.kind != "void"]
@@ -254,6 +275,14 @@ class Simulation:
         if result.ok:
             assert result.event_id is not None
             self.confirmed.append(Confirmed(result.event_id, till.name, "void"))
+            if target.code is not None and self.rng.random() < 0.5:
+                self.rescanned += 1  # scanned for the wrong shopper, voided, scanned again
+                again = till.terminal.redeem(target.code, actor=f"cashier-{till.name}")
+                if again.ok:
+                    assert again.event_id is not None
+                    self.confirmed.append(
+                        Confirmed(again.event_id, till.name, "redeem", code=target.code)
+                    )
 
     # -- the promises -----------------------------------------------------------------------
 
@@ -299,6 +328,8 @@ class Simulation:
             if c.kind == "double_redemption":
                 assert stored[c.loser_event].verdict in ("conflict", "rejected", "accepted")
                 assert c.winner_event != c.loser_event
+                # no till here loses what it wrote, so none may be set against itself
+                assert c.winner_device != c.loser_device, f"{c.code}: a till against itself"
         # balances: the sum of what was accepted, the same at the server and at every till
         expected: dict[str, int] = {}
         for e in stored.values():
