@@ -389,6 +389,8 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
         if owner.event_id == item.event.event_id:
             item.claim_new = owner.claimed_at == state.now
             continue
+        if owner.device_id == state.device.id and item.event.event_id in voided:
+            continue  # undone by its till in this push, which holds the code under a later event
         item.verdict = "conflict"
         item.reason = (
             f"double_redemption: already redeemed by {names.get(owner.device_id, owner.device_id)}"
