@@ -99,11 +99,38 @@ def check_passes_batch(codes: list[str]) -> npt.NDArray[np.bool_]:
         return np.zeros(0, dtype=bool)
     width = len(codes[0])
     chars = np.frombuffer("".join(codes).encode("ascii"), np.uint8).reshape(len(codes), width)
-    total = np.zeros(len(codes), np.uint8)
-    for j in range(width):
+    return check_passes_rows(chars)
+
+
+def check_passes_rows(chars: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+    """`check_passes_text` for codes given as rows of symbol bytes (see `normalise_rows`)."""
+    total = np.zeros(len(chars), np.uint8)
+    for j in range(chars.shape[1]):
         total ^= _TIMES_BY_BYTE[j % 31, chars[:, j]]
     passes: npt.NDArray[np.bool_] = total == 0
     return passes
+
+
+_IS_SYMBOL = np.zeros(256, bool)
+_IS_SYMBOL[ALPHABET_BYTES] = True
+# symbol byte -> its value (0..31), for whole batches at once
+VALUE_BY_BYTE = np.zeros(256, np.uint64)
+VALUE_BY_BYTE[ALPHABET_BYTES] = np.arange(32, dtype=np.uint64)
+
+
+def normalise_rows(texts: list[str], width: int) -> npt.NDArray[np.uint8] | None:
+    """`normalise` for many codes at once, as rows of symbol bytes, when every text comes out as
+    `width` symbols; None when any does not (a link, a typo, anything odd): check those one by
+    one. The server's re-check of a push, where codes are nearly always as printed."""
+    if not texts or max(map(len, texts)) > MAX_INPUT:
+        return None
+    folded = ",".join(texts).translate(_FOLD)  # "," is neither a symbol nor folded away
+    if len(folded) != len(texts) * (width + 1) - 1 or not folded.isascii():
+        return None
+    rows = np.frombuffer((folded + ",").encode("ascii"), np.uint8).reshape(len(texts), width + 1)
+    if not (rows[:, width] == ord(",")).all() or not _IS_SYMBOL[rows[:, :width]].all():
+        return None
+    return rows[:, :width]
 
 
 class NotACode(ValueError):

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
 from codes import crockford, layout
 from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
@@ -39,41 +42,111 @@ class Rechecker:
     def check(self, items: list[Claimed]) -> list[str | None]:
         """A refusal reason per item ("forged: ..."), or None when the code is what it says."""
         reasons: list[str | None] = [None] * len(items)
-        compacts: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        by_campaign: dict[str, list[int]] = defaultdict(list)
+        for i, item in enumerate(items):
+            by_campaign[item.campaign].append(i)
+        for campaign_id, positions in by_campaign.items():
+            group = [items[i] for i in positions]
+            cipher = self.ciphers.get(campaign_id)
+            found = None  # a push's codes, as printed, go through numpy together
+            if cipher is not None and len(group) >= FEW:
+                rows = self._as_printed(cipher, group)
+                found = self._check_rows(cipher, group, rows) if rows is not None else None
+            if found is None:  # an online claim's one code, or a batch with anything odd in it
+                found = self._check_each(group)
+            for i, reason in zip(positions, found, strict=True):
+                reasons[i] = reason
+        return reasons
+
+    @staticmethod
+    def _as_printed(cipher: CampaignCipher, group: list[Claimed]) -> npt.NDArray[np.uint8] | None:
+        """The group's codes as rows of symbols, when each is a code of this campaign as printed
+        (or typed with the usual slips): the usual push. None otherwise."""
+        prefix = cipher.campaign.prefix
+        codes = [item.code for item in group]
+        if not all(type(code) is str for code in codes):
+            return None
+        rows = crockford.normalise_rows(codes, len(prefix) + layout.BODY_SYMBOLS + 1)
+        if (
+            rows is None
+            or not (rows[:, : len(prefix)] == np.frombuffer(prefix.encode(), np.uint8)).all()
+        ):
+            return None
+        return rows
+
+    @staticmethod
+    def _check_rows(
+        cipher: CampaignCipher, group: list[Claimed], rows: npt.NDArray[np.uint8]
+    ) -> list[str | None] | None:
+        """`_check_each`'s answers for codes already read into rows, with numpy: only the codes
+        found wrong are looked at one by one. None when a serial is no plain number."""
+        start = len(cipher.campaign.prefix)
+        try:
+            serials = np.fromiter((item.serial for item in group), np.int64, len(group))
+        except (OverflowError, TypeError, ValueError):
+            return None
+        names = {t.name: k for k, t in enumerate(cipher.campaign.tiers)}
+        tiers = np.fromiter(  # -1: the event names no tier; -2: one the campaign lacks
+            (-1 if item.tier is None else names.get(item.tier, -2) for item in group), np.int64,
+            len(group),
+        )  # fmt: skip
+        passes = crockford.check_passes_rows(rows)
+        good, tier, serial = cipher.decode_rows(rows[:, start : start + layout.BODY_SYMBOLS])
+        serial, tier = serial.astype(np.int64), tier.astype(np.int64)
+        mismatch = (serial != serials) | ((tiers != -1) & (tiers != tier))
+        issued = cipher.campaign.issued
+        wrong = ~passes | ~good | mismatch | (serial >= issued)
+        reasons: list[str | None] = [None] * len(group)
+        for k in np.flatnonzero(wrong).tolist():
+            if not passes[k]:
+                reasons[k] = "invalid: the check symbol does not match"
+            elif not good[k]:
+                reasons[k] = "forged: the code does not decrypt under the campaign key"
+            elif mismatch[k]:
+                reasons[k] = "forged: the code is not the serial or tier the event says"
+            else:
+                reasons[k] = f"not_issued: serial {serial[k]} was never issued"
+        return reasons
+
+    def _check_each(self, items: list[Claimed]) -> list[str | None]:
+        """The reasons for codes of one campaign, each code read on its own (any input)."""
+        reasons: list[str | None] = [None] * len(items)
+        found: list[tuple[int, str]] = []
         for i, item in enumerate(items):
             reason, compact = self._read(item)
             if reason is not None:
                 reasons[i] = reason
             else:
                 assert compact is not None
-                compacts[item.campaign].append((i, compact))
-        for campaign_id, found in compacts.items():
-            cipher = self.ciphers[campaign_id]
-            few = len(found) < FEW
-            codes = [compact for _, compact in found]
-            passes = (
-                [crockford.check_passes_text(c) for c in codes]
-                if few
-                else crockford.check_passes_batch(codes).tolist()
-            )
-            start = len(cipher.campaign.prefix)
-            bodies = []
-            for (i, compact), good in zip(found, passes, strict=True):
-                if good:
-                    bodies.append((i, compact[start : start + layout.BODY_SYMBOLS]))
-                else:
-                    reasons[i] = "invalid: the check symbol does not match"
-            decoded = self._decode(cipher, [body for _, body in bodies], few)
-            names = [t.name for t in cipher.campaign.tiers]
-            issued = cipher.campaign.issued
-            for (i, _), (good, tier, serial) in zip(bodies, decoded, strict=True):
-                item = items[i]
-                if not good:
-                    reasons[i] = "forged: the code does not decrypt under the campaign key"
-                elif serial != item.serial or (item.tier is not None and names[tier] != item.tier):
-                    reasons[i] = "forged: the code is not the serial or tier the event says"
-                elif serial >= issued:
-                    reasons[i] = f"not_issued: serial {serial} was never issued"
+                found.append((i, compact))
+        if not found:
+            return reasons
+        cipher = self.ciphers[items[0].campaign]
+        few = len(found) < FEW
+        codes = [compact for _, compact in found]
+        passes = (
+            [crockford.check_passes_text(c) for c in codes]
+            if few
+            else crockford.check_passes_batch(codes).tolist()
+        )
+        start = len(cipher.campaign.prefix)
+        bodies = []
+        for (i, compact), good in zip(found, passes, strict=True):
+            if good:
+                bodies.append((i, compact[start : start + layout.BODY_SYMBOLS]))
+            else:
+                reasons[i] = "invalid: the check symbol does not match"
+        decoded = self._decode(cipher, [body for _, body in bodies], few)
+        names = [t.name for t in cipher.campaign.tiers]
+        issued = cipher.campaign.issued
+        for (i, _), (good, tier, serial) in zip(bodies, decoded, strict=True):
+            item = items[i]
+            if not good:
+                reasons[i] = "forged: the code does not decrypt under the campaign key"
+            elif serial != item.serial or (item.tier is not None and names[tier] != item.tier):
+                reasons[i] = "forged: the code is not the serial or tier the event says"
+            elif serial >= issued:
+                reasons[i] = f"not_issued: serial {serial} was never issued"
         return reasons
 
     @staticmethod

@@ -86,3 +86,23 @@ def test_the_batch_check_agrees_with_the_one_code_check(codes: list[str]) -> Non
             crockford.check_passes_text(c) for c in batch
         ]
     assert all(crockford.check_passes_batch(valid))
+
+
+_TYPED = st.text(alphabet=ALPHABET + ALPHABET.lower() + "oOiIlL -_.,/?u", min_size=0, max_size=30)
+
+
+@given(st.lists(_TYPED, min_size=1, max_size=12), st.integers(1, 20))
+def test_many_codes_read_at_once_read_as_each_alone(texts: list[str], width: int) -> None:
+    def alone(text: str) -> str | None:
+        try:
+            compact = normalise(text)
+        except NotACode:
+            return None
+        return compact if len(compact) == width else None
+
+    rows = crockford.normalise_rows(texts, width)
+    each = [alone(t) for t in texts]
+    if rows is not None:
+        assert [bytes(row).decode() for row in rows] == each
+    else:  # only a link (read one by one) or a text that is no code of this width
+        assert None in each or any("/" in t or "?" in t for t in texts)
