@@ -86,10 +86,17 @@ def canonical(event: Mapping[str, Any], payload_json: str | None = None) -> byte
     already has `canonical_payload(...)` does not encode the payload twice.
     """
     payload = canonical_payload(event["payload"]) if payload_json is None else payload_json
+    texts = (event["device_id"], event["event_id"], event["kind"], event["local_time"],
+             event["prev_hash"])  # fmt: skip
+    try:  # every real event: text fields, quoted by the C function _dump uses
+        device_id, event_id, kind, local_time, prev_hash = map(_quote, texts)
+    except TypeError:  # some other JSON value
+        device_id, event_id, kind, local_time, prev_hash = map(_scalar, texts)
+    seq = event["seq"]
+    seq_json = str(seq) if type(seq) is int else _scalar(seq)
     return (
-        f'{{"device_id":{_scalar(event["device_id"])},"event_id":{_scalar(event["event_id"])},'
-        f'"kind":{_scalar(event["kind"])},"local_time":{_scalar(event["local_time"])},'
-        f'"payload":{payload},"prev_hash":{_scalar(event["prev_hash"])},"seq":{_scalar(event["seq"])}}}'
+        f'{{"device_id":{device_id},"event_id":{event_id},"kind":{kind},'
+        f'"local_time":{local_time},"payload":{payload},"prev_hash":{prev_hash},"seq":{seq_json}}}'
     ).encode()
 
 

@@ -79,6 +79,22 @@ def test_the_canonical_form_is_one_sorted_compact_json_of_the_chained_fields(
     assert chain.canonical(event, chain.canonical_payload(payload)) == expected.encode()
 
 
+@given(
+    fields=st.lists(st.text() | st.none() | st.integers() | st.floats(allow_nan=False) | st.booleans(),
+                    min_size=6, max_size=6),
+    payload=st.dictionaries(st.text(), _json, max_size=3),
+)  # fmt: skip
+def test_fields_of_any_json_kind_are_written_as_json_writes_them(
+    fields: list[object], payload: dict[str, object]
+) -> None:
+    """A device writes text and whole numbers; anything else still gets one exact form."""
+    names = ("event_id", "device_id", "kind", "local_time", "prev_hash", "seq")
+    event = {**dict(zip(names, fields, strict=True)), "payload": payload}
+    whole = {name: event[name] for name in chain.CHAINED_FIELDS}
+    expected = json.dumps(whole, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert chain.canonical(event) == expected.encode()
+
+
 @given(st.binary(min_size=1, max_size=100), st.binary(max_size=2000))
 def test_a_device_key_macs_exactly_as_hmac_sha256(secret: bytes, body: bytes) -> None:
     key = chain.DeviceKey(secret)
