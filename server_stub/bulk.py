@@ -2,7 +2,7 @@
 
 SQLAlchemy's executemany builds every row's parameters in Python. For a 500-event push that was
 most of the time: 100 ms on PostgreSQL for the events alone, against 8 ms through COPY. Here:
-- PostgreSQL: COPY for plain inserts, and one `INSERT ... SELECT FROM unnest(arrays)` for inserts
+- PostgreSQL: binary COPY for plain inserts, and one `INSERT ... SELECT FROM unnest(arrays)` for inserts
   that skip rows already there (claims), with `= ANY(array)` to read rows back; each array goes
   as one text literal;
 - SQLite: the driver's executemany for plain inserts, multi-row `INSERT OR IGNORE`, and `IN (...)`
@@ -46,8 +46,9 @@ def insert_rows(
     import psycopg
 
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+    try:  # binary: numbers go as they are, not as text to parse (half the time of text COPY)
+        with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([_pg_type(table, name) for name in names])
             for value in values:
                 copy.write_row(value)
     except psycopg.errors.UniqueViolation as exc:
