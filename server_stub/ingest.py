@@ -12,6 +12,7 @@ PostgreSQL wait for each other instead of deadlocking.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import math
@@ -243,11 +244,15 @@ def _incoming(device: Signer, key: chain.DeviceKey, event: WireEvent, now: float
         "event_id": event.event_id, "device_id": device.id, "seq": event.seq, "kind": event.kind,
         "payload": payload_json, "local_time": event.local_time,
         "prev_hash": event.prev_hash, "mac": event.mac, "received": now,
-        "store_id": device.store_id, "actor": _text(p.get("actor"), 128) or "",
+        "store_id": device.store_id, "actor": "",
         "campaign": None, "serial": None, "tier": None, "value": 0.0, "member": None,
         "points": 0, "receipt": None, "target": None,
     }  # fmt: skip
-    event_hash, mac = key.hash_and_mac(row, payload_json)
+    event_hash, mac = key.hash_and_mac(row, payload_json)  # a lone surrogate raises here
+    # Its text is then storable unless it holds a NUL, which JSON can only write as \u0000.
+    clean = "\\u0000" not in payload_json
+    with contextlib.suppress(ValueError):  # a NUL in the cashier's name: kept without it
+        row["actor"] = _text(p.get("actor"), 128, clean) or ""
     item = Incoming(event, event_hash, row)
     if event.kind not in EVENT_KINDS:
         item.verdict, item.reason = "rejected", f"unknown_kind: {event.kind!r}"
@@ -256,7 +261,7 @@ def _incoming(device: Signer, key: chain.DeviceKey, event: WireEvent, now: float
         item.reason = "altered: the event's signature does not match its contents"
     else:
         try:
-            _read_payload(item)
+            _read_payload(item, clean)
         except (KeyError, TypeError, ValueError) as exc:
             item.verdict, item.reason = "rejected", f"malformed: payload {exc}"
     return item
@@ -265,9 +270,13 @@ def _incoming(device: Signer, key: chain.DeviceKey, event: WireEvent, now: float
 MAX_POINTS = 10**9  # more points than any purchase earns: a garbled or hostile event
 
 
-def _read_payload(item: Incoming) -> None:
-    """Copy what the server indexes out of the payload; raise on anything out of shape."""
+def _read_payload(item: Incoming, clean: bool) -> None:
+    """Copy what the server indexes out of the payload; raise on anything out of shape.
+
+    `clean`: the payload holds no text a database refuses, so none needs checking.
+    """
     p, row, kind = item.event.payload, item.row, item.event.kind
+    text = _as_is if clean else plain_text
     if kind == "redeem":
         serial, value = int(p["serial"]), float(p.get("value") or 0.0)
         if not 0 <= serial < layout.MAX_SERIALS or not math.isfinite(value):
@@ -276,25 +285,31 @@ def _read_payload(item: Incoming) -> None:
         if not isinstance(p["code"], str) or not isinstance(context, dict):
             raise TypeError("code is not text or context is not an object")
         row.update(
-            campaign=plain_text(str(p["campaign"]))[:64], serial=serial, tier=_text(p.get("tier"), 32),
-            value=value, member=_text(context.get("member"), 128),
-            receipt=_text(context.get("receipt"), 128),
+            campaign=text(str(p["campaign"]))[:64], serial=serial, tier=_text(p.get("tier"), 32, clean),
+            value=value, member=_text(context.get("member"), 128, clean),
+            receipt=_text(context.get("receipt"), 128, clean),
         )  # fmt: skip
     elif kind in POINT_KINDS:
         points = int(p["points"])
         if not 0 <= points <= MAX_POINTS:
             raise ValueError("points out of range")
         row.update(
-            member=plain_text(str(p["member"]))[:128], points=-points if kind == "spend" else points
+            member=text(str(p["member"]))[:128], points=-points if kind == "spend" else points
         )
         # a check-in keeps its day where an accrual keeps its receipt: each counts once per store
-        row["receipt"] = _text(p["receipt"] if kind == "accrue" else p.get("day"), 128)
+        row["receipt"] = _text(p["receipt"] if kind == "accrue" else p.get("day"), 128, clean)
     elif kind == "void":
-        row["target"] = plain_text(str(p["target"]))[:64]
+        row["target"] = text(str(p["target"]))[:64]
 
 
-def _text(value: object, limit: int) -> str | None:
-    return plain_text(str(value))[:limit] if value not in (None, "") else None
+def _text(value: object, limit: int, clean: bool = False) -> str | None:
+    if value in (None, ""):
+        return None
+    return (str(value) if clean else plain_text(str(value)))[:limit]
+
+
+def _as_is(value: str) -> str:
+    return value
 
 
 # -- the chain --------------------------------------------------------------------------------

@@ -134,6 +134,28 @@ def test_a_payload_no_database_can_store_is_rejected_alone(world: World) -> None
     assert a.status()["rejected"] == 0
 
 
+def test_a_nul_in_a_payload_s_text_spoils_only_what_holds_it(world: World) -> None:
+    """A NUL in an indexed field makes the event malformed; in the cashier's name it is dropped;
+    anywhere else it is kept, escaped, in the stored payload. The push goes through."""
+    world.setup()
+    a = world.device("s1", "A")
+    for serial in (1, 2, 3):
+        a.terminal.redeem(world.code(serial), actor="ann")
+    sent = outbox.outgoing(a.ledger, 10)
+    edits = [{"actor": "a\x00n"}, {"campaign": "ice\x00"}, {"note": "x\x00y"}]
+    garbled = []
+    for event, edit in zip(sent, edits, strict=True):  # as a broken till would sign them
+        changed = dict(event, payload={**event["payload"], **edit})
+        signed = {**changed, "device_id": a.client.device_id}
+        garbled.append(dict(changed, mac=chain.event_mac(a.client.secret, signed)))
+    answer = a.client.push(garbled)
+    assert [v.verdict for v in answer.verdicts] == ["accepted", "rejected", "accepted"]
+    assert answer.verdicts[1].reason.startswith("malformed: payload")
+    with world.engine.connect() as conn:
+        actors = {r.seq: r.actor for r in conn.execute(select(events.c.seq, events.c.actor))}
+    assert actors == {1: "", 2: "ann", 3: "ann"}
+
+
 def test_two_events_of_one_batch_in_the_same_place_of_the_chain(world: World) -> None:
     world.setup()
     a = world.device("s1", "A")
