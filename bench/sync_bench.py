@@ -37,9 +37,8 @@ from sync.transport import HttpTransport
 from terminal.ledger import Ledger
 from tests.live import server_process
 
-INGEST_EVENTS = (
-    40_000  # a round: long enough that the last push of the last till is a small share of it
-)
+# a round: long enough that the last push of the last till is a small share of it
+INGEST_EVENTS = 40_000
 # Pushing at once, as tills coming back after an outage do. Each keeps its connection, and the
 # kernel gives a connection to whichever worker accepts first: with 4, one worker often got 3
 # and the figure fell by a third. A chain's server has hundreds; 8 evens the split enough.

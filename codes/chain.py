@@ -63,7 +63,7 @@ def _scalar(value: Any) -> str:
 
 
 # The C encoder `_dump` builds on each call, built once: the same output, a third quicker (the
-# server encodes every pushed payload). No circular-reference check: payloads come from JSON.
+# server encodes every pushed payload). No circular-reference check: payloads are JSON data.
 _c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # None without C speedups
 _dump_object: Any = (
     _c_encoder(None, json.JSONEncoder().default, _quote, None, ":", ",", True, False, True)

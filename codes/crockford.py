@@ -120,8 +120,8 @@ VALUE_BY_BYTE[ALPHABET_BYTES] = np.arange(32, dtype=np.uint64)
 
 def normalise_rows(texts: list[str], width: int) -> npt.NDArray[np.uint8] | None:
     """`normalise` for many codes at once, as rows of symbol bytes, when every text comes out as
-    `width` symbols; None when any does not (a link, a typo, anything odd): check those one by
-    one. The server's re-check of a push, where codes are nearly always as printed."""
+    `width` symbols; None when any does not (a link, a symbol missing or too many, anything
+    odd): check those one by one. The server's re-check of a push, where codes are nearly always as printed."""
     if not texts or max(map(len, texts)) > MAX_INPUT:
         return None
     folded = ",".join(texts).translate(_FOLD)  # "," is neither a symbol nor folded away
