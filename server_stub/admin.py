@@ -21,7 +21,7 @@ from codes.campaign import Campaign
 from codes.mint import MintReport, mint_to_files
 from server_stub.errors import ApiError, not_found
 from server_stub.schema import campaigns, configs, devices, meta, stores
-from sync.protocol import CampaignGrant, DeviceConfig, LimitConfig, LoyaltyConfig, TierRuleConfig
+from sync.protocol import CampaignGrant, DeviceConfig, LimitConfig, TierRuleConfig
 
 
 def token_hash(token: str) -> str:
@@ -214,12 +214,14 @@ def _config_of(conn: Connection, scope: str) -> dict[str, Any]:
 
 def device_config(conn: Connection, store_id: str) -> DeviceConfig:
     """The chain-wide rules, with what the store sets on top: a store's limit or tier rule
-    replaces the chain's of the same scope or tier and leaves the others; any other field the
-    store sets replaces the chain's. A store's limit of 0 lifts the chain's there."""
+    replaces the chain's of the same scope or tier and leaves the others, a loyalty setting the
+    store names replaces the chain's of that name; any other field the store sets replaces the
+    chain's. A store's limit of 0 lifts the chain's there."""
     chain, store = _config_of(conn, "global"), _config_of(conn, _scope(store_id))
     merged = chain | store
     merged["limits"] = [x for x in _overlaid(chain, store, "limits", "scope") if x["max"] > 0]
     merged["tier_rules"] = _overlaid(chain, store, "tier_rules", "tier")
+    merged["loyalty"] = chain.get("loyalty", {}) | store.get("loyalty", {})
     return DeviceConfig.model_validate(merged)
 
 
@@ -239,7 +241,8 @@ def set_config(
 
     Each limit replaces the limit of its scope (max 0 removes it for the chain, and lifts the
     chain's at a store), `tier_rule` the rule of its tier; `loyalty` changes only the loyalty
-    fields it names; other fields (catalogue, hold_seconds, ...) replace the field.
+    fields it names; other fields (catalogue, hold_seconds, ...) replace the field. Returns the
+    rules the devices of that store (or of a store with no rules of its own) now apply.
     """
     scope = _scope(store_id)
     with engine.begin() as conn:
@@ -255,11 +258,10 @@ def set_config(
                 x for x in data.get("tier_rules", []) if x["tier"] != tier_rule.tier
             ]
             data["tier_rules"].append(tier_rule.model_dump())
-        if loyalty:
-            current = device_config(conn, store_id or "").loyalty.model_dump()
-            data["loyalty"] = LoyaltyConfig.model_validate(current | dict(loyalty)).model_dump()
+        if loyalty:  # only what is named here: the chain's other settings keep applying
+            data["loyalty"] = data.get("loyalty", {}) | dict(loyalty)
         data |= {k: v for k, v in fields.items() if v is not None}
-        checked = DeviceConfig.model_validate(data)  # refuse nonsense before it is stored
+        DeviceConfig.model_validate(data)  # refuse nonsense before it is stored
         _put(
             conn,
             configs,
@@ -269,7 +271,7 @@ def set_config(
             updated=time.time(),
         )
         bump_config_version(conn)
-    return checked
+        return device_config(conn, store_id or "")
 
 
 def show_config(engine: Engine, store_id: str | None) -> dict[str, Any]:

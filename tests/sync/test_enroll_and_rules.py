@@ -79,3 +79,16 @@ def test_a_store_can_lift_a_chain_limit_and_raise_another(world: World) -> None:
     d = world.device("s1", "Till 1")
     d.terminal.reload()
     assert all(d.terminal.redeem(world.code(n), actor="ann").ok for n in range(3))
+
+
+def test_a_store_s_loyalty_setting_leaves_the_chain_s_others_in_force(world: World) -> None:
+    world.setup()
+    admin.set_config(world.engine, None, [LimitConfig(scope="cashier_day", max=3)])
+    saved = admin.set_config(world.engine, "s1", loyalty={"offline_spend_cap": 200})
+    assert saved.loyalty.offline_spend_cap == 200
+    assert [x.scope for x in saved.limits] == ["cashier_day"]  # what the store's tills apply
+    admin.set_config(world.engine, None, loyalty={"checkin_points": 25})  # later, for the chain
+    here = admin.show_config(world.engine, "s1")["loyalty"]
+    elsewhere = admin.show_config(world.engine, "s2")["loyalty"]
+    assert (here["checkin_points"], here["offline_spend_cap"]) == (25, 200)
+    assert (elsewhere["checkin_points"], elsewhere["offline_spend_cap"]) == (25, 500)
