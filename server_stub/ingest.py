@@ -423,15 +423,17 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
 
 def _pass_claim(conn: Connection, owner: Any, event_id: str) -> Owner:
     """A till voided its redemption of a code, then redeemed the code again, in one push: the
-    claim passes to the new redemption (the void then finds no claim of its own to release)."""
-    conn.execute(
+    claim passes to the new redemption (the void then finds no claim of its own to release).
+    The owner stays as it was if the helpdesk moved the claim in the meantime."""
+    moved = conn.execute(
         update(claims)
         .where(claims.c.campaign == owner.campaign, claims.c.serial == owner.serial,
                claims.c.event_id == owner.event_id)
         .values(event_id=event_id)
-    )  # fmt: skip
+    ).rowcount  # fmt: skip
+    holder = event_id if moved else owner.event_id
     return Owner(
-        owner.campaign, owner.serial, event_id, owner.device_id, owner.store_id, owner.claimed_at
+        owner.campaign, owner.serial, holder, owner.device_id, owner.store_id, owner.claimed_at
     )
 
 
