@@ -110,6 +110,8 @@ class Radix32FF1:
         """Encrypt many values at once; one AES call per round over the whole batch."""
         a = np.asarray(a, dtype=np.uint64)
         b = np.asarray(b, dtype=np.uint64)
+        if not a.shape[0]:  # nothing to do, and no buffer can be made for it
+            return a, b
         work = _Work(self._cipher, a.shape[0])
         for i in range(10):
             c = self._y_batch(i, b, work)
@@ -121,6 +123,8 @@ class Radix32FF1:
     def decrypt_batch(self, a: U64, b: U64) -> tuple[U64, U64]:
         a = np.asarray(a, dtype=np.uint64)
         b = np.asarray(b, dtype=np.uint64)
+        if not a.shape[0]:  # nothing to do, and no buffer can be made for it
+            return a, b
         work = _Work(self._cipher, a.shape[0])
         for i in range(9, -1, -1):
             c = b - self._y_batch(i, a, work)

@@ -72,3 +72,13 @@ def test_a_batch_gets_the_answers_each_code_gets_alone(
             assert (reason is None) == (serial < 100), (kind, serial, reason)
         else:
             assert reason is not None, (kind, serial)
+
+
+def test_a_batch_whose_every_code_fails_its_check_symbol_gets_a_reason_each() -> None:
+    rng = random.Random(7)
+    for odd_one in (False, True):  # the numpy way, and the one-by-one way
+        items = [claimed("typo", serial, rng) for serial in range(recheck.FEW + 2)]
+        if odd_one:
+            items.append(Claimed("lids", "not a code", 5, None))
+        reasons = CHECKER.check(items)
+        assert all(r is not None and r.startswith("invalid") for r in reasons[: recheck.FEW + 2])
