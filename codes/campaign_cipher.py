@@ -51,10 +51,10 @@ class CampaignCipher:
 
         The server re-checks every pushed code: one AES call per Feistel round for a whole batch.
         """
-        values = [crockford.symbols_to_int(body) for body in bodies]
-        a = np.fromiter((v >> layout.HALF_BITS for v in values), np.uint64, len(values))
-        b = np.fromiter((v & layout.HALF_MASK for v in values), np.uint64, len(values))
-        return self._decode_halves(a, b)
+        text = "".join(bodies).encode("ascii")
+        return self.decode_rows(
+            np.frombuffer(text, np.uint8).reshape(len(bodies), layout.BODY_SYMBOLS)
+        )
 
     def decode_rows(self, chars: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], U64s, U64s]:
         """`decode_batch` for bodies given as rows of 16 symbol bytes (`crockford.normalise_rows`)."""
@@ -64,9 +64,6 @@ class CampaignCipher:
         for j in range(half):
             a = (a << np.uint64(5)) | values[:, j]
             b = (b << np.uint64(5)) | values[:, half + j]
-        return self._decode_halves(a, b)
-
-    def _decode_halves(self, a: U64s, b: U64s) -> tuple[npt.NDArray[np.bool_], U64s, U64s]:
         a, b = self._ff1.decrypt_batch(a, b)
         version, tier, serial, redundancy = layout.unpack_batch(a, b)
         ok = (redundancy == np.uint64(layout.REDUNDANCY)) & (version == np.uint64(self.key_version))
