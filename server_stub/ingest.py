@@ -276,7 +276,6 @@ def _read_payload(item: Incoming, clean: bool) -> None:
     `clean`: the payload holds no text a database refuses, so none needs checking.
     """
     p, row, kind = item.event.payload, item.row, item.event.kind
-    text = _as_is if clean else plain_text
     if kind == "redeem":
         serial, value = int(p["serial"]), float(p.get("value") or 0.0)
         if not 0 <= serial < layout.MAX_SERIALS or not math.isfinite(value):
@@ -285,7 +284,7 @@ def _read_payload(item: Incoming, clean: bool) -> None:
         if not isinstance(p["code"], str) or not isinstance(context, dict):
             raise TypeError("code is not text or context is not an object")
         row.update(
-            campaign=text(str(p["campaign"]))[:64], serial=serial, tier=_text(p.get("tier"), 32, clean),
+            campaign=_checked(str(p["campaign"]), clean)[:64], serial=serial, tier=_text(p.get("tier"), 32, clean),
             value=value, member=_text(context.get("member"), 128, clean),
             receipt=_text(context.get("receipt"), 128, clean),
         )  # fmt: skip
@@ -294,22 +293,22 @@ def _read_payload(item: Incoming, clean: bool) -> None:
         if not 0 <= points <= MAX_POINTS:
             raise ValueError("points out of range")
         row.update(
-            member=text(str(p["member"]))[:128], points=-points if kind == "spend" else points
+            member=_checked(str(p["member"]), clean)[:128],
+            points=-points if kind == "spend" else points,
         )
         # a check-in keeps its day where an accrual keeps its receipt: each counts once per store
         row["receipt"] = _text(p["receipt"] if kind == "accrue" else p.get("day"), 128, clean)
     elif kind == "void":
-        row["target"] = text(str(p["target"]))[:64]
+        row["target"] = _checked(str(p["target"]), clean)[:64]
 
 
-def _text(value: object, limit: int, clean: bool = False) -> str | None:
-    if value in (None, ""):
-        return None
-    return (str(value) if clean else plain_text(str(value)))[:limit]
+def _text(value: object, limit: int, clean: bool) -> str | None:
+    return _checked(str(value), clean)[:limit] if value not in (None, "") else None
 
 
-def _as_is(value: str) -> str:
-    return value
+def _checked(text: str, clean: bool) -> str:
+    """`text` refused if no database can keep it; not looked at when the payload is `clean`."""
+    return text if clean else plain_text(text)
 
 
 # -- the chain --------------------------------------------------------------------------------
