@@ -330,11 +330,11 @@ def _cpu_row(name: str, cpu: Split, target: int) -> Row:
     """Server, database and load generator share this machine's cores: the sum per event caps
     the figure, and the largest part is the one to make cheaper."""
     cores = os.cpu_count() or 1
-    parts = (
-        f"server {cpu.server:.0f} + {name} {cpu.database:.0f} + load generator {cpu.generator:.0f}"
-    )
-    if name == "SQLite":
-        parts = f"server with SQLite {cpu.server:.0f} + load generator {cpu.generator:.0f}"
+    if name == "SQLite":  # inside the server's processes
+        server = f"server with SQLite {cpu.server:.0f}"
+    else:
+        server = f"server {cpu.server:.0f} + {name} {cpu.database:.0f}"
+    parts = f"{server} + load generator {cpu.generator:.0f}"
     return Row(
         "  CPU per event, all processes (µs)", f"{cpu.total:.0f}", "-", None,
         f"{parts}; {target:,}/s on {cores} cores leaves {cores * 1e6 / target:.0f}",
