@@ -18,7 +18,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, delete, select, update
@@ -29,7 +29,14 @@ from server_stub.database import insert_ignore, is_sqlite
 from server_stub.errors import describe
 from server_stub.recheck import Claimed, Rechecker
 from server_stub.schema import alerts, balances, claims, conflicts, devices, events, member_stores
-from sync.protocol import EVENT_KINDS, EventVerdict, PushResponse, WireEvent, plain_text
+from sync.protocol import (
+    EVENT_KINDS,
+    EventVerdict,
+    PushResponse,
+    WireEvent,
+    WireEventData,
+    plain_text,
+)
 
 POINT_KINDS = ("accrue", "checkin", "spend")
 
@@ -60,7 +67,7 @@ class DeviceState:
 class Incoming:
     """One new event on its way in, and what the server decided about it."""
 
-    event: WireEvent
+    event: WireEventData
     hash: str
     row: dict[str, Any]
     verdict: str = "accepted"
@@ -116,9 +123,14 @@ def lock_device(conn: Connection, device_id: str) -> DeviceState:
 
 
 def prepare(
-    device: Signer, raw_events: list[Any], rechecker: Rechecker, look_up_every_id: bool = False
-) -> Prepared:
-    """Everything about a push that the database is not needed for."""
+    device: Signer, raw_events: list[Any], rechecker: Rechecker, look_up_every_id: bool = False,
+    checked: bool = False,
+) -> Prepared:  # fmt: skip
+    """Everything about a push that the database is not needed for.
+
+    `checked`: the events were read as WireEventData already (see SyncService._parse_push);
+    otherwise each is checked here, and a malformed one is rejected alone.
+    """
     now = time.time()
     key = chain.DeviceKey(device.secret)
     verdicts: dict[int, EventVerdict] = {}
@@ -127,7 +139,9 @@ def prepare(
     seqs: dict[int, str] = {}
     for position, raw in enumerate(raw_events):
         try:
-            event = raw if isinstance(raw, WireEvent) else WireEvent.model_validate(raw)
+            event = cast(
+                WireEventData, raw if checked else WireEvent.model_validate(raw).model_dump()
+            )
         except ValidationError as exc:
             event_id = str(raw.get("event_id", "")) if isinstance(raw, dict) else ""
             verdicts[position] = EventVerdict(
@@ -135,26 +149,27 @@ def prepare(
                 reason=f"malformed: {describe(exc.errors())}",
             )  # fmt: skip
             continue
-        if event.event_id in ids:
+        event_id, seq = event["event_id"], event["seq"]
+        if event_id in ids:
             continue  # the same event twice in one batch: answered once
-        ids.add(event.event_id)
-        if event.seq in seqs:  # two events of one batch claim the same place in the chain
+        ids.add(event_id)
+        if seq in seqs:  # two events of one batch claim the same place in the chain
             verdicts[position] = EventVerdict(
-                event_id=event.event_id, seq=event.seq, verdict="rejected",
-                reason=f"seq_reused: event {event.seq} of this device is already {seqs[event.seq]}",
+                event_id=event_id, seq=seq, verdict="rejected",
+                reason=f"seq_reused: event {seq} of this device is already {seqs[seq]}",
             )  # fmt: skip
             continue
         try:
             item = _incoming(device, key, event, now)
         except UnicodeEncodeError:  # a lone surrogate: JSON allows it, no database stores it
             verdicts[position] = EventVerdict(
-                event_id=event.event_id, seq=event.seq, verdict="rejected",
+                event_id=event_id, seq=seq, verdict="rejected",
                 reason="malformed: the payload has text that cannot be stored",
             )  # fmt: skip
             continue
-        seqs[event.seq] = event.event_id
+        seqs[seq] = event_id
         fresh.append((position, item))
-    fresh.sort(key=lambda pi: pi[1].event.seq)
+    fresh.sort(key=lambda pi: pi[1].event["seq"])
     _recheck_codes(rechecker, [item for _, item in fresh])
     return Prepared(device, now, rechecker, verdicts, fresh, look_up_every_id)
 
@@ -166,12 +181,14 @@ def push(conn: Connection, prepared: Prepared) -> PushResponse:
     verdicts = dict(prepared.verdicts)
     # retries: the first verdict stands
     batch = [item.event for _, item in prepared.fresh]
-    suspects = batch if prepared.look_up_every_id else [e for e in batch if e.seq <= device.max_seq]
+    suspects = (
+        batch if prepared.look_up_every_id else [e for e in batch if e["seq"] <= device.max_seq]
+    )
     known = _known_verdicts(conn, device.id, suspects)
     fresh: list[tuple[int, Incoming]] = []
     for position, item in prepared.fresh:
-        if item.event.event_id in known:
-            verdicts[position] = known[item.event.event_id]
+        if item.event["event_id"] in known:
+            verdicts[position] = known[item.event["event_id"]]
         else:
             fresh.append((position, item))
     state.incoming = [item for _, item in fresh]
@@ -184,7 +201,7 @@ def push(conn: Connection, prepared: Prepared) -> PushResponse:
     answers: dict[int, EventVerdict | dict[str, Any]] = dict(verdicts)
     for position, item in fresh:  # plain dicts, validated in one go: a model each took longer
         answers[position] = {
-            "event_id": item.event.event_id, "seq": item.event.seq, "verdict": item.verdict,
+            "event_id": item.event["event_id"], "seq": item.event["seq"], "verdict": item.verdict,
             "reason": item.reason, "conflict_id": item.conflict_id,
         }  # fmt: skip
     return PushResponse.model_validate(
@@ -197,13 +214,13 @@ def push(conn: Connection, prepared: Prepared) -> PushResponse:
 
 
 def _known_verdicts(
-    conn: Connection, device_id: str, batch: list[WireEvent]
+    conn: Connection, device_id: str, batch: list[WireEventData]
 ) -> dict[str, EventVerdict]:
     if not batch:
         return {}
     known: dict[str, EventVerdict] = {}
     rows = bulk.rows_where_in(
-        conn, events, {}, "event_id", [e.event_id for e in batch],
+        conn, events, {}, "event_id", [e["event_id"] for e in batch],
         ("event_id", "device_id", "seq", "verdict", "reason", "conflict_id"),
     )  # fmt: skip
     for r in rows:
@@ -224,26 +241,27 @@ def _known_verdicts(
             # a range, not a list: one index scan whatever the batch size
             select(events.c.seq, events.c.event_id).where(
                 events.c.device_id == device_id,
-                events.c.seq.between(min(e.seq for e in batch), max(e.seq for e in batch)),
+                events.c.seq.between(min(e["seq"] for e in batch), max(e["seq"] for e in batch)),
             )
         )
     }
     for e in batch:
-        if e.event_id not in known and e.seq in taken:
-            known[e.event_id] = EventVerdict(
-                event_id=e.event_id, seq=e.seq, verdict="rejected",
-                reason=f"seq_reused: event {e.seq} of this device is already {taken[e.seq]}",
+        event_id, seq = e["event_id"], e["seq"]
+        if event_id not in known and seq in taken:
+            known[event_id] = EventVerdict(
+                event_id=event_id, seq=seq, verdict="rejected",
+                reason=f"seq_reused: event {seq} of this device is already {taken[seq]}",
             )  # fmt: skip
     return known
 
 
-def _incoming(device: Signer, key: chain.DeviceKey, event: WireEvent, now: float) -> Incoming:
-    p = event.payload
+def _incoming(device: Signer, key: chain.DeviceKey, event: WireEventData, now: float) -> Incoming:
+    p, kind = event["payload"], event["kind"]
     payload_json = chain.canonical_payload(p)  # encoded once: for the signature and for storing
     row: dict[str, Any] = {
-        "event_id": event.event_id, "device_id": device.id, "seq": event.seq, "kind": event.kind,
-        "payload": payload_json, "local_time": event.local_time,
-        "prev_hash": event.prev_hash, "mac": event.mac, "received": now,
+        "event_id": event["event_id"], "device_id": device.id, "seq": event["seq"], "kind": kind,
+        "payload": payload_json, "local_time": event["local_time"],
+        "prev_hash": event["prev_hash"], "mac": event["mac"], "received": now,
         "store_id": device.store_id, "actor": "",
         "campaign": None, "serial": None, "tier": None, "value": 0.0, "member": None,
         "points": 0, "receipt": None, "target": None,
@@ -254,9 +272,9 @@ def _incoming(device: Signer, key: chain.DeviceKey, event: WireEvent, now: float
     with contextlib.suppress(ValueError):  # a NUL in the cashier's name: kept without it
         row["actor"] = _text(p.get("actor"), 128, clean) or ""
     item = Incoming(event, event_hash, row)
-    if event.kind not in EVENT_KINDS:
-        item.verdict, item.reason = "rejected", f"unknown_kind: {event.kind!r}"
-    elif not hmac.compare_digest(mac, event.mac):
+    if kind not in EVENT_KINDS:
+        item.verdict, item.reason = "rejected", f"unknown_kind: {kind!r}"
+    elif not hmac.compare_digest(mac, event["mac"]):
         item.verdict = "rejected"
         item.reason = "altered: the event's signature does not match its contents"
     else:
@@ -275,7 +293,7 @@ def _read_payload(item: Incoming, clean: bool) -> None:
 
     `clean`: the payload holds no text a database refuses, so none needs checking.
     """
-    p, row, kind = item.event.payload, item.row, item.event.kind
+    p, row, kind = item.event["payload"], item.row, item.event["kind"]
     if kind == "redeem":
         serial, value = int(p["serial"]), float(p.get("value") or 0.0)
         if not 0 <= serial < layout.MAX_SERIALS or not math.isfinite(value):
@@ -318,7 +336,7 @@ def _check_chain(conn: Connection, state: Push) -> None:
     """Advance the verified part of the device's chain; name gaps and breaks, store regardless."""
     device = state.device
     had_gap = device.max_seq > device.chain_seq
-    pending = [(i.event.seq, i.event.prev_hash, i.hash) for i in state.incoming]
+    pending = [(i.event["seq"], i.event["prev_hash"], i.hash) for i in state.incoming]
     if had_gap:  # events stored beyond a gap: walk them too, the gap may just have closed
         for r in conn.execute(
             select(events).where(events.c.device_id == device.id, events.c.seq > device.chain_seq)
@@ -354,7 +372,7 @@ def _check_chain(conn: Connection, state: Push) -> None:
             state.alerts.append(
                 (
                     "chain_altered",
-                    f"{device.name}: event {item.event.seq} was altered after it was signed",
+                    f"{device.name}: event {item.event['seq']} was altered after it was signed",
                 )
             )
 
@@ -364,10 +382,10 @@ def _check_chain(conn: Connection, state: Push) -> None:
 
 def _recheck_codes(rechecker: Rechecker, items: list[Incoming]) -> None:
     """The cipher's second look at every redeemed code (see recheck.py)."""
-    redeems = [i for i in items if i.event.kind == "redeem" and i.verdict == "accepted"]
+    redeems = [i for i in items if i.event["kind"] == "redeem" and i.verdict == "accepted"]
     reasons = rechecker.check(
         [
-            Claimed(i.row["campaign"], i.event.payload["code"], i.row["serial"], i.row["tier"])
+            Claimed(i.row["campaign"], i.event["payload"]["code"], i.row["serial"], i.row["tier"])
             for i in redeems
         ]
     )
@@ -377,18 +395,20 @@ def _recheck_codes(rechecker: Rechecker, items: list[Incoming]) -> None:
 
 
 def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> None:
-    claiming = [i for i in state.incoming if i.event.kind == "redeem" and i.verdict == "accepted"]
+    claiming = [
+        i for i in state.incoming if i.event["kind"] == "redeem" and i.verdict == "accepted"
+    ]
     if not claiming:
         return
     owners = claim_codes(
         conn, state.device.id, state.device.store_id, state.now,
-        [(i.row["campaign"], i.row["serial"], i.event.event_id) for i in claiming],
+        [(i.row["campaign"], i.row["serial"], i.event["event_id"]) for i in claiming],
     )  # fmt: skip
     others = {o.device_id for o in owners.values() if o.device_id != state.device.id}
     names = _device_names(conn, others) if others else {}
     voided = {  # redemptions this push undoes: target event id -> seq of the void
-        i.row["target"]: i.event.seq
-        for i in state.incoming if i.event.kind == "void" and i.verdict == "accepted"
+        i.row["target"]: i.event["seq"]
+        for i in state.incoming if i.event["kind"] == "void" and i.verdict == "accepted"
     }  # fmt: skip
     for item in claiming:
         key = (item.row["campaign"], item.row["serial"])
@@ -397,13 +417,13 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
         if (
             owner.device_id == state.device.id
             and void_seq is not None
-            and void_seq < item.event.seq
+            and void_seq < item.event["seq"]
         ):
-            owner = owners[key] = _pass_claim(conn, owner, item.event.event_id)
-        if owner.event_id == item.event.event_id:
+            owner = owners[key] = _pass_claim(conn, owner, item.event["event_id"])
+        if owner.event_id == item.event["event_id"]:
             item.claim_new = owner.claimed_at == state.now
             continue
-        if owner.device_id == state.device.id and item.event.event_id in voided:
+        if owner.device_id == state.device.id and item.event["event_id"] in voided:
             continue  # undone by its till in this push, which holds the code under a later event
         item.verdict = "conflict"
         item.reason = (
@@ -415,7 +435,7 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
         _conflict(
             state, item, "double_redemption", winner_event=owner.event_id,
             winner_device=owner.device_id, campaign=item.row["campaign"], serial=item.row["serial"],
-            code=item.event.payload["code"], reward=(tier.description or tier.name) if tier else "",
+            code=item.event["payload"]["code"], reward=(tier.description or tier.name) if tier else "",
             value=item.row["value"],
         )  # fmt: skip
 
@@ -519,7 +539,7 @@ def _device_names(conn: Connection, ids: set[str]) -> dict[str, str]:
 def _conflict(state: Push, item: Incoming, kind: str, **fields: Any) -> None:
     """Note a conflict; `_record_conflicts` stores them all at once and numbers them."""
     state.conflicts.append((item, {
-        "kind": kind, "loser_event": item.event.event_id, "loser_device": state.device.id,
+        "kind": kind, "loser_event": item.event["event_id"], "loser_device": state.device.id,
         "member": item.row["member"], "created": state.now, "campaign": None, "serial": None,
         "code": None, "winner_event": None, "winner_device": None, "reward": "", "value": 0.0,
         "points": 0, **fields,
@@ -537,7 +557,7 @@ def _record_conflicts(conn: Connection, state: Push) -> None:
         item.conflict_id = int(conflict_id)
     feed.notices(
         conn, state.device.id,
-        [(i.event.event_id, "conflict", i.reason, i.conflict_id) for i, _ in state.conflicts],
+        [(i.event["event_id"], "conflict", i.reason, i.conflict_id) for i, _ in state.conflicts],
     )  # fmt: skip
 
 
@@ -547,15 +567,15 @@ def _record_conflicts(conn: Connection, state: Push) -> None:
 def _judge_points(conn: Connection, state: Push) -> None:
     """Duplicate receipts and check-ins, voids, and balances with overdrafts as conflicts."""
     items = [i for i in state.incoming if i.verdict == "accepted"]
-    _duplicates(conn, state, [i for i in items if i.event.kind in ("accrue", "checkin")])
-    targets = _void_targets(conn, state, [i for i in items if i.event.kind == "void"])
+    _duplicates(conn, state, [i for i in items if i.event["kind"] in ("accrue", "checkin")])
+    targets = _void_targets(conn, state, [i for i in items if i.event["kind"] == "void"])
     deltas: list[tuple[Incoming, str, int]] = []
     for item in items:
         if item.verdict != "accepted":
             continue
-        if item.event.kind in POINT_KINDS:
+        if item.event["kind"] in POINT_KINDS:
             deltas.append((item, item.row["member"], int(item.row["points"])))
-        elif item.event.kind == "void":
+        elif item.event["kind"] == "void":
             target = targets.get(item.row["target"])
             if target is None:
                 item.verdict = "rejected"
@@ -575,7 +595,7 @@ def _judge_points(conn: Connection, state: Push) -> None:
     running = {r.member: int(r.balance) for r in conn.execute(query)}
     for item, member, delta in deltas:
         running[member] += delta
-        if item.event.kind == "spend" and running[member] < 0:
+        if item.event["kind"] == "spend" and running[member] < 0:
             item.verdict = "conflict"
             item.reason = (
                 f"overdraft: {member} spent {-delta} points with {running[member] - delta} left"
@@ -615,7 +635,7 @@ def _duplicates(conn: Connection, state: Push, items: list[Incoming]) -> None:
         )
     }
     for item in items:
-        kind, receipt, member = item.event.kind, item.row["receipt"], item.row["member"]
+        kind, receipt, member = item.event["kind"], item.row["receipt"], item.row["member"]
         if key(kind, receipt, member) not in taken:
             taken.add(key(kind, receipt, member))
             continue
@@ -641,8 +661,12 @@ def _void_targets(
         )
     }  # fmt: skip
     for i in state.incoming:  # the target may be in this very batch
-        if i.event.event_id in wanted:
-            found[i.event.event_id] = {**i.row, "verdict": i.verdict, "conflict_id": i.conflict_id}
+        if i.event["event_id"] in wanted:
+            found[i.event["event_id"]] = {
+                **i.row,
+                "verdict": i.verdict,
+                "conflict_id": i.conflict_id,
+            }
     return found
 
 

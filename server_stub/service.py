@@ -7,6 +7,7 @@ through its faulty transport, so both exercise the same checks: signature, clock
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import secrets
@@ -16,9 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.exc import DataError, OperationalError
+from typing_extensions import TypedDict
 
 from server_stub import admin, feed, ingest
 from server_stub.admin import token_hash
@@ -37,14 +39,17 @@ from sync.protocol import (
     EnrollResponse,
     PullRequest,
     PushRequest,
-    WireEvent,
+    WireEventData,
 )
 
 NONCE_KEEP_S = 2 * protocol.CLOCK_WINDOW_S
 
 
-class _WellFormedPush(protocol.Model):
-    events: list[WireEvent]
+class _CleanPush(TypedDict):
+    events: list[WireEventData]
+
+
+_CLEAN_PUSH = TypeAdapter(_CleanPush)
 
 
 @dataclass(frozen=True)
@@ -129,16 +134,17 @@ class SyncService:
     ) -> tuple[Caller, bytes]:
         """A push is checked before the write lock (see ingest.prepare); a device revoked in the
         milliseconds between is as one revoked just after: its push counts."""
-        events = self._parse_push(body).events
+        events, checked = self._parse_push(body)
         self._purge_nonces()
         with reader(self.engine).connect() as conn:
             caller = self._identify(conn, method, path, headers, body)
             rechecker = self.rechecker(conn, caller.config_version)
         signer = ingest.Signer(caller.device_id, caller.store_id, caller.secret)
         try:
-            return caller, self._store_push(caller, ingest.prepare(signer, events, rechecker))
+            prepared = ingest.prepare(signer, events, rechecker, checked=checked)
+            return caller, self._store_push(caller, prepared)
         except KeyTaken:  # an event id another device used: redo, looking each one up
-            prepared = ingest.prepare(signer, events, rechecker, look_up_every_id=True)
+            prepared = ingest.prepare(signer, events, rechecker, True, checked)
             return caller, self._store_push(caller, prepared)  # verdicts made afresh
 
     def _store_push(self, caller: Caller, prepared: ingest.Prepared) -> bytes:
@@ -147,17 +153,18 @@ class SyncService:
             return ingest.push(conn, prepared).model_dump_json().encode()
 
     @classmethod
-    def _parse_push(cls, body: bytes) -> PushRequest:
-        """A push whose events are all well formed is read and checked in one pass; any other
-        goes the long way, where each malformed event is rejected alone."""
-        try:
-            whole = _WellFormedPush.model_validate_json(body)
-        except ValidationError:
-            whole = None
-        if whole is None or len(whole.events) > protocol.MAX_BATCH:
+    def _parse_push(cls, body: bytes) -> tuple[list[Any], bool]:
+        """(events, whether they are checked already). A push whose events are all well formed
+        and hold no NUL (nearly every push) is read and checked in one pass; any other goes the
+        long way, where each malformed event is rejected alone."""
+        events = None
+        if b"\\u0000" not in body and b"\x00" not in body:
+            with contextlib.suppress(ValidationError):
+                events = _CLEAN_PUSH.validate_json(body)["events"]
+        if events is None or len(events) > protocol.MAX_BATCH:
             parsed: PushRequest = cls._parse(PushRequest, body)  # refuses a batch too large
-            return parsed
-        return PushRequest.model_construct(events=whole.events)
+            return parsed.events, False
+        return events, True
 
     @staticmethod
     def _parse(model: type[BaseModel], body: bytes) -> Any:

@@ -11,6 +11,7 @@ import hmac
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import TypedDict  # pydantic reads this one's fields on Python 3.11
 
 PROTOCOL_VERSION = 1
 MAX_BATCH = 500  # events per push; more is refused with 413
@@ -159,6 +160,22 @@ class WireEvent(Model):
     local_time: Text = Field(max_length=64)
     prev_hash: Text = Field(max_length=64)
     mac: Text = Field(max_length=64)
+
+
+class WireEventData(TypedDict):
+    """A WireEvent as a plain dict: how the server reads a push whose body holds no NUL.
+
+    The same limits without the NUL pattern on each text (a body without `\\u0000` cannot hold
+    one) and without a model per event: a push of 500 is read in half the time.
+    """
+
+    event_id: Annotated[str, Field(min_length=1, max_length=64)]
+    seq: Annotated[int, Field(ge=1, le=BIG)]
+    kind: Annotated[str, Field(min_length=1, max_length=32)]
+    payload: dict[str, Any]
+    local_time: Annotated[str, Field(max_length=64)]
+    prev_hash: Annotated[str, Field(max_length=64)]
+    mac: Annotated[str, Field(max_length=64)]
 
 
 class PushRequest(Model):

@@ -119,6 +119,18 @@ def test_a_malformed_event_is_rejected_alone(world: World) -> None:
     assert answer.verdicts[0].reason.startswith("malformed: seq")
 
 
+def test_a_nul_in_an_event_s_own_fields_makes_it_malformed_alone(world: World) -> None:
+    """Such a push is read the long way (its body holds \\u0000): each event on its own."""
+    world.setup()
+    a = world.device("s1", "A")
+    for serial in (1, 2):
+        a.terminal.redeem(world.code(serial))
+    first, second = outbox.outgoing(a.ledger, 10)
+    answer = a.client.push([dict(first, local_time="2026\x00"), second])
+    assert [v.verdict for v in answer.verdicts] == ["rejected", "accepted"]
+    assert answer.verdicts[0].reason.startswith("malformed: local_time")
+
+
 def test_a_payload_no_database_can_store_is_rejected_alone(world: World) -> None:
     """JSON lets a lone surrogate through (here escaped as \\ud800); no database stores one."""
     world.setup()
