@@ -100,9 +100,11 @@ events = Table(
     Column("conflict_id", Integer),
     UniqueConstraint("device_id", "seq", name="events_device_seq"),
 )
-Index("events_kind_received", events.c.kind, events.c.received)
 # Most events are redemptions with neither a receipt nor a member: left out of these indexes,
-# they cost nothing to insert (queries by receipt or member use them all the same).
+# they cost nothing to insert (queries by receipt or member, or for points, use them all the same).
+_moves_points = events.c.kind != "redeem"
+Index("events_points", events.c.kind, events.c.received,
+      sqlite_where=_moves_points, postgresql_where=_moves_points)  # fmt: skip
 _has_receipt, _has_member = events.c.receipt.is_not(None), events.c.member.is_not(None)
 Index("events_receipt", events.c.store_id, events.c.receipt,
       sqlite_where=_has_receipt, postgresql_where=_has_receipt)  # fmt: skip
