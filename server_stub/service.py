@@ -150,7 +150,7 @@ class SyncService:
     def _store_push(self, caller: Caller, prepared: ingest.Prepared) -> bytes:
         with writing(self.engine) as conn:
             self._admit(conn, caller)
-            return ingest.push(conn, prepared).model_dump_json().encode()
+            return ingest.push(conn, prepared)
 
     @classmethod
     def _parse_push(cls, body: bytes) -> tuple[list[Any], bool]:

@@ -40,6 +40,7 @@ class InProcess:
         self.service = service
         self.down = False
         self.requests = 0
+        self.last_answer = b""
 
     def send(
         self, method: str, path: str, headers: dict[str, str], body: bytes, timeout: float
@@ -48,6 +49,7 @@ class InProcess:
             raise Unreachable("connection refused")
         self.requests += 1
         status, answer, answer_headers = self.service.handle(method, path, headers, body)
+        self.last_answer = answer
         return Reply(status, answer, answer_headers)
 
 

@@ -119,6 +119,23 @@ def test_a_malformed_event_is_rejected_alone(world: World) -> None:
     assert answer.verdicts[0].reason.startswith("malformed: seq")
 
 
+def test_an_answer_names_a_reason_or_a_conflict_only_where_there_is_one(world: World) -> None:
+    """A push answer is mostly accepted events: they go without an empty reason or conflict."""
+    world.setup()
+    a, b = world.device("s1", "A"), world.device("s2", "B")
+    b.terminal.redeem(world.code(2))
+    assert b.sync().ok
+    for serial in (1, 2):
+        a.terminal.redeem(world.code(serial))
+    answer = a.client.push([*outbox.outgoing(a.ledger, 10), {"seq": 0}])
+    accepted, conflict, malformed = json.loads(world.transport.last_answer)["verdicts"]
+    assert set(accepted) == {"event_id", "seq", "verdict"}
+    assert conflict["conflict_id"] > 0 and conflict["reason"].startswith("double_redemption")
+    assert malformed["reason"].startswith("malformed")
+    assert [v.verdict for v in answer.verdicts] == ["accepted", "conflict", "rejected"]
+    assert answer.verdicts[0].reason == "" and answer.verdicts[0].conflict_id is None
+
+
 def test_a_nul_in_an_event_s_own_fields_makes_it_malformed_alone(world: World) -> None:
     """Such a push is read the long way (its body holds \\u0000): each event on its own."""
     world.setup()
