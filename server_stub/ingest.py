@@ -12,7 +12,6 @@ PostgreSQL wait for each other instead of deadlocking.
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import json
 import math
@@ -276,8 +275,7 @@ def _incoming(device: Signer, key: chain.DeviceKey, event: WireEventData, now: f
     event_hash, mac = key.hash_and_mac(row, payload_json)  # a lone surrogate raises here
     # Its text is then storable unless it holds a NUL, which JSON can only write as \u0000.
     clean = "\\u0000" not in payload_json
-    with contextlib.suppress(ValueError):  # a NUL in the cashier's name: kept without it
-        row["actor"] = _text(p.get("actor"), 128, clean) or ""
+    row["actor"] = _actor(p.get("actor"), clean)
     item = Incoming(event, event_hash, row)
     if kind not in EVENT_KINDS:
         item.verdict, item.reason = "rejected", f"unknown_kind: {kind!r}"
@@ -325,6 +323,14 @@ def _read_payload(item: Incoming, clean: bool) -> None:
         row["receipt"] = _text(p["receipt"] if kind == "accrue" else p.get("day"), 128, clean)
     elif kind == "void":
         row["target"] = _checked(str(p["target"]), clean)[:64]
+
+
+def _actor(value: object, clean: bool) -> str:
+    """The cashier's name; one no database can keep (a NUL) is dropped, and the event kept."""
+    try:
+        return _text(value, 128, clean) or ""
+    except ValueError:
+        return ""
 
 
 def _text(value: object, limit: int, clean: bool) -> str | None:
