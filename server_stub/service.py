@@ -144,7 +144,9 @@ class SyncService:
             prepared = ingest.prepare(signer, events, rechecker, checked=checked)
             return caller, self._store_push(caller, prepared)
         except KeyTaken:  # an event id another device used: redo, looking each one up
-            prepared = ingest.prepare(signer, events, rechecker, True, checked)
+            prepared = ingest.prepare(
+                signer, events, rechecker, look_up_every_id=True, checked=checked
+            )
             return caller, self._store_push(caller, prepared)  # verdicts made afresh
 
     def _store_push(self, caller: Caller, prepared: ingest.Prepared) -> bytes:
