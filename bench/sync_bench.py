@@ -312,11 +312,15 @@ def _fresh_postgres() -> str | None:
 
 
 def _ingest_rows(name: str, got: Ingested, target: int) -> list[Row]:
+    ratio = f"{got.ratio:.2f} of raw INSERT ({got.baseline:,.0f} rows/s"
+    if name == "SQLite":  # the raw INSERT runs in this process: no network, no HTTP, one table
+        ratio, met = ratio + " in this process); the 0.4 target is PostgreSQL's", True
+    else:
+        ratio, met = ratio + "); target >= 0.4", got.ratio >= 0.4
     return [
         Row(
             f"ingest over HTTP, {name}, {DEVICES} devices at once (events/s)",
-            f"{got.together:,.0f}", f">= {target:,}", got.together >= target,
-            f"{got.ratio:.2f} of raw INSERT ({got.baseline:,.0f} rows/s); target >= 0.4",
+            f"{got.together:,.0f}", f">= {target:,}", got.together >= target and met, ratio,
         ),
         Row("  one device alone (events/s)", f"{got.alone:,.0f}", "-", None,
             f"{got.alone_ratio:.2f} of raw INSERT"),
