@@ -98,14 +98,9 @@ class Rechecker:
         wrong = ~passes | ~good | mismatch | (serial >= issued)
         reasons: list[str | None] = [None] * len(group)
         for k in np.flatnonzero(wrong).tolist():
-            if not passes[k]:
-                reasons[k] = "invalid: the check symbol does not match"
-            elif not good[k]:
-                reasons[k] = "forged: the code does not decrypt under the campaign key"
-            elif mismatch[k]:
-                reasons[k] = "forged: the code is not the serial or tier the event says"
-            else:
-                reasons[k] = f"not_issued: serial {serial[k]} was never issued"
+            reasons[k] = _refusal(
+                bool(passes[k]), bool(good[k]), not mismatch[k], int(serial[k]), issued
+            )
         return reasons
 
     def _check_each(self, items: list[Claimed]) -> list[str | None]:
@@ -130,23 +125,15 @@ class Rechecker:
             else crockford.check_passes_batch(codes).tolist()
         )
         start = len(cipher.campaign.prefix)
-        bodies = []
-        for (i, compact), good in zip(found, passes, strict=True):
-            if good:
-                bodies.append((i, compact[start : start + layout.BODY_SYMBOLS]))
-            else:
-                reasons[i] = "invalid: the check symbol does not match"
-        decoded = self._decode(cipher, [body for _, body in bodies], few)
+        bodies = [compact[start : start + layout.BODY_SYMBOLS] for compact in codes]
         names = [t.name for t in cipher.campaign.tiers]
         issued = cipher.campaign.issued
-        for (i, _), (good, tier, serial) in zip(bodies, decoded, strict=True):
+        for (i, _), passed, (good, tier, serial) in zip(
+            found, passes, self._decode(cipher, bodies, few), strict=True
+        ):
             item = items[i]
-            if not good:
-                reasons[i] = "forged: the code does not decrypt under the campaign key"
-            elif serial != item.serial or (item.tier is not None and names[tier] != item.tier):
-                reasons[i] = "forged: the code is not the serial or tier the event says"
-            elif serial >= issued:
-                reasons[i] = f"not_issued: serial {serial} was never issued"
+            matches = good and serial == item.serial and item.tier in (None, names[tier])
+            reasons[i] = _refusal(passed, good, matches, serial, issued)
         return reasons
 
     @staticmethod
@@ -190,3 +177,16 @@ class Rechecker:
                 return f"wrong_campaign: the code belongs to campaign {owner}", None
             return f"invalid: not a code of campaign {item.campaign}", None
         return None, compact
+
+
+def _refusal(passes: bool, decrypts: bool, matches: bool, serial: int, issued: int) -> str | None:
+    """Why a code of the campaign's shape is refused: the first check it fails, in this order."""
+    if not passes:
+        return "invalid: the check symbol does not match"
+    if not decrypts:
+        return "forged: the code does not decrypt under the campaign key"
+    if not matches:
+        return "forged: the code is not the serial or tier the event says"
+    if serial >= issued:
+        return f"not_issued: serial {serial} was never issued"
+    return None
