@@ -432,7 +432,9 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
             and void_seq is not None
             and void_seq < item.event["seq"]
         ):
-            owner = owners[key] = _pass_claim(conn, owner, item.event["event_id"])
+            # voided, then redeemed again in this push: the claim passes to the new redemption
+            # (the void then finds no claim of its own to release)
+            owner = owners[key] = _move_claim(conn, owner, item.event["event_id"])
         if owner.event_id == item.event["event_id"]:
             item.claim_new = owner.claimed_at == state.now
             continue
@@ -453,10 +455,9 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
         )  # fmt: skip
 
 
-def _pass_claim(conn: Connection, owner: Any, event_id: str) -> Owner:
-    """A till voided its redemption of a code, then redeemed the code again, in one push: the
-    claim passes to the new redemption (the void then finds no claim of its own to release).
-    The owner stays as it was if the helpdesk moved the claim in the meantime."""
+def _move_claim(conn: Connection, owner: Any, event_id: str) -> Owner:
+    """The claim `owner` passes to another event of the same device. The owner stays as it was
+    if the claim moved elsewhere in the meantime (the helpdesk, say)."""
     moved = conn.execute(
         update(claims)
         .where(claims.c.campaign == owner.campaign, claims.c.serial == owner.serial,
@@ -531,16 +532,7 @@ def _take_over_unsaved(
     for (campaign, serial), owner in mine.items():
         if owner.event_id in received:
             continue
-        conn.execute(
-            update(claims)
-            .where(claims.c.campaign == campaign, claims.c.serial == serial,
-                   claims.c.event_id == owner.event_id)
-            .values(event_id=first[(campaign, serial)])
-        )  # fmt: skip
-        owners[(campaign, serial)] = Owner(
-            campaign, serial, first[(campaign, serial)], device_id, owner.store_id,
-            owner.claimed_at,
-        )  # fmt: skip
+        owners[(campaign, serial)] = _move_claim(conn, owner, first[(campaign, serial)])
 
 
 def _device_names(conn: Connection, ids: set[str]) -> dict[str, str]:
