@@ -16,7 +16,7 @@ START_SERVER = $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) & ech
 WAIT_FOR_SERVER = $(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if not requests.get('$(DEMO_SERVER)/v1/health', timeout=1).ok]" 2>/dev/null || sleep 3
 SIM_SEEDS ?= 10000
 
-.PHONY: demo test lint bench soak constraints clean
+.PHONY: demo test lint bench soak constraints clean system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "instore needs Python 3.11 or newer"; exit 1; }
@@ -25,7 +25,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-test: $(STAMP) lint
+# pyzbar, the second QR decoder the tests cover, loads Debian's libzbar0: installed when we may
+# (root with apt-get), else make stops at once with the one command to run.
+system-deps:
+	@{ /sbin/ldconfig -p 2>/dev/null || ldconfig -p; } | grep -q 'libzbar\.so\.0' && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's libzbar0 (the pyzbar QR decoder needs it)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q libzbar0 >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q libzbar0 >/dev/null; }; \
+	else \
+	  echo "make test needs Debian's libzbar0 (for the pyzbar QR decoder); run: sudo apt-get install libzbar0"; exit 1; \
+	fi
+
+test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -n 2 tests
 
 # The simulation over many more seeds than `make test` runs (SIM_SEEDS=...).

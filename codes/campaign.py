@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -24,12 +25,23 @@ _TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 @dataclass(frozen=True)
 class Tier:
-    """One reward level. `count` None means: every serial the other tiers leave."""
+    """One reward level. `count` None means: every serial the other tiers leave.
+
+    With `every` set the tier is planned as a rate: `count` codes in every `every` serials, so each
+    print run of that many consecutive serials holds exactly its share (`gold:1/10000`).
+    """
 
     name: str
     count: int | None
     value: float = 0.0
     description: str = ""
+    every: int | None = None
+
+    def spec(self) -> str | int:
+        """The count as a campaign file and `--tiers` write it: 10, "1/10000" or "*"."""
+        if self.count is None:
+            return "*"
+        return f"{self.count}/{self.every}" if self.every else self.count
 
 
 @dataclass(frozen=True)
@@ -45,12 +57,30 @@ class Campaign:
     issued: int = 0
     master_key_file: str = ""
     key_check: str = ""
+    # The server database that counts this campaign's codes once it is registered there.
+    registered_with: str = ""
     path: Path | None = field(default=None, compare=False)
 
+    def block(self) -> int:
+        """How many consecutive serials hold the whole plan once: the capacity for counts, the
+        least common multiple of the rates' denominators for rates."""
+        everies = [t.every for t in self.tiers if t.every]
+        return math.lcm(*everies) if everies else self.capacity
+
+    def block_counts(self) -> list[int]:
+        """Each tier's count within one block, the remainder tier resolved."""
+        block = self.block()
+        counts = [
+            None if t.count is None else (t.count * block // t.every if t.every else t.count)
+            for t in self.tiers
+        ]
+        fixed = sum(c for c in counts if c is not None)
+        return [block - fixed if c is None else c for c in counts]
+
     def tier_counts(self) -> list[int]:
-        """The count of every tier, the remainder tier resolved against the capacity."""
-        fixed = sum(t.count for t in self.tiers if t.count is not None)
-        return [self.capacity - fixed if t.count is None else t.count for t in self.tiers]
+        """The count of every tier over the whole capacity, the remainder tier resolved."""
+        blocks = self.capacity // self.block()
+        return [c * blocks for c in self.block_counts()]
 
     def tier_named(self, name: str) -> Tier:
         return next(t for t in self.tiers if t.name == name)
@@ -74,24 +104,40 @@ class Campaign:
 
 
 def parse_tiers(spec: str) -> tuple[Tier, ...]:
-    """`gold:10,silver:1000,music:*` -> tiers; `*` marks the remainder tier."""
+    """`gold:10,silver:1000,music:*` or `gold:1/10000,silver:1/100,music:*` -> tiers.
+
+    A count is how many codes of the whole campaign carry the tier; a rate `K/N` is K codes in
+    every N consecutive serials; `*` marks the remainder tier.
+    """
     tiers = []
     for part in (p.strip() for p in spec.split(",")):
         name, sep, count = part.partition(":")
         name, count = name.strip(), count.strip()
         if not sep or not name or not count:
-            raise InstoreError("bad_tiers", f"tier {part!r} must look like name:count or name:*")
-        if count == "*":
-            tiers.append(Tier(name=name, count=None))
-            continue
-        try:
-            number = int(count.replace("_", ""))
-        except ValueError:
             raise InstoreError(
-                "bad_tiers", f"tier {name!r} needs a whole number, not {count!r}"
-            ) from None
-        tiers.append(Tier(name=name, count=number))
+                "bad_tiers", f"tier {part!r} must look like name:count, name:1/10000 or name:*"
+            )
+        tiers.append(_tier(name, count))
     return tuple(tiers)
+
+
+def _tier(name: str, count: Any, value: float = 0.0, description: str = "") -> Tier:
+    """One tier from its count as written: a whole number, "K/N" or "*"."""
+    if count == "*":
+        return Tier(name, None, value, description)
+    text = str(count).replace("_", "").replace(",", "").strip()
+    share, slash, every = text.partition("/")
+    try:
+        if isinstance(count, bool) or (isinstance(count, float) and not count.is_integer()):
+            raise ValueError
+        number = int(share)
+        per = int(every) if slash else None
+    except ValueError:
+        raise InstoreError(
+            "bad_tiers",
+            f"tier {name!r} needs a whole number (10) or a rate (1/10000), not {count!r}",
+        ) from None
+    return Tier(name, number, value, description, per)
 
 
 def validate(c: Campaign) -> Campaign:
@@ -126,6 +172,9 @@ def validate(c: Campaign) -> Campaign:
         raise bad("only one tier can take the remainder (name:*)")
     if any(t.count is not None and t.count < 0 for t in c.tiers):
         raise bad("tier counts cannot be negative")
+    rates = [t for t in c.tiers if t.every is not None]
+    if rates:
+        return _validate_rates(c, rates)
     fixed = sum(t.count for t in c.tiers if t.count is not None)
     if remainders and fixed > c.capacity:
         raise bad(f"tiers ask for {fixed:,} codes but the capacity is {c.capacity:,}")
@@ -133,6 +182,37 @@ def validate(c: Campaign) -> Campaign:
         raise bad(
             f"tiers cover {fixed:,} codes but the capacity is {c.capacity:,};"
             " give a remainder tier such as reward:* or set the capacity to match"
+        )
+    if not 0 <= c.issued <= c.capacity:
+        raise bad(f"issued count {c.issued:,} must be between 0 and the capacity")
+    if c.starts_at and c.ends_at and c.ends_at <= c.starts_at:
+        raise bad("the campaign must end after it starts")
+    return c
+
+
+def _validate_rates(c: Campaign, rates: list[Tier]) -> Campaign:
+    def bad(message: str) -> InstoreError:
+        return InstoreError("bad_campaign", message)
+
+    if any(t.every is None and t.count is not None for t in c.tiers):
+        raise bad(
+            "plan every tier as a rate (gold:1/10000) or every tier as a count (gold:10),"
+            " with one remainder tier (music:*)"
+        )
+    for t in rates:
+        if t.every is None or t.every < 1 or t.count is None or not 0 <= t.count <= t.every:
+            raise bad(f"tier {t.name!r}: a rate K/N needs 0 <= K <= N and N >= 1")
+    block = c.block()
+    if block > c.capacity or c.capacity % block:
+        raise bad(
+            f"with these rates the plan repeats every {block:,} serials; the capacity"
+            f" ({c.capacity:,}) must be a multiple of {block:,}"
+        )
+    shares = sum(t.count * (block // t.every) for t in rates if t.count and t.every)
+    if shares > block or (not any(t.count is None for t in c.tiers) and shares != block):
+        raise bad(
+            f"the rates add up to {shares:,} in every {block:,} codes;"
+            " they must leave room for the remainder tier (name:*) or add up exactly"
         )
     if not 0 <= c.issued <= c.capacity:
         raise bad(f"issued count {c.issued:,} must be between 0 and the capacity")
@@ -152,6 +232,8 @@ def to_dict(c: Campaign) -> dict[str, Any]:
         "master_key_file": c.master_key_file,
         "key_check": c.key_check,
     }
+    if c.registered_with:
+        data["registered_with"] = c.registered_with
     if c.starts_at:
         data["starts_at"] = c.starts_at
     if c.ends_at:
@@ -159,7 +241,7 @@ def to_dict(c: Campaign) -> dict[str, Any]:
     data["tiers"] = [
         {
             "name": t.name,
-            "count": "*" if t.count is None else t.count,
+            "count": t.spec(),
             "value": t.value,
             "description": t.description,
         }
@@ -184,9 +266,9 @@ def _when(value: Any, name: str) -> datetime | None:
 def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
     try:
         tiers = tuple(
-            Tier(
-                name=str(t["name"]),
-                count=None if t.get("count") == "*" else int(t["count"]),
+            _tier(
+                str(t["name"]),
+                t["count"],
                 value=float(t.get("value", 0)),
                 description=str(t.get("description", "")),
             )
@@ -204,6 +286,7 @@ def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
             issued=int(data.get("issued", 0)),
             master_key_file=str(data.get("master_key_file", "")),
             key_check=str(data.get("key_check", "")),
+            registered_with=str(data.get("registered_with", "")),
             path=path,
         )
     except KeyError as exc:
@@ -288,8 +371,8 @@ def create(
     key_path = master_key or out.parent / "master.key"
     tiers = tiers or (Tier("reward", None),)
     if capacity is None:
-        has_rest = any(t.count is None for t in tiers)
-        capacity = DEFAULT_CAPACITY if has_rest else sum(t.count or 0 for t in tiers)
+        open_ended = any(t.count is None or t.every for t in tiers)
+        capacity = DEFAULT_CAPACITY if open_ended else sum(t.count or 0 for t in tiers)
     try:  # stored relative to the campaign file, so the pair can move together
         stored_key_path = str(key_path.resolve().relative_to(out.parent.resolve()))
     except ValueError:

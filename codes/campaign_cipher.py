@@ -20,7 +20,7 @@ class CampaignCipher:
         self.key_version = campaign.key_version
         self._ff1 = Radix32FF1(campaign_key, campaign.id.encode("utf-8"), layout.BODY_SYMBOLS)
         seed = keys.derive_subkey(campaign_key, "tier shuffle", tiers.SEED_BYTES)
-        self.plan = tiers.TierPlan(campaign.tier_counts(), seed)
+        self.plan = tiers.TierPlan(campaign.block_counts(), seed)
 
     def encode(self, serial: int) -> str:
         """The printed text of one code (minting uses `encode_batch`)."""

@@ -40,7 +40,10 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="master key file (default: master.key beside the campaign file)",
     )
     new.add_argument(
-        "--tiers", help='reward plan, e.g. "gold:10,silver:1000,music:*" (* = all the rest)'
+        "--tiers",
+        help='reward plan as counts over the whole campaign ("gold:10,silver:1000,music:*") or as'
+        ' rates ("gold:1/10000,silver:1/100,music:*": that many in every run of N codes);'
+        " * = all the rest",
     )
     new.add_argument(
         "--capacity",
@@ -62,7 +65,10 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="make the next codes of a campaign: CSV, and QR pictures or a printable PDF",
         description="Make COUNT codes from the next unissued serial (or --start), write them to a"
         " CSV file (code,serial,tier), and optionally one QR picture per code and an A4 sheet to"
-        " print and cut. The campaign file remembers how many codes were issued.",
+        " print and cut. The campaign file remembers how many codes were issued. It says how"
+        " many codes of each tier the run holds, and warns when a prize tier got none. Once the"
+        " campaign is registered on a server, mint with 'instore admin codes mint' instead: the"
+        " server keeps the one count of issued codes.",
     )
     m.add_argument("campaign", type=Path, metavar="CAMPAIGN_FILE")
     m.add_argument("--count", required=True, type=whole_number(1), help="how many codes to make")
@@ -71,9 +77,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         type=whole_number(0),
         help="first serial (default: the next unissued one); use it to reprint",
     )
-    m.add_argument("--out", required=True, type=Path, help="CSV file to write")
+    m.add_argument("--out", required=True, type=Path, help="CSV file to write (.csv)")
     m.add_argument("--png-dir", type=Path, help="folder for one QR picture (PNG) per code")
-    m.add_argument("--pdf", type=Path, help="printable A4 sheet: QR codes with text and cut lines")
+    m.add_argument(
+        "--pdf", type=Path, help="printable A4 sheet (.pdf): QR codes with text and cut lines"
+    )
+    m.add_argument("--force", action="store_true", help="replace output files that exist")
     m.add_argument("--json", action="store_true", help="print the result as JSON")
     m.set_defaults(run=_mint)
 
@@ -126,21 +135,9 @@ def _new_campaign(args: argparse.Namespace) -> int:
 
 def _mint(args: argparse.Namespace) -> int:
     report = mint.mint_campaign_file(
-        args.campaign, args.out, args.count, args.start, args.png_dir, args.pdf
+        args.campaign, args.out, args.count, args.start, args.png_dir, args.pdf, args.force
     )
-    extras = "".join(
-        f"; {label} {value}"
-        for label, value in (("PNGs in", report.png_dir), ("sheet", report.pdf))
-        if value
-    )
-    reprint = f" ({report.reprinted:,} of them reprints)" if report.reprinted else ""
-    emit(
-        asdict(report),
-        args.json,
-        f"minted {report.count:,} codes{reprint}, serials {report.start:,} to"
-        f" {report.start + report.count - 1:,}, into {report.csv}{extras}; {report.issued:,} issued"
-        f" so far ({report.seconds:.2f} s)",
-    )
+    emit(asdict(report), args.json, report.summary())
     return 0
 
 

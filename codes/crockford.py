@@ -165,7 +165,10 @@ def normalise(text: str) -> str:
 
 def _code_from_url(text: str) -> str:
     """A QR may point at a claim page: take ?code= (or ?c=), else the last path segment."""
-    parts = urlsplit(text if "://" in text else "//" + text)
+    try:
+        parts = urlsplit(text if "://" in text else "//" + text)
+    except ValueError:  # e.g. an unclosed "[" reads as a broken IPv6 address
+        raise NotACode("Not a code: the link cannot be read.") from None
     query = parse_qs(parts.query)
     for name in ("code", "c"):
         if query.get(name):

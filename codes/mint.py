@@ -53,7 +53,25 @@ class MintReport:
     seconds: float = 0.0
     reprinted: int = 0  # serials in this run that had been issued before
     issued: int = 0
-    tiers: dict[str, int] = field(default_factory=dict)
+    tiers: dict[str, int] = field(default_factory=dict)  # every tier, with 0 where it got none
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """What a print shop reads: the run, its prizes, and where the files went."""
+        extras = "".join(
+            f"; {label} {value}"
+            for label, value in (("PNGs in", self.png_dir), ("sheet", self.pdf))
+            if value
+        )
+        reprint = f" ({self.reprinted:,} of them reprints)" if self.reprinted else ""
+        tiers = ", ".join(f"{n} {c:,}" for n, c in self.tiers.items())
+        lines = [
+            f"minted {self.count:,} codes{reprint}, serials {self.start:,} to"
+            f" {self.start + self.count - 1:,}, into {self.csv}{extras}; {self.issued:,} issued"
+            f" so far ({self.seconds:.2f} s)",
+            f"this run holds: {tiers}",
+        ]
+        return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
 
 
 def mint_chunks(
@@ -116,6 +134,52 @@ def check_range(campaign: Campaign, start: int, count: int) -> None:
         )
 
 
+def check_outputs(
+    out_csv: Path, pdf: Path | None = None, png_dir: Path | None = None, force: bool = False
+) -> None:
+    """Refuse, before any work, an output that would replace a file or is not of its kind."""
+    for path, suffix, kind in ((out_csv, ".csv", "the codes' CSV"), (pdf, ".pdf", "the sheet")):
+        if path is None:
+            continue
+        if path.suffix.lower() != suffix:
+            raise InstoreError(
+                "bad_output", f"{kind} must be a {suffix} file; {path} is not (name it *{suffix})"
+            )
+        if path.is_dir():
+            raise InstoreError("bad_output", f"{path} is a folder; name a {suffix} file")
+        if path.exists() and not force:
+            raise InstoreError(
+                "exists",
+                f"{path} already exists; choose another name, or add --force to replace it",
+            )
+    if png_dir is not None and png_dir.exists() and not png_dir.is_dir():
+        raise InstoreError("bad_output", f"{png_dir} is a file; --png-dir takes a folder")
+
+
+def tier_warnings(campaign: Campaign, count: int, per_tier: dict[str, int]) -> list[str]:
+    """Why a prize tier (any tier but the remainder) got no code in this run, and what to do."""
+    found = []
+    totals = dict(zip((t.name for t in campaign.tiers), campaign.tier_counts(), strict=True))
+    for tier in campaign.tiers:
+        if tier.count is None or per_tier.get(tier.name) or not totals[tier.name]:
+            continue
+        if tier.every:
+            found.append(
+                f"no {tier.name} in this run: {tier.name} is {tier.count} in every"
+                f" {tier.every:,} codes, and a run of {count:,} is shorter; mint whole multiples"
+                f" of {campaign.block():,} codes to give every run its share"
+            )
+            continue
+        one_in = campaign.capacity // totals[tier.name]
+        found.append(
+            f"no {tier.name} in this run: the plan has {totals[tier.name]:,} {tier.name} in"
+            f" {campaign.capacity:,} codes (one in {one_in:,}), so a run of {count:,} holds"
+            f" {count / one_in:.2g} on average; plan it as a rate (e.g. {tier.name}:1/{max(1, min(one_in, count)):,})"
+            " or give the campaign a smaller --capacity"
+        )
+    return found
+
+
 def mint_to_files(
     campaign: Campaign,
     campaign_key: bytes,
@@ -124,14 +188,17 @@ def mint_to_files(
     start: int | None = None,
     png_dir: Path | None = None,
     pdf: Path | None = None,
+    force: bool = False,
 ) -> tuple[Campaign, MintReport]:
     """Mint `count` codes from `start` (default: the next unissued serial) into the files asked.
 
     Returns the campaign with its issued count moved on (the caller saves it) and a report.
+    No file is replaced unless `force`.
     """
     began = time.perf_counter()
     start = campaign.issued if start is None else start
     check_range(campaign, start, count)
+    check_outputs(out_csv, pdf, png_dir, force)
     cipher = CampaignCipher(campaign, campaign_key)
     names = [t.name for t in campaign.tiers]
     per_tier = np.zeros(len(names), dtype=np.int64)
@@ -169,8 +236,9 @@ def mint_to_files(
         seconds=round(time.perf_counter() - began, 3),
         reprinted=max(0, min(campaign.issued, start + count) - start),
         issued=updated.issued,
-        tiers={n: int(c) for n, c in zip(names, per_tier, strict=True) if c},
+        tiers={n: int(c) for n, c in zip(names, per_tier, strict=True)},
     )
+    report.warnings = tier_warnings(campaign, count, report.tiers)
     return updated, report
 
 
@@ -181,11 +249,23 @@ def mint_campaign_file(
     start: int | None = None,
     png_dir: Path | None = None,
     pdf: Path | None = None,
+    force: bool = False,
 ) -> MintReport:
-    """Mint from a campaign file and record the new issued count in it."""
+    """Mint from a campaign file and record the new issued count in it.
+
+    A campaign registered on a server counts its codes there, and only there: two counters
+    would hand the same serials to two print runs.
+    """
     campaign = campaign_file.load(path)
+    if campaign.registered_with:
+        raise InstoreError(
+            "registered",
+            f"campaign {campaign.id} is registered on the server database"
+            f" {campaign.registered_with}, which counts its codes; mint with: instore admin --db"
+            f" {campaign.registered_with} codes mint {campaign.id} --count {count} --out {out_csv}",
+        )
     key = campaign.campaign_key()
-    updated, report = mint_to_files(campaign, key, out_csv, count, start, png_dir, pdf)
+    updated, report = mint_to_files(campaign, key, out_csv, count, start, png_dir, pdf, force)
     campaign_file.save(updated, path)
     return report
 

@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,16 @@ def add_campaign(
     return {"id": campaign.id, "name": campaign.name, "issued": campaign.issued}
 
 
-def add_campaign_file(engine: Engine, path: Path, budget: float | None = None) -> dict[str, Any]:
+def add_campaign_file(
+    engine: Engine, path: Path, budget: float | None = None, database: str = ""
+) -> dict[str, Any]:
+    """Register a campaign file; the file then names `database`, whose issued count is the one
+    that counts (minting from the file refuses and says which command to use)."""
     campaign = campaign_file.load(path)
-    return add_campaign(engine, campaign, campaign.campaign_key(), budget)
+    added = add_campaign(engine, campaign, campaign.campaign_key(), budget)
+    if database:
+        campaign_file.save(replace(campaign, registered_with=database), path)
+    return added
 
 
 def _campaign_rows(conn: Connection) -> list[tuple[dict[str, Any], bytes]]:
@@ -138,7 +146,7 @@ def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
 
 def mint_codes(
     engine: Engine, campaign_id: str, count: int, out: Path, start: int | None = None,
-    pdf: Path | None = None,
+    pdf: Path | None = None, force: bool = False,
 ) -> MintReport:  # fmt: skip
     """Mint printable codes and record them as issued, so devices accept them after a sync."""
     with engine.connect() as conn:
@@ -146,7 +154,7 @@ def mint_codes(
     if not found:
         raise not_found(f"campaign {campaign_id}")
     campaign, key = found[0]
-    updated, report = mint_to_files(campaign, key, out, count, start, pdf=pdf)
+    updated, report = mint_to_files(campaign, key, out, count, start, pdf=pdf, force=force)
     with engine.begin() as conn:
         conn.execute(
             update(campaigns)

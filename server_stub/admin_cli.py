@@ -17,7 +17,14 @@ from sqlalchemy import Engine
 from codes.cli_common import emit, whole_number
 from codes.errors import InstoreError
 from server_stub import admin, conflicts, reports
-from server_stub.database import DEFAULT_URL, admin_token, migrate, open_engine, pending_migrations
+from server_stub.database import (
+    DEFAULT_URL,
+    admin_token,
+    migrate,
+    missing_sqlite_file,
+    open_engine,
+    pending_migrations,
+)
 from sync.protocol import LimitConfig, TierRuleConfig
 
 Action = Callable[[Engine, argparse.Namespace], int]
@@ -61,7 +68,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         dest="action", metavar="ACTION", required=True
     )
     p = command(campaign, "create", "register a campaign made with 'instore codes new-campaign'",
-                lambda e, a: _say(a, admin.add_campaign_file(e, a.file, a.budget), f"campaign {a.file} registered"))  # fmt: skip
+                lambda e, a: _say(a, admin.add_campaign_file(e, a.file, a.budget, a.db), f"campaign {a.file} registered; from now on mint its codes with: instore admin --db {a.db} codes mint ..."))  # fmt: skip
     p.add_argument("--file", required=True, type=Path, metavar="CAMPAIGN_FILE",
                    help="the campaign file; its key is derived from the master key file beside it")  # fmt: skip
     p.add_argument(
@@ -72,14 +79,24 @@ def register(parser: argparse.ArgumentParser) -> None:
     codes = groups.add_parser("codes", help="printable codes").add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
-    p = command(codes, "mint", "make printable codes and record them as issued", _mint)
-    p.add_argument("campaign_id", metavar="CAMPAIGN_ID")
-    p.add_argument("--count", required=True, type=whole_number(1))
-    p.add_argument(
-        "--start", type=whole_number(0), help="first serial (default: the next unissued)"
+    p = command(
+        codes,
+        "mint",
+        "make the next printable codes of a registered campaign and record them as issued, so"
+        " enrolled devices accept them after their next sync; the server's count is the only one,"
+        " so no serial goes into two print runs",
+        _mint,
     )
-    p.add_argument("--out", required=True, type=Path, help="CSV file to write")
-    p.add_argument("--pdf", type=Path, help="also write printable A4 sheets with QR codes")
+    p.add_argument("campaign_id", metavar="CAMPAIGN_ID")
+    p.add_argument("--count", required=True, type=whole_number(1), help="how many codes to make")
+    p.add_argument(
+        "--start",
+        type=whole_number(0),
+        help="first serial (default: the next unissued); to reprint",
+    )
+    p.add_argument("--out", required=True, type=Path, help="CSV file to write (.csv)")
+    p.add_argument("--pdf", type=Path, help="also write printable A4 sheets with QR codes (.pdf)")
+    p.add_argument("--force", action="store_true", help="replace output files that exist")
 
     device = groups.add_parser("device", help="in-store devices").add_subparsers(
         dest="action", metavar="ACTION", required=True
@@ -177,6 +194,14 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def _on_database(action: Action) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
+        missing = missing_sqlite_file(args.db)
+        if missing is not None and args.group != "migrate":
+            # a typo in --db must not quietly make an empty database that says "no conflicts"
+            raise InstoreError(
+                "no_database",
+                f"there is no server database at {missing}; to create one, run: instore admin"
+                f" --db {args.db} migrate",
+            )
         engine = open_engine(args.db)
         try:
             if pending_migrations(engine):  # an older or new database: bring it up to date first
@@ -216,12 +241,10 @@ def _token(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _mint(engine: Engine, args: argparse.Namespace) -> int:
-    report = admin.mint_codes(engine, args.campaign_id, args.count, args.out, args.start, args.pdf)
-    return _say(
-        args,
-        dataclasses.asdict(report),
-        f"{report.count:,} codes written to {args.out}; {report.issued:,} issued in all",
+    report = admin.mint_codes(
+        engine, args.campaign_id, args.count, args.out, args.start, args.pdf, args.force
     )
+    return _say(args, dataclasses.asdict(report), report.summary())
 
 
 def _enroll(engine: Engine, args: argparse.Namespace) -> int:

@@ -40,6 +40,17 @@ def database_url(text: str) -> str:
     return text
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file a URL names when it does not exist yet (None for PostgreSQL or memory)."""
+    url = database_url(url)
+    if not url.startswith("sqlite") or ":///" not in url:
+        return None
+    path = url.split(":///", 1)[1]
+    if not path or path == ":memory:" or Path(path).exists():
+        return None
+    return Path(path)
+
+
 def open_engine(url: str) -> Engine:
     url = database_url(url)
     try:

@@ -41,6 +41,7 @@ def test_normalise_accepts_what_people_type_and_scan(typed: str, compact: str) -
         ("ĦV-7K3M", "contains"),
         ("HV-7K3M-😀", "contains"),
         ("https://win.example.com/", "link carries no code"),
+        ("[/", "link cannot be read"),  # found by schemathesis: urlsplit raised
     ],
 )
 def test_normalise_refuses_what_cannot_be_a_code(typed: str, words: str) -> None:

@@ -42,3 +42,28 @@ def test_different_seeds_shuffle_differently() -> None:
     a = TierPlan([500, 500], SEED).tiers_of(np.arange(1000, dtype=np.uint64))
     b = TierPlan([500, 500], bytes(SEED_BYTES)).tiers_of(np.arange(1000, dtype=np.uint64))
     assert (a != b).sum() > 300
+
+
+@settings(deadline=None)
+@given(
+    block=st.lists(st.integers(0, 300), min_size=1, max_size=4).filter(lambda c: sum(c) > 0),
+    blocks=st.integers(1, 6),
+    seed=st.binary(min_size=SEED_BYTES, max_size=SEED_BYTES),
+)
+def test_a_plan_of_rates_gives_every_block_exactly_its_share(
+    block: list[int], blocks: int, seed: bytes
+) -> None:
+    plan = TierPlan(block, seed)
+    serials = np.arange(sum(block) * blocks, dtype=np.uint64)
+    tiers = plan.tiers_of(serials).reshape(blocks, sum(block))
+    for row in tiers:
+        assert np.bincount(row, minlength=len(block)).tolist() == block
+    assert tiers.tolist() == [
+        [plan.tier_of(int(s)) for s in chunk] for chunk in serials.reshape(blocks, -1)
+    ]
+
+
+def test_blocks_are_shuffled_differently() -> None:
+    plan = TierPlan([1, 9_999], SEED)
+    golds = np.nonzero(plan.tiers_of(np.arange(100_000, dtype=np.uint64)) == 0)[0] % 10_000
+    assert len(golds) == 10 and len(set(golds.tolist())) > 5  # not the same place in every run

@@ -17,7 +17,9 @@ from tests.conftest import CampaignFactory
 
 @dataclass
 class Store:
-    """A device with one campaign (2,000 codes: 10 gold, 100 silver, music; 1,000 issued)."""
+    """A device with one campaign (2,000 codes: 1 gold and 5 silver in every 200, music; 1,000
+    issued). Planned as rates, so the issued 1,000 hold exactly 5 gold and 25 silver whatever the
+    random master key: no test finds its prize by chance."""
 
     path: Path
     cipher: CampaignCipher
@@ -51,7 +53,7 @@ def make_store(make_campaign: CampaignFactory, tmp_path: Path) -> Iterator[Store
         config: TerminalConfig | None = None, name: str = "till1", **campaign_fields: object
     ) -> Store:
         campaign, key = make_campaign(
-            tiers="gold:10,silver:100,music:*",
+            tiers="gold:1/200,silver:1/20,music:*",
             capacity=2_000,
             issued=1000,
             file=f"{name}.toml",
