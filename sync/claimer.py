@@ -46,6 +46,11 @@ class ServerClaimer:
             self._mark(False)
             raise
         self._mark(True)
+        try:  # remembered, so an outage a minute later still knows what the member has
+            with self.ledger.write() as conn:
+                Ledger.remember_balances(conn, [(member, answer.balance)], answer.device_seq)
+        except LedgerError:
+            pass  # the answer stands; only the remembered copy is older
         return answer.balance + self.ledger.points_after(member, answer.device_seq)
 
     def _mark(self, online: bool) -> None:

@@ -101,14 +101,7 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
 
 
 def _balances(conn: sqlite3.Connection, balances: list[MemberBalance], device_seq: int) -> None:
-    # The server's balance counts this device's events up to device_seq; later ones are added
-    # locally (see Terminal._local_balance), so nothing is counted twice or missed.
-    conn.executemany(
-        "INSERT INTO balances (member, balance, as_of_seq, updated) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (member) DO UPDATE SET balance = excluded.balance,"
-        " as_of_seq = excluded.as_of_seq, updated = excluded.updated",
-        [(b.member, b.balance, device_seq, now_iso()) for b in balances],
-    )
+    Ledger.remember_balances(conn, [(b.member, b.balance) for b in balances], device_seq)
 
 
 def _grant(conn: sqlite3.Connection, grants: list[CampaignGrant]) -> None:

@@ -149,6 +149,19 @@ class Ledger:
 
     # -- events ----------------------------------------------------------------------------
 
+    @staticmethod
+    def remember_balances(
+        conn: sqlite3.Connection, balances: list[tuple[str, int]], device_seq: int
+    ) -> None:
+        """The server's balances, counting this device's events up to `device_seq`; later ones
+        are added locally (`points_after`), so nothing is counted twice or missed."""
+        conn.executemany(
+            "INSERT INTO balances (member, balance, as_of_seq, updated) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (member) DO UPDATE SET balance = excluded.balance,"
+            " as_of_seq = excluded.as_of_seq, updated = excluded.updated",
+            [(member, balance, device_seq, now_iso()) for member, balance in balances],
+        )
+
     def points_after(self, member: str, seq: int) -> int:
         """A member's points from this device's events after `seq` (what the server has not
         counted yet), rejected events left out."""

@@ -163,3 +163,37 @@ def test_points_spent_twice_offline_end_as_one_overdraft(
         ok("admin", "--db", db, "report", "points", "--by", "store", "--json", cwd=cwd)
     )
     assert {r["key"]: r["spent"] for r in report["rows"]} == {"north": 25, "south": 25}
+
+
+def test_a_balance_seen_online_survives_an_outage(
+    chain_store: tuple[ServerProcess, Path, list[str]], db: str
+) -> None:
+    """Store B has never seen the member: the online balance it shows is what it spends against
+    when the network drops a minute later."""
+    server, cwd, _ = chain_store
+    ok("terminal", "accrue", "--db", "n1.db", "--member", "M-1001", "--amount", "1000",
+       "--receipt", "R-1", cwd=cwd)  # fmt: skip
+    ok("sync", "now", "--db", "n1.db", cwd=cwd)
+    online = json.loads(
+        ok("terminal", "balance", "--db", "s1.db", "--member", "M-1001", "--json", cwd=cwd)
+    )
+    assert online["balance"] == 100 and "as last known" not in online["message"]
+    server.stop()
+    offline = json.loads(
+        ok("terminal", "balance", "--db", "s1.db", "--member", "M-1001", "--json", cwd=cwd)
+    )
+    assert offline["balance"] == 100 and "as last known here" in offline["message"]
+    for till in ("s1", "n1"):
+        out = ok("terminal", "spend", "--db", f"{till}.db", "--member", "M-1001", "--points",
+                 "80", "--item", "cone", "--json", cwd=cwd)  # fmt: skip
+        assert json.loads(out)["status"] == "accepted_offline"
+    server.start()
+    for till in ("n1", "s1", "n1", "s1"):
+        ok("sync", "now", "--db", f"{till}.db", cwd=cwd)
+    found = json.loads(ok("admin", "--db", db, "conflicts", "--json", cwd=cwd))
+    assert [c["kind"] for c in found] == ["overdraft"]
+    for till in ("n1", "s1"):
+        balance = json.loads(
+            ok("terminal", "balance", "--db", f"{till}.db", "--member", "M-1001", "--json", cwd=cwd)
+        )
+        assert balance["balance"] == 100 - 160
