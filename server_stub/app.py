@@ -6,7 +6,9 @@ import gc
 import gzip
 import hmac
 import json
+import logging
 import os
+import time
 import zlib
 from typing import Annotated, Any, Literal
 
@@ -113,6 +115,47 @@ def _gunzip(body: bytes, limit: int) -> bytes:
     return out
 
 
+REQUEST_LOG = logging.getLogger("instore.server.requests")
+
+
+class RequestLog:
+    """One line per request: method, path, status, milliseconds, and the device that signed it.
+
+    Never a body, a query string or a header's secret: a device id is no secret.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not REQUEST_LOG.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        began, status = time.perf_counter(), 500
+
+        async def note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, note_status)
+        finally:
+            device = dict(scope["headers"]).get(protocol.DEVICE.lower().encode(), b"-")
+            REQUEST_LOG.info(
+                "%s %s %d %.1f ms device=%s", scope["method"], scope["path"], status,
+                (time.perf_counter() - began) * 1000, device.decode("ascii", "replace")[:64],
+            )  # fmt: skip
+
+
+def configure_logging(level: str) -> None:
+    """The server's own lines on standard error, at `level` (debug, info, warning, error)."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(message)s", force=True
+    )
+
+
 class NewStore(BaseModel):
     id: Ident = Field(min_length=1, max_length=64)
     name: Name = Field(min_length=1, max_length=200)
@@ -130,12 +173,14 @@ class Resolution(BaseModel):
 
 
 DATABASE_VARIABLE = "INSTORE_SERVER_DB"  # how `instore server --workers N` hands workers its --db
+LOG_LEVEL_VARIABLE = "INSTORE_LOG_LEVEL"  # ... and its --log-level
 
 
 def app_from_environment() -> FastAPI:
     """The app in a worker process that uvicorn started (it can pass no objects, only names)."""
     from server_stub.database import open_engine
 
+    configure_logging(os.environ.get(LOG_LEVEL_VARIABLE, "info"))
     app = create_app(open_engine(os.environ[DATABASE_VARIABLE]))
     tune_garbage_collector()
     return app
@@ -155,8 +200,14 @@ def tune_garbage_collector() -> None:
 
 def create_app(engine: Engine) -> FastAPI:
     service = SyncService(engine)
-    app = FastAPI(title="instore server", version=str(protocol.PROTOCOL_VERSION), responses=ERRORS)
+    # No /docs page: it loads its scripts from a CDN, blank in a store without internet.
+    # /openapi.json describes the API; any OpenAPI viewer reads it.
+    app = FastAPI(
+        title="instore server", version=str(protocol.PROTOCOL_VERSION), responses=ERRORS,
+        docs_url=None, redoc_url=None,
+    )  # fmt: skip
     app.add_middleware(BodyLimit)
+    app.add_middleware(RequestLog)
     with engine.connect() as conn:
         token = admin_token(conn)
 

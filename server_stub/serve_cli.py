@@ -32,23 +32,44 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="server processes sharing the port (default 1); one per CPU core takes in the most"
         " pushes when many devices sync at once",
     )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="info",
+        help="info (default) prints one line per request; warning prints only trouble",
+    )
     parser.set_defaults(run=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server_stub.app import DATABASE_VARIABLE, create_app, tune_garbage_collector
+    from server_stub.app import (
+        DATABASE_VARIABLE,
+        LOG_LEVEL_VARIABLE,
+        configure_logging,
+        create_app,
+        tune_garbage_collector,
+    )
 
+    configure_logging(args.log_level)
     engine = open_engine(args.db)
     migrate(engine)
+    workers = f"{args.workers} worker{'s' if args.workers != 1 else ''}"
+    print(
+        f"instore server on http://{args.host}:{args.port} ({workers}, database"
+        f" {engine.url.render_as_string(hide_password=True)}); API described at"
+        f" http://{args.host}:{args.port}/openapi.json; Ctrl-C stops it",
+        flush=True,
+    )
     if args.workers == 1:
         app = create_app(engine)
         tune_garbage_collector()
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", log_config=None)
         return 0
     engine.dispose()
     os.environ[DATABASE_VARIABLE] = args.db
+    os.environ[LOG_LEVEL_VARIABLE] = args.log_level
     uvicorn.run(
         "server_stub.app:app_from_environment", factory=True, workers=args.workers,
         host=args.host, port=args.port, log_level="warning",

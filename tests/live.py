@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -51,13 +52,20 @@ class ServerProcess:
         self.db, self.cwd, self.port, self.workers = db, cwd, free_port(), workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        # what it prints (its address, one line per request) goes to a file: a pipe nobody reads
+        # would fill up and stall the server
+        self.log = Path(tempfile.mkstemp(prefix="instore-server-", suffix=".log")[1])
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "instore_cli", "server", "--db", self.db, "--port", str(self.port),
-             "--workers", str(self.workers)],
-            cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "instore_cli", "server", "--db", self.db, "--port",
+                 str(self.port), "--workers", str(self.workers)],
+                cwd=self.cwd, stdout=log, stderr=log,
+            )  # fmt: skip
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -66,7 +74,7 @@ class ServerProcess:
             except requests.ConnectionError:
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError(self.process.stderr.read().decode())  # type: ignore[union-attr]
+                raise RuntimeError(self.output())
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not start")
             time.sleep(0.1)

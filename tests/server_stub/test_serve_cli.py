@@ -1,0 +1,34 @@
+"""`instore server` as a store chain starts it: it says where it listens and logs each request."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import requests
+
+from sync import protocol
+from tests.live import ServerProcess
+
+
+def test_the_server_says_where_it_listens_and_logs_one_line_per_request(tmp_path: Path) -> None:
+    server = ServerProcess(str(tmp_path / "server.db"), tmp_path)
+    server.start()
+    try:
+        secret = "5ec2e7-signature-never-logged"
+        headers = {protocol.DEVICE: "dev-42", protocol.SIGNATURE: secret,
+                   protocol.TIMESTAMP: "1", protocol.NONCE: "n"}  # fmt: skip
+        answer = requests.post(f"{server.url}/v1/push", data=b"{}", headers=headers, timeout=5)
+        assert answer.status_code in (401, 422)
+        assert requests.get(f"{server.url}/docs", timeout=5).status_code == 404  # no CDN page
+        assert requests.get(f"{server.url}/openapi.json", timeout=5).status_code == 200
+        deadline = time.monotonic() + 10
+        while "openapi.json 200" not in server.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.stop()
+    log = server.output()
+    assert f"instore server on {server.url}" in log
+    assert f"POST /v1/push {answer.status_code}" in log and "device=dev-42" in log
+    assert "GET /v1/health 200" in log  # start() waits on it
+    assert secret not in log
