@@ -17,6 +17,11 @@ def emit(data: dict[str, Any], as_json: bool, text: str) -> None:
     print(json.dumps(data, default=str) if as_json else text, flush=True)
 
 
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """`1 point`, `2 points`, `1,000 codes`: a count a person reads, grammatical."""
+    return f"{number:,} {noun if abs(number) == 1 else plural or noun + 's'}"
+
+
 def whole_number(minimum: int) -> Callable[[str], int]:
     """An argparse type for counts and serials; accepts 1_000 and 1,000."""
 

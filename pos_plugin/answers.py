@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from codes.cli_common import counted
 from terminal.results import Result, Status
 
 # statuses of the till's own, beside the terminal's words
@@ -123,5 +124,5 @@ def receipt_line(answer: Answer) -> str:
         sign = "+" if answer.points >= 0 else ""
         return f"Points {sign}{answer.points}, balance {answer.balance}"
     if answer.member is not None and answer.balance is not None:
-        return f"Member {answer.member}: {answer.balance} points"
+        return f"Member {answer.member}: {counted(answer.balance, 'point')}"
     return answer.message  # a refusal without a code: its sentence is the line

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from codes import chain
+from codes.cli_common import counted
 from codes.qr_read import Picture, PictureError, read_codes
 from pos_plugin.answers import (
     CANCELLED,
@@ -262,7 +263,9 @@ class Checkout:
         if redeemed < len(lines):
             parts.append(f"{len(lines) - redeemed} refused: take them off the bill")
         if points is not None:
-            parts.append(f"{points.points} points earned" if points.ok else points.message)
+            parts.append(
+                f"{counted(points.points or 0, 'point')} earned" if points.ok else points.message
+            )
         self.state = "paid"
         self._paid = Answer(
             PAID, "Paid: " + "; ".join(parts) + ".", checkout_id=self.checkout_id,

@@ -13,6 +13,7 @@ from typing import IO
 from pos_plugin.answers import Answer
 from pos_plugin.checkout import Checkout, Till
 from pos_plugin.scanner import RepeatFilter
+from terminal import status_text
 
 
 class CashierConsole(cmd.Cmd):
@@ -116,15 +117,8 @@ class CashierConsole(cmd.Cmd):
 
     def do_status(self, arg: str) -> None:
         """status: is this till in sync with the server; what is pending or conflicted."""
-        s = self.till.status()
-        since = f" since {s['offline_since']}" if s["offline_since"] else ""
-        line = "online" if s["online"] else f"offline{since}"
-        self._say(
-            f"{line}; {s['pending']} waiting to sync (oldest {s['oldest_pending_s']:.0f} s);"
-            f" {s['conflicts']} conflicts; {s['rejected']} rejected; {s['alerts']} alerts"
-        )
-        if s["overdue"]:
-            self._say("!! This till has not synced for too long: check its network.")
+        for line in status_text.lines(self.till.status()):
+            self._say(line)
 
     def do_quit(self, arg: str) -> bool:
         """quit: close the till (a basket not paid keeps its codes held until they expire)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from codes.cli_common import counted
 from pos_plugin.answers import Answer
 
 WIDTH = 40  # characters on a common 80 mm receipt printer
@@ -24,7 +25,7 @@ def receipt_text(
         lines.append(f"Member {member}"[:WIDTH])
         if points is not None and points.points is not None:
             lines.append(f"Points earned: {points.points}")
-            lines.append(f"Balance: {points.balance} points")
+            lines.append(f"Balance: {counted(points.balance or 0, 'point')}")
         elif points is not None:
             lines.extend(_wrap(points.message))
     lines.append("-" * WIDTH)

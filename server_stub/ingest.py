@@ -17,6 +17,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
 from pydantic import ValidationError
@@ -444,6 +445,7 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
         item.reason = (
             f"double_redemption: already redeemed by {names.get(owner.device_id, owner.device_id)}"
             f" at store {owner.store_id}"
+            f" ({datetime.fromtimestamp(owner.claimed_at, UTC):%Y-%m-%d %H:%M} UTC)"
         )
         campaign = rechecker.campaign(item.row["campaign"])
         tier = campaign.tier_named(item.row["tier"]) if campaign and item.row["tier"] else None

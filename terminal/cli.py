@@ -9,8 +9,9 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from codes import campaign as campaign_file
-from codes.cli_common import emit, whole_number
+from codes.cli_common import counted, emit, whole_number
 from codes.errors import InstoreError
+from terminal import status_text
 from terminal.engine import Terminal
 from terminal.ledger import Device, Ledger
 from terminal.provision import provision
@@ -180,13 +181,7 @@ def _status(args: argparse.Namespace) -> int:
         s = terminal.status()
     finally:
         terminal.close()
-    text = (
-        f"{s['device_name']} ({s['device_id']}): {'online' if s['online'] else 'offline'};"
-        f" {s['pending']} pending (oldest {s['oldest_pending_s']:.0f} s"
-        f"{', OVERDUE' if s['overdue'] else ''}); {s['conflicts']} conflicts;"
-        f" {s['rejected']} rejected; {s['alerts']} open alerts;"
-        f" last push {s['last_push'] or 'never'}, last pull {s['last_pull'] or 'never'}"
-    )
+    text = "\n".join(status_text.lines(s))
     emit(s, args.json, text)
     return 0
 
@@ -242,7 +237,11 @@ def _verify(args: argparse.Namespace) -> int:
         ledger.close()
     count = int(total["n"]) if total else 0
     if broken is None:
-        emit({"ok": True, "events": count}, args.json, f"chain intact: {count} events verified")
+        emit(
+            {"ok": True, "events": count},
+            args.json,
+            f"chain intact: {counted(count, 'event')} verified",
+        )
         return 0
     seq, why = broken
     emit({"ok": False, "first_bad_seq": seq, "reason": why}, args.json, f"chain broken: {why}")

@@ -21,6 +21,7 @@ from codes import chain
 from codes.campaign import Campaign, Tier
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CheckResult, CheckStatus, CodeChecker
+from codes.cli_common import counted
 from terminal.config import SCOPE_WORDS, Limit, TerminalConfig
 from terminal.ledger import Device, Ledger, LedgerError, now_iso
 from terminal.members import normalise_member
@@ -344,9 +345,12 @@ class Terminal:
                 return self._refused(Status.HELD, checked)
             return self._result(Status.NOT_SAVED, f"Not held: {exc.message}.", checked)
         minutes = self.config.hold_seconds // 60
+        reward = self.reward(checked.campaign, checked.tier)
+        prize = f"{reward.description or reward.name}: " if reward else ""
         return self._result(
-            Status.HELD, f"Held for this basket for {minutes} minutes.", checked, hold_id=hold_id
-        )
+            Status.HELD, f"{prize}held for this basket for {counted(minutes, 'minute')}.", checked,
+            hold_id=hold_id,
+        )  # fmt: skip
 
     def _refused_at_commit(self, checked: CheckResult, actor: str) -> Result | None:
         """A hard limit, or, on a device with no server, a tier that needs one or is over its
@@ -468,12 +472,13 @@ class Terminal:
                 return Result(Status.BAD_INPUT, f"{item!r} is not in this store's catalogue.")
             if points != prize.points:
                 return Result(
-                    Status.BAD_INPUT, f"{prize.name} costs {prize.points} points, not {points}."
+                    Status.BAD_INPUT,
+                    f"{prize.name} costs {counted(prize.points, 'point')}, not {points}.",
                 )
         balance, online = self._known_balance(member)
         if points > balance:
             return Result(
-                Status.INSUFFICIENT_POINTS, f"Not enough points: {member} has {balance}, needs {points}.",
+                Status.INSUFFICIENT_POINTS, f"Not enough points: {member} has {counted(balance, 'point')}, needs {points}.",
                 member=member, balance=balance,
             )  # fmt: skip
         if not online:
@@ -486,7 +491,7 @@ class Terminal:
             if spent is not None and int(spent["n"]) + points > cap:
                 return Result(
                     Status.OFFLINE_BUDGET,
-                    f"Offline limit reached: at most {cap} points per member until this device syncs.",
+                    f"Offline limit reached: at most {counted(cap, 'point')} per member until this device syncs.",
                     member=member, balance=balance,
                 )  # fmt: skip
         payload = {"member": member, "points": points, "item": item}
@@ -499,7 +504,10 @@ class Terminal:
         balance, online = self._known_balance(member)
         where = "" if online else " (as last known here)"
         return Result(
-            Status.VALID, f"{member} has {balance} points{where}.", member=member, balance=balance
+            Status.VALID,
+            f"{member} has {counted(balance, 'point')}{where}.",
+            member=member,
+            balance=balance,
         )
 
     def _known_balance(self, member: str) -> tuple[int, bool]:
@@ -551,7 +559,7 @@ class Terminal:
         balance = self._local_balance(member)
         return Result(
             Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE,
-            f"{abs(points)} points {words}; balance now {balance}.", event_id=event["event_id"],
+            f"{counted(abs(points), 'point')} {words}; balance now {balance}.", event_id=event["event_id"],
             member=member, points=points, balance=balance,
         )  # fmt: skip
 

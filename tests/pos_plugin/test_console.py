@@ -40,11 +40,11 @@ def test_a_basket_from_scanner_to_receipt(make_till: TillFactory) -> None:
         cashier="ann",
     )
     lines = text.splitlines()
-    assert sum("Held for this basket" in line for line in lines) == 2  # the double read ignored
+    assert sum("held for this basket" in line for line in lines) == 2  # the double read ignored
     assert "2 codes in the basket" in text and "member 07700900123" in text
-    assert "Paid: 2 coupons redeemed; 1 points earned." in text
+    assert "Paid: 2 coupons redeemed; 1 point earned." in text
     assert "instore rewards - receipt R-55" in text
-    assert "3 waiting to sync" in text
+    assert "3 events waiting to sync" in text
 
 
 def test_mistakes_get_a_usage_line_not_a_traceback(make_till: TillFactory) -> None:

@@ -104,6 +104,16 @@ def test_an_offline_double_redemption_is_caught_named_and_shown(
     winning = json.loads(ok("terminal", "status", "--db", "n1.db", "--json", cwd=cwd))
     assert losing["conflicts"] == 1 and winning["conflicts"] == 0
     assert losing["online"] is True and losing["pending"] == 0
+    # the manager's words name the code, its prize, the other store and both times
+    text = ok("terminal", "status", "--db", "s1.db", cwd=cwd)
+    conflict_line = next(line for line in text.splitlines() if "conflict:" in line)
+    assert (
+        codes[0] in conflict_line
+        and "redeemed by Till n1 (" in conflict_line
+        and "at store north" in conflict_line
+    )
+    assert conflict["second"]["local_time"] in conflict_line and " UTC)" in conflict_line
+    assert "1 conflict," in text and "0 events waiting" in text
     # online now, the tills' commands ask the server first: a second redemption is refused at once
     first = json.loads(ok("terminal", "redeem", "--db", "n1.db", "--json", codes[1], cwd=cwd))
     assert first["status"] == "accepted_online"

@@ -70,7 +70,7 @@ def test_status_for_the_manager(device: tuple[Path, list[str]]) -> None:
         status["pending"] == 2 and status["device_name"] == "Till 1" and status["online"] is False
     )
     text = instore("terminal", "status", "--db", "till.db", cwd=cwd).stdout
-    assert "2 pending" in text and "offline" in text
+    assert "2 events waiting to sync" in text and "offline" in text
 
 
 def test_points_commands(device: tuple[Path, list[str]]) -> None:
