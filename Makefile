@@ -87,6 +87,7 @@ demo: $(STAMP)
 	$(BIN)/instore terminal status --db $(DEMO_DIR)/till1.db
 	$(BIN)/instore terminal verify --db $(DEMO_DIR)/till1.db
 	@echo; echo "=== a chain: the central server, two stores, a till in each"
+	$(BIN)/instore admin --db $(SERVER_DB) migrate
 	$(BIN)/instore admin --db $(SERVER_DB) campaign create --file $(DEMO_DIR)/campaign.toml --budget 2500
 	$(BIN)/instore admin --db $(SERVER_DB) store create --id north --name "North Street"
 	$(BIN)/instore admin --db $(SERVER_DB) store create --id south --name "South Mall"

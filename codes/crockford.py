@@ -34,6 +34,12 @@ _TO_INT32 = str.maketrans(ALPHABET, "0123456789ABCDEFGHIJKLMNOPQRSTUV")
 
 MAX_INPUT = 512
 
+
+def fold(text: str) -> str:
+    """Typed text folded as codes are read (case, look-alikes, separators), nothing refused."""
+    return text.translate(_FOLD)
+
+
 # GF(2^5) with the primitive polynomial x^5 + x^2 + 1.
 _EXP = [0] * 62
 _LOG = [0] * 32

@@ -139,9 +139,12 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _scan_images(args: argparse.Namespace) -> int:
+    from pos_plugin.answers import NOT_READABLE
     from pos_plugin.checkout import Till
+    from terminal.results import exit_status
 
     till = Till.open(args.db, _settings(args), sync=False)
+    worst = 0  # 0 every picture holds a valid code, 1 one was refused, 2 one could not be read
     try:
         for image in args.images:
             code, unreadable = till.read(image)
@@ -149,6 +152,8 @@ def _scan_images(args: argparse.Namespace) -> int:
             shown = answer.code or code
             data = {"image": str(image), "code": shown, "status": answer.status}
             emit(data, args.json, f"{image}: {shown or '-'}  {answer.message}")
+            status = 2 if answer.status == NOT_READABLE else exit_status(answer.status)
+            worst = max(worst, status)
     finally:
         till.close()
-    return 0
+    return worst

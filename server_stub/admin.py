@@ -26,7 +26,12 @@ from sync.protocol import CampaignGrant, DeviceConfig, LimitConfig, TierRuleConf
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """The hash kept of an enrollment token, read the way codes are: case, spaces and hyphens do
+    not matter, and O reads as 0, I and L as 1 (a token typed from paper)."""
+    folded = crockford.fold(token).upper()
+    if len(folded) == 20:
+        folded = "-".join(folded[i : i + 4] for i in range(0, 20, 4))
+    return hashlib.sha256(folded.encode()).hexdigest()
 
 
 def enrollment_token() -> str:

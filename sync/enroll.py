@@ -6,7 +6,7 @@ from pathlib import Path
 
 from codes import campaign as campaign_file
 from sync.client import SyncClient
-from sync.transport import HttpTransport, Transport
+from sync.transport import HttpTransport, Transport, server_address
 from terminal.config import TerminalConfig
 from terminal.ledger import Device
 from terminal.provision import provision
@@ -18,6 +18,7 @@ def enroll(path: Path, server_url: str, token: str, transport: Transport | None 
     A ledger of another device is refused by `provision`; the token stays good until the device's
     first signed request, so nothing is lost by asking the server first.
     """
+    server_url = server_address(server_url)
     answer = SyncClient(transport or HttpTransport(server_url)).enroll(token)
     campaigns = [
         (campaign_file.from_dict(g.campaign), bytes.fromhex(g.key)) for g in answer.campaigns

@@ -12,6 +12,8 @@ from typing import Protocol
 
 import requests
 
+from codes.errors import InstoreError
+
 GZIP_FROM_BYTES = 1024  # smaller bodies are not worth compressing
 
 
@@ -34,11 +36,25 @@ class Transport(Protocol):
         ...
 
 
+def server_address(text: str) -> str:
+    """The server's base URL from what a person typed: `127.0.0.1:8000` means http://..."""
+    text = text.strip().rstrip("/")
+    if "://" not in text:
+        text = "http://" + text
+    scheme, _, rest = text.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or " " in rest:
+        raise InstoreError(
+            "bad_server",
+            f"{text!r} is not a server address; write it like http://10.0.0.5:8000",
+        )
+    return f"{scheme.lower()}://{rest}"
+
+
 class HttpTransport:
     """The real thing: HTTP with keep-alive; large bodies go gzipped."""
 
     def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = server_address(base_url)
         self.session = requests.Session()
 
     def send(

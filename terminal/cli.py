@@ -15,7 +15,7 @@ from terminal import status_text
 from terminal.engine import Terminal
 from terminal.ledger import Device, Ledger
 from terminal.provision import provision
-from terminal.results import Result, Status
+from terminal.results import Result, Status, exit_status
 
 Runner = Callable[[argparse.Namespace], int]
 
@@ -83,7 +83,10 @@ def register(
         "undo a redemption or a points event (refund)",
         _single(lambda t, a: t.void(a.event_id, a.reason, a.actor)),
     )
-    void.add_argument("event_id", metavar="EVENT_ID")
+    void.add_argument(
+        "event_id", metavar="CODE_OR_EVENT",
+        help="the code as printed (its redemption here is undone), or an event id from --json",
+    )  # fmt: skip
     void.add_argument("--reason", required=True, help="why, in a few words")
     void.add_argument("--actor", default="")
 
@@ -223,7 +226,7 @@ def _single(action: Callable[[Terminal, argparse.Namespace], Result]) -> Runner:
         with args.open_terminal(args.db) as terminal:
             result = action(terminal, args)
         _print(result, args.json)
-        return 0 if result.ok or result.status is Status.VALID else 1
+        return exit_status(result.status)
 
     return run
 

@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 LimitScope = Literal["cashier_day", "terminal_hour", "member_day"]
 SCOPES: tuple[LimitScope, ...] = ("cashier_day", "terminal_hour", "member_day")
-SCOPE_WORDS = {
-    "cashier_day": "redemptions per cashier per day",
-    "terminal_hour": "redemptions per terminal per hour",
-    "member_day": "redemptions per member per day",
+SCOPE_WORDS = {  # after "1 redemption" or "5 redemptions"
+    "cashier_day": "per cashier per day",
+    "terminal_hour": "per terminal per hour",
+    "member_day": "per member per day",
 }
 
 

@@ -250,7 +250,9 @@ class Terminal:
             used = self._used(limit, actor, member)
             if used is None or used < limit.max:
                 continue
-            words = f"limit of {limit.max} {SCOPE_WORDS[limit.scope]} reached"
+            words = (
+                f"limit of {counted(limit.max, 'redemption')} {SCOPE_WORDS[limit.scope]} reached"
+            )
             if limit.hard:
                 return f"Refused: the {words}.", warnings
             warnings.append(f"The {words} (soft limit: let through, manager alerted).")
@@ -404,12 +406,19 @@ class Terminal:
     # -- void ------------------------------------------------------------------------------
 
     def void(self, event_id: str, reason: str, actor: str = "") -> Result:
-        """Undo a redemption or a points event (a refund); the undo is itself an event."""
+        """Undo a redemption or a points event (a refund); the undo is itself an event.
+
+        `event_id` may also be a code as printed: its redemption on this device is undone.
+        """
         if not reason.strip():
             return Result(Status.BAD_INPUT, "Say why: a void needs a reason.")
-        target = self.ledger.one("SELECT * FROM events WHERE event_id = ?", (event_id,))
+        target = self.ledger.one("SELECT * FROM events WHERE event_id = ?", (event_id.strip(),))
         if target is None:
-            return Result(Status.NOT_FOUND, f"No event {event_id} on this device.")
+            found = self._redemption_of(event_id)
+            if isinstance(found, Result):
+                return found
+            target = found
+        event_id = target["event_id"]
         if target["kind"] not in ("redeem", "accrue", "spend", "checkin"):
             return Result(Status.BAD_INPUT, f"A {target['kind']} event cannot be voided.")
         payload = {"target": event_id, "kind": target["kind"], "reason": reason}
@@ -429,6 +438,24 @@ class Terminal:
             Status.VOIDED, f"Voided: {reason}.", event_id=event["event_id"], code=code,
             member=target["member"], points=-int(target["points"]) if target["points"] else None,
         )  # fmt: skip
+
+    def _redemption_of(self, code: str) -> sqlite3.Row | Result:
+        """The redemption event of a code on this device, or why there is none."""
+        checked = self.checker.check(code)
+        if checked.campaign is None or checked.serial is None:
+            return Result(
+                Status.NOT_FOUND, f"{code.strip()!r} is neither an event of this device nor a code."
+            )
+        row = self.ledger.one(
+            "SELECT e.* FROM local_claims c JOIN events e ON e.event_id = c.event_id"
+            " WHERE c.campaign_no = ? AND c.serial = ?",
+            (self._campaign_no[checked.campaign], checked.serial),
+        )
+        if row is None:
+            return self._result(
+                Status.NOT_FOUND, "This code has no redemption on this device to void.", checked
+            )
+        return row
 
     def receipt_events(self, receipt: str) -> list[str]:
         """The redemptions and points a receipt carried that are not voided yet, oldest first."""

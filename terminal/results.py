@@ -68,3 +68,11 @@ class Result:
         data = {k: v for k, v in asdict(self).items() if v is not None and v != ()}
         data["status"] = self.status.value
         return data
+
+
+def exit_status(status: str) -> int:
+    """0 all is well, 2 the input was wrong (nothing was tried), 1 the operation was refused."""
+    if status in (Status.VALID, Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE, Status.VOIDED,
+                  Status.HELD, Status.RELEASED):  # fmt: skip
+        return 0
+    return 2 if status == Status.BAD_INPUT else 1

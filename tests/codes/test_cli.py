@@ -167,3 +167,70 @@ def test_every_command_explains_itself(tmp_path: Path) -> None:
     ):
         done = instore(*args, cwd=tmp_path)
         assert done.returncode == 0 and "usage:" in done.stdout and len(done.stdout) > 200
+
+
+def test_mint_never_replaces_a_file_without_force(campaign_dir: Path) -> None:
+    first = instore(
+        "codes", "mint", "c.toml", "--count", "1000", "--out", "w1.csv", cwd=campaign_dir
+    )
+    assert first.returncode == 0, first.stderr
+    printed = (campaign_dir / "w1.csv").read_text()
+    again = instore("codes", "mint", "c.toml", "--count", "5", "--out", "w1.csv", cwd=campaign_dir)
+    assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
+    assert (campaign_dir / "w1.csv").read_text() == printed  # the 1,000 codes are still there
+    forced = instore("codes", "mint", "c.toml", "--count", "5", "--out", "w1.csv", "--force",
+                     cwd=campaign_dir)  # fmt: skip
+    assert forced.returncode == 0 and len((campaign_dir / "w1.csv").read_text().splitlines()) == 6
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--out", "out.pdf"), "must be a .csv file"),
+        (("--out", "a.csv", "--pdf", "a.csv"), "must be a .pdf"),
+    ],
+)
+def test_mint_outputs_must_be_of_their_kind(
+    campaign_dir: Path, args: tuple[str, ...], words: str
+) -> None:
+    done = instore("codes", "mint", "c.toml", "--count", "5", *args, cwd=campaign_dir)
+    assert done.returncode == 2 and words in done.stderr
+    assert not list(campaign_dir.glob("*.pdf")) and not (campaign_dir / "a.csv").exists()
+
+
+def test_every_run_says_what_it_holds_and_warns_of_a_prize_tier_with_none(tmp_path: Path) -> None:
+    # a fixed master key: which serials carry gold is then fixed too, not left to chance
+    key = tmp_path / "master.key"
+    key.write_text("11" * 32 + "\n")
+    key.chmod(0o600)
+    made = instore("codes", "new-campaign", "--id", "lids", "--prefix", "HV", "--out", "c.toml",
+                   "--tiers", "gold:10,silver:1000,music:*", cwd=tmp_path)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    done = instore(
+        "codes", "mint", "c.toml", "--count", "100000", "--out", "run1.csv", cwd=tmp_path
+    )
+    assert done.returncode == 0
+    assert "this run holds: gold 0, silver 0, music 100,000" in done.stdout
+    assert "warning: no gold in this run" in done.stdout and "gold:1/" in done.stdout
+    assert "warning: no silver in this run" in done.stdout
+
+
+def test_a_plan_of_rates_puts_prizes_in_every_run(tmp_path: Path) -> None:
+    made = instore("codes", "new-campaign", "--id", "lids", "--prefix", "HV", "--out", "c.toml",
+                   "--tiers", "gold:1/10000,silver:1/100,music:*", cwd=tmp_path)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert 'count = "1/10000"' in (tmp_path / "c.toml").read_text()
+    for run in range(3):
+        done = instore("codes", "mint", "c.toml", "--count", "10000", "--out", f"r{run}.csv",
+                       "--json", cwd=tmp_path)  # fmt: skip
+        report = json.loads(done.stdout)
+        assert report["tiers"] == {"gold": 1, "silver": 100, "music": 9899}
+        assert report["warnings"] == []
+    short = instore(
+        "codes", "mint", "c.toml", "--count", "50", "--out", "s.csv", "--json", cwd=tmp_path
+    )
+    warned = json.loads(short.stdout)["warnings"]
+    assert short.returncode == 0 and any("whole multiples of 10,000" in w for w in warned)
+    mixed = instore("codes", "new-campaign", "--id", "x", "--prefix", "HX", "--out", "x.toml",
+                    "--tiers", "gold:1/10000,silver:5,music:*", cwd=tmp_path)  # fmt: skip
+    assert mixed.returncode == 2 and "every tier as a rate" in mixed.stderr

@@ -118,7 +118,7 @@ def test_limits_reach_the_cashier(make_till: TillFactory) -> None:
     basket.apply(store.code(1))
     basket.pay("R-1", 1.0)
     refused = till.checkout().apply(store.code(2))
-    assert refused.status == "limit" and "1 redemptions per cashier per day" in refused.message
+    assert refused.status == "limit" and "1 redemption per cashier per day" in refused.message
 
     soft = TerminalConfig(limits=(Limit("cashier_day", 1, hard=False),))
     till, store = make_till(soft, cashier="bob")

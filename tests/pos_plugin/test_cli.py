@@ -43,7 +43,7 @@ def test_scan_image_answers_per_picture_in_order(
         "pos", "scan-image", "--db", "till.db", "--json", "--decoder", decoder,
         "blank.png", "pack.png", "other.png", "card.jpg", "missing.png", cwd=cwd,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 2, done.stderr  # missing.png could not be read: an input mistake
     assert [json.loads(line) for line in done.stdout.splitlines()] == [
         {"image": "blank.png", "code": None, "status": "no_code"},
         {"image": "pack.png", "code": codes[3], "status": "valid"},
@@ -51,6 +51,17 @@ def test_scan_image_answers_per_picture_in_order(
         {"image": "card.jpg", "code": codes[4], "status": "valid"},
         {"image": "missing.png", "code": None, "status": "not_readable"},
     ]
+
+
+def test_scan_image_exits_as_the_readme_promises(device: tuple[Path, list[str]]) -> None:
+    cwd, codes = device
+    Image.fromarray(qr_image(codes[5])).save(cwd / "good.png")
+    Image.fromarray(qr_image(codes[6])).save(cwd / "used.png")
+    assert instore("terminal", "redeem", "--db", "till.db", codes[6], cwd=cwd).returncode == 0
+    assert instore("pos", "scan-image", "--db", "till.db", "good.png", cwd=cwd).returncode == 0
+    used = instore("pos", "scan-image", "--db", "till.db", "used.png", cwd=cwd)
+    assert used.returncode == 1 and "already redeemed" in used.stdout
+    assert instore("pos", "scan-image", "--db", "till.db", "nowhere.png", cwd=cwd).returncode == 2
 
 
 def test_pos_serve_is_a_bridge_on_loopback(device: tuple[Path, list[str]]) -> None:

@@ -46,7 +46,7 @@ def test_a_limit_set_on_the_server_reaches_the_till_at_its_next_sync(world: Worl
     d.terminal.reload()
     assert d.terminal.redeem(world.code(1), actor="ann").ok
     refused = d.terminal.redeem(world.code(2), actor="ann")
-    assert refused.status == "limit" and "1 redemptions per cashier per day" in refused.message
+    assert refused.status == "limit" and "1 redemption per cashier per day" in refused.message
 
 
 def test_a_store_s_own_limit_leaves_the_chain_s_other_limits_in_force(world: World) -> None:

@@ -133,6 +133,33 @@ def test_bad_input_gets_one_line_and_exit_2(
     assert words in done.stderr
 
 
+def test_void_takes_the_code_as_printed(device: tuple[Path, list[str]]) -> None:
+    cwd, codes = device
+    assert instore("terminal", "redeem", "--db", "till.db", codes[7], cwd=cwd).returncode == 0
+    typed = codes[7].lower().replace("-", " ")  # as a cashier reads it off the pack
+    voided = instore("terminal", "void", "--db", "till.db", typed, "--reason", "refund", cwd=cwd)
+    assert voided.returncode == 0 and "Voided" in voided.stdout
+    again = instore("terminal", "redeem", "--db", "till.db", "--json", codes[7], cwd=cwd)
+    assert json.loads(again.stdout)["status"] == "accepted_offline"  # the code is free again
+    never = instore("terminal", "void", "--db", "till.db", codes[8], "--reason", "x", cwd=cwd)
+    assert never.returncode == 1 and "no redemption on this device" in never.stdout
+
+
+def test_accrue_exits_2_for_a_bad_amount_and_says_points_grammatically(
+    device: tuple[Path, list[str]],
+) -> None:
+    cwd, _ = device
+    bad = instore("terminal", "accrue", "--db", "till.db", "--member", "M-1", "--amount", "-5",
+                  "--receipt", "R-1", cwd=cwd)  # fmt: skip
+    assert bad.returncode == 2
+    one = instore("terminal", "accrue", "--db", "till.db", "--member", "M-1", "--amount", "10",
+                  "--receipt", "R-1", cwd=cwd)  # fmt: skip
+    assert one.returncode == 0 and "1 point earned" in one.stdout
+    again = instore("terminal", "accrue", "--db", "till.db", "--member", "M-1", "--amount", "10",
+                    "--receipt", "R-1", cwd=cwd)  # fmt: skip
+    assert again.returncode == 1 and "already earned" in again.stdout
+
+
 def test_every_command_explains_itself(tmp_path: Path) -> None:
     for action in (
         "init",

@@ -1,0 +1,46 @@
+"""`instore admin` as a campaign manager runs it: one count of issued codes, no false all-clear."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.codes.test_cli import instore
+
+
+def _ok(*args: str, cwd: Path) -> str:
+    done = instore(*args, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_mistyped_database_is_refused_not_created(tmp_path: Path) -> None:
+    done = instore("admin", "--db", "instore-data/sever.db", "conflicts", cwd=tmp_path)
+    assert done.returncode == 2 and "no conflicts" not in done.stdout
+    assert "no server database at instore-data/sever.db" in done.stderr
+    assert "instore admin --db instore-data/sever.db migrate" in done.stderr
+    assert not (tmp_path / "instore-data" / "sever.db").exists()
+    _ok("admin", "--db", "instore-data/sever.db", "migrate", cwd=tmp_path)
+    assert "no conflicts" in _ok(
+        "admin", "--db", "instore-data/sever.db", "conflicts", cwd=tmp_path
+    )
+
+
+def test_one_issued_counter_per_campaign_whichever_command_mints(tmp_path: Path) -> None:
+    db = "instore-data/server.db"
+    _ok("codes", "new-campaign", "--id", "summer-lids", "--prefix", "HV", "--out", "summer.toml",
+        "--tiers", "gold:1/1000,music:*", "--capacity", "1000000", cwd=tmp_path)  # fmt: skip
+    _ok("codes", "mint", "summer.toml", "--count", "2100", "--out", "w1.csv", cwd=tmp_path)
+    _ok("admin", "--db", db, "migrate", cwd=tmp_path)
+    _ok("admin", "--db", db, "campaign", "create", "--file", "summer.toml", cwd=tmp_path)
+    refused = instore(
+        "codes", "mint", "summer.toml", "--count", "10", "--out", "w2.csv", cwd=tmp_path
+    )
+    assert refused.returncode == 2 and not (tmp_path / "w2.csv").exists()
+    assert f"instore admin --db {db} codes mint summer-lids" in refused.stderr
+    out = _ok("admin", "--db", db, "codes", "mint", "summer-lids", "--count", "10", "--out",
+              "w2.csv", "--json", cwd=tmp_path)  # fmt: skip
+    assert json.loads(out)["start"] == 2100  # the file's 2,100 codes were carried over
+    first_run = {line.split(",")[1] for line in (tmp_path / "w1.csv").read_text().splitlines()[1:]}
+    second_run = {line.split(",")[1] for line in (tmp_path / "w2.csv").read_text().splitlines()[1:]}
+    assert first_run.isdisjoint(second_run) and len(second_run) == 10
