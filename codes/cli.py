@@ -51,11 +51,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         help=f"how many codes the campaign can ever have (default {DEFAULT_CAPACITY:,})",
     )
     new.add_argument("--name", default="", help="a name people read, e.g. 'Summer lids 2026'")
-    new.add_argument("--starts", type=when, help="first day codes can be used (YYYY-MM-DD)")
+    new.add_argument(
+        "--starts", type=when, help="first day codes can be used (YYYY-MM-DD, today or +7d)"
+    )
     new.add_argument(
         "--ends",
         type=when,
-        help="day the campaign ends; codes stop working at its start (YYYY-MM-DD)",
+        help="day the campaign ends; codes stop working at its start (YYYY-MM-DD or +120d)",
     )
     new.add_argument("--json", action="store_true", help="print the result as JSON")
     new.set_defaults(run=_new_campaign)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -38,9 +38,18 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 
 
 def when(text: str) -> datetime:
-    """An argparse type for dates and times; no time zone means UTC."""
+    """An argparse type for dates and times: 2026-12-31, 2026-12-31T18:00, or relative to today
+    ("today", "tomorrow", "+90d", "+6w"); no time zone means UTC."""
+    word = text.strip().lower()
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if word in ("today", "tomorrow"):
+        return today + timedelta(days=word == "tomorrow")
+    if word.startswith("+") and word[-1:] in ("d", "w") and word[1:-1].isdigit():
+        return today + timedelta(days=int(word[1:-1]) * (7 if word[-1] == "w" else 1))
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-31") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date like 2026-12-31, today or +90d"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)

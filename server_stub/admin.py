@@ -151,7 +151,7 @@ def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
 
 def mint_codes(
     engine: Engine, campaign_id: str, count: int, out: Path, start: int | None = None,
-    pdf: Path | None = None, force: bool = False,
+    pdf: Path | None = None, force: bool = False, png_dir: Path | None = None,
 ) -> MintReport:  # fmt: skip
     """Mint printable codes and record them as issued, so devices accept them after a sync."""
     with engine.connect() as conn:
@@ -159,7 +159,9 @@ def mint_codes(
     if not found:
         raise not_found(f"campaign {campaign_id}")
     campaign, key = found[0]
-    updated, report = mint_to_files(campaign, key, out, count, start, pdf=pdf, force=force)
+    updated, report = mint_to_files(
+        campaign, key, out, count, start, png_dir=png_dir, pdf=pdf, force=force
+    )
     with engine.begin() as conn:
         conn.execute(
             update(campaigns)

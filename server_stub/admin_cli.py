@@ -96,6 +96,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", required=True, type=Path, help="CSV file to write (.csv)")
     p.add_argument("--pdf", type=Path, help="also write printable A4 sheets with QR codes (.pdf)")
+    p.add_argument("--png-dir", type=Path, help="folder for one QR picture (PNG) per code")
     p.add_argument("--force", action="store_true", help="replace output files that exist")
 
     device = groups.add_parser("device", help="in-store devices").add_subparsers(
@@ -104,6 +105,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = command(device, "enroll", "make a one-time token a new device enrolls with", _enroll)
     p.add_argument("--store", required=True, help="the store the device stands in")
     p.add_argument("--name", required=True, help="a name staff recognise, e.g. 'Till 2'")
+    p.add_argument("--token-only", action="store_true", help="print only the token (for scripts)")
     command(
         device,
         "list",
@@ -242,13 +244,17 @@ def _token(engine: Engine, args: argparse.Namespace) -> int:
 
 def _mint(engine: Engine, args: argparse.Namespace) -> int:
     report = admin.mint_codes(
-        engine, args.campaign_id, args.count, args.out, args.start, args.pdf, args.force
-    )
+        engine, args.campaign_id, args.count, args.out, args.start, args.pdf, args.force,
+        args.png_dir,
+    )  # fmt: skip
     return _say(args, dataclasses.asdict(report), report.summary())
 
 
 def _enroll(engine: Engine, args: argparse.Namespace) -> int:
     made = admin.enroll_device(engine, args.store, args.name)
+    if args.token_only and not args.json:
+        print(made["token"], flush=True)
+        return 0
     return _say(
         args,
         made,
