@@ -137,7 +137,7 @@ def test_garbage_codes_get_one_clear_line_and_exit_1(campaign_dir: Path, junk: s
             "codes new-campaign --id y --prefix Y --out y.toml --tiers a:5,b:5 --capacity 20",
             "cover 10",
         ),
-        ("codes new-campaign --id y --prefix Y --out y.toml --starts tomorrow", "not a date"),
+        ("codes new-campaign --id y --prefix Y --out y.toml --starts someday", "not a date"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(campaign_dir: Path, command: str, words: str) -> None:

@@ -170,6 +170,7 @@ def test_points_spent_twice_offline_end_as_one_overdraft(
     assert {r["key"]: r["spent"] for r in report["rows"]} == {"north": 25, "south": 25}
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the server's side is not new here
 def test_a_balance_seen_online_survives_an_outage(
     chain_store: tuple[ServerProcess, Path, list[str]], db: str
 ) -> None:
