@@ -15,7 +15,7 @@ from typing import Any
 
 import tomli_w
 
-from codes import crockford, keys, layout
+from codes import crockford, keys, layout, tiers
 from codes.errors import InstoreError
 
 DEFAULT_CAPACITY = 10_000_000_000
@@ -59,6 +59,9 @@ class Campaign:
     key_check: str = ""
     # The server database that counts this campaign's codes once it is registered there.
     registered_with: str = ""
+    # 1: the tier plan's seed came from the campaign key (every device could compute it);
+    # 2: from the master key, which only the issuer and the server hold.
+    plan_version: int = 1
     path: Path | None = field(default=None, compare=False)
 
     def block(self) -> int:
@@ -90,6 +93,15 @@ class Campaign:
         if not path.is_absolute() and self.path is not None:
             path = self.path.parent / path
         return path
+
+    def plan_seed(self) -> bytes | None:
+        """The tier plan's seed, from the master key file (None for a plan of version 1, whose
+        seed comes from the campaign key). `campaign_key()` is the one that refuses the master
+        key file of another campaign; call it first."""
+        if self.plan_version < 2:
+            return None
+        master = keys.read_master_key(self.master_key_path())
+        return keys.derive_plan_seed(master, self.id, tiers.SEED_BYTES)
 
     def campaign_key(self) -> bytes:
         """Derive this campaign's key from its master key file, refusing the wrong file."""
@@ -234,6 +246,8 @@ def to_dict(c: Campaign) -> dict[str, Any]:
     }
     if c.registered_with:
         data["registered_with"] = c.registered_with
+    if c.plan_version != 1:
+        data["plan_version"] = c.plan_version
     if c.starts_at:
         data["starts_at"] = c.starts_at
     if c.ends_at:
@@ -287,6 +301,7 @@ def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
             master_key_file=str(data.get("master_key_file", "")),
             key_check=str(data.get("key_check", "")),
             registered_with=str(data.get("registered_with", "")),
+            plan_version=int(data.get("plan_version", 1)),
             path=path,
         )
     except KeyError as exc:
@@ -387,6 +402,7 @@ def create(
             starts_at=starts_at,
             ends_at=ends_at,
             master_key_file=stored_key_path,
+            plan_version=2,
             path=out,
         )
     )

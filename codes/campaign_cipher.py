@@ -7,20 +7,41 @@ import numpy.typing as npt
 
 from codes import crockford, keys, layout, tiers
 from codes.campaign import Campaign
+from codes.errors import InstoreError
 from codes.ff1_radix32 import Radix32FF1
 
 U64s = npt.NDArray[np.uint64]
 
 
 class CampaignCipher:
-    """Makes and reads the codes of one campaign under one key version."""
+    """Makes and reads the codes of one campaign under one key version.
 
-    def __init__(self, campaign: Campaign, campaign_key: bytes) -> None:
+    Reading needs the campaign key alone. Making codes, and checking that a code's tier is the
+    one its serial was planned with, need the plan too: its seed (`Campaign.plan_seed`) is held
+    by the issuer and the server, never by a store device.
+    """
+
+    def __init__(
+        self, campaign: Campaign, campaign_key: bytes, plan_seed: bytes | None = None
+    ) -> None:
         self.campaign = campaign
         self.key_version = campaign.key_version
         self._ff1 = Radix32FF1(campaign_key, campaign.id.encode("utf-8"), layout.BODY_SYMBOLS)
-        seed = keys.derive_subkey(campaign_key, "tier shuffle", tiers.SEED_BYTES)
-        self.plan = tiers.TierPlan(campaign.block_counts(), seed)
+        # given the plan, the issuer's checks hold every code's tier to it; a device cannot
+        self.holds_plan = plan_seed is not None
+        if plan_seed is None and campaign.plan_version < 2:
+            plan_seed = keys.derive_subkey(campaign_key, "tier shuffle", tiers.SEED_BYTES)
+        self._plan = tiers.TierPlan(campaign.block_counts(), plan_seed) if plan_seed else None
+
+    @property
+    def plan(self) -> tiers.TierPlan:
+        if self._plan is None:
+            raise InstoreError(
+                "no_plan",
+                f"campaign {self.campaign.id}'s tier plan needs its master key; a store device"
+                " reads codes but cannot make them",
+            )
+        return self._plan
 
     def encode(self, serial: int) -> str:
         """The printed text of one code (minting uses `encode_batch`)."""

@@ -119,6 +119,9 @@ def _judge(
     campaign = cipher.campaign
     if tier_index >= len(campaign.tiers):
         return CheckResult(CheckStatus.INVALID, "This is not a valid code.", code=printed)
+    if cipher.holds_plan and cipher.plan.tier_of(serial) != tier_index:
+        # made with the campaign key but not by the issuer: a serial re-encrypted with a prize
+        return CheckResult(CheckStatus.INVALID, "This is not a valid code.", code=printed)
     tier = campaign.tiers[tier_index]
     if (campaign.starts_at or campaign.ends_at) and now is None:
         now = datetime.now(UTC)  # only when there is a window: this is on every scan's path

@@ -21,6 +21,14 @@ def derive_campaign_key(master: bytes, campaign_id: str, key_version: int) -> by
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=info).derive(master)
 
 
+def derive_plan_seed(master: bytes, campaign_id: str, length: int) -> bytes:
+    """The seed of a campaign's tier plan: from the master, so a device holding the campaign key
+    cannot tell which serials carry a prize. The same for every key version: rotating the key
+    never moves a prize to another serial."""
+    info = b"instore tier plan\x00" + campaign_id.encode("utf-8")
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=_SALT, info=info).derive(master)
+
+
 def derive_subkey(campaign_key: bytes, purpose: str, length: int = 32) -> bytes:
     """An independent key for another job of the campaign (tier shuffle, key check)."""
     info = b"instore " + purpose.encode("ascii")

@@ -189,6 +189,7 @@ def mint_to_files(
     png_dir: Path | None = None,
     pdf: Path | None = None,
     force: bool = False,
+    plan_seed: bytes | None = None,
 ) -> tuple[Campaign, MintReport]:
     """Mint `count` codes from `start` (default: the next unissued serial) into the files asked.
 
@@ -199,7 +200,9 @@ def mint_to_files(
     start = campaign.issued if start is None else start
     check_range(campaign, start, count)
     check_outputs(out_csv, pdf, png_dir, force)
-    cipher = CampaignCipher(campaign, campaign_key)
+    if plan_seed is None:  # the issuer's own files hold it
+        plan_seed = campaign.plan_seed()
+    cipher = CampaignCipher(campaign, campaign_key, plan_seed)
     names = [t.name for t in campaign.tiers]
     per_tier = np.zeros(len(names), dtype=np.int64)
     if png_dir is not None:

@@ -14,14 +14,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Table, func, select, update
+from sqlalchemy import Column, Connection, Engine, Table, delete, func, select, update
 
 from codes import campaign as campaign_file
 from codes import chain, crockford, keys
 from codes.campaign import Campaign
 from codes.mint import MintReport, mint_to_files
+from server_stub import feed
+from server_stub.claim_guard import FORGED, REVIEWED
 from server_stub.errors import ApiError, not_found
-from server_stub.schema import campaigns, configs, devices, meta, stores
+from server_stub.schema import alerts, campaigns, claims, configs, devices, events, meta, stores
 from sync.protocol import CampaignGrant, DeviceConfig, LimitConfig, TierRuleConfig
 
 
@@ -94,11 +96,15 @@ def _store_exists(conn: Connection, store_id: str) -> None:
 
 
 def add_campaign(
-    engine: Engine, campaign: Campaign, key: bytes, budget: float | None = None
-) -> dict[str, Any]:
-    """Register a campaign and its key (derived from the issuer's master key by the caller)."""
+    engine: Engine, campaign: Campaign, key: bytes, budget: float | None = None,
+    plan_seed: bytes | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Register a campaign, its key and its tier plan's seed (both derived from the issuer's
+    master key; without a seed, from the master key file the campaign file names)."""
     if campaign.key_check and keys.key_check_value(key) != campaign.key_check:
         raise ApiError(422, "wrong_key", f"the key given is not the key of campaign {campaign.id}")
+    if plan_seed is None and campaign.plan_version >= 2:
+        plan_seed = campaign.plan_seed()
     data = json.dumps(campaign_file.to_dict(campaign), default=str)
     with engine.begin() as conn:
         if conn.execute(select(campaigns.c.id).where(campaigns.c.id == campaign.id)).first():
@@ -106,7 +112,7 @@ def add_campaign(
         conn.execute(
             campaigns.insert().values(
                 id=campaign.id, data=data, key=key.hex(), issued=campaign.issued, budget=budget,
-                created=time.time(),
+                created=time.time(), plan_seed=plan_seed.hex() if plan_seed else None,
             )
         )  # fmt: skip
         bump_config_version(conn)
@@ -136,6 +142,12 @@ def load_campaigns(conn: Connection) -> list[tuple[Campaign, bytes]]:
     return [(campaign_file.from_dict(data), key) for data, key in _campaign_rows(conn)]
 
 
+def load_plan_seeds(conn: Connection) -> dict[str, bytes]:
+    """Each campaign's tier plan seed, where it has one (plans of version 2): the server's own."""
+    rows = conn.execute(select(campaigns.c.id, campaigns.c.plan_seed))
+    return {r.id: bytes.fromhex(r.plan_seed) for r in rows if r.plan_seed}
+
+
 def campaign_grants(conn: Connection) -> list[CampaignGrant]:
     return [CampaignGrant(campaign=data, key=key.hex()) for data, key in _campaign_rows(conn)]
 
@@ -156,11 +168,12 @@ def mint_codes(
     """Mint printable codes and record them as issued, so devices accept them after a sync."""
     with engine.connect() as conn:
         found = [(c, k) for c, k in load_campaigns(conn) if c.id == campaign_id]
+        seed = load_plan_seeds(conn).get(campaign_id)
     if not found:
         raise not_found(f"campaign {campaign_id}")
     campaign, key = found[0]
     updated, report = mint_to_files(
-        campaign, key, out, count, start, png_dir=png_dir, pdf=pdf, force=force
+        campaign, key, out, count, start, png_dir=png_dir, pdf=pdf, force=force, plan_seed=seed
     )
     with engine.begin() as conn:
         conn.execute(
@@ -204,15 +217,48 @@ def list_devices(engine: Engine) -> list[dict[str, Any]]:
 
 
 def revoke_device(engine: Engine, device_id: str) -> dict[str, Any]:
+    """Stop a device syncing, and free the codes it claimed online whose redemption never
+    arrived: a stolen till that squatted on codes must not keep shoppers refused everywhere."""
+    now = time.time()
     with engine.begin() as conn:
         done = conn.execute(
             update(devices)
             .where(devices.c.id == device_id, devices.c.revoked_at.is_(None))
-            .values(revoked_at=time.time(), token_hash=None)
+            .values(revoked_at=now, token_hash=None)
         ).rowcount
-    if not done:
-        raise not_found(f"active device {device_id}")
-    return {"device_id": device_id, "revoked": True}
+        if not done:
+            raise not_found(f"active device {device_id}")
+        arrived = select(events.c.event_id).where(events.c.event_id == claims.c.event_id)
+        orphans = [
+            (r.campaign, int(r.serial))
+            for r in conn.execute(
+                select(claims.c.campaign, claims.c.serial).where(
+                    claims.c.device_id == device_id, ~arrived.exists()
+                )
+            )
+        ]
+        for campaign, serial in orphans:
+            conn.execute(
+                delete(claims).where(claims.c.campaign == campaign, claims.c.serial == serial)
+            )
+        feed.released(conn, device_id, orphans, now)
+        if orphans:
+            conn.execute(alerts.insert().values(
+                device_id=device_id, kind="revoked", created=now,
+                message=f"revoked; {len(orphans)} online claims without a redemption released",
+            ))  # fmt: skip
+    return {"device_id": device_id, "revoked": True, "claims_released": len(orphans)}
+
+
+def review_device(engine: Engine, device_id: str) -> dict[str, Any]:
+    """An admin has looked at a device's forged codes: its online claims are no longer held."""
+    with engine.begin() as conn:
+        reviewed = conn.execute(
+            update(alerts)
+            .where(alerts.c.device_id == device_id, alerts.c.kind == FORGED)
+            .values(kind=REVIEWED)
+        ).rowcount
+    return {"device_id": device_id, "forged_reviewed": reviewed}
 
 
 # -- rules devices apply offline ------------------------------------------------------------

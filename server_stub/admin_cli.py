@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from codes.cli_common import emit, whole_number
+from codes.cli_common import counted, emit, whole_number
 from codes.errors import InstoreError
 from server_stub import admin, conflicts, reports
 from server_stub.database import (
@@ -116,7 +116,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         device,
         "revoke",
         "stop a lost or stolen device from syncing",
-        lambda e, a: _say(a, admin.revoke_device(e, a.device_id), f"device {a.device_id} revoked"),
+        lambda e, a: _revoked(a, admin.revoke_device(e, a.device_id)),
+    )
+    p.add_argument("device_id", metavar="DEVICE_ID")
+    p = command(
+        device,
+        "review",
+        "after looking at a device's forged codes (see its alerts), let it claim online again",
+        lambda e, a: _say(a, admin.review_device(e, a.device_id), f"device {a.device_id} reviewed"),
     )
     p.add_argument("device_id", metavar="DEVICE_ID")
 
@@ -248,6 +255,14 @@ def _mint(engine: Engine, args: argparse.Namespace) -> int:
         args.png_dir,
     )  # fmt: skip
     return _say(args, dataclasses.asdict(report), report.summary())
+
+
+def _revoked(args: argparse.Namespace, done: dict[str, Any]) -> int:
+    freed = done["claims_released"]
+    return _say(
+        args, done, f"device {args.device_id} revoked; {counted(freed, 'code')} it had claimed"
+        " online without a redemption released",
+    )  # fmt: skip
 
 
 def _enroll(engine: Engine, args: argparse.Namespace) -> int:

@@ -42,6 +42,8 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ReleaseRequest,
+    ReleaseResponse,
 )
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -243,6 +245,7 @@ def create_app(engine: Engine) -> FastAPI:
         ("/v1/pull", PullRequest, PullResponse, "Changes since the device's cursor"),
         ("/v1/claim", ClaimRequest, ClaimResponse, "Claim a code before redeeming it online"),
         ("/v1/balance", BalanceRequest, BalanceResponse, "A member's balance at the server"),
+        ("/v1/release", ReleaseRequest, ReleaseResponse, "Give back a claim the device could not save"),
     ):  # fmt: skip
         app.add_api_route(
             path, relay, methods=["POST"], summary=summary, responses={200: {"model": answer}},
@@ -310,7 +313,8 @@ def create_app(engine: Engine) -> FastAPI:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for model in (EnrollRequest, PushRequest, PullRequest, ClaimRequest, BalanceRequest):
+            for model in (EnrollRequest, PushRequest, PullRequest, ClaimRequest, BalanceRequest,
+                          ReleaseRequest):  # fmt: skip
                 body = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(body.pop("$defs", {}))
                 components[model.__name__] = body

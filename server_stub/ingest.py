@@ -25,6 +25,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 
 from codes import chain, layout
 from server_stub import bulk, feed
+from server_stub.claim_guard import FORGED
 from server_stub.database import insert_ignore, is_sqlite
 from server_stub.errors import describe
 from server_stub.recheck import Claimed, Rechecker
@@ -192,6 +193,12 @@ def push(conn: Connection, prepared: Prepared) -> bytes:
         else:
             fresh.append((position, item))
     state.incoming = [item for _, item in fresh]
+    for item in state.incoming:
+        if item.verdict == "rejected" and item.reason.startswith("forged"):
+            code, actor = item.event["payload"].get("code"), item.row.get("actor") or "-"
+            state.alerts.append(
+                (FORGED, f"{device.name}, cashier {actor}: code {code} refused: {item.reason}")
+            )
 
     _check_chain(conn, state)
     _judge_redemptions(conn, state, prepared.rechecker)
@@ -406,6 +413,12 @@ def _recheck_codes(rechecker: Rechecker, items: list[Incoming]) -> None:
     for item, reason in zip(redeems, reasons, strict=True):
         if reason is not None:
             item.verdict, item.reason = "rejected", reason
+            continue
+        # the prize's value is the campaign's, never the figure the device sent
+        campaign = rechecker.campaign(item.row["campaign"])
+        tier = item.row["tier"]
+        known = {t.name: t.value for t in campaign.tiers} if campaign else {}
+        item.row["value"] = float(known.get(tier, 0.0)) if tier else 0.0
 
 
 def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> None:

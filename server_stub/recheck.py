@@ -7,6 +7,7 @@ out of date (a campaign's issued count moved), buggy, or not ours to trust.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -31,8 +32,11 @@ class Claimed(NamedTuple):
 class Rechecker:
     """The campaigns the server knows, ready to re-check codes."""
 
-    def __init__(self, campaigns: list[tuple[Campaign, bytes]]) -> None:
-        self.ciphers = {c.id: CampaignCipher(c, key) for c, key in campaigns}
+    def __init__(
+        self, campaigns: list[tuple[Campaign, bytes]], plan_seeds: Mapping[str, bytes] | None = None
+    ) -> None:
+        seeds = plan_seeds or {}
+        self.ciphers = {c.id: CampaignCipher(c, key, seeds.get(c.id)) for c, key in campaigns}
         self._prefixes = {c.prefix: c.id for c, _ in campaigns}
 
     def campaign(self, campaign_id: str) -> Campaign | None:
@@ -94,13 +98,17 @@ class Rechecker:
         good, tier, serial = cipher.decode_rows(rows[:, start : start + layout.BODY_SYMBOLS])
         serial, tier = serial.astype(np.int64), tier.astype(np.int64)
         mismatch = (serial != serials) | ((tiers != -1) & (tiers != tier))
+        unplanned = np.zeros(len(group), bool)
+        if cipher.holds_plan:
+            unplanned = cipher.plan.tiers_of(serial.astype(np.uint64)) != tier
         issued = cipher.campaign.issued
-        wrong = ~passes | ~good | mismatch | (serial >= issued)
+        wrong = ~passes | ~good | mismatch | unplanned | (serial >= issued)
         reasons: list[str | None] = [None] * len(group)
         for k in np.flatnonzero(wrong).tolist():
             reasons[k] = _refusal(
-                bool(passes[k]), bool(good[k]), not mismatch[k], int(serial[k]), issued
-            )
+                bool(passes[k]), bool(good[k]), not mismatch[k], not unplanned[k], int(serial[k]),
+                issued,
+            )  # fmt: skip
         return reasons
 
     def _check_each(self, items: list[Claimed]) -> list[str | None]:
@@ -133,7 +141,8 @@ class Rechecker:
         ):
             item = items[i]
             matches = good and serial == item.serial and item.tier in (None, names[tier])
-            reasons[i] = _refusal(passed, good, matches, serial, issued)
+            planned = not (good and cipher.holds_plan) or cipher.plan.tier_of(serial) == tier
+            reasons[i] = _refusal(passed, good, matches, planned, serial, issued)
         return reasons
 
     @staticmethod
@@ -179,7 +188,9 @@ class Rechecker:
         return None, compact
 
 
-def _refusal(passes: bool, decrypts: bool, matches: bool, serial: int, issued: int) -> str | None:
+def _refusal(
+    passes: bool, decrypts: bool, matches: bool, planned: bool, serial: int, issued: int
+) -> str | None:
     """Why a code of the campaign's shape is refused: the first check it fails, in this order."""
     if not passes:
         return "invalid: the check symbol does not match"
@@ -187,6 +198,8 @@ def _refusal(passes: bool, decrypts: bool, matches: bool, serial: int, issued: i
         return "forged: the code does not decrypt under the campaign key"
     if not matches:
         return "forged: the code is not the serial or tier the event says"
+    if not planned:
+        return "forged: the code's tier is not the one its serial was printed with"
     if serial >= issued:
         return f"not_issued: serial {serial} was never issued"
     return None

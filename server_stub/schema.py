@@ -41,6 +41,8 @@ campaigns = Table(
     Column("id", String(64), primary_key=True),
     Column("data", Text, nullable=False),  # the campaign file's fields, JSON
     Column("key", String(64), nullable=False),  # hex, derived from the issuer's master key
+    # hex; which serials carry which tier. Never sent to a device (migration 0004)
+    Column("plan_seed", String(256)),
     Column("issued", BigInteger, nullable=False, server_default="0"),
     Column("budget", Float),  # what the brand will spend on rewards, for the cost report
     Column("created", Float, nullable=False),

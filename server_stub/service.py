@@ -25,10 +25,12 @@ from typing_extensions import TypedDict
 from server_stub import admin, feed, ingest
 from server_stub.admin import token_hash
 from server_stub.bulk import KeyTaken
+from server_stub.claim_guard import ClaimGuard
 from server_stub.database import insert_ignore, reader, writing
 from server_stub.errors import ApiError, describe, error_body, unstorable
 from server_stub.recheck import Claimed, Rechecker
-from server_stub.schema import balances, devices, meta, nonces
+from server_stub.schema import balances, claims, devices, events, meta, nonces
+from server_stub.settings import ServerSettings
 from sync import protocol
 from sync.protocol import (
     BalanceRequest,
@@ -39,6 +41,8 @@ from sync.protocol import (
     EnrollResponse,
     PullRequest,
     PushRequest,
+    ReleaseRequest,
+    ReleaseResponse,
     WireEventData,
 )
 
@@ -66,8 +70,10 @@ Handler = Callable[[Connection, Caller, Any], BaseModel]
 
 
 class SyncService:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, settings: ServerSettings | None = None) -> None:
         self.engine = engine
+        self.settings = settings or ServerSettings()
+        self.claim_guard = ClaimGuard(engine, self.settings)
         self._rechecker: tuple[int, Rechecker] | None = None
         self._lock = threading.Lock()
         # Built once: a statement built per request cost more than the database took to run it.
@@ -86,6 +92,7 @@ class SyncService:
             "/v1/pull": (PullRequest, self._pull),
             "/v1/claim": (ClaimRequest, self._claim),
             "/v1/balance": (BalanceRequest, self._balance),
+            "/v1/release": (ReleaseRequest, self._release),
         }
 
     # -- entry ------------------------------------------------------------------------------
@@ -117,6 +124,7 @@ class SyncService:
             else:
                 raise ApiError(404, "not_found", f"no endpoint {path}")
         except ApiError as exc:
+            self.claim_guard.flush()
             return exc.status, error_body(exc), {}
         except DataError:
             return 422, error_body(unstorable()), {}
@@ -251,8 +259,9 @@ class SyncService:
     def _enroll(self, request: EnrollRequest) -> EnrollResponse:
         """Trade a one-time token for the device's identity, secret, keys and rules.
 
-        The token stays good until the device's first signed request, so an answer lost on the
-        way can be asked for again (with a new secret; the old one was never used).
+        The token is spent the moment it is exchanged: whoever sees it afterwards gets nothing.
+        An answer lost on the way needs a new token from the admin. A token not used within
+        `token_lifetime_s` (default a day) has expired.
         """
         secret = secrets.token_bytes(32)
         with writing(self.engine) as conn:
@@ -260,6 +269,7 @@ class SyncService:
                 select(devices).where(
                     devices.c.token_hash == token_hash(request.token),
                     devices.c.revoked_at.is_(None),
+                    devices.c.created > time.time() - self.settings.token_lifetime_s,
                 )
             ).first()
             if row is None:
@@ -270,7 +280,7 @@ class SyncService:
                 )
             conn.execute(
                 update(devices).where(devices.c.id == row.id)
-                .values(secret=secret.hex(), enrolled_at=time.time())
+                .values(secret=secret.hex(), enrolled_at=time.time(), token_hash=None)
             )  # fmt: skip
             return EnrollResponse(
                 device_id=row.id, device_name=row.name, store_id=row.store_id, secret=secret.hex(),
@@ -286,7 +296,10 @@ class SyncService:
             version = admin.config_version(conn)
         with self._lock:
             if self._rechecker is None or self._rechecker[0] != version:
-                self._rechecker = (version, Rechecker(admin.load_campaigns(conn)))
+                self._rechecker = (
+                    version,
+                    Rechecker(admin.load_campaigns(conn), admin.load_plan_seeds(conn)),
+                )
             return self._rechecker[1]
 
     def _pull(self, conn: Connection, caller: Caller, request: PullRequest) -> BaseModel:
@@ -294,11 +307,16 @@ class SyncService:
 
     def _claim(self, conn: Connection, caller: Caller, request: ClaimRequest) -> BaseModel:
         """Online redemption: the first claim of a code wins; the same event may ask again."""
+        self.claim_guard.admit(conn, caller.device_id)
         reason = self.rechecker(conn, caller.config_version).check(
             [Claimed(request.campaign, request.code, request.serial, None)]
         )[0]
         if reason is not None:
             code, _, words = reason.partition(": ")
+            if code == "forged":
+                self.claim_guard.forged(
+                    caller.device_id, f"online claim of {request.code}: {words}"
+                )
             raise ApiError(422, code, words)
         now = time.time()
         key = (request.campaign, request.serial)
@@ -310,6 +328,21 @@ class SyncService:
                 feed.redeemed(conn, caller.device_id, [(request.campaign, request.serial)], now)
             return ClaimResponse(won=True)
         return ClaimResponse(won=False, winner_device=owner.device_id, winner_store=owner.store_id)
+
+    def _release(self, conn: Connection, caller: Caller, request: ReleaseRequest) -> BaseModel:
+        """A device gives back a claim it won but could not save; only its own, and only while
+        no event of that id has arrived (then the event, or its void, decides)."""
+        arrived = select(events.c.event_id).where(events.c.event_id == request.event_id)
+        gone = conn.execute(
+            delete(claims).where(
+                claims.c.campaign == request.campaign, claims.c.serial == request.serial,
+                claims.c.event_id == request.event_id, claims.c.device_id == caller.device_id,
+                ~arrived.exists(),
+            )
+        ).rowcount  # fmt: skip
+        if gone:
+            feed.released(conn, caller.device_id, [(request.campaign, request.serial)], time.time())
+        return ReleaseResponse(released=bool(gone))
 
     def _balance(self, conn: Connection, caller: Caller, request: BalanceRequest) -> BaseModel:
         balance = conn.execute(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 
-from sync.client import SyncClient
+from sync.client import SyncClient, SyncError
 from sync.protocol import ClaimRequest as WireClaim
-from terminal.engine import ClaimRequest
+from sync.protocol import ReleaseRequest as WireRelease
+from terminal.engine import ClaimRefused, ClaimRequest
 from terminal.ledger import Ledger, LedgerError, now_iso
 
 
@@ -32,11 +33,23 @@ class ServerClaimer:
         )
         try:
             won = self.client.claim(wire, timeout).won
+        except SyncError as exc:
+            if exc.status == 422:  # the server checked the code and refused it
+                self._mark(True)
+                raise ClaimRefused(exc.message) from None
+            self._mark(False)
+            raise
         except Exception:
             self._mark(False)
             raise
         self._mark(True)
         return won
+
+    def release(self, request: ClaimRequest, timeout: float) -> None:
+        wire = WireRelease(
+            event_id=request.event_id, campaign=request.campaign, serial=request.serial
+        )
+        self.client.release(wire, timeout)
 
     def balance(self, member: str, timeout: float) -> int:
         """The server's balance plus this device's events it has not seen yet."""

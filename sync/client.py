@@ -28,6 +28,8 @@ from sync.protocol import (
     PullRequest,
     PullResponse,
     PushResponse,
+    ReleaseRequest,
+    ReleaseResponse,
 )
 from sync.transport import Reply, Transport, Unreachable
 
@@ -87,6 +89,10 @@ class SyncClient:
         """One quick try: a cashier is waiting, and the terminal falls back to offline rules."""
         body = request.model_dump_json().encode()
         return self._call("/v1/claim", body, ClaimResponse, timeout=timeout, retries=0)
+
+    def release(self, request: ReleaseRequest, timeout: float) -> ReleaseResponse:
+        return self._call("/v1/release", request.model_dump_json().encode(), ReleaseResponse,
+                          timeout=timeout, retries=1)  # fmt: skip
 
     def balance(self, member: str, timeout: float) -> BalanceResponse:
         body = BalanceRequest(member=member).model_dump_json().encode()

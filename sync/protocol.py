@@ -258,6 +258,18 @@ class ClaimResponse(Model):
     winner_store: str | None = None
 
 
+class ReleaseRequest(Model):
+    """Give back an online claim whose redemption could not be saved on the device."""
+
+    event_id: Text = Field(min_length=1, max_length=64)
+    campaign: Text = Field(min_length=1, max_length=64)
+    serial: int = Field(ge=0, le=BIG)
+
+
+class ReleaseResponse(Model):
+    released: bool
+
+
 class BalanceRequest(Model):
     member: Text = Field(min_length=1, max_length=128)
 

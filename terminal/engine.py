@@ -8,6 +8,7 @@ offline rules. Every result that says "done" was committed to disk before it was
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import sqlite3
 import time
@@ -37,11 +38,20 @@ class ClaimRequest:
     code: str
 
 
+class ClaimRefused(Exception):
+    """The server looked at the code and refused it (forged, not issued): not an outage, so
+    the offline rules must not accept it instead."""
+
+
 class Claimer(Protocol):
     """The server, as sync reaches it. Raise on any failure; the engine then goes offline."""
 
     def claim(self, request: ClaimRequest, timeout: float) -> bool:
         """True: this device now owns the code. False: it was redeemed elsewhere."""
+        ...
+
+    def release(self, request: ClaimRequest, timeout: float) -> None:
+        """Give back a claim this device won but could not save."""
         ...
 
     def balance(self, member: str, timeout: float) -> int:
@@ -163,15 +173,13 @@ class Terminal:
         if limited is not None:
             return self._result(Status.LIMIT, limited, checked)
         event_id = chain.uuid7()
-        online = self._claim(
-            ClaimRequest(
-                event_id,
-                self.device.device_id,
-                checked.campaign,
-                checked.serial,
-                checked.code or "",
-            )
+        request = ClaimRequest(
+            event_id, self.device.device_id, checked.campaign, checked.serial, checked.code or ""
         )
+        try:
+            online = self._claim(request)
+        except ClaimRefused:
+            return self._result(Status.INVALID, "This is not a valid code.", checked)
         rule = self.config.tier_rule(checked.tier)
         if online is False:
             self._mark_redeemed_elsewhere(checked)
@@ -203,6 +211,8 @@ class Terminal:
                                  (self._campaign_no[checked.campaign], checked.serial))  # fmt: skip
                 self._record_warnings(conn, warnings)
         except LedgerError as exc:
+            if online:  # never leave a code claimed at the server that this device did not save
+                self._release(request)
             if exc.code == "duplicate":  # another process redeemed it a moment ago
                 return self._refused(Status.ALREADY_REDEEMED_HERE, checked)
             return self._result(Status.NOT_SAVED, f"Not redeemed: {exc.message}.", checked)
@@ -223,12 +233,21 @@ class Terminal:
         future = self._pool.submit(self.claimer.claim, request, timeout)
         try:
             return bool(future.result(timeout=timeout))
-        except Exception:  # any failure of the server means: offline rules
+        except ClaimRefused:
+            raise
+        except Exception:  # any other failure of the server means: offline rules
             if not future.done():
                 # a stuck call must not queue the next one behind it
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
             return None
+
+    def _release(self, request: ClaimRequest) -> None:
+        assert self.claimer is not None
+        # unanswered, the claim stays at the server with no event behind it: revoking the device
+        # frees it
+        with contextlib.suppress(Exception):
+            self.claimer.release(request, self.config.claim_timeout)
 
     def _mark_redeemed_elsewhere(self, checked: CheckResult) -> None:
         assert checked.campaign is not None

@@ -50,5 +50,5 @@ def make_campaign(tmp_path: Path) -> CampaignFactory:
 @pytest.fixture
 def issued_campaign(make_campaign: CampaignFactory) -> tuple[CampaignCipher, CodeChecker]:
     campaign, key = make_campaign(issued=1_000_000)
-    cipher = CampaignCipher(campaign, key)
+    cipher = CampaignCipher(campaign, key, campaign.plan_seed())
     return cipher, CodeChecker([cipher])

@@ -110,7 +110,7 @@ class World:
         admin.add_campaign(self.engine, made.campaign, made.key, budget=500.0)
         admin.mint_codes(self.engine, made.campaign.id, issued, self.tmp / "codes.csv")
         self.campaign = campaign_file.load(self.tmp / "campaign.toml")
-        self.cipher = CampaignCipher(self.campaign, made.key)
+        self.cipher = CampaignCipher(self.campaign, made.key, self.campaign.plan_seed())
         return self
 
     def code(self, serial: int) -> str:

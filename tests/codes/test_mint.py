@@ -36,7 +36,7 @@ def test_csv_holds_every_code_once_and_each_checks(
     assert len(rows) == 100_000 == report.count
     assert [int(r["serial"]) for r in rows] == list(range(100_000))
     assert len({r["code"] for r in rows}) == 100_000
-    checker = CodeChecker([CampaignCipher(updated, key)])
+    checker = CodeChecker([CampaignCipher(updated, key, updated.plan_seed())])
     for row in rows[::997] + rows[-3:]:
         result = checker.check(row["code"])
         assert result.valid and result.serial == int(row["serial"]) and result.tier == row["tier"]

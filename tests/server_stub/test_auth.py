@@ -6,8 +6,10 @@ import json
 import time
 
 import pytest
+from sqlalchemy import update
 
 from server_stub import admin
+from server_stub.schema import devices
 from sync import protocol
 from sync.client import SyncError
 from sync.protocol import PullRequest
@@ -89,21 +91,32 @@ def test_a_revoked_device_is_refused_and_says_so(world: World) -> None:
     assert "revoked" in str(d.status()["last_sync_error"])
 
 
-def test_an_enrollment_token_works_until_the_device_first_syncs(world: World) -> None:
+def test_an_enrollment_token_is_spent_the_moment_it_is_exchanged(world: World) -> None:
+    """Whoever sees the token after `terminal init` cannot take over the till's identity."""
     world.setup()
     made = admin.enroll_device(world.engine, "s1", "Till 9")
-    first = world.device  # noqa: F841 (the helper enrolls through the same path)
     from sync.client import SyncClient
 
     client = SyncClient(world.transport)
-    one = client.enroll(made["token"])
-    two = client.enroll(made["token"])  # the first answer was lost on the way
-    assert one.device_id == two.device_id and one.secret != two.secret
-    signed = SyncClient(world.transport, two.device_id, bytes.fromhex(two.secret))
-    signed.pull(0, 0)
+    client.enroll(made["token"].lower())  # typed as a person would
     with pytest.raises(SyncError) as spent:
         client.enroll(made["token"])
     assert spent.value.code == "bad_token"
+
+
+def test_an_enrollment_token_expires_after_a_day(world: World) -> None:
+    world.setup()
+    made = admin.enroll_device(world.engine, "s1", "Till 10")
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(devices).where(devices.c.id == made["device_id"])
+            .values(created=devices.c.created - 24 * 3600 - 1)
+        )  # fmt: skip
+    from sync.client import SyncClient
+
+    with pytest.raises(SyncError) as expired:
+        SyncClient(world.transport).enroll(made["token"])
+    assert expired.value.code == "bad_token"
 
 
 def test_a_device_with_a_wrong_clock_corrects_it_and_syncs(world: World) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from codes.errors import InstoreError
 from server_stub import admin
+from sync.client import SyncClient
 from sync.enroll import enroll
 from sync.protocol import LimitConfig
 from tests.world import World
@@ -21,18 +22,22 @@ def test_a_ledger_of_one_device_cannot_be_enrolled_as_another(world: World) -> N
     assert d.sync().ok  # the till keeps its identity and still syncs
 
 
-def test_enrolling_again_after_a_lost_answer_takes_the_new_secret(world: World) -> None:
+def test_a_lost_enrollment_answer_needs_a_new_token(world: World) -> None:
     world.setup()
     made = admin.enroll_device(world.engine, "s1", "Till 3")
     path = world.tmp / "till3.db"
-    enroll(path, "http://in-process", made["token"], world.transport)  # its answer was "lost"
-    device = enroll(path, "http://in-process", made["token"], world.transport)
+    SyncClient(world.transport).enroll(made["token"])  # its answer was lost on the way
+    with pytest.raises(InstoreError) as spent:
+        enroll(path, "http://in-process", made["token"], world.transport)
+    assert spent.value.code == "bad_token" and "ask for a new one" in spent.value.message
+    again = admin.enroll_device(world.engine, "s1", "Till 3")
+    device = enroll(path, "http://in-process", again["token"], world.transport)
     from sync.cycle import client_for, run_cycle
     from terminal.ledger import Ledger
 
     ledger = Ledger(path)
     try:
-        assert ledger.device().device_id == device.device_id
+        assert ledger.device().device_id == device.device_id == again["device_id"]
         assert run_cycle(ledger, client_for(ledger, world.transport)).ok
     finally:
         ledger.close()

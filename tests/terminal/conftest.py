@@ -59,7 +59,7 @@ def make_store(make_campaign: CampaignFactory, tmp_path: Path) -> Iterator[Store
             file=f"{name}.toml",
             **campaign_fields,
         )
-        cipher = CampaignCipher(campaign, key)
+        cipher = CampaignCipher(campaign, key, campaign.plan_seed())
         path = tmp_path / f"{name}.db"
         provision(path, [(campaign, key)], device_name=name, store_id="store-1", config=config)
         store = Store(path, cipher)
@@ -78,6 +78,7 @@ class FakeServer:
     def __init__(self, mode: str = "accept", balances: dict[str, int] | None = None) -> None:
         self.mode = mode
         self.claims: list[ClaimRequest] = []
+        self.released: list[ClaimRequest] = []
         self.balances = balances or {}
 
     def claim(self, request: ClaimRequest, timeout: float) -> bool:
@@ -89,6 +90,9 @@ class FakeServer:
         if self.mode == "raise":
             raise ConnectionError("server unreachable")
         return self.mode == "accept"
+
+    def release(self, request: ClaimRequest, timeout: float) -> None:
+        self.released.append(request)
 
     def balance(self, member: str, timeout: float) -> int:
         if self.mode in ("raise", "stall"):
