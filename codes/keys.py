@@ -52,7 +52,13 @@ def create_master_key(path: Path) -> bool:
 
 
 def read_master_key(path: Path) -> bytes:
+    """The master key, refused when others than its owner may read the file."""
     try:
+        if path.stat().st_mode & 0o077:
+            raise InstoreError(
+                "key_exposed",
+                f"master key file {path} can be read by others; fix it with: chmod 600 {path}",
+            )
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         raise InstoreError("key_missing", f"master key file {path} does not exist") from None

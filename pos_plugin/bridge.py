@@ -216,8 +216,12 @@ class Bridge:
             data = json.loads(body or b"{}", parse_constant=_no_constants)
         except (ValueError, UnicodeDecodeError):
             raise BridgeError(400, "bad_json", "The request body is not JSON.") from None
+        except RecursionError:
+            raise BridgeError(400, "bad_json", "The request body is nested too deeply.") from None
         try:
             return route.body.model_validate(data)
+        except RecursionError:
+            raise BridgeError(400, "bad_json", "The request body is nested too deeply.") from None
         except ValidationError as exc:
             raise BridgeError(422, "bad_input", _describe(exc)) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import secrets
@@ -58,6 +59,9 @@ def open_engine(url: str) -> Engine:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                # it holds every device secret and campaign key: its owner's only
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             engine = create_engine(
                 url, pool_use_lifo=True,
                 connect_args={"timeout": 30, "check_same_thread": False},

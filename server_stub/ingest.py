@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from codes import chain, layout
-from server_stub import bulk, feed
+from server_stub import admin, bulk, feed
 from server_stub.claim_guard import FORGED
 from server_stub.database import insert_ignore, is_sqlite
 from server_stub.errors import describe
@@ -32,6 +31,7 @@ from server_stub.recheck import Claimed, Rechecker
 from server_stub.schema import alerts, balances, claims, conflicts, devices, events, member_stores
 from sync.protocol import (
     EVENT_KINDS,
+    DeviceConfig,
     EventVerdict,
     WireEvent,
     WireEventData,
@@ -165,6 +165,12 @@ def prepare(
             verdicts[position] = EventVerdict(
                 event_id=event_id, seq=seq, verdict="rejected",
                 reason="malformed: the payload has text that cannot be stored",
+            )  # fmt: skip
+            continue
+        except (ValueError, RecursionError):  # NaN or Infinity, or nesting deeper than Python's
+            verdicts[position] = EventVerdict(
+                event_id=event_id, seq=seq, verdict="rejected",
+                reason="malformed: the payload holds NaN, Infinity or nesting too deep",
             )  # fmt: skip
             continue
         seqs[seq] = event_id
@@ -308,29 +314,49 @@ def _read_payload(item: Incoming, clean: bool) -> None:
     """
     p, row, kind = item.event["payload"], item.row, item.event["kind"]
     if kind == "redeem":
-        serial, value = int(p["serial"]), float(p.get("value") or 0.0)
-        if not 0 <= serial < layout.MAX_SERIALS or not math.isfinite(value):
-            raise ValueError("serial or value out of range")
+        serial = _whole(p["serial"], "serial")
+        if not 0 <= serial < layout.MAX_SERIALS:
+            raise ValueError("serial out of range")
         context = p.get("context") or {}
         if not isinstance(p["code"], str) or not isinstance(context, dict):
             raise TypeError("code is not text or context is not an object")
+        # the value is the campaign's (set after the re-check), never the figure sent
         row.update(
-            campaign=_checked(str(p["campaign"]), clean)[:64], serial=serial, tier=_text(p.get("tier"), 32, clean),
-            value=value, member=_text(context.get("member"), 128, clean),
+            campaign=_id(p["campaign"], 64, "campaign", clean), serial=serial,
+            tier=_text(p.get("tier"), 32, clean), value=0.0,
+            member=_text(context.get("member"), 128, clean),
             receipt=_text(context.get("receipt"), 128, clean),
         )  # fmt: skip
     elif kind in POINT_KINDS:
-        points = int(p["points"])
+        points = _whole(p["points"], "points")
         if not 0 <= points <= MAX_POINTS:
             raise ValueError("points out of range")
+        if kind == "accrue":
+            amount = p["amount"]
+            if type(amount) not in (int, float) or not 0 <= amount <= MAX_POINTS:
+                raise ValueError("amount must be a number from 0 to 10^9")
         row.update(
-            member=_checked(str(p["member"]), clean)[:128],
+            member=_id(p["member"], 128, "member", clean),
             points=-points if kind == "spend" else points,
         )
         # a check-in keeps its day where an accrual keeps its receipt: each counts once per store
         row["receipt"] = _text(p["receipt"] if kind == "accrue" else p.get("day"), 128, clean)
     elif kind == "void":
-        row["target"] = _checked(str(p["target"]), clean)[:64]
+        row["target"] = _id(p["target"], 64, "target", clean)
+
+
+def _whole(value: object, name: str) -> int:
+    """A whole number as JSON writes one: 1.9, "7" and true are not."""
+    if type(value) is not int:
+        raise TypeError(f"{name} must be a whole number, not {value!r}")
+    return value
+
+
+def _id(value: object, limit: int, name: str, clean: bool) -> str:
+    """An id kept whole: one longer than its column is refused, never cut (two would merge)."""
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise ValueError(f"{name} must be text of 1 to {limit} characters")
+    return _checked(value, clean)
 
 
 def _actor(value: object, clean: bool) -> str:
@@ -342,7 +368,11 @@ def _actor(value: object, clean: bool) -> str:
 
 
 def _text(value: object, limit: int, clean: bool) -> str | None:
-    return _checked(str(value), clean)[:limit] if value not in (None, "") else None
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise ValueError(f"a text field is not text of at most {limit} characters")
+    return _checked(value, clean)
 
 
 def _checked(text: str, clean: bool) -> str:
@@ -411,14 +441,36 @@ def _recheck_codes(rechecker: Rechecker, items: list[Incoming]) -> None:
         ]
     )
     for item, reason in zip(redeems, reasons, strict=True):
+        campaign = rechecker.campaign(item.row["campaign"])
+        if reason is None and campaign is not None and campaign.ends_at is not None:
+            reason = _too_late(campaign.ends_at.timestamp(), item)
         if reason is not None:
             item.verdict, item.reason = "rejected", reason
             continue
         # the prize's value is the campaign's, never the figure the device sent
-        campaign = rechecker.campaign(item.row["campaign"])
         tier = item.row["tier"]
         known = {t.name: t.value for t in campaign.tiers} if campaign else {}
         item.row["value"] = float(known.get(tier, 0.0)) if tier else 0.0
+
+
+# how long after a campaign's end a redemption made offline before it may still arrive
+LATE_WINDOW_S = DeviceConfig.model_fields["max_offline_seconds"].default
+
+
+def _too_late(ends: float, item: Incoming) -> str | None:
+    """A redemption after the campaign's end is refused; one made offline before the end counts
+    if it arrives within the max-offline window (its device's clock is taken at its word only
+    inside that window)."""
+    received = float(item.row["received"])
+    if received < ends:
+        return None
+    try:
+        made = datetime.fromisoformat(str(item.event["local_time"])).timestamp()
+    except ValueError:
+        made = received
+    if made < ends and received < ends + LATE_WINDOW_S:
+        return None
+    return "expired: the campaign had ended when this code was redeemed"
 
 
 def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> None:
@@ -584,11 +636,35 @@ def _record_conflicts(conn: Connection, state: Push) -> None:
 # -- points ---------------------------------------------------------------------------------
 
 
+def _recount(conn: Connection, state: Push, items: list[Incoming]) -> None:
+    """Points earned are the server's count by the store's rules, never the device's figure;
+    a device whose figure differs is named in an alert."""
+    earning = [i for i in items if i.event["kind"] in ("accrue", "checkin")]
+    if not earning:
+        return
+    rules = admin.device_config(conn, state.device.store_id).loyalty
+    for item in earning:
+        p = item.event["payload"]
+        counted = (
+            rules.points_for(p["amount"])
+            if item.event["kind"] == "accrue"
+            else rules.checkin_points
+        )
+        if counted != item.row["points"]:
+            state.alerts.append((
+                "points_mismatch",
+                f"{state.device.name}: {item.event['kind']} {item.event['seq']} for"
+                f" {item.row['member']} claimed {item.row['points']} points; the rules give {counted}",
+            ))  # fmt: skip
+            item.row["points"] = counted
+
+
 def _judge_points(conn: Connection, state: Push) -> None:
     """Duplicate receipts and check-ins, voids, and balances with overdrafts as conflicts."""
     items = [i for i in state.incoming if i.verdict == "accepted"]
     _duplicates(conn, state, [i for i in items if i.event["kind"] in ("accrue", "checkin")])
     targets = _void_targets(conn, state, [i for i in items if i.event["kind"] == "void"])
+    _recount(conn, state, [i for i in items if i.verdict == "accepted"])
     deltas: list[tuple[Incoming, str, int]] = []
     for item in items:
         if item.verdict != "accepted":

@@ -182,6 +182,8 @@ class SyncService:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "bad_json", "the request body is not JSON") from None
+        except RecursionError:
+            raise ApiError(400, "bad_json", "the request body is nested too deeply") from None
         if model is PushRequest and isinstance(data, dict):
             events = data.get("events")
             if isinstance(events, list) and len(events) > protocol.MAX_BATCH:
@@ -192,6 +194,8 @@ class SyncService:
                 )
         try:
             return model.model_validate(data)
+        except RecursionError:
+            raise ApiError(400, "bad_json", "the request body is nested too deeply") from None
         except ValidationError as exc:
             raise ApiError(422, "bad_request", describe(exc.errors())) from None
 
@@ -311,6 +315,14 @@ class SyncService:
         reason = self.rechecker(conn, caller.config_version).check(
             [Claimed(request.campaign, request.code, request.serial, None)]
         )[0]
+        campaign = self.rechecker(conn, caller.config_version).campaign(request.campaign)
+        if (
+            reason is None
+            and campaign
+            and campaign.ends_at
+            and time.time() >= campaign.ends_at.timestamp()
+        ):
+            reason = "expired: the campaign has ended"
         if reason is not None:
             code, _, words = reason.partition(": ")
             if code == "forged":

@@ -102,6 +102,15 @@ class LoyaltyConfig(Model):
     points_per_unit: int = Field(default=1, ge=0)
     checkin_points: int = Field(default=10, ge=0)
     offline_spend_cap: int = Field(default=500, ge=0)
+    max_points_per_receipt: int = Field(default=10_000, ge=0)
+
+    def points_for(self, amount: float) -> int:
+        """The server's count of an accrual; a device counts the same (terminal.config.Loyalty,
+        held to this one by a property test)."""
+        if not amount > 0:
+            return 0
+        earned = int(amount // self.currency_per_unit) * self.points_per_unit
+        return min(earned, self.max_points_per_receipt)
 
 
 class CatalogueItemConfig(Model):

@@ -39,11 +39,15 @@ class Loyalty:
     points_per_unit: int = 1  # ... earn 1 point
     checkin_points: int = 10
     offline_spend_cap: int = 500  # points one member may spend here between syncs
+    max_points_per_receipt: int = 10_000  # however large the purchase
 
     def points_for(self, amount: float) -> int:
-        if amount <= 0:
+        """The server counts the same (sync.protocol.LoyaltyConfig.points_for) and its figure
+        is the one that counts."""
+        if not amount > 0:
             return 0
-        return int(amount // self.currency_per_unit) * self.points_per_unit
+        earned = int(amount // self.currency_per_unit) * self.points_per_unit
+        return min(earned, self.max_points_per_receipt)
 
 
 @dataclass(frozen=True)

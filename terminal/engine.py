@@ -492,7 +492,10 @@ class Terminal:
         """Points for a purchase, by the campaign's rule; a receipt earns once."""
         member, receipt = normalise_member(member), receipt.strip()
         if not member or not receipt or not amount >= 0:
-            return Result(Status.BAD_INPUT, "Give a member, a receipt and an amount of 0 or more.")
+            return Result(
+                Status.BAD_INPUT,
+                "Give a member (at most 128 characters), a receipt and an amount of 0 or more.",
+            )
         points = self.config.loyalty.points_for(amount)
         payload = {"member": member, "amount": amount, "receipt": receipt, "points": points}
         return self._points_event("accrue", payload, member, points, actor, receipt=receipt)
@@ -501,7 +504,7 @@ class Terminal:
         """A visit bonus: once per member per store per day."""
         member = normalise_member(member)
         if not member:
-            return Result(Status.BAD_INPUT, "Give a member.")
+            return Result(Status.BAD_INPUT, "Give a member (at most 128 characters).")
         points = self.config.loyalty.checkin_points
         day = _today()
         payload = {"member": member, "day": day, "store": self.device.store_id, "points": points}
@@ -511,7 +514,10 @@ class Terminal:
         """Exchange points for an item, against the balance this device knows."""
         member = normalise_member(member)
         if not member or points <= 0:
-            return Result(Status.BAD_INPUT, "Give a member and a number of points above 0.")
+            return Result(
+                Status.BAD_INPUT,
+                "Give a member (at most 128 characters) and a number of points above 0.",
+            )
         if self.config.catalogue:
             prize = self.config.item(item)
             if prize is None:
@@ -546,7 +552,7 @@ class Terminal:
     def balance(self, member: str) -> Result:
         member = normalise_member(member)
         if not member:
-            return Result(Status.BAD_INPUT, "Give a member.")
+            return Result(Status.BAD_INPUT, "Give a member (at most 128 characters).")
         balance, online = self._known_balance(member)
         where = "" if online else " (as last known here)"
         return Result(

@@ -7,7 +7,9 @@ processes on one ledger (kiosk and manager screen, POS and bridge) queue instead
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -74,6 +76,12 @@ class Ledger:
                 "no_ledger", f"no ledger at {self.path}; run 'instore terminal init' first"
             )
         try:
+            if create and not self.path.exists():
+                # it holds the device secret and campaign keys: readable by its owner only
+                # (SQLite gives the -wal and -shm files the same mode)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileExistsError):  # made by another process just now
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self.conn = sqlite3.connect(
                 self.path, isolation_level=None, timeout=busy_timeout, check_same_thread=False
             )

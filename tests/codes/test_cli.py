@@ -234,3 +234,15 @@ def test_a_plan_of_rates_puts_prizes_in_every_run(tmp_path: Path) -> None:
     mixed = instore("codes", "new-campaign", "--id", "x", "--prefix", "HX", "--out", "x.toml",
                     "--tiers", "gold:1/10000,silver:5,music:*", cwd=tmp_path)  # fmt: skip
     assert mixed.returncode == 2 and "every tier as a rate" in mixed.stderr
+
+
+def test_every_file_holding_a_secret_is_its_owners_only(campaign_dir: Path) -> None:
+    done = instore("terminal", "init", "--db", "till.db", "--campaign", "c.toml", cwd=campaign_dir)
+    assert done.returncode == 0, done.stderr
+    instore("admin", "--db", "server.db", "migrate", cwd=campaign_dir)
+    for name in ("master.key", "till.db", "server.db"):
+        assert stat.S_IMODE((campaign_dir / name).stat().st_mode) == 0o600, name
+    (campaign_dir / "master.key").chmod(0o644)
+    exposed = instore("codes", "mint", "c.toml", "--count", "5", "--out", "x.csv", cwd=campaign_dir)
+    assert exposed.returncode == 2 and "chmod 600" in exposed.stderr
+    assert not (campaign_dir / "x.csv").exists()

@@ -144,3 +144,111 @@ def test_a_redemption_not_saved_leaves_no_claim_at_the_server(
     monkeypatch.undo()
     other = world.device("s2", "Till 2", online=True)
     assert other.terminal.redeem(world.code(9)).status is Status.ACCEPTED_ONLINE
+
+
+def _resigned(
+    device: Device, event: dict[str, object], local_time: str | None = None, **payload: object
+) -> dict[str, object]:
+    """An event the thief changed and signed again with the stolen device key."""
+    from codes import chain
+
+    body: dict[str, object] = {**event["payload"], **payload}  # type: ignore[dict-item]
+    changed = {**event, "payload": body}
+    if local_time is not None:
+        changed["local_time"] = local_time
+    key = chain.DeviceKey(device.client.secret)
+    row = {**changed, "device_id": device.client.device_id}
+    _hash, changed["mac"] = key.hash_and_mac(row, chain.canonical_payload(body))
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("points", 1.9), ("points", "7"), ("points", True), ("points", 10**12), ("member", "M" * 129)],
+)
+def test_points_and_ids_are_strictly_typed(world: World, field: str, value: object) -> None:
+    from sync import outbox
+
+    world.setup()
+    till = world.device("s1", "Till 1")
+    till.terminal.accrue("M-1", 50, "R-1")
+    till.terminal.accrue("M-2", 50, "R-2")
+    first, second = outbox.outgoing(till.ledger, 10)
+    answer = till.client.push([_resigned(till, first, None, **{field: value}), second])
+    assert [v.verdict for v in answer.verdicts] == ["rejected", "accepted"]
+    assert answer.verdicts[0].reason.startswith("malformed")
+
+
+def test_infinity_in_a_push_spoils_only_its_event_and_deep_json_is_a_400(world: World) -> None:
+    import json
+
+    from sync import outbox
+    from sync.protocol import PushResponse
+
+    world.setup()
+    till = world.device("s1", "Till 1")
+    till.terminal.redeem(world.code(1))
+    till.terminal.redeem(world.code(2))
+    first, second = outbox.outgoing(till.ledger, 10)
+    body = json.dumps({"events": [dict(first, payload={**first["payload"], "value": "@INF@"}),
+                                  second]}).replace('"@INF@"', "Infinity")  # fmt: skip
+    answer = till.client._call("/v1/push", body.encode(), PushResponse)
+    assert [v.verdict for v in answer.verdicts] == ["rejected", "accepted"]
+    deep = b'{"token": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    status, reply, _ = world.service.handle("POST", "/v1/enroll", {}, deep)
+    assert status == 400 and json.loads(reply)["error"] == "bad_json"
+
+
+def test_invented_points_are_recounted_by_the_servers_rules(world: World) -> None:
+    from sync import outbox
+
+    world.setup()
+    till = world.device("s1", "Till 1")
+    till.terminal.accrue("M-7", 1, "R-1")  # a purchase of 1 earns 0 points
+    till.terminal.accrue("M-7", 1_000_000, "R-2")  # capped per receipt
+    first, second = outbox.outgoing(till.ledger, 10)
+    answer = till.client.push([_resigned(till, first, points=10**9), second])
+    assert [v.verdict for v in answer.verdicts] == ["accepted", "accepted"]
+    from server_stub.schema import balances
+
+    with world.engine.connect() as conn:
+        balance = conn.execute(
+            select(balances.c.balance).where(balances.c.member == "M-7")
+        ).scalar_one()
+    assert balance == 10_000  # 0 for the invented accrual, the cap for the huge one
+    named = _alerts(world, "points_mismatch")
+    assert len(named) == 1 and "Till 1" in named[0] and "10" in named[0]
+
+
+def test_a_redemption_after_the_campaign_ended_is_refused_unless_made_offline_before(
+    world: World,
+) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from server_stub.admin import bump_config_version
+    from server_stub.schema import campaigns
+    from sync import outbox
+
+    world.setup()
+    till = world.device("s1", "Till 1")
+    for serial in (1, 2):
+        till.terminal.redeem(world.code(serial))
+    now = datetime.now(UTC)
+    with world.engine.begin() as conn:  # the campaign ended an hour ago
+        data = json.loads(conn.execute(select(campaigns.c.data)).scalar_one())
+        data["ends_at"] = (now - timedelta(hours=1)).isoformat()
+        conn.execute(update(campaigns).values(data=json.dumps(data)))
+        bump_config_version(conn)
+    first, second = outbox.outgoing(till.ledger, 10)
+    before = _resigned(till, first, local_time=(now - timedelta(hours=2)).isoformat())
+    after = _resigned(till, second, local_time=now.isoformat())
+    answer = till.client.push([before, after])
+    assert [v.verdict for v in answer.verdicts] == ["accepted", "rejected"]
+    assert answer.verdicts[1].reason.startswith("expired")
+    with pytest.raises(SyncError) as late:
+        till.client.claim(WireClaim(event_id="late", campaign="ice-2026", serial=3,
+                                    code=world.code(3)), 5)  # fmt: skip
+    assert late.value.code == "expired"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from terminal.config import CatalogueItem, Loyalty, TerminalConfig
 from terminal.results import Status
 from tests.terminal.conftest import FakeServer, StoreFactory
@@ -130,3 +133,22 @@ def test_spend_follows_the_catalogue_when_there_is_one(make_store: StoreFactory)
     wrong = till.spend("m1", 5, item="cone")
     assert wrong.status is Status.BAD_INPUT and "costs 15 points" in wrong.message
     assert till.spend("m1", 15, item="cone").balance == 35
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    amount=st.floats(min_value=-10, max_value=1e7, allow_nan=False),
+    per=st.floats(min_value=0.01, max_value=1000),
+    points=st.integers(0, 50),
+    cap=st.integers(0, 100_000),
+)
+def test_the_till_and_the_server_count_points_alike(
+    amount: float, per: float, points: int, cap: int
+) -> None:
+    from sync.protocol import LoyaltyConfig
+
+    till = Loyalty(currency_per_unit=per, points_per_unit=points, max_points_per_receipt=cap)
+    server = LoyaltyConfig(
+        currency_per_unit=per, points_per_unit=points, max_points_per_receipt=cap
+    )
+    assert till.points_for(amount) == server.points_for(amount)
