@@ -200,8 +200,8 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(10_000, 50, 50)
 
 
-def create_app(engine: Engine) -> FastAPI:
-    service = SyncService(engine)
+def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
+    service = service or SyncService(engine)
     # No /docs page: it loads its scripts from a CDN, blank in a store without internet.
     # /openapi.json describes the API; any OpenAPI viewer reads it.
     app = FastAPI(
@@ -235,8 +235,9 @@ def create_app(engine: Engine) -> FastAPI:
     async def relay(request: Request) -> Response:
         body = await request.body()
         status, answer, headers = await run_in_threadpool(
-            service.handle, request.method, request.url.path, request.headers, body
-        )
+            service.handle, request.method, request.url.path, request.headers, body,
+            request.client.host if request.client else "",
+        )  # fmt: skip
         return Response(answer, status, headers, media_type="application/json")
 
     for path, model, answer, summary in (
@@ -255,8 +256,9 @@ def create_app(engine: Engine) -> FastAPI:
 
     # -- admin (bearer token) ---------------------------------------------------------------
 
-    def admin_only(authorization: Annotated[str, Header()] = "") -> None:
+    def admin_only(request: Request, authorization: Annotated[str, Header()] = "") -> None:
         if not hmac.compare_digest(authorization, f"Bearer {token}"):
+            service.throttle.failed(request.client.host if request.client else "", "admin token")
             raise ApiError(
                 401, "not_admin", "this needs the admin token (Authorization: Bearer ...)"
             )

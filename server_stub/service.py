@@ -31,6 +31,7 @@ from server_stub.errors import ApiError, describe, error_body, unstorable
 from server_stub.recheck import Claimed, Rechecker
 from server_stub.schema import balances, claims, devices, events, meta, nonces
 from server_stub.settings import ServerSettings
+from server_stub.throttle import Throttle
 from sync import protocol
 from sync.protocol import (
     BalanceRequest,
@@ -74,6 +75,7 @@ class SyncService:
         self.engine = engine
         self.settings = settings or ServerSettings()
         self.claim_guard = ClaimGuard(engine, self.settings)
+        self.throttle = Throttle()
         self._rechecker: tuple[int, Rechecker] | None = None
         self._lock = threading.Lock()
         # Built once: a statement built per request cost more than the database took to run it.
@@ -98,7 +100,7 @@ class SyncService:
     # -- entry ------------------------------------------------------------------------------
 
     def handle(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, source: str = ""
     ) -> tuple[int, bytes, dict[str, str]]:
         """(HTTP status, JSON body, headers) for one request; never raises for what a client sends.
 
@@ -106,11 +108,13 @@ class SyncService:
         """
         try:
             if path == "/v1/enroll":
-                return (
-                    200,
-                    self._enroll(self._parse(EnrollRequest, body)).model_dump_json().encode(),
-                    {},
-                )
+                try:
+                    enrolled = self._enroll(self._parse(EnrollRequest, body))
+                except ApiError as exc:
+                    if exc.code == "bad_token":
+                        self.throttle.failed(source, "enrollment token")
+                    raise
+                return 200, enrolled.model_dump_json().encode(), {}
             if path == "/v1/push":
                 caller, answer = self._push_request(method, path, headers, body)
             elif path in self._signed:

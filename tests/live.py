@@ -17,6 +17,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from server_stub.app import create_app
+from server_stub.service import SyncService
 
 
 def free_port() -> int:
@@ -26,10 +27,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(engine: Engine) -> Iterator[str]:
+def live_server(engine: Engine, service: SyncService | None = None) -> Iterator[str]:
     """The server's base URL while the block runs."""
     port = free_port()
-    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="error")
+    app = create_app(engine, service)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
