@@ -57,7 +57,7 @@ def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Path, 
         admin.create_store(engine, store, store.title())
         tokens[till] = admin.enroll_device(engine, store, f"Till {till}")["token"]
     engine.dispose()
-    server = ServerProcess(db, cwd, workers=2)  # two processes: what a chain would run
+    server = ServerProcess(db, cwd)  # two processes on one database: test_concurrency.py
     server.start()
     try:  # a failure while setting up must not leave the server running after the test
         for till, token in tokens.items():

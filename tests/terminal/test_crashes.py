@@ -17,7 +17,7 @@ from pathlib import Path
 from terminal.ledger import Ledger
 from tests.terminal.conftest import Store, StoreFactory
 
-KILLS = 30
+KILLS = 20
 
 
 def _redeemer(store: Store, codes_file: Path, actor: str) -> subprocess.Popen[str]:
