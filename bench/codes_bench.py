@@ -72,7 +72,16 @@ def cli_mint(workdir: Path, count: int, *extra: str) -> tuple[float, int]:
              "--prefix", "HV", "--out", str(campaign), "--tiers", "gold:10,silver:100000,music:*"],
             check=True, capture_output=True,
         )  # fmt: skip
-    args = ["codes", "mint", str(campaign), "--count", str(count), "--out", str(workdir / "c.csv")]
+    args = [
+        "codes",
+        "mint",
+        str(campaign),
+        "--count",
+        str(count),
+        "--out",
+        str(workdir / "c.csv"),
+        "--force",
+    ]  # each run replaces the last one's files
     t = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, *args, *extra], capture_output=True, text=True, check=True

@@ -63,7 +63,7 @@ class Setup:
         admin.create_store(self.engine, "s1", "Bench store")
         admin.add_campaign(self.engine, made.campaign, made.key)
         self.campaign = made.campaign
-        self.cipher = CampaignCipher(made.campaign, made.key)
+        self.cipher = CampaignCipher(made.campaign, made.key, made.campaign.plan_seed())
         admin.mint_codes(self.engine, "bench", issued, folder / "codes.csv")
 
     def device(self, url: str, name: str) -> Path:
@@ -157,10 +157,12 @@ def ingest(db: str, folder: Path) -> Ingested:
         # claims first, on a quiet server, before the tills' ledgers are written: a till's online
         # redemption, not one while this machine's disk is busy with the load generator's files
         os.sync()  # what earlier benchmarks wrote must not be flushed during these commits
-        claimer = Ledger(setup.device(url, "claimer"))
-        client = client_for(claimer)
+        # six tills, 50 claims each: one till may claim at most 60 a minute (ServerSettings)
+        claimers = [Ledger(setup.device(url, f"claimer-{i}")) for i in range(6)]
+        clients = [client_for(ledger) for ledger in claimers]
         times = []
-        for serial in range((ROUNDS + 1) * INGEST_EVENTS, (ROUNDS + 1) * INGEST_EVENTS + 300):
+        first = (ROUNDS + 1) * INGEST_EVENTS
+        for k, serial in enumerate(range(first, first + 300)):
             request = ClaimRequest(
                 event_id=chain.uuid7(),
                 campaign="bench",
@@ -168,9 +170,10 @@ def ingest(db: str, folder: Path) -> Ingested:
                 code=setup.cipher.encode(serial),
             )
             t = time.perf_counter()
-            client.claim(request, 2.0)
+            clients[k % len(clients)].claim(request, 2.0)
             times.append((time.perf_counter() - t) * 1000)
-        claimer.close()
+        for ledger in claimers:
+            ledger.close()
         rounds = [tills(DEVICES, r * INGEST_EVENTS, share) for r in range(ROUNDS)]
         single = tills(1, ROUNDS * INGEST_EVENTS, INGEST_EVENTS)
         results = sorted((measured(ledgers) for ledgers in rounds), key=lambda r: r[0])

@@ -186,15 +186,16 @@ def validate(c: Campaign) -> Campaign:
         raise bad("tier counts cannot be negative")
     rates = [t for t in c.tiers if t.every is not None]
     if rates:
-        return _validate_rates(c, rates)
-    fixed = sum(t.count for t in c.tiers if t.count is not None)
-    if remainders and fixed > c.capacity:
-        raise bad(f"tiers ask for {fixed:,} codes but the capacity is {c.capacity:,}")
-    if not remainders and fixed != c.capacity:
-        raise bad(
-            f"tiers cover {fixed:,} codes but the capacity is {c.capacity:,};"
-            " give a remainder tier such as reward:* or set the capacity to match"
-        )
+        _validate_rates(c, rates)
+    else:
+        fixed = sum(t.count for t in c.tiers if t.count is not None)
+        if remainders and fixed > c.capacity:
+            raise bad(f"tiers ask for {fixed:,} codes but the capacity is {c.capacity:,}")
+        if not remainders and fixed != c.capacity:
+            raise bad(
+                f"tiers cover {fixed:,} codes but the capacity is {c.capacity:,};"
+                " give a remainder tier such as reward:* or set the capacity to match"
+            )
     if not 0 <= c.issued <= c.capacity:
         raise bad(f"issued count {c.issued:,} must be between 0 and the capacity")
     if c.starts_at and c.ends_at and c.ends_at <= c.starts_at:
@@ -202,7 +203,7 @@ def validate(c: Campaign) -> Campaign:
     return c
 
 
-def _validate_rates(c: Campaign, rates: list[Tier]) -> Campaign:
+def _validate_rates(c: Campaign, rates: list[Tier]) -> None:
     def bad(message: str) -> InstoreError:
         return InstoreError("bad_campaign", message)
 
@@ -226,11 +227,6 @@ def _validate_rates(c: Campaign, rates: list[Tier]) -> Campaign:
             f"the rates add up to {shares:,} in every {block:,} codes;"
             " they must leave room for the remainder tier (name:*) or add up exactly"
         )
-    if not 0 <= c.issued <= c.capacity:
-        raise bad(f"issued count {c.issued:,} must be between 0 and the capacity")
-    if c.starts_at and c.ends_at and c.ends_at <= c.starts_at:
-        raise bad("the campaign must end after it starts")
-    return c
 
 
 def to_dict(c: Campaign) -> dict[str, Any]:

@@ -80,10 +80,11 @@ class TierPlan:
     def tiers_of(self, serials: U64) -> npt.NDArray[np.intp]:
         serials = np.asarray(serials, dtype=np.uint64)
         size = np.uint64(self.capacity)
-        blocks = serials // size
-        # A plan of counts is one block: no mixing at all, the same shuffle as before blocks.
-        mix = blocks * np.uint64(_GOLDEN) if blocks.any() else None
-        x = self._permute_array(serials % size, mix)
+        mix = None  # serials of the first block (every serial of a plan of counts): no mixing
+        if serials.size and serials.max() >= size:
+            mix = (serials // size) * np.uint64(_GOLDEN)
+            serials = serials % size
+        x = self._permute_array(serials, mix)
         outside = np.nonzero(x >= size)[0]
         while outside.size:
             x[outside] = self._permute_array(x[outside], None if mix is None else mix[outside])

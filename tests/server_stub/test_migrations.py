@@ -28,6 +28,7 @@ def test_a_first_release_database_upgrades_to_partial_event_indexes(server_url: 
             conn.exec_driver_sql(f"CREATE INDEX {name} ON events ({columns})")
         conn.exec_driver_sql("DROP INDEX events_points")
         conn.exec_driver_sql("CREATE INDEX events_kind_received ON events (kind, received)")
+        conn.exec_driver_sql("ALTER TABLE campaigns DROP COLUMN plan_seed")  # came with 0004
     assert not any(_event_indexes(server_url)["events_member"].values())
     migrate(engine)
     engine.dispose()
@@ -38,3 +39,7 @@ def test_a_first_release_database_upgrades_to_partial_event_indexes(server_url: 
     assert "events_kind_received" not in indexes  # redemptions left out of the points index
     where = " ".join(str(v) for v in indexes["events_points"].values())
     assert "redeem" in where, where
+    engine = open_engine(server_url)
+    with engine.connect() as conn:
+        assert "plan_seed" in {c["name"] for c in inspect(conn).get_columns("campaigns")}
+    engine.dispose()

@@ -117,6 +117,22 @@ def test_an_offline_double_redemption_is_caught_named_and_shown(
     assert json.loads(second.stdout)["status"] == "redeemed_elsewhere"
 
 
+def _back_online_with_one_overdraft(
+    server: ServerProcess, cwd: Path, db: str, member: str, balance: int
+) -> None:
+    """The server returns, both tills sync: one overdraft conflict, the same balance at both."""
+    server.start()
+    for till in ("n1", "s1", "n1", "s1"):
+        ok("sync", "now", "--db", f"{till}.db", cwd=cwd)
+    found = json.loads(ok("admin", "--db", db, "conflicts", "--json", cwd=cwd))
+    assert [c["kind"] for c in found] == ["overdraft"]
+    for till in ("n1", "s1"):
+        answer = json.loads(
+            ok("terminal", "balance", "--db", f"{till}.db", "--member", member, "--json", cwd=cwd)
+        )
+        assert answer["balance"] == balance
+
+
 def test_points_spent_twice_offline_end_as_one_overdraft(
     chain_store: tuple[ServerProcess, Path, list[str]], db: str
 ) -> None:
@@ -154,16 +170,7 @@ def test_points_spent_twice_offline_end_as_one_overdraft(
         out = ok("terminal", "spend", "--db", f"{till}.db", "--member", "M-7", "--points", "25",
                  "--item", "mug", "--json", cwd=cwd)  # fmt: skip
         assert json.loads(out)["status"] == "accepted_offline"
-    server.start()
-    for till in ("n1", "s1", "n1", "s1"):
-        ok("sync", "now", "--db", f"{till}.db", cwd=cwd)
-    found = json.loads(ok("admin", "--db", db, "conflicts", "--json", cwd=cwd))
-    assert [c["kind"] for c in found] == ["overdraft"]
-    for till in ("n1", "s1"):
-        balance = json.loads(
-            ok("terminal", "balance", "--db", f"{till}.db", "--member", "M-7", "--json", cwd=cwd)
-        )
-        assert balance["balance"] == 30 - 50
+    _back_online_with_one_overdraft(server, cwd, db, "M-7", 30 - 50)
     report = json.loads(
         ok("admin", "--db", db, "report", "points", "--by", "store", "--json", cwd=cwd)
     )
@@ -193,13 +200,4 @@ def test_a_balance_seen_online_survives_an_outage(
         out = ok("terminal", "spend", "--db", f"{till}.db", "--member", "M-1001", "--points",
                  "80", "--item", "cone", "--json", cwd=cwd)  # fmt: skip
         assert json.loads(out)["status"] == "accepted_offline"
-    server.start()
-    for till in ("n1", "s1", "n1", "s1"):
-        ok("sync", "now", "--db", f"{till}.db", cwd=cwd)
-    found = json.loads(ok("admin", "--db", db, "conflicts", "--json", cwd=cwd))
-    assert [c["kind"] for c in found] == ["overdraft"]
-    for till in ("n1", "s1"):
-        balance = json.loads(
-            ok("terminal", "balance", "--db", f"{till}.db", "--member", "M-1001", "--json", cwd=cwd)
-        )
-        assert balance["balance"] == 100 - 160
+    _back_online_with_one_overdraft(server, cwd, db, "M-1001", 100 - 160)
