@@ -258,6 +258,7 @@ def review_device(engine: Engine, device_id: str) -> dict[str, Any]:
             .where(alerts.c.device_id == device_id, alerts.c.kind == FORGED)
             .values(kind=REVIEWED)
         ).rowcount
+        conn.execute(update(devices).where(devices.c.id == device_id).values(forged=0))
     return {"device_id": device_id, "forged_reviewed": reviewed}
 
 

@@ -7,7 +7,7 @@ import threading
 import time
 from collections import defaultdict, deque
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine, select, update
 
 from server_stub.errors import ApiError
 from server_stub.schema import alerts, devices
@@ -27,8 +27,9 @@ class ClaimGuard:
         self._lock = threading.Lock()
         self._pending: list[dict[str, object]] = []  # alerts to write once the request is over
 
-    def admit(self, conn: Connection, device_id: str) -> None:
-        """Refuse a claim over the rate (429) or from a device on hold (403)."""
+    def admit(self, device_id: str, forged: int) -> None:
+        """Refuse a claim over the rate (429) or from a device on hold (403); `forged`: the
+        device's count of forged codes, read with its credential."""
         now = time.monotonic()
         with self._lock:
             recent = self._recent[device_id]
@@ -45,16 +46,11 @@ class ClaimGuard:
                 self._alert(device_id, "claim_rate", f"more than {self.settings.claims_per_minute}"
                             " online claims in a minute; the rest refused")  # fmt: skip
             raise ApiError(429, "too_many_claims", "too many online claims from this device")
-        if self.forged_count(conn, device_id) >= self.settings.forged_before_hold:
+        if forged >= self.settings.forged_before_hold:
             raise ApiError(
                 403, "claims_held",
                 "this device sent forged codes; its online claims are held until an admin reviews it",
             )  # fmt: skip
-
-    @staticmethod
-    def forged_count(conn: Connection, device_id: str) -> int:
-        query = select(func.count()).where(alerts.c.device_id == device_id, alerts.c.kind == FORGED)
-        return int(conn.execute(query).scalar_one())
 
     def forged(self, device_id: str, message: str) -> None:
         self._alert(device_id, FORGED, message)
@@ -79,3 +75,9 @@ class ClaimGuard:
                 ).scalar()
                 alert["message"] = f"{name or alert['device_id']}: {alert['message']}"
             conn.execute(alerts.insert(), pending)
+            for alert in pending:
+                if alert["kind"] == FORGED:
+                    conn.execute(
+                        update(devices).where(devices.c.id == alert["device_id"])
+                        .values(forged=devices.c.forged + 1)
+                    )  # fmt: skip

@@ -196,6 +196,13 @@ def push(conn: Connection, prepared: Prepared) -> bytes:
     for position, item in prepared.fresh:
         if item.event["event_id"] in known:
             verdicts[position] = known[item.event["event_id"]]
+            if item.verdict == "accepted" and verdicts[position].reason.startswith("seq_reused"):
+                # signed with the device's key: the device itself tells two stories
+                state.alerts.append((
+                    "equivocation",
+                    f"{device.name}: event {item.event['seq']} pushed again with other content"
+                    " and a valid signature",
+                ))  # fmt: skip
         else:
             fresh.append((position, item))
     state.incoming = [item for _, item in fresh]
@@ -811,6 +818,13 @@ def _store(conn: Connection, state: Push) -> None:
             )
         )
         feed.redeemed(conn, device.id, won, state.now)
+    forged = sum(kind == FORGED for kind, _ in state.alerts)
+    if forged:
+        conn.execute(
+            update(devices)
+            .where(devices.c.id == device.id)
+            .values(forged=devices.c.forged + forged)
+        )
     if state.alerts:
         conn.execute(
             alerts.insert(),

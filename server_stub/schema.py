@@ -73,6 +73,9 @@ devices = Table(
     Column("chain_seq", BigInteger, nullable=False, server_default="0"),  # verified up to here
     Column("chain_hash", String(64), nullable=False),
     Column("chain_ok", Boolean, nullable=False, server_default="1"),
+    # forged codes sent since an admin last reviewed it; at ServerSettings.forged_before_hold its
+    # online claims are held (migration 0004)
+    Column("forged", Integer, nullable=False, server_default="0"),
 )
 
 events = Table(

@@ -65,6 +65,7 @@ class Caller:
     nonce: str
     first_request: bool  # the device has not made a signed request before
     config_version: int  # of campaigns and rules, when the request came in
+    forged: int = 0  # forged codes it sent since an admin last reviewed it
 
 
 Handler = Callable[[Connection, Caller, Any], BaseModel]
@@ -82,7 +83,7 @@ class SyncService:
         version = select(meta.c.value).where(meta.c.key == "config_version").scalar_subquery()
         self._caller_row = select(
             devices.c.store_id, devices.c.secret, devices.c.revoked_at, devices.c.token_hash,
-            version.label("config_version"),  # rides along: one round trip fewer per request
+            devices.c.forged, version.label("config_version"),  # rides along: one round trip fewer per request
         ).where(devices.c.id == bindparam("device_id"))  # fmt: skip
         self._nonce_insert = (
             insert_ignore(engine, nonces)
@@ -239,7 +240,7 @@ class SyncService:
             )
         return Caller(
             device_id, row.store_id, secret, nonce, row.token_hash is not None,
-            int(row.config_version or 0),
+            int(row.config_version or 0), int(row.forged),
         )  # fmt: skip
 
     def _admit(self, conn: Connection, caller: Caller) -> None:
@@ -315,7 +316,7 @@ class SyncService:
 
     def _claim(self, conn: Connection, caller: Caller, request: ClaimRequest) -> BaseModel:
         """Online redemption: the first claim of a code wins; the same event may ask again."""
-        self.claim_guard.admit(conn, caller.device_id)
+        self.claim_guard.admit(caller.device_id, caller.forged)
         reason = self.rechecker(conn, caller.config_version).check(
             [Claimed(request.campaign, request.code, request.serial, None)]
         )[0]
@@ -334,6 +335,11 @@ class SyncService:
                     caller.device_id, f"online claim of {request.code}: {words}"
                 )
             raise ApiError(422, code, words)
+        owner_of_id = conn.execute(
+            select(events.c.device_id).where(events.c.event_id == request.event_id)
+        ).scalar()
+        if owner_of_id is not None and owner_of_id != caller.device_id:
+            raise ApiError(409, "duplicate_id", "that event id belongs to another device")
         now = time.time()
         key = (request.campaign, request.serial)
         owner = ingest.claim_codes(

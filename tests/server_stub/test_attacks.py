@@ -252,3 +252,34 @@ def test_a_redemption_after_the_campaign_ended_is_refused_unless_made_offline_be
         till.client.claim(WireClaim(event_id="late", campaign="ice-2026", serial=3,
                                     code=world.code(3)), 5)  # fmt: skip
     assert late.value.code == "expired"
+
+
+def test_a_seq_pushed_again_with_other_content_raises_an_equivocation_alert(world: World) -> None:
+    from codes import chain
+    from sync import outbox
+
+    world.setup()
+    till = world.device("s1", "Till 1")
+    till.terminal.redeem(world.code(1))
+    (first,) = outbox.outgoing(till.ledger, 10)
+    assert till.sync().ok
+    other = _resigned(till, {**first, "event_id": chain.uuid7()}, code=world.code(2), serial=2)
+    answer = till.client.push([other])
+    assert answer.verdicts[0].reason.startswith("seq_reused")
+    named = _alerts(world, "equivocation")
+    assert len(named) == 1 and "Till 1" in named[0]
+
+
+def test_a_claim_quoting_another_devices_event_id_loses(world: World) -> None:
+    from sync import outbox
+
+    world.setup()
+    honest = world.device("s1", "Till 1")
+    honest.terminal.redeem(world.code(1))
+    (event,) = outbox.outgoing(honest.ledger, 10)
+    assert honest.sync().ok
+    thief = world.device("s2", "Till 2")
+    with pytest.raises(SyncError) as refused:
+        thief.client.claim(WireClaim(event_id=event["event_id"], campaign="ice-2026", serial=4,
+                                     code=world.code(4)), 5)  # fmt: skip
+    assert refused.value.code == "duplicate_id"

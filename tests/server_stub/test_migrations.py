@@ -29,6 +29,7 @@ def test_a_first_release_database_upgrades_to_partial_event_indexes(server_url: 
         conn.exec_driver_sql("DROP INDEX events_points")
         conn.exec_driver_sql("CREATE INDEX events_kind_received ON events (kind, received)")
         conn.exec_driver_sql("ALTER TABLE campaigns DROP COLUMN plan_seed")  # came with 0004
+        conn.exec_driver_sql("ALTER TABLE devices DROP COLUMN forged")  # came with 0004
     assert not any(_event_indexes(server_url)["events_member"].values())
     migrate(engine)
     engine.dispose()
@@ -42,4 +43,5 @@ def test_a_first_release_database_upgrades_to_partial_event_indexes(server_url: 
     engine = open_engine(server_url)
     with engine.connect() as conn:
         assert "plan_seed" in {c["name"] for c in inspect(conn).get_columns("campaigns")}
+        assert "forged" in {c["name"] for c in inspect(conn).get_columns("devices")}
     engine.dispose()

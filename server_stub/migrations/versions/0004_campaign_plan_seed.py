@@ -1,6 +1,6 @@
-"""Campaigns: the tier plan's seed, so the server can hold every code's tier to its serial.
-
-Devices get the campaign key but never this seed. Revision ID: 0004
+"""Campaigns: the tier plan's seed, so the server can hold every code's tier to its serial
+(devices get the campaign key but never this seed). Devices: how many forged codes each sent
+since an admin last looked. Revision ID: 0004
 """
 
 from __future__ import annotations
@@ -16,10 +16,15 @@ depends_on = None
 
 def upgrade() -> None:
     # A database made new by 0001 (the schema's metadata) has the column already.
-    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("campaigns")}
-    if "plan_seed" not in columns:
+    inspector = sa.inspect(op.get_bind())
+    if "plan_seed" not in {c["name"] for c in inspector.get_columns("campaigns")}:
         op.add_column("campaigns", sa.Column("plan_seed", sa.String(256)))
+    if "forged" not in {c["name"] for c in inspector.get_columns("devices")}:
+        op.add_column(
+            "devices", sa.Column("forged", sa.Integer, nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
+    op.drop_column("devices", "forged")
     op.drop_column("campaigns", "plan_seed")
