@@ -15,8 +15,8 @@ from terminal.provision import provision
 def enroll(path: Path, server_url: str, token: str, transport: Transport | None = None) -> Device:
     """Enroll the device whose ledger is at `path` (created if new).
 
-    A ledger of another device is refused by `provision`; the token stays good until the device's
-    first signed request, so nothing is lost by asking the server first.
+    A ledger of another device is refused by `provision`. The token is spent once the server
+    answers: an answer lost on the way needs a new token.
     """
     server_url = server_address(server_url)
     answer = SyncClient(transport or HttpTransport(server_url)).enroll(token)

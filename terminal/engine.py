@@ -25,7 +25,7 @@ from codes.checker import CheckResult, CheckStatus, CodeChecker
 from codes.cli_common import counted
 from terminal.config import SCOPE_WORDS, Limit, TerminalConfig
 from terminal.ledger import Device, Ledger, LedgerError, now_iso
-from terminal.members import normalise_member
+from terminal.members import GIVE_MEMBER, normalise_member
 from terminal.results import Result, Status
 
 
@@ -494,7 +494,7 @@ class Terminal:
         if not member or not receipt or not amount >= 0:
             return Result(
                 Status.BAD_INPUT,
-                "Give a member (at most 128 characters), a receipt and an amount of 0 or more.",
+                f"{GIVE_MEMBER}, a receipt and an amount of 0 or more.",
             )
         points = self.config.loyalty.points_for(amount)
         payload = {"member": member, "amount": amount, "receipt": receipt, "points": points}
@@ -504,7 +504,7 @@ class Terminal:
         """A visit bonus: once per member per store per day."""
         member = normalise_member(member)
         if not member:
-            return Result(Status.BAD_INPUT, "Give a member (at most 128 characters).")
+            return Result(Status.BAD_INPUT, f"{GIVE_MEMBER}.")
         points = self.config.loyalty.checkin_points
         day = _today()
         payload = {"member": member, "day": day, "store": self.device.store_id, "points": points}
@@ -516,7 +516,7 @@ class Terminal:
         if not member or points <= 0:
             return Result(
                 Status.BAD_INPUT,
-                "Give a member (at most 128 characters) and a number of points above 0.",
+                f"{GIVE_MEMBER} and a number of points above 0.",
             )
         if self.config.catalogue:
             prize = self.config.item(item)
@@ -552,7 +552,7 @@ class Terminal:
     def balance(self, member: str) -> Result:
         member = normalise_member(member)
         if not member:
-            return Result(Status.BAD_INPUT, "Give a member (at most 128 characters).")
+            return Result(Status.BAD_INPUT, f"{GIVE_MEMBER}.")
         balance, online = self._known_balance(member)
         where = "" if online else " (as last known here)"
         return Result(

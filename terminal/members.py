@@ -8,6 +8,7 @@ _PHONE = re.compile(r"^\+?[\d\s().\-/]{6,}$")
 
 
 MAX_MEMBER = 128  # the server refuses a longer id rather than cut it (two members would merge)
+GIVE_MEMBER = f"Give a member (at most {MAX_MEMBER} characters)"
 
 
 def normalise_member(text: str) -> str:

@@ -72,7 +72,6 @@ class Result:
 
 def exit_status(status: str) -> int:
     """0 all is well, 2 the input was wrong (nothing was tried), 1 the operation was refused."""
-    if status in (Status.VALID, Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE, Status.VOIDED,
-                  Status.HELD, Status.RELEASED):  # fmt: skip
+    if status in DONE or status == Status.VALID:
         return 0
     return 2 if status == Status.BAD_INPUT else 1
