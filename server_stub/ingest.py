@@ -31,7 +31,6 @@ from server_stub.recheck import Claimed, Rechecker
 from server_stub.schema import alerts, balances, claims, conflicts, devices, events, member_stores
 from sync.protocol import (
     EVENT_KINDS,
-    DeviceConfig,
     EventVerdict,
     WireEvent,
     WireEventData,
@@ -448,36 +447,14 @@ def _recheck_codes(rechecker: Rechecker, items: list[Incoming]) -> None:
         ]
     )
     for item, reason in zip(redeems, reasons, strict=True):
-        campaign = rechecker.campaign(item.row["campaign"])
-        if reason is None and campaign is not None and campaign.ends_at is not None:
-            reason = _too_late(campaign.ends_at.timestamp(), item)
+        row = item.row
+        reason = reason or rechecker.too_late(
+            row["campaign"], row["received"], item.event["local_time"]
+        )
         if reason is not None:
             item.verdict, item.reason = "rejected", reason
-            continue
-        # the prize's value is the campaign's, never the figure the device sent
-        tier = item.row["tier"]
-        known = {t.name: t.value for t in campaign.tiers} if campaign else {}
-        item.row["value"] = float(known.get(tier, 0.0)) if tier else 0.0
-
-
-# how long after a campaign's end a redemption made offline before it may still arrive
-LATE_WINDOW_S = DeviceConfig.model_fields["max_offline_seconds"].default
-
-
-def _too_late(ends: float, item: Incoming) -> str | None:
-    """A redemption after the campaign's end is refused; one made offline before the end counts
-    if it arrives within the max-offline window (its device's clock is taken at its word only
-    inside that window)."""
-    received = float(item.row["received"])
-    if received < ends:
-        return None
-    try:
-        made = datetime.fromisoformat(str(item.event["local_time"])).timestamp()
-    except ValueError:
-        made = received
-    if made < ends and received < ends + LATE_WINDOW_S:
-        return None
-    return "expired: the campaign had ended when this code was redeemed"
+        else:
+            row["value"] = rechecker.value(row["campaign"], row["tier"])
 
 
 def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> None:

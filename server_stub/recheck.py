@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
@@ -16,8 +17,11 @@ import numpy.typing as npt
 from codes import crockford, layout
 from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
+from sync.protocol import DeviceConfig
 
 FEW = 8  # fewer codes than this are checked one by one: numpy's set-up would cost more
+# how long after a campaign's end a redemption made offline before it may still arrive
+LATE_WINDOW_S = DeviceConfig.model_fields["max_offline_seconds"].default
 
 
 class Claimed(NamedTuple):
@@ -38,6 +42,30 @@ class Rechecker:
         seeds = plan_seeds or {}
         self.ciphers = {c.id: CampaignCipher(c, key, seeds.get(c.id)) for c, key in campaigns}
         self._prefixes = {c.prefix: c.id for c, _ in campaigns}
+        self._values = {c.id: {t.name: t.value for t in c.tiers} for c, _ in campaigns}
+
+    def value(self, campaign_id: str, tier: str | None) -> float:
+        """What the campaign says a tier is worth: the figure the server records, never the
+        device's."""
+        return self._values.get(campaign_id, {}).get(tier or "", 0.0)
+
+    def too_late(self, campaign_id: str, received: float, local_time: str = "") -> str | None:
+        """Why a redemption received at `received` is refused for the campaign's end, or None.
+        One made offline before the end (its device's `local_time`) still counts if it arrives
+        within the max-offline window: the device's clock is taken at its word only there."""
+        campaign = self.campaign(campaign_id)
+        if campaign is None or campaign.ends_at is None:
+            return None
+        ends = campaign.ends_at.timestamp()
+        if received < ends:  # nearly always: the device's time is read only after the end
+            return None
+        try:
+            made = datetime.fromisoformat(local_time).timestamp()
+        except ValueError:  # unreadable, or an online claim (no local time): made on arrival
+            made = received
+        if made < ends and received < ends + LATE_WINDOW_S:
+            return None
+        return "expired: the campaign had ended when this code was redeemed"
 
     def campaign(self, campaign_id: str) -> Campaign | None:
         cipher = self.ciphers.get(campaign_id)

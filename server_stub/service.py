@@ -317,17 +317,10 @@ class SyncService:
     def _claim(self, conn: Connection, caller: Caller, request: ClaimRequest) -> BaseModel:
         """Online redemption: the first claim of a code wins; the same event may ask again."""
         self.claim_guard.admit(caller.device_id, caller.forged)
-        reason = self.rechecker(conn, caller.config_version).check(
-            [Claimed(request.campaign, request.code, request.serial, None)]
-        )[0]
-        campaign = self.rechecker(conn, caller.config_version).campaign(request.campaign)
-        if (
-            reason is None
-            and campaign
-            and campaign.ends_at
-            and time.time() >= campaign.ends_at.timestamp()
-        ):
-            reason = "expired: the campaign has ended"
+        rechecker = self.rechecker(conn, caller.config_version)
+        now = time.time()
+        reason = rechecker.check([Claimed(request.campaign, request.code, request.serial, None)])[0]
+        reason = reason or rechecker.too_late(request.campaign, now)
         if reason is not None:
             code, _, words = reason.partition(": ")
             if code == "forged":
@@ -340,7 +333,6 @@ class SyncService:
         ).scalar()
         if owner_of_id is not None and owner_of_id != caller.device_id:
             raise ApiError(409, "duplicate_id", "that event id belongs to another device")
-        now = time.time()
         key = (request.campaign, request.serial)
         owner = ingest.claim_codes(
             conn, caller.device_id, caller.store_id, now, [(*key, request.event_id)]
