@@ -61,9 +61,9 @@ class Setup:
         self.engine = open_engine(db)
         migrate(self.engine)
         admin.create_store(self.engine, "s1", "Bench store")
-        admin.add_campaign(self.engine, made.campaign, made.key)
+        admin.add_campaign(self.engine, made.campaign, made.key, plan_seed=made.plan_seed)
         self.campaign = made.campaign
-        self.cipher = CampaignCipher(made.campaign, made.key, made.campaign.plan_seed())
+        self.cipher = CampaignCipher.issuer(made.campaign)
         admin.mint_codes(self.engine, "bench", issued, folder / "codes.csv")
 
     def device(self, url: str, name: str) -> Path:

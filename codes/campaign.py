@@ -94,17 +94,10 @@ class Campaign:
             path = self.path.parent / path
         return path
 
-    def plan_seed(self) -> bytes | None:
-        """The tier plan's seed, from the master key file (None for a plan of version 1, whose
-        seed comes from the campaign key). `campaign_key()` is the one that refuses the master
-        key file of another campaign; call it first."""
-        if self.plan_version < 2:
-            return None
-        master = keys.read_master_key(self.master_key_path())
-        return keys.derive_plan_seed(master, self.id, tiers.SEED_BYTES)
-
-    def campaign_key(self) -> bytes:
-        """Derive this campaign's key from its master key file, refusing the wrong file."""
+    def issuer_keys(self) -> tuple[bytes, bytes | None]:
+        """(campaign key, tier plan seed) from one read of the master key file, refusing the
+        file of another campaign. The seed is None for a plan of version 1, whose seed comes
+        from the campaign key."""
         master = keys.read_master_key(self.master_key_path())
         key = keys.derive_campaign_key(master, self.id, self.key_version)
         if self.key_check and keys.key_check_value(key) != self.key_check:
@@ -112,7 +105,14 @@ class Campaign:
                 "wrong_key",
                 f"master key file {self.master_key_path()} is not the key of campaign {self.id}",
             )
-        return key
+        seed = keys.derive_plan_seed(master, self.id, tiers.SEED_BYTES)
+        return key, seed if self.plan_version >= 2 else None
+
+    def campaign_key(self) -> bytes:
+        return self.issuer_keys()[0]
+
+    def plan_seed(self) -> bytes | None:
+        return self.issuer_keys()[1]
 
 
 def parse_tiers(spec: str) -> tuple[Tier, ...]:
@@ -357,6 +357,7 @@ def save(campaign: Campaign, path: Path) -> Campaign:
 class NewCampaign:
     campaign: Campaign
     key: bytes
+    plan_seed: bytes | None
     master_key_path: Path
     master_key_created: bool
 
@@ -403,6 +404,6 @@ def create(
         )
     )
     created = keys.create_master_key(key_path)
-    key = keys.derive_campaign_key(keys.read_master_key(key_path), draft.id, draft.key_version)
+    key, seed = draft.issuer_keys()
     saved = save(replace(draft, key_check=keys.key_check_value(key)), out)
-    return NewCampaign(saved, key, key_path, created)
+    return NewCampaign(saved, key, seed, key_path, created)

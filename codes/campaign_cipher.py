@@ -33,6 +33,11 @@ class CampaignCipher:
             plan_seed = keys.derive_subkey(campaign_key, "tier shuffle", tiers.SEED_BYTES)
         self._plan = tiers.TierPlan(campaign.block_counts(), plan_seed) if plan_seed else None
 
+    @classmethod
+    def issuer(cls, campaign: Campaign) -> CampaignCipher:
+        """The issuer's cipher: key and plan from the master key file the campaign names."""
+        return cls(campaign, *campaign.issuer_keys())
+
     @property
     def plan(self) -> tiers.TierPlan:
         if self._plan is None:

@@ -145,7 +145,7 @@ def _mint(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     campaign = campaign_file.load(args.campaign)
-    checker = CodeChecker([CampaignCipher(campaign, campaign.campaign_key(), campaign.plan_seed())])
+    checker = CodeChecker([CampaignCipher.issuer(campaign)])
     result = checker.check(args.code)
     emit(result.to_dict(), args.json, f"{result.status.value}: {result.message}")
     return 0 if result.valid else 1

@@ -11,6 +11,4 @@ from codes.campaign_cipher import CampaignCipher
 def unprinted_code(campaign_path: str) -> str:
     """A genuine code of the campaign whose serial was never issued (a leaked key, say)."""
     campaign = campaign_file.load(Path(campaign_path))
-    return CampaignCipher(campaign, campaign.campaign_key(), campaign.plan_seed()).encode(
-        campaign.issued + 7
-    )
+    return CampaignCipher.issuer(campaign).encode(campaign.issued + 7)

@@ -181,28 +181,25 @@ def tier_warnings(campaign: Campaign, count: int, per_tier: dict[str, int]) -> l
 
 
 def mint_to_files(
-    campaign: Campaign,
-    campaign_key: bytes,
+    cipher: CampaignCipher,
     out_csv: Path,
     count: int,
     start: int | None = None,
     png_dir: Path | None = None,
     pdf: Path | None = None,
     force: bool = False,
-    plan_seed: bytes | None = None,
 ) -> tuple[Campaign, MintReport]:
-    """Mint `count` codes from `start` (default: the next unissued serial) into the files asked.
+    """Mint `count` codes of the cipher's campaign from `start` (default: the next unissued
+    serial) into the files asked; the cipher must hold the plan (the issuer's or the server's).
 
     Returns the campaign with its issued count moved on (the caller saves it) and a report.
     No file is replaced unless `force`.
     """
     began = time.perf_counter()
+    campaign = cipher.campaign
     start = campaign.issued if start is None else start
     check_range(campaign, start, count)
     check_outputs(out_csv, pdf, png_dir, force)
-    if plan_seed is None:  # the issuer's own files hold it
-        plan_seed = campaign.plan_seed()
-    cipher = CampaignCipher(campaign, campaign_key, plan_seed)
     names = [t.name for t in campaign.tiers]
     per_tier = np.zeros(len(names), dtype=np.int64)
     if png_dir is not None:
@@ -267,8 +264,8 @@ def mint_campaign_file(
             f" {campaign.registered_with}, which counts its codes; mint with: instore admin --db"
             f" {campaign.registered_with} codes mint {campaign.id} --count {count} --out {out_csv}",
         )
-    key = campaign.campaign_key()
-    updated, report = mint_to_files(campaign, key, out_csv, count, start, png_dir, pdf, force)
+    cipher = CampaignCipher.issuer(campaign)
+    updated, report = mint_to_files(cipher, out_csv, count, start, png_dir, pdf, force)
     campaign_file.save(updated, path)
     return report
 

@@ -19,6 +19,7 @@ from sqlalchemy import Column, Connection, Engine, Table, delete, func, select, 
 from codes import campaign as campaign_file
 from codes import chain, crockford, keys
 from codes.campaign import Campaign
+from codes.campaign_cipher import CampaignCipher
 from codes.mint import MintReport, mint_to_files
 from server_stub import feed
 from server_stub.claim_guard import FORGED, REVIEWED
@@ -100,11 +101,11 @@ def add_campaign(
     plan_seed: bytes | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Register a campaign, its key and its tier plan's seed (both derived from the issuer's
-    master key; without a seed, from the master key file the campaign file names)."""
+    master key by the caller: `Campaign.issuer_keys`)."""
     if campaign.key_check and keys.key_check_value(key) != campaign.key_check:
         raise ApiError(422, "wrong_key", f"the key given is not the key of campaign {campaign.id}")
     if plan_seed is None and campaign.plan_version >= 2:
-        plan_seed = campaign.plan_seed()
+        raise ApiError(422, "no_plan", f"campaign {campaign.id} needs its tier plan's seed")
     data = json.dumps(campaign_file.to_dict(campaign), default=str)
     with engine.begin() as conn:
         if conn.execute(select(campaigns.c.id).where(campaigns.c.id == campaign.id)).first():
@@ -125,7 +126,8 @@ def add_campaign_file(
     """Register a campaign file; the file then names `database`, whose issued count is the one
     that counts (minting from the file refuses and says which command to use)."""
     campaign = campaign_file.load(path)
-    added = add_campaign(engine, campaign, campaign.campaign_key(), budget)
+    key, seed = campaign.issuer_keys()
+    added = add_campaign(engine, campaign, key, budget, seed)
     if database:
         campaign_file.save(replace(campaign, registered_with=database), path)
     return added
@@ -172,8 +174,9 @@ def mint_codes(
     if not found:
         raise not_found(f"campaign {campaign_id}")
     campaign, key = found[0]
+    cipher = CampaignCipher(campaign, key, seed)
     updated, report = mint_to_files(
-        campaign, key, out, count, start, png_dir=png_dir, pdf=pdf, force=force, plan_seed=seed
+        cipher, out, count, start, png_dir=png_dir, pdf=pdf, force=force
     )
     with engine.begin() as conn:
         conn.execute(
@@ -229,18 +232,12 @@ def revoke_device(engine: Engine, device_id: str) -> dict[str, Any]:
         if not done:
             raise not_found(f"active device {device_id}")
         arrived = select(events.c.event_id).where(events.c.event_id == claims.c.event_id)
-        orphans = [
-            (r.campaign, int(r.serial))
-            for r in conn.execute(
-                select(claims.c.campaign, claims.c.serial).where(
-                    claims.c.device_id == device_id, ~arrived.exists()
-                )
-            )
-        ]
-        for campaign, serial in orphans:
-            conn.execute(
-                delete(claims).where(claims.c.campaign == campaign, claims.c.serial == serial)
-            )
+        freed = conn.execute(
+            delete(claims)
+            .where(claims.c.device_id == device_id, ~arrived.exists())
+            .returning(claims.c.campaign, claims.c.serial)
+        )
+        orphans = [(r.campaign, int(r.serial)) for r in freed]
         feed.released(conn, device_id, orphans, now)
         if orphans:
             conn.execute(alerts.insert().values(

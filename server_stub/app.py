@@ -151,6 +151,11 @@ class RequestLog:
             )  # fmt: skip
 
 
+def _source(request: Request) -> str:
+    """The address a request came from, for the token throttle."""
+    return request.client.host if request.client else ""
+
+
 def configure_logging(level: str) -> None:
     """The server's own lines on standard error, at `level` (debug, info, warning, error)."""
     logging.basicConfig(
@@ -236,7 +241,7 @@ def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
         body = await request.body()
         status, answer, headers = await run_in_threadpool(
             service.handle, request.method, request.url.path, request.headers, body,
-            request.client.host if request.client else "",
+            _source(request),
         )  # fmt: skip
         return Response(answer, status, headers, media_type="application/json")
 
@@ -258,7 +263,7 @@ def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
 
     def admin_only(request: Request, authorization: Annotated[str, Header()] = "") -> None:
         if not hmac.compare_digest(authorization, f"Bearer {token}"):
-            service.throttle.failed(request.client.host if request.client else "", "admin token")
+            service.throttle.failed(_source(request), "admin token")
             raise ApiError(
                 401, "not_admin", "this needs the admin token (Authorization: Bearer ...)"
             )

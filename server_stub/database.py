@@ -41,24 +41,26 @@ def database_url(text: str) -> str:
     return text
 
 
-def missing_sqlite_file(url: str) -> Path | None:
-    """The SQLite file a URL names when it does not exist yet (None for PostgreSQL or memory)."""
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for PostgreSQL or an in-memory database)."""
     url = database_url(url)
-    if not url.startswith("sqlite") or ":///" not in url:
-        return None
-    path = url.split(":///", 1)[1]
-    if not path or path == ":memory:" or Path(path).exists():
-        return None
-    return Path(path)
+    path = url.split(":///", 1)[1] if url.startswith("sqlite") and ":///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file a URL names when it does not exist yet."""
+    path = sqlite_file(url)
+    return path if path is not None and not path.exists() else None
 
 
 def open_engine(url: str) -> Engine:
     url = database_url(url)
     try:
         if url.startswith("sqlite"):
-            path = url.split(":///", 1)[1] if ":///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = sqlite_file(url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 # it holds every device secret and campaign key: its owner's only
                 with contextlib.suppress(FileExistsError):
                     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from codes.cli_common import whole_number
+from codes.cli_common import counted, whole_number
 from server_stub.database import DEFAULT_URL, migrate, open_engine
 
 
@@ -55,9 +55,8 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     engine = open_engine(args.db)
     migrate(engine)
-    workers = f"{args.workers} worker{'s' if args.workers != 1 else ''}"
     print(
-        f"instore server on http://{args.host}:{args.port} ({workers}, database"
+        f"instore server on http://{args.host}:{args.port} ({counted(args.workers, 'worker')}, database"
         f" {engine.url.render_as_string(hide_password=True)}); API described at"
         f" http://{args.host}:{args.port}/openapi.json; Ctrl-C stops it",
         flush=True,

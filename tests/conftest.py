@@ -49,6 +49,6 @@ def make_campaign(tmp_path: Path) -> CampaignFactory:
 
 @pytest.fixture
 def issued_campaign(make_campaign: CampaignFactory) -> tuple[CampaignCipher, CodeChecker]:
-    campaign, key = make_campaign(issued=1_000_000)
-    cipher = CampaignCipher(campaign, key, campaign.plan_seed())
+    campaign, _key = make_campaign(issued=1_000_000)
+    cipher = CampaignCipher.issuer(campaign)
     return cipher, CodeChecker([cipher])

@@ -107,10 +107,10 @@ class World:
         )  # fmt: skip
         for store in stores:
             admin.create_store(self.engine, store, f"Store {store}")
-        admin.add_campaign(self.engine, made.campaign, made.key, budget=500.0)
+        admin.add_campaign(self.engine, made.campaign, made.key, 500.0, made.plan_seed)
         admin.mint_codes(self.engine, made.campaign.id, issued, self.tmp / "codes.csv")
         self.campaign = campaign_file.load(self.tmp / "campaign.toml")
-        self.cipher = CampaignCipher(self.campaign, made.key, self.campaign.plan_seed())
+        self.cipher = CampaignCipher.issuer(self.campaign)
         return self
 
     def code(self, serial: int) -> str:

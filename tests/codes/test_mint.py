@@ -28,15 +28,15 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_csv_holds_every_code_once_and_each_checks(
     make_campaign: CampaignFactory, tmp_path: Path
 ) -> None:
-    campaign, key = make_campaign()
+    campaign, _key = make_campaign()
     out = tmp_path / "codes.csv"
-    updated, report = mint.mint_to_files(campaign, key, out, 100_000)
+    updated, report = mint.mint_to_files(CampaignCipher.issuer(campaign), out, 100_000)
     assert out.read_bytes().startswith(b"code,serial,tier\n")
     rows = _rows(out)
     assert len(rows) == 100_000 == report.count
     assert [int(r["serial"]) for r in rows] == list(range(100_000))
     assert len({r["code"] for r in rows}) == 100_000
-    checker = CodeChecker([CampaignCipher(updated, key, updated.plan_seed())])
+    checker = CodeChecker([CampaignCipher.issuer(updated)])
     for row in rows[::997] + rows[-3:]:
         result = checker.check(row["code"])
         assert result.valid and result.serial == int(row["serial"]) and result.tier == row["tier"]
@@ -47,11 +47,13 @@ def test_csv_holds_every_code_once_and_each_checks(
 def test_next_run_continues_and_reprints_are_counted(
     make_campaign: CampaignFactory, tmp_path: Path
 ) -> None:
-    campaign, key = make_campaign()
-    campaign, _ = mint.mint_to_files(campaign, key, tmp_path / "a.csv", 10)
-    campaign, second = mint.mint_to_files(campaign, key, tmp_path / "b.csv", 10)
+    campaign, _key = make_campaign()
+    campaign, _ = mint.mint_to_files(CampaignCipher.issuer(campaign), tmp_path / "a.csv", 10)
+    campaign, second = mint.mint_to_files(CampaignCipher.issuer(campaign), tmp_path / "b.csv", 10)
     assert second.start == 10 and campaign.issued == 20
-    campaign, again = mint.mint_to_files(campaign, key, tmp_path / "c.csv", 15, start=5)
+    campaign, again = mint.mint_to_files(
+        CampaignCipher.issuer(campaign), tmp_path / "c.csv", 15, start=5
+    )
     assert again.reprinted == 15 and campaign.issued == 20
     assert _rows(tmp_path / "c.csv")[0] == _rows(tmp_path / "a.csv")[5]
 
@@ -59,8 +61,8 @@ def test_next_run_continues_and_reprints_are_counted(
 def test_serials_crossing_digit_boundaries_are_written_plainly(
     make_campaign: CampaignFactory, tmp_path: Path
 ) -> None:
-    campaign, key = make_campaign()
-    mint.mint_to_files(campaign, key, tmp_path / "x.csv", 25, start=9_999_990)
+    campaign, _key = make_campaign()
+    mint.mint_to_files(CampaignCipher.issuer(campaign), tmp_path / "x.csv", 25, start=9_999_990)
     assert [r["serial"] for r in _rows(tmp_path / "x.csv")][9:12] == [
         "9999999",
         "10000000",
@@ -82,10 +84,14 @@ def test_file_mint_records_issued_count(make_campaign: CampaignFactory, tmp_path
 def test_impossible_runs_are_refused_and_write_nothing(
     make_campaign: CampaignFactory, tmp_path: Path, count: int, start: int | None, code: str
 ) -> None:
-    campaign, key = make_campaign(tiers="gold:10,music:*", capacity=1_000)
+    campaign, _key = make_campaign(tiers="gold:10,music:*", capacity=1_000)
     with pytest.raises(InstoreError) as err:
         mint.mint_to_files(
-            campaign, key, tmp_path / "c.csv", count, start=start, pdf=tmp_path / "c.pdf"
+            CampaignCipher.issuer(campaign),
+            tmp_path / "c.csv",
+            count,
+            start=start,
+            pdf=tmp_path / "c.pdf",
         )
     assert err.value.code == code
     assert list(tmp_path.glob("*c.*")) == []
@@ -94,22 +100,26 @@ def test_impossible_runs_are_refused_and_write_nothing(
 def test_failed_run_leaves_no_half_files(
     make_campaign: CampaignFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    campaign, key = make_campaign()
+    campaign, _key = make_campaign()
 
     def broken(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(mint, "_pictures", broken)
     with pytest.raises(OSError):
-        mint.mint_to_files(campaign, key, tmp_path / "c.csv", 10, pdf=tmp_path / "c.pdf")
+        mint.mint_to_files(
+            CampaignCipher.issuer(campaign), tmp_path / "c.csv", 10, pdf=tmp_path / "c.pdf"
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign.toml", "master.key"]
 
 
 def test_every_png_decodes_back_to_its_code_with_both_decoders(
     make_campaign: CampaignFactory, tmp_path: Path
 ) -> None:
-    campaign, key = make_campaign()
-    mint.mint_to_files(campaign, key, tmp_path / "c.csv", 60, png_dir=tmp_path / "png")
+    campaign, _key = make_campaign()
+    mint.mint_to_files(
+        CampaignCipher.issuer(campaign), tmp_path / "c.csv", 60, png_dir=tmp_path / "png"
+    )
     for row in _rows(tmp_path / "c.csv"):
         pixels = np.asarray(Image.open(tmp_path / "png" / f"{row['code']}.png").convert("L"))
         assert [r.text for r in zxingcpp.read_barcodes(pixels)] == [row["code"]]
@@ -119,9 +129,11 @@ def test_every_png_decodes_back_to_its_code_with_both_decoders(
 def test_every_qr_on_the_pdf_sheet_decodes_with_both_decoders(
     make_campaign: CampaignFactory, tmp_path: Path
 ) -> None:
-    campaign, key = make_campaign()
+    campaign, _key = make_campaign()
     count = pdf_sheet.PER_PAGE * 2 + 5  # two full pages and a partial one
-    mint.mint_to_files(campaign, key, tmp_path / "c.csv", count, pdf=tmp_path / "c.pdf")
+    mint.mint_to_files(
+        CampaignCipher.issuer(campaign), tmp_path / "c.csv", count, pdf=tmp_path / "c.pdf"
+    )
     expected = {r["code"] for r in _rows(tmp_path / "c.csv")}
     seen_zxing: set[str] = set()
     seen_zbar: set[str] = set()
@@ -147,8 +159,10 @@ def test_blurred_low_quality_camera_frame_still_reads(
     """A crumpled pack under a kiosk camera: downscaled, blurred, JPEG quality 30."""
     from PIL import ImageFilter
 
-    campaign, key = make_campaign()
-    mint.mint_to_files(campaign, key, tmp_path / "c.csv", 5, png_dir=tmp_path / "png")
+    campaign, _key = make_campaign()
+    mint.mint_to_files(
+        CampaignCipher.issuer(campaign), tmp_path / "c.csv", 5, png_dir=tmp_path / "png"
+    )
     for row in _rows(tmp_path / "c.csv"):
         img = Image.open(tmp_path / "png" / f"{row['code']}.png").convert("L")
         frame = Image.new("L", (640, 480), 200)

@@ -21,7 +21,7 @@ _made = campaign_file.create(
     Path(tempfile.mkdtemp()) / "c.toml", "lids", "HV", parse_tiers("gold:20,music:*"), capacity=1000
 )
 CAMPAIGN = dataclasses.replace(_made.campaign, issued=100)
-CIPHER = CampaignCipher(CAMPAIGN, _made.key, CAMPAIGN.plan_seed())
+CIPHER = CampaignCipher.issuer(CAMPAIGN)
 CHECKER = Rechecker([(CAMPAIGN, _made.key)])
 TIERS = [t.name for t in CAMPAIGN.tiers]
 KINDS = ["good", "typed", "no_tier", "wrong_serial", "wrong_tier", "forged", "typo"]

@@ -143,7 +143,7 @@ def build_template(folder: Path) -> tuple[Path, list[tuple[str, str, Path]], lis
     migrate(engine)
     for store in STORES:
         admin.create_store(engine, store, store.title())
-    admin.add_campaign(engine, made.campaign, made.key)
+    admin.add_campaign(engine, made.campaign, made.key, plan_seed=made.plan_seed)
     admin.mint_codes(engine, "sim", ISSUED, folder / "codes.csv")
     transport = InProcess(SyncService(engine))
     tills = []

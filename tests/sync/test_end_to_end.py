@@ -50,7 +50,7 @@ def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Path, 
     )
     engine = open_engine(db)
     migrate(engine)
-    admin.add_campaign(engine, made.campaign, made.key)
+    admin.add_campaign(engine, made.campaign, made.key, plan_seed=made.plan_seed)
     admin.mint_codes(engine, "lids", 100, cwd / "codes.csv")
     tokens = {}
     for store, till in (("north", "n1"), ("south", "s1")):

@@ -59,7 +59,7 @@ def make_store(make_campaign: CampaignFactory, tmp_path: Path) -> Iterator[Store
             file=f"{name}.toml",
             **campaign_fields,
         )
-        cipher = CampaignCipher(campaign, key, campaign.plan_seed())
+        cipher = CampaignCipher.issuer(campaign)
         path = tmp_path / f"{name}.db"
         provision(path, [(campaign, key)], device_name=name, store_id="store-1", config=config)
         store = Store(path, cipher)
