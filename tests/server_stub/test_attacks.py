@@ -5,18 +5,26 @@ Each test is written as the attack: forge a prize, squat on codes, burn a code b
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from codes import layout
+from codes import chain, layout
+from codes.campaign_cipher import CampaignCipher
+from codes.errors import InstoreError
 from codes.ff1_radix32 import Radix32FF1
 from server_stub import admin
+from server_stub.admin import bump_config_version
 from server_stub.claim_guard import FORGED
-from server_stub.schema import alerts, claims
+from server_stub.schema import alerts, balances, campaigns, claims
+from sync import outbox
 from sync.client import SyncError
 from sync.protocol import ClaimRequest as WireClaim
+from sync.protocol import PushResponse
 from terminal.ledger import LedgerError
 from terminal.results import Status
 from tests.world import Device, World
@@ -56,9 +64,6 @@ def _alerts(world: World, kind: str) -> list[str]:
 def test_a_device_cannot_tell_which_serials_carry_a_prize(world: World) -> None:
     world.setup()
     thief = world.device("s1", "Till 1")
-    from codes.campaign_cipher import CampaignCipher
-    from codes.errors import InstoreError
-
     stolen = CampaignCipher(world.campaign, _stolen_key(thief))  # all a ledger holds
     with pytest.raises(InstoreError) as refused:
         stolen.plan.tier_of(1)
@@ -150,8 +155,6 @@ def _resigned(
     device: Device, event: dict[str, object], local_time: str | None = None, **payload: object
 ) -> dict[str, object]:
     """An event the thief changed and signed again with the stolen device key."""
-    from codes import chain
-
     body: dict[str, object] = {**event["payload"], **payload}  # type: ignore[dict-item]
     changed = {**event, "payload": body}
     if local_time is not None:
@@ -167,8 +170,6 @@ def _resigned(
     [("points", 1.9), ("points", "7"), ("points", True), ("points", 10**12), ("member", "M" * 129)],
 )
 def test_points_and_ids_are_strictly_typed(world: World, field: str, value: object) -> None:
-    from sync import outbox
-
     world.setup()
     till = world.device("s1", "Till 1")
     till.terminal.accrue("M-1", 50, "R-1")
@@ -180,11 +181,6 @@ def test_points_and_ids_are_strictly_typed(world: World, field: str, value: obje
 
 
 def test_infinity_in_a_push_spoils_only_its_event_and_deep_json_is_a_400(world: World) -> None:
-    import json
-
-    from sync import outbox
-    from sync.protocol import PushResponse
-
     world.setup()
     till = world.device("s1", "Till 1")
     till.terminal.redeem(world.code(1))
@@ -200,8 +196,6 @@ def test_infinity_in_a_push_spoils_only_its_event_and_deep_json_is_a_400(world: 
 
 
 def test_invented_points_are_recounted_by_the_servers_rules(world: World) -> None:
-    from sync import outbox
-
     world.setup()
     till = world.device("s1", "Till 1")
     till.terminal.accrue("M-7", 1, "R-1")  # a purchase of 1 earns 0 points
@@ -209,8 +203,6 @@ def test_invented_points_are_recounted_by_the_servers_rules(world: World) -> Non
     first, second = outbox.outgoing(till.ledger, 10)
     answer = till.client.push([_resigned(till, first, points=10**9), second])
     assert [v.verdict for v in answer.verdicts] == ["accepted", "accepted"]
-    from server_stub.schema import balances
-
     with world.engine.connect() as conn:
         balance = conn.execute(
             select(balances.c.balance).where(balances.c.member == "M-7")
@@ -223,15 +215,6 @@ def test_invented_points_are_recounted_by_the_servers_rules(world: World) -> Non
 def test_a_redemption_after_the_campaign_ended_is_refused_unless_made_offline_before(
     world: World,
 ) -> None:
-    import json
-    from datetime import UTC, datetime, timedelta
-
-    from sqlalchemy import update
-
-    from server_stub.admin import bump_config_version
-    from server_stub.schema import campaigns
-    from sync import outbox
-
     world.setup()
     till = world.device("s1", "Till 1")
     for serial in (1, 2):
@@ -254,15 +237,18 @@ def test_a_redemption_after_the_campaign_ended_is_refused_unless_made_offline_be
     assert late.value.code == "expired"
 
 
-def test_a_seq_pushed_again_with_other_content_raises_an_equivocation_alert(world: World) -> None:
-    from codes import chain
-    from sync import outbox
-
+def _synced_redemption(world: World, store: str, name: str) -> tuple[Device, dict[str, Any]]:
+    """A till that redeemed code 1 and synced it, and that redemption's event as it was sent."""
     world.setup()
-    till = world.device("s1", "Till 1")
+    till = world.device(store, name)
     till.terminal.redeem(world.code(1))
-    (first,) = outbox.outgoing(till.ledger, 10)
+    (event,) = outbox.outgoing(till.ledger, 10)
     assert till.sync().ok
+    return till, event
+
+
+def test_a_seq_pushed_again_with_other_content_raises_an_equivocation_alert(world: World) -> None:
+    till, first = _synced_redemption(world, "s1", "Till 1")
     other = _resigned(till, {**first, "event_id": chain.uuid7()}, code=world.code(2), serial=2)
     answer = till.client.push([other])
     assert answer.verdicts[0].reason.startswith("seq_reused")
@@ -271,13 +257,7 @@ def test_a_seq_pushed_again_with_other_content_raises_an_equivocation_alert(worl
 
 
 def test_a_claim_quoting_another_devices_event_id_loses(world: World) -> None:
-    from sync import outbox
-
-    world.setup()
-    honest = world.device("s1", "Till 1")
-    honest.terminal.redeem(world.code(1))
-    (event,) = outbox.outgoing(honest.ledger, 10)
-    assert honest.sync().ok
+    _honest, event = _synced_redemption(world, "s1", "Till 1")
     thief = world.device("s2", "Till 2")
     with pytest.raises(SyncError) as refused:
         thief.client.claim(WireClaim(event_id=event["event_id"], campaign="ice-2026", serial=4,
