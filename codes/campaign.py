@@ -212,8 +212,9 @@ def _validate_rates(c: Campaign, rates: list[Tier]) -> None:
             "plan every tier as a rate (gold:1/10000) or every tier as a count (gold:10),"
             " with one remainder tier (music:*)"
         )
-    for t in rates:
-        if t.every is None or t.every < 1 or t.count is None or not 0 <= t.count <= t.every:
+    for t in rates:  # a rate tier has both numbers: parse_tiers and from_dict make them so
+        every, count = t.every or 0, t.count or 0
+        if every < 1 or not 0 <= count <= every:
             raise bad(f"tier {t.name!r}: a rate K/N needs 0 <= K <= N and N >= 1")
     block = c.block()
     if block > c.capacity or c.capacity % block:
@@ -221,7 +222,7 @@ def _validate_rates(c: Campaign, rates: list[Tier]) -> None:
             f"with these rates the plan repeats every {block:,} serials; the capacity"
             f" ({c.capacity:,}) must be a multiple of {block:,}"
         )
-    shares = sum(t.count * (block // t.every) for t in rates if t.count and t.every)
+    shares = sum(n for t, n in zip(c.tiers, c.block_counts(), strict=True) if t.every)
     if shares > block or (not any(t.count is None for t in c.tiers) and shares != block):
         raise bad(
             f"the rates add up to {shares:,} in every {block:,} codes;"
