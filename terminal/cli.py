@@ -25,8 +25,8 @@ Opener = Callable[[Path], AbstractContextManager[Terminal]]
 
 
 @contextmanager
-def offline(path: Path) -> Iterator[Terminal]:
-    terminal = Terminal(path)
+def offline(path: Path, read_only: bool = False) -> Iterator[Terminal]:
+    terminal = Terminal(path, read_only=read_only)
     try:
         yield terminal
     finally:
@@ -179,7 +179,7 @@ def _campaign_ids(path: Path) -> list[dict[str, str]]:
 
 
 def _status(args: argparse.Namespace) -> int:
-    terminal = Terminal(args.db)
+    terminal = Terminal(args.db, read_only=True)
     try:
         s = terminal.status()
     finally:
@@ -206,7 +206,11 @@ def _codes(args: argparse.Namespace) -> int:
     if not args.codes and args.from_file is None:
         raise InstoreError("usage", "give one or more codes, or --from FILE")
     all_ok = True
-    with args.open_terminal(args.db) as terminal:
+    # checking changes nothing, so it needs no server and works on a ledger nobody may write
+    opened = (
+        offline(args.db, read_only=True) if args.command == "check" else args.open_terminal(args.db)
+    )
+    with opened as terminal:
         for code in _read_codes(args):
             if args.command == "check":
                 result = terminal.check(code)
@@ -232,7 +236,7 @@ def _single(action: Callable[[Terminal, argparse.Namespace], Result]) -> Runner:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    ledger = Ledger(args.db)
+    ledger = Ledger(args.db, read_only=True)
     try:
         broken = ledger.verify_chain()
         total = ledger.one("SELECT COUNT(*) AS n FROM events")

@@ -81,8 +81,11 @@ def _today() -> str:
 class Terminal:
     """One in-store device over its ledger file."""
 
-    def __init__(self, ledger: Ledger | Path | str, claimer: Claimer | None = None) -> None:
-        self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    def __init__(
+        self, ledger: Ledger | Path | str, claimer: Claimer | None = None, read_only: bool = False
+    ) -> None:
+        """`read_only`: only check and status will be asked (see Ledger)."""
+        self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger, read_only=read_only)
         self.device: Device = self.ledger.device()
         self.claimer = claimer
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None

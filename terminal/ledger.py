@@ -68,13 +68,19 @@ class Ledger:
     """One device's ledger file."""
 
     def __init__(
-        self, path: Path | str, create: bool = False, busy_timeout: float = BUSY_TIMEOUT_S
-    ) -> None:
+        self, path: Path | str, create: bool = False, busy_timeout: float = BUSY_TIMEOUT_S,
+        read_only: bool = False,
+    ) -> None:  # fmt: skip
+        """`read_only`: for commands that only look (check, verify, status), so they work on a
+        ledger nobody may write, such as a copy on read-only media taken for an audit."""
         self.path = Path(path)
         if not create and not self.path.exists():
             raise LedgerError(
                 "no_ledger", f"no ledger at {self.path}; run 'instore terminal init' first"
             )
+        if read_only:
+            self._open_read_only(busy_timeout)
+            return
         try:
             if create and not self.path.exists():
                 # it holds the device secret and campaign keys: readable by its owner only
@@ -94,7 +100,42 @@ class Ledger:
                 with self.write():
                     migrations.apply(self.db)
         except sqlite3.Error as exc:
+            writable = os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+            if self.path.exists() and not writable:  # SQLite says only "unable to open"
+                raise LedgerError(
+                    "ledger_read_only",
+                    f"the ledger {self.path} cannot be written (read-only); 'check', 'verify'"
+                    " and 'status' still work",
+                ) from None
             raise storage_error(exc, self.path) from None
+
+    def _open_read_only(self, busy_timeout: float) -> None:
+        uri = f"file:{self.path.resolve().as_posix()}?mode=ro"
+        try:
+            try:
+                self.conn = self._connect(uri, busy_timeout)
+            except sqlite3.OperationalError:
+                # WAL needs its -shm file beside the ledger; where none can be made the media is
+                # read-only, nobody writes the file, and SQLite may read it as immutable
+                self.conn = self._connect(uri + "&immutable=1", busy_timeout)
+            self.db = Database(self.conn)
+            if migrations.pending(self.db):
+                raise LedgerError(
+                    "ledger_outdated",
+                    f"the ledger {self.path} is from an older version; open it once where it"
+                    " can be written (any terminal command) to bring it up to date",
+                )
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from None
+
+    @staticmethod
+    def _connect(uri: str, busy_timeout: float) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            uri, uri=True, isolation_level=None, timeout=busy_timeout, check_same_thread=False
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # fails here, not later
+        return conn
 
     def close(self) -> None:
         self.conn.close()

@@ -117,10 +117,11 @@ class World:
         return self.cipher.encode(serial)
 
     def device(
-        self, store: str, name: str, transport: Transport | None = None, online: bool = False
-    ) -> Device:
+        self, store: str, name: str, transport: Transport | None = None, online: bool = False,
+        folder: Path | None = None,
+    ) -> Device:  # fmt: skip
         made = admin.enroll_device(self.engine, store, name)
-        path = self.tmp / f"{made['device_id']}.db"
+        path = (folder or self.tmp) / f"{made['device_id']}.db"
         enroll(path, "http://in-process", made["token"], transport or self.transport)
         ledger = Ledger(path)
         client = client_for(ledger, transport or self.transport)

@@ -25,8 +25,8 @@ from sync import outbox
 from sync.client import SyncError
 from sync.protocol import ClaimRequest as WireClaim
 from sync.protocol import PushResponse
-from terminal.ledger import LedgerError
 from terminal.results import Status
+from tests.disks import fill, small_disk
 from tests.world import Device, World
 
 
@@ -132,21 +132,35 @@ def test_squatting_is_rate_limited_and_revoking_frees_the_codes(world: World) ->
     assert shopper.terminal.redeem(world.code(5)).status is Status.ACCEPTED_ONLINE
 
 
-def test_a_redemption_not_saved_leaves_no_claim_at_the_server(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_till_with_a_full_disk_leaves_no_claim_at_the_server(world: World) -> None:
+    world.setup()
+    with small_disk(world.tmp / "card") as card:
+        till = world.device("s1", "Till 1", online=True, folder=card)
+        assert till.terminal.redeem(world.code(8)).status is Status.ACCEPTED_ONLINE
+        till.ledger.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no room kept from before
+        fill(card)
+        answer = till.terminal.redeem(world.code(9))
+        assert answer.status is Status.NOT_SAVED and "full" in answer.message
+        with world.engine.connect() as conn:
+            assert conn.execute(select(claims).where(claims.c.serial == 9)).first() is None
+        (card / "filler").unlink()
+        assert till.terminal.ledger.verify_chain() is None  # what was confirmed is all there
+    other = world.device("s2", "Till 2", online=True)
+    assert other.terminal.redeem(world.code(9)).status is Status.ACCEPTED_ONLINE
+
+
+def test_a_read_only_ledger_leaves_no_claim_at_the_server(world: World) -> None:
     world.setup()
     till = world.device("s1", "Till 1", online=True)
-
-    def disk_full(*args: object, **kwargs: object) -> None:
-        raise LedgerError("disk_full", "the disk is full")
-
-    monkeypatch.setattr(till.terminal.ledger, "append", disk_full)
+    # the file can no longer be written while the till runs (a card locked, a mount gone bad)
+    till.terminal.ledger.conn.close()
+    till.terminal.ledger.conn = sqlite3.connect(
+        f"file:{till.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+    )
     answer = till.terminal.redeem(world.code(9))
-    assert answer.status is Status.NOT_SAVED
+    assert answer.status is Status.NOT_SAVED and "read-only" in answer.message
     with world.engine.connect() as conn:
         assert conn.execute(select(claims).where(claims.c.serial == 9)).first() is None
-    monkeypatch.undo()
     other = world.device("s2", "Till 2", online=True)
     assert other.terminal.redeem(world.code(9)).status is Status.ACCEPTED_ONLINE
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CampaignFactory
+from tests.disks import read_only, small_disk
 
 
 def instore(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -175,3 +177,25 @@ def test_every_command_explains_itself(tmp_path: Path) -> None:
     ):
         done = instore("terminal", action, "--help", cwd=tmp_path)
         assert done.returncode == 0 and "--db" in done.stdout
+
+
+def test_check_verify_and_status_work_on_a_read_only_ledger(
+    device: tuple[Path, list[str]],
+) -> None:
+    cwd, codes = device
+    assert instore("terminal", "redeem", "--db", "till.db", codes[0], cwd=cwd).returncode == 0
+    with small_disk(cwd / "audit") as media:  # a copy on media nobody may write
+        shutil.copy(cwd / "till.db", media / "till.db")
+        read_only(media)
+        ledger = str(media / "till.db")
+        check = instore("terminal", "check", "--db", ledger, "--json", codes[0], codes[1], cwd=cwd)
+        assert [json.loads(line)["status"] for line in check.stdout.splitlines()] == [
+            "already_redeemed_here", "valid",
+        ], check.stderr  # fmt: skip
+        verify = instore("terminal", "verify", "--db", ledger, cwd=cwd)
+        assert verify.returncode == 0 and "chain intact: 1 event verified" in verify.stdout
+        status = instore("terminal", "status", "--db", ledger, cwd=cwd)
+        assert status.returncode == 0 and "1 event waiting to sync" in status.stdout
+        redeem = instore("terminal", "redeem", "--db", ledger, codes[1], cwd=cwd)
+        assert redeem.returncode == 2 and "cannot be written (read-only)" in redeem.stderr
+        assert "Traceback" not in check.stderr + verify.stderr + status.stderr + redeem.stderr
