@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import tomli_w
 
@@ -21,6 +21,8 @@ from codes.errors import InstoreError
 DEFAULT_CAPACITY = 10_000_000_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _TIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+TierKind = Literal["instant", "claim"]
+TIER_KINDS: tuple[TierKind, ...] = ("instant", "claim")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class Tier:
     value: float = 0.0
     description: str = ""
     every: int | None = None
+    # "instant": handed over at the counter (a music code, a coupon); "claim": shipped after the
+    # brand verifies the win (a gold coin), so an offline acceptance is provisional until then
+    kind: TierKind = "instant"
 
     def spec(self) -> str | int:
         """The count as a campaign file and `--tiers` write it: 10, "1/10000" or "*"."""
@@ -113,6 +118,17 @@ class Campaign:
 
     def plan_seed(self) -> bytes | None:
         return self.issuer_keys()[1]
+
+
+def with_claim_tiers(tiers: tuple[Tier, ...], names: str) -> tuple[Tier, ...]:
+    """The tiers with those named ("gold,silver") made prizes shipped after verification."""
+    wanted = {n.strip() for n in names.split(",") if n.strip()}
+    unknown = wanted - {t.name for t in tiers}
+    if unknown:
+        raise InstoreError(
+            "bad_tiers", f"--claim-tiers names no tier of the plan: {', '.join(sorted(unknown))}"
+        )
+    return tuple(replace(t, kind="claim") if t.name in wanted else t for t in tiers)
 
 
 def parse_tiers(spec: str) -> tuple[Tier, ...]:
@@ -255,10 +271,17 @@ def to_dict(c: Campaign) -> dict[str, Any]:
             "count": t.spec(),
             "value": t.value,
             "description": t.description,
+            **({"kind": t.kind} if t.kind != "instant" else {}),
         }
         for t in c.tiers
     ]
     return data
+
+
+def _kind(value: Any) -> TierKind:
+    if value not in TIER_KINDS:
+        raise InstoreError("bad_campaign", f"a tier's kind is 'instant' or 'claim', not {value!r}")
+    return cast(TierKind, value)
 
 
 def _when(value: Any, name: str) -> datetime | None:
@@ -277,11 +300,14 @@ def _when(value: Any, name: str) -> datetime | None:
 def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
     try:
         tiers = tuple(
-            _tier(
-                str(t["name"]),
-                t["count"],
-                value=float(t.get("value", 0)),
-                description=str(t.get("description", "")),
+            replace(
+                _tier(
+                    str(t["name"]),
+                    t["count"],
+                    value=float(t.get("value", 0)),
+                    description=str(t.get("description", "")),
+                ),
+                kind=_kind(t.get("kind", "instant")),
             )
             for t in data["tiers"]
         )

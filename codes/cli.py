@@ -8,10 +8,11 @@ from pathlib import Path
 
 from codes import campaign as campaign_file
 from codes import mint
-from codes.campaign import DEFAULT_CAPACITY, parse_tiers
+from codes.campaign import DEFAULT_CAPACITY, Tier, parse_tiers, with_claim_tiers
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
 from codes.cli_common import emit, when, whole_number
+from codes.errors import InstoreError
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +45,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         help='reward plan as counts over the whole campaign ("gold:10,silver:1000,music:*") or as'
         ' rates ("gold:1/10000,silver:1/100,music:*": that many in every run of N codes);'
         " * = all the rest",
+    )
+    new.add_argument(
+        "--claim-tiers",
+        default="",
+        metavar="NAMES",
+        help='tiers that are prizes shipped after the brand verifies the win, e.g. "gold,silver":'
+        " a till offline accepts them as provisional, to be confirmed when it syncs",
     )
     new.add_argument(
         "--capacity",
@@ -102,12 +110,20 @@ def register(parser: argparse.ArgumentParser) -> None:
     c.set_defaults(run=_check)
 
 
+def _tiers(spec: str | None, claim_tiers: str) -> tuple[Tier, ...] | None:
+    if not spec:
+        if claim_tiers:
+            raise InstoreError("usage", "--claim-tiers needs --tiers to name them in")
+        return None
+    return with_claim_tiers(parse_tiers(spec), claim_tiers)
+
+
 def _new_campaign(args: argparse.Namespace) -> int:
     made = campaign_file.create(
         args.out,
         args.id,
         args.prefix,
-        tiers=parse_tiers(args.tiers) if args.tiers else None,
+        tiers=_tiers(args.tiers, args.claim_tiers),
         capacity=args.capacity,
         name=args.name,
         starts_at=args.starts,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from codes.campaign import Tier
+
 LimitScope = Literal["cashier_day", "terminal_hour", "member_day"]
 SCOPES: tuple[LimitScope, ...] = ("cashier_day", "terminal_hour", "member_day")
 SCOPE_WORDS = {  # after "1 redemption" or "5 redemptions"
@@ -31,6 +33,19 @@ class TierRule:
     offline_count: int | None = None
     offline_value: float | None = None
     needs_online: bool = False  # e.g. gold coins: only with the server's say-so
+
+
+# An instant prize tier (one with a planned count, not the everyday remainder) with no rule of
+# its own: at most this many offline between syncs. A stolen till cannot tell which serials are
+# prizes, so a code forged as one is accepted offline only within this budget, and refused at sync.
+DEFAULT_PRIZE_OFFLINE_COUNT = 10
+
+
+def default_rule(tier: Tier) -> TierRule | None:
+    """The budget a tier gets when the server sets none for it."""
+    if tier.count is None or tier.kind != "instant":
+        return None  # the everyday reward, or a prize confirmed before it ships
+    return TierRule(tier.name, offline_count=DEFAULT_PRIZE_OFFLINE_COUNT)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from codes.campaign import Campaign, Tier
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CheckResult, CheckStatus, CodeChecker
 from codes.cli_common import counted
-from terminal.config import SCOPE_WORDS, Limit, TerminalConfig
+from terminal.config import SCOPE_WORDS, Limit, TerminalConfig, TierRule, default_rule
 from terminal.ledger import Device, Ledger, LedgerError, now_iso
 from terminal.members import GIVE_MEMBER, normalise_member
 from terminal.results import Result, Status
@@ -104,6 +104,15 @@ class Terminal:
             self._campaigns[campaign.id] = campaign
             ciphers.append(CampaignCipher(campaign, bytes(row["key"])))
         self.checker = CodeChecker(ciphers)
+        # each tier's offline rule: the server's, else the default for a prize (config.py)
+        self._rules: dict[str, TierRule] = {}
+        for campaign in self._campaigns.values():
+            for tier in campaign.tiers:
+                rule = self.config.tier_rule(tier.name) or default_rule(tier)
+                if rule is not None:
+                    self._rules.setdefault(tier.name, rule)
+        for rule in self.config.tier_rules:
+            self._rules.setdefault(rule.tier, rule)
 
     def reward(self, campaign: str | None, tier: str | None) -> Tier | None:
         """The prize a code's tier stands for, as its campaign describes it."""
@@ -183,7 +192,7 @@ class Terminal:
             online = self._claim(request)
         except ClaimRefused:
             return self._result(Status.INVALID, "This is not a valid code.", checked)
-        rule = self.config.tier_rule(checked.tier)
+        rule = self._rules.get(checked.tier)
         if online is False:
             self._mark_redeemed_elsewhere(checked)
             return self._refused(Status.REDEEMED_ELSEWHERE, checked)
@@ -221,10 +230,16 @@ class Terminal:
             return self._result(Status.NOT_SAVED, f"Not redeemed: {exc.message}.", checked)
         status = Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE
         reward = self._campaigns[checked.campaign].tier_named(checked.tier)
+        what = reward.description or reward.name
+        if not online and reward.kind == "claim":
+            return self._result(
+                status, f"Recorded: {what}, provisional until the brand confirms it when this"
+                " device syncs.", checked, event_id=event_id, warnings=tuple(warnings),
+                provisional=True,
+            )  # fmt: skip
         return self._result(
-            status, f"Redeemed: {reward.description or reward.name}.", checked,
-            event_id=event_id, warnings=tuple(warnings),
-        )  # fmt: skip
+            status, f"Redeemed: {what}.", checked, event_id=event_id, warnings=tuple(warnings)
+        )
 
     def _claim(self, request: ClaimRequest) -> bool | None:
         """True/False from the server, or None when it cannot answer in time."""
@@ -302,7 +317,7 @@ class Terminal:
         return int(row["n"]) if row else 0
 
     def _over_budget(self, tier: str, value: float) -> str | None:
-        rule = self.config.tier_rule(tier)
+        rule = self._rules.get(tier)
         if rule is None or (rule.offline_count is None and rule.offline_value is None):
             return None
         count, total = self._offline_used(tier)
@@ -384,7 +399,7 @@ class Terminal:
             return self._result(Status.LIMIT, limited, checked)
         if self.claimer is not None or checked.tier is None:
             return None
-        rule = self.config.tier_rule(checked.tier)
+        rule = self._rules.get(checked.tier)
         if rule is not None and rule.needs_online:
             return self._result(Status.NEEDS_ONLINE, _NEEDS_ONLINE, checked)
         over = self._over_budget(checked.tier, checked.tier_value or 0.0)
@@ -638,7 +653,7 @@ class Terminal:
         ]  # fmt: skip
         open_alerts = self.ledger.one("SELECT COUNT(*) AS n FROM alerts WHERE acknowledged = 0")
         budget = {}
-        for rule in self.config.tier_rules:
+        for rule in self._rules.values():
             used, value_used = self._offline_used(rule.tier)
             budget[rule.tier] = {
                 "used": used, "max": rule.offline_count, "value_used": value_used,

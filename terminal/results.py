@@ -58,6 +58,8 @@ class Result:
     points: int | None = None
     balance: int | None = None
     warnings: tuple[str, ...] = field(default=())
+    # accepted offline for a prize shipped after verification: not a win until the server agrees
+    provisional: bool | None = None
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from codes import campaign as campaign_file
-from codes.campaign import Campaign, parse_tiers
+from codes.campaign import Campaign, parse_tiers, with_claim_tiers
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
 
@@ -28,13 +28,14 @@ def make_campaign(tmp_path: Path) -> CampaignFactory:
     """A saved campaign file and its campaign key; keyword arguments override fields."""
 
     def make(
-        tiers: str = "gold:10,silver:1000,music:*", file: str = "campaign.toml", **fields: Any
-    ) -> tuple[Campaign, bytes]:
+        tiers: str = "gold:10,silver:1000,music:*", file: str = "campaign.toml",
+        claim_tiers: str = "", **fields: Any,
+    ) -> tuple[Campaign, bytes]:  # fmt: skip
         made = campaign_file.create(
             tmp_path / file,
             fields.pop("id", "ice-2026"),
             fields.pop("prefix", "HV"),
-            tiers=parse_tiers(tiers),
+            tiers=with_claim_tiers(parse_tiers(tiers), claim_tiers),
             capacity=fields.pop("capacity", None),
             starts_at=fields.pop("starts_at", None),
             ends_at=fields.pop("ends_at", None),

@@ -11,7 +11,7 @@ import pytest
 
 from codes import campaign as campaign_file
 from codes import keys
-from codes.campaign import Campaign, Tier, parse_tiers
+from codes.campaign import Campaign, Tier, parse_tiers, with_claim_tiers
 from codes.errors import InstoreError
 from tests.conftest import CampaignFactory
 
@@ -72,7 +72,7 @@ def test_save_and_load_round_trip(tmp_path: Path, name: str) -> None:
     c = Campaign(
         "ice",
         "HV",
-        (Tier("gold", 10, 25.0, "A gold coin"), Tier("music", None, 0.99, "A song")),
+        (Tier("gold", 10, 25.0, "A gold coin", kind="claim"), Tier("music", None, 0.99, "A song")),
         capacity=5000,
         name="Lids",
         issued=42,
@@ -82,6 +82,17 @@ def test_save_and_load_round_trip(tmp_path: Path, name: str) -> None:
     )
     saved = campaign_file.save(c, tmp_path / name)
     assert campaign_file.load(tmp_path / name) == saved
+
+
+def test_claim_tiers_are_named_from_the_plan() -> None:
+    tiers = with_claim_tiers(parse_tiers("gold:1/100,silver:1/10,music:*"), "gold")
+    assert [t.kind for t in tiers] == ["claim", "instant", "instant"]
+    with pytest.raises(InstoreError, match="names no tier of the plan: platinum"):
+        with_claim_tiers(tiers, "gold,platinum")
+    with pytest.raises(InstoreError, match="'instant' or 'claim', not 'later'"):
+        campaign_file.from_dict(
+            {"id": "c", "prefix": "HV", "tiers": [{"name": "a", "count": "*", "kind": "later"}]}
+        )
 
 
 def test_unreadable_campaign_files_are_named(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from terminal.config import Limit, TerminalConfig, TierRule
+from terminal.config import DEFAULT_PRIZE_OFFLINE_COUNT, Limit, TerminalConfig, TierRule
 from terminal.results import Status
 from tests.terminal.conftest import FakeServer, StoreFactory
 
@@ -107,6 +107,38 @@ def test_offline_risk_budget_per_tier(make_store: StoreFactory) -> None:
     assert terminal.redeem(store.code(store.serial_of_tier("music"))).ok  # other tiers unaffected
     assert store.open(FakeServer("accept")).redeem(silvers[3]).status is Status.ACCEPTED_ONLINE
     assert terminal.status()["offline_budget"]["silver"]["used"] == 2
+
+
+def test_an_instant_prize_has_a_default_offline_budget(make_store: StoreFactory) -> None:
+    store = make_store()  # the server set no rule for silver
+    terminal = store.open()
+    silvers = [store.code(store.serial_of_tier("silver", i)) for i in range(12)]
+    statuses = [terminal.redeem(c).status for c in silvers[:11]]
+    assert statuses == [Status.ACCEPTED_OFFLINE] * DEFAULT_PRIZE_OFFLINE_COUNT + [
+        Status.OFFLINE_BUDGET
+    ]
+    musics = [store.code(store.serial_of_tier("music", i)) for i in range(12)]
+    assert all(terminal.redeem(c).ok for c in musics)  # the everyday reward has no default
+    assert terminal.status()["offline_budget"]["silver"] == {
+        "used": 10, "max": 10, "value_used": 0.0, "max_value": None, "needs_online": False,
+    }  # fmt: skip
+    assert store.open(FakeServer("accept")).redeem(silvers[11]).status is Status.ACCEPTED_ONLINE
+
+
+def test_a_prize_shipped_after_verification_is_provisional_offline(
+    make_store: StoreFactory,
+) -> None:
+    store = make_store(claim_tiers="silver")
+    terminal = store.open()
+    silvers = [store.code(store.serial_of_tier("silver", i)) for i in range(12)]
+    answers = [terminal.redeem(c) for c in silvers]
+    assert all(a.status is Status.ACCEPTED_OFFLINE and a.provisional for a in answers)
+    assert "provisional until the brand confirms it" in answers[0].message
+    assert "silver" not in terminal.status()["offline_budget"]  # nothing ships before the check
+    music = terminal.redeem(store.code(store.serial_of_tier("music")))
+    assert music.provisional is None and music.message.startswith("Redeemed:")
+    online = store.open(FakeServer("accept")).redeem(store.code(store.serial_of_tier("silver", 12)))
+    assert online.status is Status.ACCEPTED_ONLINE and not online.provisional
 
 
 def test_offline_budget_by_value(make_store: StoreFactory) -> None:
