@@ -21,7 +21,7 @@ from codes import chain, crockford, keys
 from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
 from codes.mint import MintReport, mint_to_files
-from server_stub import feed
+from server_stub import conflicts, feed
 from server_stub.claim_guard import FORGED, REVIEWED
 from server_stub.errors import ApiError, not_found
 from server_stub.schema import alerts, campaigns, claims, configs, devices, events, meta, stores
@@ -239,12 +239,16 @@ def revoke_device(engine: Engine, device_id: str) -> dict[str, Any]:
         )
         orphans = [(r.campaign, int(r.serial)) for r in freed]
         feed.released(conn, device_id, orphans, now)
-        if orphans:
-            conn.execute(alerts.insert().values(
-                device_id=device_id, kind="revoked", created=now,
-                message=f"revoked; {len(orphans)} online claims without a redemption released",
-            ))  # fmt: skip
-    return {"device_id": device_id, "revoked": True, "claims_released": len(orphans)}
+        flagged = conflicts.flag_for_review(conn, device_id, now)
+        conn.execute(alerts.insert().values(
+            device_id=device_id, kind="revoked", created=now,
+            message=f"revoked; {len(orphans)} online claims without a redemption released,"
+            f" {flagged} recent events flagged for review",
+        ))  # fmt: skip
+    return {
+        "device_id": device_id, "revoked": True, "claims_released": len(orphans),
+        "flagged_for_review": flagged,
+    }  # fmt: skip
 
 
 def review_device(engine: Engine, device_id: str) -> dict[str, Any]:

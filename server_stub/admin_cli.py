@@ -180,11 +180,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         ),
     ).add_argument("--store")
 
-    p = groups.add_parser("conflicts", help="double redemptions and overdrafts: list and resolve",
+    p = groups.add_parser("conflicts", help="double redemptions, overdrafts, a revoked device's"
+                          " events to review: list and resolve",
                           description="List conflicts (newest first) or resolve one.")  # fmt: skip
     p.add_argument("--json", action="store_true", help="a JSON array, one object per conflict")
     p.add_argument("--state", choices=("open", "resolved"))
-    p.add_argument("--kind", choices=("double_redemption", "overdraft"))
+    p.add_argument("--kind", choices=("double_redemption", "overdraft", "review"))
     p.add_argument("--store", help="only conflicts with a side in this store")
     p.set_defaults(run=_on_database(_conflicts))
     sub = p.add_subparsers(dest="action", metavar="ACTION")
@@ -261,7 +262,9 @@ def _revoked(args: argparse.Namespace, done: dict[str, Any]) -> int:
     freed = done["claims_released"]
     return _say(
         args, done, f"device {args.device_id} revoked; {counted(freed, 'code')} it had claimed"
-        " online without a redemption released",
+        " online without a redemption released; "
+        f"{counted(done['flagged_for_review'], 'recent event')} put on the conflicts list for"
+        " review (instore admin conflicts --kind review)",
     )  # fmt: skip
 
 

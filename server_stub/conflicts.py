@@ -93,6 +93,35 @@ def list_conflicts(
     return out
 
 
+REVIEW_WINDOW_S = 24 * 3600  # a revoked device's events this recent are looked at again
+REVIEW_MAX = 100
+_REVIEWED_KINDS = ("redeem", "accrue", "checkin", "spend")
+
+
+def flag_for_review(conn: Connection, device_id: str, now: float) -> int:
+    """Put a revoked device's last accepted events (a day's, at most 100) on the conflicts list
+    as `review`, so a person decides whether each stands (accept_loss) or is taken back
+    (recover). Returns how many."""
+    recent = conn.execute(
+        select(events).where(events.c.device_id == device_id)
+        .order_by(events.c.seq.desc()).limit(REVIEW_MAX * 4)
+    ).fetchall()  # fmt: skip
+    flagged = [
+        e for e in recent
+        if e.verdict == "accepted" and e.kind in _REVIEWED_KINDS
+        and e.received >= now - REVIEW_WINDOW_S
+    ][:REVIEW_MAX]  # fmt: skip
+    if flagged:
+        conn.execute(conflicts.insert(), [{
+            "kind": "review", "campaign": e.campaign, "serial": e.serial,
+            "code": json.loads(e.payload).get("code") if e.kind == "redeem" else None,
+            "member": e.member, "winner_event": None, "winner_device": None,
+            "loser_event": e.event_id, "loser_device": device_id,
+            "reward": e.tier or "", "value": e.value, "points": e.points, "created": now,
+        } for e in flagged])  # fmt: skip
+    return len(flagged)
+
+
 def resolve(engine: Engine, conflict_id: int, action: str, by: str, note: str) -> dict[str, Any]:
     """Close a conflict; what was done, by whom, when and why goes into the audit trail."""
     if action not in ACTIONS:

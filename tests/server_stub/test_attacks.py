@@ -17,7 +17,7 @@ from codes import chain, layout
 from codes.campaign_cipher import CampaignCipher
 from codes.errors import InstoreError
 from codes.ff1_radix32 import Radix32FF1
-from server_stub import admin
+from server_stub import admin, conflicts
 from server_stub.admin import bump_config_version
 from server_stub.claim_guard import FORGED
 from server_stub.schema import alerts, balances, campaigns, claims
@@ -130,6 +130,32 @@ def test_squatting_is_rate_limited_and_revoking_frees_the_codes(world: World) ->
     assert done["claims_released"] == 60
     shopper = world.device("s2", "Till 2", online=True)
     assert shopper.terminal.redeem(world.code(5)).status is Status.ACCEPTED_ONLINE
+
+
+def test_revoking_a_device_puts_its_recent_events_up_for_review(world: World) -> None:
+    world.setup()
+    thief = world.device("s1", "Till 1")
+    for serial in (1, 2, 3):
+        assert thief.terminal.redeem(world.code(serial), actor="mallory").ok
+    assert thief.terminal.accrue("m-1", 90.0, "r-1").ok
+    thief.sync()
+    honest = world.device("s2", "Till 2")
+    assert honest.terminal.redeem(world.code(4)).ok
+    honest.sync()
+    done = admin.revoke_device(world.engine, thief.client.device_id)
+    assert done["flagged_for_review"] == 4
+    review = conflicts.list_conflicts(world.engine, kind="review")
+    assert sorted(c["serial"] or 0 for c in review) == [0, 1, 2, 3]
+    assert {c["second"]["device_name"] for c in review} == {"Till 1"}
+    assert {c["second"].get("cashier") for c in review if c["serial"]} == {"mallory"}
+    assert {c["code"] for c in review if c["serial"]} == {world.code(s) for s in (1, 2, 3)}
+    points = next(c for c in review if c["member"] == "m-1")
+    assert points["points"] == 9 and points["state"] == "open"
+    taken_back = conflicts.resolve(world.engine, points["id"], "recover", "helpdesk", "stolen till")
+    assert taken_back["state"] == "resolved"
+    assert _alerts(world, "revoked") == [
+        "revoked; 0 online claims without a redemption released, 4 recent events flagged for review"
+    ]
 
 
 def test_a_till_with_a_full_disk_leaves_no_claim_at_the_server(world: World) -> None:
