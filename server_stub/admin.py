@@ -21,7 +21,7 @@ from codes import chain, crockford, keys
 from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
 from codes.mint import MintReport, mint_to_files
-from server_stub import conflicts, feed
+from server_stub import conflicts, earn_rules, feed
 from server_stub.claim_guard import FORGED, REVIEWED
 from server_stub.errors import ApiError, not_found
 from server_stub.schema import alerts, campaigns, claims, configs, devices, events, meta, stores
@@ -286,6 +286,13 @@ def device_config(conn: Connection, store_id: str) -> DeviceConfig:
     merged["tier_rules"] = _overlaid(chain, store, "tier_rules", "tier")
     merged["loyalty"] = chain.get("loyalty", {}) | store.get("loyalty", {})
     return DeviceConfig.model_validate(merged)
+
+
+def config_for_device(conn: Connection, store_id: str) -> DeviceConfig:
+    """The rules as a device of the store is given them, its earn rules numbered (earn_rules)."""
+    config = device_config(conn, store_id)
+    loyalty = earn_rules.stamped(conn, store_id, config.loyalty)
+    return config.model_copy(update={"loyalty": loyalty})
 
 
 def _overlaid(

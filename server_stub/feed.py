@@ -108,6 +108,6 @@ def pull(conn: Connection, device_id: str, store_id: str, request: PullRequest) 
     answer.released = [key for key, taken in redeemed_now.items() if not taken]
     answer.balances = [MemberBalance(member=m, balance=b) for m, b in latest.items()]
     if answer.config_version != request.config_version:
-        answer.config = admin.device_config(conn, store_id)
+        answer.config = admin.config_for_device(conn, store_id)
         answer.campaigns = admin.campaign_grants(conn)
     return answer

@@ -23,15 +23,17 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from codes import chain, layout
-from server_stub import admin, bulk, feed
+from server_stub import admin, bulk, earn_rules, feed
 from server_stub.claim_guard import FORGED
 from server_stub.database import insert_ignore, is_sqlite
 from server_stub.errors import describe
-from server_stub.recheck import Claimed, Rechecker
+from server_stub.recheck import LATE_WINDOW_S, Claimed, Rechecker
 from server_stub.schema import alerts, balances, claims, conflicts, devices, events, member_stores
+from sync import protocol
 from sync.protocol import (
     EVENT_KINDS,
     EventVerdict,
+    LoyaltyConfig,
     WireEvent,
     WireEventData,
     plain_text,
@@ -346,9 +348,26 @@ def _read_payload(item: Incoming, clean: bool) -> None:
             points=-points if kind == "spend" else points,
         )
         # a check-in keeps its day where an accrual keeps its receipt: each counts once per store
-        row["receipt"] = _text(p["receipt"] if kind == "accrue" else p.get("day"), 128, clean)
+        if kind == "accrue":
+            row["receipt"] = _text(p["receipt"], 128, clean)
+        elif kind == "checkin":
+            row["receipt"] = _checkin_day(item.event["local_time"], row["received"])
     elif kind == "void":
         row["target"] = _id(p["target"], 64, "target", clean)
+
+
+def _checkin_day(local_time: str, received: float) -> str:
+    """The day a check-in counts for: its device's day when that clock is believable (not ahead
+    of the server, not older than the max-offline window), else the day it arrived. Never the
+    day the device wrote in the payload: a device naming a new day for each check-in would earn
+    the bonus again and again."""
+    try:
+        made = datetime.fromisoformat(local_time).timestamp()
+    except ValueError:
+        made = received
+    if not received - LATE_WINDOW_S <= made <= received + protocol.CLOCK_WINDOW_S:
+        made = received
+    return datetime.fromtimestamp(made, UTC).date().isoformat()
 
 
 def _whole(value: object, name: str) -> int:
@@ -621,14 +640,24 @@ def _record_conflicts(conn: Connection, state: Push) -> None:
 
 
 def _recount(conn: Connection, state: Push, items: list[Incoming]) -> None:
-    """Points earned are the server's count by the store's rules, never the device's figure;
-    a device whose figure differs is named in an alert."""
+    """Points earned are the server's count, by the earn rules the device names (when it may
+    still count with them, see earn_rules) or else the store's rules now; never the device's
+    figure. A device whose figure differs is named in an alert."""
     earning = [i for i in items if i.event["kind"] in ("accrue", "checkin")]
     if not earning:
         return
-    rules = admin.device_config(conn, state.device.store_id).loyalty
+    store = state.device.store_id
+    config = admin.device_config(conn, store)
+    in_force = earn_rules.stamped(conn, store, config.loyalty)
+    by_version: dict[object, LoyaltyConfig] = {}
     for item in earning:
         p = item.event["payload"]
+        version = p.get("rules")
+        if version not in by_version:
+            by_version[version] = earn_rules.named(
+                conn, store, version, state.now, config.max_offline_seconds
+            ) or in_force  # fmt: skip
+        rules = by_version[version]
         counted = (
             rules.points_for(p["amount"])
             if item.event["kind"] == "accrue"
@@ -638,7 +667,8 @@ def _recount(conn: Connection, state: Push, items: list[Incoming]) -> None:
             state.alerts.append((
                 "points_mismatch",
                 f"{state.device.name}: {item.event['kind']} {item.event['seq']} for"
-                f" {item.row['member']} claimed {item.row['points']} points; the rules give {counted}",
+                f" {item.row['member']} claimed {item.row['points']} points; the rules"
+                f" (version {rules.version}) give {counted}",
             ))  # fmt: skip
             item.row["points"] = counted
 

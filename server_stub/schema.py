@@ -153,6 +153,19 @@ conflicts = Table(
 )
 Index("conflicts_state", conflicts.c.state, conflicts.c.id)
 
+# each version of a store's earn rules, from the moment a device of the store was first given it
+# (`until`: when a newer one was); an accrual names the version its device counted with
+earn_rules = Table(
+    "earn_rules",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=True),
+    Column("store_id", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("since", Float, nullable=False),
+    Column("until", Float),
+)
+Index("earn_rules_store", earn_rules.c.store_id, earn_rules.c.version)
+
 # every resolution step, kept: who did what, when and why
 conflict_audit = Table(
     "conflict_audit",

@@ -293,7 +293,7 @@ class SyncService:
             )  # fmt: skip
             return EnrollResponse(
                 device_id=row.id, device_name=row.name, store_id=row.store_id, secret=secret.hex(),
-                campaigns=admin.campaign_grants(conn), config=admin.device_config(conn, row.store_id),
+                campaigns=admin.campaign_grants(conn), config=admin.config_for_device(conn, row.store_id),
                 config_version=admin.config_version(conn), server_time=time.time(),
             )  # fmt: skip
 

@@ -98,6 +98,9 @@ class TierRuleConfig(Model):
 
 
 class LoyaltyConfig(Model):
+    # which version of the store's earn rules these are (the server numbers each change); an
+    # accrual names it, so the server recounts with the rules the device had
+    version: int = Field(default=0, ge=0)
     currency_per_unit: float = Field(default=10.0, gt=0)
     points_per_unit: int = Field(default=1, ge=0)
     checkin_points: int = Field(default=10, ge=0)

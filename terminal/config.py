@@ -50,6 +50,7 @@ def default_rule(tier: Tier) -> TierRule | None:
 
 @dataclass(frozen=True)
 class Loyalty:
+    version: int = 0  # of the store's earn rules, named in every accrual and check-in
     currency_per_unit: float = 10.0  # every 10 currency units spent ...
     points_per_unit: int = 1  # ... earn 1 point
     checkin_points: int = 10

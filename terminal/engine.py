@@ -515,7 +515,8 @@ class Terminal:
                 f"{GIVE_MEMBER}, a receipt and an amount of 0 or more.",
             )
         points = self.config.loyalty.points_for(amount)
-        payload = {"member": member, "amount": amount, "receipt": receipt, "points": points}
+        payload = {"member": member, "amount": amount, "receipt": receipt, "points": points,
+                   "rules": self.config.loyalty.version}  # fmt: skip
         return self._points_event("accrue", payload, member, points, actor, receipt=receipt)
 
     def checkin(self, member: str, actor: str = "") -> Result:
@@ -525,7 +526,8 @@ class Terminal:
             return Result(Status.BAD_INPUT, f"{GIVE_MEMBER}.")
         points = self.config.loyalty.checkin_points
         day = _today()
-        payload = {"member": member, "day": day, "store": self.device.store_id, "points": points}
+        payload = {"member": member, "day": day, "store": self.device.store_id, "points": points,
+                   "rules": self.config.loyalty.version}  # fmt: skip
         return self._points_event("checkin", payload, member, points, actor, day=day)
 
     def spend(self, member: str, points: int, item: str, actor: str = "") -> Result:

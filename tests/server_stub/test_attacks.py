@@ -20,7 +20,7 @@ from codes.ff1_radix32 import Radix32FF1
 from server_stub import admin, conflicts
 from server_stub.admin import bump_config_version
 from server_stub.claim_guard import FORGED
-from server_stub.schema import alerts, balances, campaigns, claims
+from server_stub.schema import alerts, balances, campaigns, claims, earn_rules
 from sync import outbox
 from sync.client import SyncError
 from sync.protocol import ClaimRequest as WireClaim
@@ -250,6 +250,66 @@ def test_invented_points_are_recounted_by_the_servers_rules(world: World) -> Non
     assert balance == 10_000  # 0 for the invented accrual, the cap for the huge one
     named = _alerts(world, "points_mismatch")
     assert len(named) == 1 and "Till 1" in named[0] and "10" in named[0]
+
+
+def _balance(world: World, member: str) -> int:
+    with world.engine.connect() as conn:
+        return int(
+            conn.execute(select(balances.c.balance).where(balances.c.member == member)).scalar_one()
+        )
+
+
+def test_points_are_recounted_with_the_earn_rules_the_device_had(world: World) -> None:
+    world.setup()
+    offline = world.device("s1", "Till 1")
+    before = offline.terminal.config.loyalty.version
+    assert before > 0
+    admin.set_config(world.engine, None, loyalty={"points_per_unit": 2})  # double points week
+    synced = world.device("s1", "Till 2")
+    assert synced.terminal.config.loyalty.version > before
+    assert offline.terminal.accrue("M-1", 90.0, "R-1").points == 9  # the rules it still has
+    assert synced.terminal.accrue("M-2", 90.0, "R-2").points == 18
+    offline.sync()
+    synced.sync()
+    assert _alerts(world, "points_mismatch") == []  # both counted right by their rules
+    assert (_balance(world, "M-1"), _balance(world, "M-2")) == (9, 18)
+    offline.terminal.reload()  # the sync brought the new rules
+    assert offline.terminal.config.loyalty.version == synced.terminal.config.loyalty.version
+
+    # a thief naming the generous rules of another store, or rules long replaced, gets today's
+    thief = world.device("s2", "Till 3")
+    thief.terminal.accrue("M-3", 90.0, "R-3")
+    (event,) = outbox.outgoing(thief.ledger, 10)
+    admin.set_config(world.engine, "s1", loyalty={"points_per_unit": 50})
+    s1_rules = world.device("s1", "Till 4").terminal.config.loyalty.version
+    answer = thief.client.push([_resigned(thief, event, rules=s1_rules, points=450)])
+    assert [v.verdict for v in answer.verdicts] == ["accepted"]
+    assert _balance(world, "M-3") == 18
+    assert "the rules (version" in _alerts(world, "points_mismatch")[0]
+    with world.engine.begin() as conn:  # s1's first rules, replaced four days ago
+        conn.execute(
+            update(earn_rules).where(earn_rules.c.version == before)
+            .values(until=datetime.now(UTC).timestamp() - 4 * 86400)
+        )  # fmt: skip
+    late = world.device("s1", "Till 5")
+    late.terminal.accrue("M-4", 90.0, "R-4")
+    (event,) = outbox.outgoing(late.ledger, 10)
+    late.client.push([_resigned(late, event, rules=before, points=9)])
+    assert _balance(world, "M-4") == 450  # by the rules in force now at s1
+
+
+def test_a_check_in_counts_once_a_day_whatever_day_the_device_writes(world: World) -> None:
+    world.setup()
+    thief = world.device("s1", "Till 1")
+    device = thief.ledger.device()
+    with thief.ledger.write() as conn:  # five check-ins today, each dated another day
+        for d in range(1, 6):
+            day = f"2026-01-{d:02d}"
+            payload = {"member": "M-9", "day": day, "store": "s1", "points": 10, "rules": 1}
+            thief.ledger.append(conn, device, "checkin", payload, member="M-9", points=10, day=day)
+    thief.sync()
+    assert _balance(world, "M-9") == 10
+    assert thief.terminal.status()["rejected"] == 0
 
 
 def test_a_redemption_after_the_campaign_ended_is_refused_unless_made_offline_before(
