@@ -55,6 +55,11 @@ class CodeChecker:
         for cipher in ciphers:
             self.add(cipher)
 
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """The prefixes of the campaigns this checker knows, longest first."""
+        return tuple(self._prefixes) if self._by_prefix else ()
+
     def add(self, cipher: CampaignCipher) -> None:
         self._by_prefix.setdefault(cipher.campaign.prefix, []).append(cipher)
         # longest prefix first, so `HV` is not taken for `H` plus a longer body

@@ -114,6 +114,10 @@ class Terminal:
         for rule in self.config.tier_rules:
             self._rules.setdefault(rule.tier, rule)
 
+    def campaigns(self) -> list[Campaign]:
+        """The campaigns this device holds keys for."""
+        return list(self._campaigns.values())
+
     def reward(self, campaign: str | None, tier: str | None) -> Tier | None:
         """The prize a code's tier stands for, as its campaign describes it."""
         known = self._campaigns.get(campaign or "")
@@ -684,6 +688,22 @@ class Terminal:
             "alert_list": alerts,
             "offline_budget": budget,
         }
+
+    def recent_redemptions(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The last redemptions here, newest first: when, which code and tier, and its state."""
+        rows = self.ledger.read(
+            "SELECT local_time, payload, state, offline, actor FROM events WHERE kind = 'redeem'"
+            " ORDER BY seq DESC LIMIT ?",
+            (limit,),
+        )
+        out = []
+        for r in rows:
+            p = json.loads(r["payload"])
+            out.append({
+                "local_time": r["local_time"], "code": p.get("code"), "tier": p.get("tier"),
+                "state": r["state"], "offline": bool(r["offline"]), "actor": r["actor"],
+            })  # fmt: skip
+        return out
 
     def _listed(self, state: str) -> list[dict[str, Any]]:
         rows = self.ledger.read(

@@ -8,7 +8,7 @@ from typing import Any
 from codes.cli_common import counted
 
 
-def _age(seconds: float) -> str:
+def age(seconds: float) -> str:
     if seconds < 90:
         return counted(round(seconds), "second")
     if seconds < 5400:
@@ -24,8 +24,8 @@ def headline(s: dict[str, Any]) -> str:
     state = ("online" if s["online"] else "offline") + (f" since {since}" if since else "")
     pending = counted(s["pending"], "event") + " waiting to sync"
     if s["pending"]:
-        deadline = _age(s["max_offline_s"])
-        pending += f" (oldest {_age(s['oldest_pending_s'])}; must sync within {deadline}"
+        deadline = age(s["max_offline_s"])
+        pending += f" (oldest {age(s['oldest_pending_s'])}; must sync within {deadline}"
         pending += ", OVERDUE)" if s["overdue"] else ")"
     return (
         f"{s['device_name']} ({s['device_id']}) at store {s['store_id'] or '-'}: {state};"
@@ -34,7 +34,7 @@ def headline(s: dict[str, Any]) -> str:
     )
 
 
-def _event_line(event: dict[str, Any]) -> str:
+def event_line(event: dict[str, Any]) -> str:
     payload = event["payload"]
     if event["kind"] == "redeem":
         what = f"code {payload.get('code', '?')} ({payload.get('tier') or 'no tier'})"
@@ -53,8 +53,8 @@ def _event_line(event: dict[str, Any]) -> str:
 def lines(s: dict[str, Any]) -> list[str]:
     """Every line a manager reads: the headline, then conflicts, rejections, alerts, budget."""
     out = [headline(s)]
-    out += [f"  conflict: {_event_line(e)}" for e in s["conflict_list"]]
-    out += [f"  rejected: {_event_line(e)}" for e in s["rejected_list"]]
+    out += [f"  conflict: {event_line(e)}" for e in s["conflict_list"]]
+    out += [f"  rejected: {event_line(e)}" for e in s["rejected_list"]]
     out += [f"  alert ({a['kind']}, {a['created']}): {a['message']}" for a in s["alert_list"]]
     for tier, b in s["offline_budget"].items():
         if b["max"] is not None:

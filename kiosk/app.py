@@ -1,0 +1,149 @@
+"""The Kivy app: a ScreenManager over the flow. It forwards touches, keys and codes to the flow
+and redraws the screen the flow names; it decides nothing itself.
+
+Keys from a keyboard-wedge scanner arrive as typed text ending in Enter, on any screen.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import DictProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.flow import Flow, Screen
+from kiosk.i18n import font, script
+from kiosk.screens.attract import AttractScreen
+from kiosk.screens.idle import IdlePrompt
+from kiosk.screens.keypad import KeypadScreen
+from kiosk.screens.manager import ManagerScreen
+from kiosk.screens.pin import PinScreen
+from kiosk.screens.result import ResultScreen
+
+SCREENS = Path(__file__).parent / "screens"
+KV_FILES = ("common", "attract", "keypad", "result", "pin", "manager", "idle")
+
+# text at least 4.5:1 against the paper (tests/kiosk checks each pair)
+THEME = {
+    "paper": (0.969, 0.957, 0.933, 1),  # F7F4EE
+    "field": (1, 1, 1, 1),
+    "ink": (0.106, 0.137, 0.2, 1),  # 1B2333
+    "muted": (0.29, 0.32, 0.38, 1),  # 4A5161
+    "primary": (0.043, 0.431, 0.31, 1),  # 0B6E4F, white text on it
+    "secondary": (0.145, 0.251, 0.42, 1),  # 25406B, white text on it
+    "win": (0.043, 0.431, 0.31, 1),
+    "warn": (0.53, 0.31, 0.0, 1),  # 874F00
+    "error": (0.643, 0.086, 0.102, 1),  # A4161A
+}
+_loaded = False
+
+
+class KioskApp(App):
+    lang = StringProperty("en")
+    theme = DictProperty(THEME)
+
+    def __init__(self, flow: Flow, screenshots: Path | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.flow = flow
+        self.screenshots = screenshots
+        self.shots: list[Path] = []
+        self.shown: list[str] = []  # every screen as it was shown, in order
+        self.title = "instore kiosk"
+        self._scanned = ""
+        self._idle = IdlePrompt(flow=flow)
+        self._tick: Any = None
+
+    # kv calls these with `app.lang` among the arguments, so a language switch redraws text
+    def fonts(self, lang: str, bold: bool = False) -> str:
+        return font(lang, bold)
+
+    def script_of(self, lang: str) -> str:
+        return script(lang)
+
+    def build(self) -> ScreenManager:
+        global _loaded
+        if not _loaded:  # kv rules are global to Kivy: loaded once per process
+            for name in KV_FILES:
+                Builder.load_file(str(SCREENS / f"{name}.kv"))
+            _loaded = True
+        self._idle = IdlePrompt(flow=self.flow)
+        manager = ScreenManager(transition=NoTransition())
+        for screen in (
+            AttractScreen(),
+            KeypadScreen(),
+            ResultScreen(),
+            PinScreen(),
+            ManagerScreen(),
+        ):
+            screen.flow = self.flow
+            manager.add_widget(screen)
+        self.flow.listen(self._changed)
+        Window.bind(on_textinput=self._text, on_key_down=self._key)
+        Window.bind(on_touch_down=lambda *_: self.flow.touched())
+        self._tick = Clock.schedule_interval(lambda _dt: self.flow.tick(), 1.0)
+        Clock.schedule_once(lambda _dt: self.redraw(), 0)
+        return manager
+
+    def on_stop(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+        Window.unbind(on_textinput=self._text, on_key_down=self._key)
+
+    def _changed(self) -> None:
+        # the flow may change in a worker thread (a decoded frame, an online claim): redraw on
+        # Kivy's thread (what kivy.clock.mainthread does)
+        Clock.schedule_once(lambda _dt: self.redraw(), 0)
+
+    def redraw(self) -> None:
+        """Show the screen the flow names, as it now is."""
+        if self.root is None:
+            return
+        flow = self.flow
+        self.lang = flow.lang
+        name = flow.screen.value
+        screen = self.root.get_screen(name)
+        screen.refresh(flow)
+        if self.root.current != name or not self.shown:
+            self.root.current = name
+            self.shown.append(name)
+            if self.screenshots is not None:
+                Clock.schedule_once(lambda _dt, n=name: self.screenshot(n), 0.15)
+        if flow.idle_left is not None:
+            self._idle.refresh(flow)
+            if self._idle.parent is None:
+                self._idle.open(animation=False)
+        elif self._idle.parent is not None:
+            self._idle.dismiss(animation=False)
+
+    def screenshot(self, name: str, folder: Path | None = None) -> Path:
+        """The window as it is now, saved as `<seq>-<screen>.png`."""
+        folder = folder or self.screenshots
+        assert folder is not None
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{len(self.shots) + 1:03d}-{name}.png"
+        taken = Path(Window.screenshot(name=str(folder / "shot.png")))
+        taken.replace(target)
+        self.shots.append(target)
+        return target
+
+    # -- the keyboard-wedge scanner ----------------------------------------------------------
+
+    def _text(self, _window: Any, text: str) -> None:
+        self._scanned += text
+        self.flow.touched()
+
+    def _key(self, _window: Any, key: int, *_args: Any) -> bool:
+        if key not in (13, 271):  # Enter, keypad Enter
+            return False
+        code, self._scanned = self._scanned.strip(), ""
+        if code:
+            threading.Thread(target=self.flow.code_seen, args=(code,), daemon=True).start()
+        elif self.flow.screen is Screen.TYPE:
+            threading.Thread(target=self.flow.submit, daemon=True).start()
+        return True

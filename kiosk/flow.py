@@ -1,0 +1,227 @@
+"""The kiosk's flow without a window: which screen shows what, and what a shopper's act does.
+
+Screens call these methods and draw what they read back; the Kivy app only forwards touches,
+keys and decoded frames here. The rules about codes are the terminal's (`terminal.Terminal`):
+the flow adds the shopper's side of them. A pack held to the camera is seen in many frames, so the
+same code again within `same_code_window_s` of its last sighting shows its result again and is
+never redeemed twice; an idle session is wiped after a prompt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from enum import StrEnum
+
+from codes import crockford
+from kiosk.code_entry import CodeEntry
+from kiosk.i18n import LANGUAGES, Text
+from kiosk.manager_desk import ManagerDesk, Syncer
+from kiosk.manager_lock import ManagerLock
+from kiosk.result_view import ResultView, view_of
+from kiosk.settings import KioskSettings
+from terminal.engine import Terminal
+
+
+class Screen(StrEnum):
+    ATTRACT = "attract"
+    TYPE = "type"
+    RESULT = "result"
+    PIN = "pin"
+    MANAGER = "manager"
+
+
+Listener = Callable[[], None]
+
+
+class Flow:
+    """One kiosk's state. Thread-safe: decoded frames arrive from a worker thread."""
+
+    def __init__(
+        self, terminal: Terminal, settings: KioskSettings,
+        clock: Callable[[], float] = time.monotonic,
+        after_operation: Callable[[], None] | None = None, syncer: Syncer | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:  # fmt: skip
+        self.terminal = terminal
+        self.settings = settings
+        self.clock = clock
+        self.after_operation = after_operation
+        self.lang = settings.lang
+        self.screen = Screen.ATTRACT
+        self.result: ResultView | None = None
+        self.entry = CodeEntry(terminal.checker)
+        self.came_from = Screen.ATTRACT
+        self.idle_left: float | None = None  # seconds on the "still there?" prompt, or None
+        self.redemptions = 0  # how many codes this kiosk redeemed since it started
+        self._recent: dict[str, tuple[float, ResultView]] = {}
+        self._touched = clock()
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self.camera_ok = True  # the app says when there is no camera
+        lock = ManagerLock(terminal.ledger, settings.pin_attempts, settings.pin_lock_s, wall_clock)
+        self.manager = ManagerDesk(
+            terminal, lock, syncer, self._changed, lambda: self._go(Screen.MANAGER)
+        )
+
+    @property
+    def campaign_name(self) -> str:
+        return " · ".join(c.name or c.id for c in self.terminal.campaigns())
+
+    @property
+    def online(self) -> bool:
+        return bool(self.terminal.ledger.setting("online", False))
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    # -- codes -------------------------------------------------------------------------------
+
+    def code_seen(self, text: str) -> ResultView:
+        """A code from the camera or the scanner, on any screen: straight to its result."""
+        with self._lock:
+            view = self._answer(text)
+            self.came_from = Screen.ATTRACT if self.screen is not Screen.TYPE else Screen.TYPE
+            self._show(view)
+            return view
+
+    def _answer(self, text: str) -> ResultView:
+        key = _key(text)
+        now = self.clock()
+        seen = self._recent.get(key)
+        if seen is not None and now - seen[0] <= self.settings.same_code_window_s:
+            self._recent[key] = (now, seen[1])  # still in front of the camera: same answer
+            return seen[1]
+        result = self.terminal.redeem(text, actor=self.settings.actor)
+        if result.ok:
+            self.redemptions += 1
+            if self.after_operation is not None:
+                self.after_operation()
+        view = view_of(result, self.terminal.reward(result.campaign, result.tier))
+        self._forget_old(now)
+        self._recent[key] = (now, view)
+        return view
+
+    def _forget_old(self, now: float) -> None:
+        window = self.settings.same_code_window_s
+        for key in [k for k, (at, _) in self._recent.items() if now - at > window]:
+            del self._recent[key]
+
+    def _show(self, view: ResultView) -> None:
+        if self.screen is Screen.RESULT and self.result is view:
+            return  # the same answer is already up: nothing to redraw
+        self.result = view
+        self.screen = Screen.RESULT
+        self._changed()
+
+    # -- the keypad --------------------------------------------------------------------------
+
+    def open_typing(self) -> None:
+        self._go(Screen.TYPE)
+
+    def press(self, key: str) -> None:
+        if self.entry.press(key):
+            self._changed()
+
+    def delete(self) -> None:
+        self.entry.delete()
+        self._changed()
+
+    def typing_hint(self) -> Text:
+        """What the line under the typed code says."""
+        if self.entry.mistyped:
+            group = self.entry.suspect_group()
+            if group is not None:
+                return Text.of("type.typo", group=group)
+            return Text.of("result.mistyped")
+        if self.entry.complete:
+            return Text.of("type.complete")
+        return Text.of("type.incomplete", left=self.entry.left)
+
+    def submit(self) -> ResultView | None:
+        """Check my code: refused on the keypad itself while incomplete or mistyped."""
+        with self._lock:
+            if not self.entry.complete or self.entry.mistyped:
+                return None
+            view = self._answer(self.entry.compact())
+            self.came_from = Screen.TYPE
+            self._show(view)
+            return view
+
+    # -- the ways on -------------------------------------------------------------------------
+
+    def act(self, action: str) -> None:
+        """A result screen's button."""
+        if action == "button.try_again":
+            if self.came_from is Screen.TYPE:
+                self.entry.clear()
+                self._go(Screen.TYPE)
+            else:
+                self._go(Screen.ATTRACT)
+        else:  # done, start over
+            self.start_over()
+
+    def open_pin(self) -> None:
+        """The long press in the attract screen's corner: staff only, behind the PIN."""
+        self.manager.start()
+        self._go(Screen.PIN)
+
+    def close_manager(self) -> None:
+        self._go(Screen.ATTRACT)
+
+    def start_over(self) -> None:
+        """Back to the start with nothing of this shopper left: typed code, answers, language."""
+        with self._lock:
+            self.entry.clear()
+            self.result = None
+            self.idle_left = None
+            self.lang = self.settings.lang
+            # the codes seen lately stay remembered: a pack still in front of the camera after
+            # "Done" must not be redeemed again
+            self._go(Screen.ATTRACT)
+
+    def set_language(self, lang: str) -> None:
+        if lang in LANGUAGES and lang != self.lang:
+            self.lang = lang
+            self._changed()
+
+    def _go(self, screen: Screen) -> None:
+        self.screen = screen
+        self._touched = self.clock()
+        self._changed()
+
+    # -- idle --------------------------------------------------------------------------------
+
+    def touched(self) -> None:
+        self._touched = self.clock()
+        if self.idle_left is not None:
+            self.idle_left = None
+            self._changed()
+
+    def tick(self) -> None:
+        """Called about once a second: the "still there?" prompt, then the reset."""
+        if self.screen is Screen.ATTRACT:
+            return
+        idle = self.clock() - self._touched
+        if idle < self.settings.idle_s:
+            return
+        left = self.settings.idle_s + self.settings.idle_countdown_s - idle
+        if left <= 0:
+            self.start_over()
+            return
+        shown = float(int(left + 0.999))
+        if shown != self.idle_left:
+            self.idle_left = shown
+            self._changed()
+
+
+def _key(text: str) -> str:
+    try:
+        return crockford.normalise(text)
+    except crockford.NotACode:
+        return text.strip().upper()

@@ -1,0 +1,85 @@
+"""The words a shopper sees, in English, Hindi, Russian and Kazakh, from `assets/i18n/<lang>.json`.
+
+Screens never hold a literal a shopper reads: they show a `Text` (a catalogue key and its
+parameters), rendered in the language chosen at that moment, so switching language redraws
+every screen at once. A key missing from a language falls back to English; a test holds every
+catalogue to the same keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+LANGUAGES = ("en", "hi", "ru", "kk")
+# Devanagari needs HarfBuzz shaping (Kivy's font_script_name) and its own font
+SCRIPTS = {"hi": "Deva"}
+FONTS = {
+    "hi": ("NotoSansDevanagari-Regular.ttf", "NotoSansDevanagari-Bold.ttf"),
+}
+LATIN_CYRILLIC = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf")
+
+
+@dataclass(frozen=True)
+class Text:
+    """Words to show: a catalogue key and what fills its {placeholders}."""
+
+    key: str
+    params: tuple[tuple[str, Any], ...] = field(default=())
+
+    @classmethod
+    def of(cls, key: str, **params: Any) -> Text:
+        return cls(key, tuple(sorted(params.items())))
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    path = ASSETS / "i18n" / f"{lang}.json"
+    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def render(text: Text | None, lang: str) -> str:
+    """The words in `lang` (English where that language lacks the key)."""
+    if text is None:
+        return ""
+    words = catalogue(lang).get(text.key) or catalogue("en")[text.key]
+    return words.format(**dict(text.params)) if text.params else words
+
+
+def font(lang: str, bold: bool = False) -> str:
+    regular, heavy = FONTS.get(lang, LATIN_CYRILLIC)
+    return str(ASSETS / "fonts" / (heavy if bold else regular))
+
+
+def script(lang: str) -> str:
+    """Kivy's font_script_name: 'Deva' shapes conjuncts and vowel signs; 'Zyyy' is any script."""
+    return SCRIPTS.get(lang, "Zyyy")
+
+
+_LATIN_RUN = re.compile(r"[A-Za-z0-9@#%+=/<>:._'\"-]+")
+
+
+def escape(words: str) -> str:
+    """Text shown as it is under Kivy's markup."""
+    return words.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
+
+
+def markup(words: str, lang: str, bold: bool = False) -> str:
+    """Words as Kivy markup in their language's font. The Devanagari font has no Latin letters,
+    so in Hindi a run of them (a code, "PIN", a reward's English name) is drawn in Noto Sans."""
+    if lang not in FONTS:
+        return escape(words)
+    latin = font("en", bold)
+    out, at = [], 0
+    for run in _LATIN_RUN.finditer(words):
+        out.append(escape(words[at : run.start()]))
+        out.append(f"[font={latin}]{escape(run.group())}[/font]")
+        at = run.end()
+    out.append(escape(words[at:]))
+    return "".join(out)

@@ -1,0 +1,81 @@
+"""What the result screen shows for a terminal answer: tone, art, words, and the ways on.
+
+The kiosk adds no rule of its own: the status comes from `terminal.Terminal`, and this only
+chooses how a shopper is told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from codes.campaign import Tier
+from kiosk.i18n import ASSETS, Text
+from terminal.results import Result, Status
+
+Tone = Literal["win", "refusal", "error"]
+ART = ASSETS / "art"
+# art per tier name; a campaign's own art is `assets/art/<campaign>/<tier>.png` when it has some
+TIER_ART = {"gold": "gold.png", "silver": "silver.png", "music": "music.png"}
+
+_REFUSAL_KEYS = {
+    Status.ALREADY_REDEEMED_HERE, Status.REDEEMED_ELSEWHERE, Status.HELD, Status.MISTYPED,
+    Status.INVALID, Status.UNKNOWN_CAMPAIGN, Status.NOT_ISSUED, Status.EXPIRED,
+    Status.NOT_STARTED, Status.LIMIT, Status.OFFLINE_BUDGET, Status.NEEDS_ONLINE,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ResultView:
+    status: str
+    tone: Tone
+    title: Text
+    reward: str  # in the campaign's own words: not translated, it is the brand's
+    lines: tuple[Text, ...]
+    art: str  # a picture file, or "" for none
+    actions: tuple[str, ...]  # button keys, the first the primary one
+
+    @property
+    def won(self) -> bool:
+        return self.tone == "win"
+
+
+def art_for(campaign: str | None, tier: str | None) -> str:
+    if not tier:
+        return ""
+    own = ART / (campaign or "") / f"{tier}.png"
+    if campaign and own.is_file():
+        return str(own)
+    return str(ART / TIER_ART.get(tier, "prize.png"))
+
+
+def view_of(result: Result, reward: Tier | None) -> ResultView:
+    status = result.status
+    if status in (Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE):
+        lines: list[Text] = []
+        claim = reward is not None and reward.kind == "claim"
+        if result.provisional:
+            lines.append(Text.of("result.provisional"))
+        elif status is Status.ACCEPTED_OFFLINE:
+            lines.append(Text.of("result.offline"))
+        lines.append(Text.of("result.next.claim" if claim else "result.next.instant"))
+        words = (reward.description or reward.name) if reward else (result.tier or "")
+        return ResultView(
+            status.value, "win", Text.of("result.win"), words, tuple(lines),
+            art_for(result.campaign, result.tier), ("button.done",),
+        )  # fmt: skip
+    if status in _REFUSAL_KEYS:
+        return ResultView(
+            status.value, "refusal", Text.of("result.sorry"), "",
+            (Text.of(f"result.{status.value}"),), "", ("button.try_again", "button.start_over"),
+        )  # fmt: skip
+    # not saved, or anything the engine could not do: nothing was used, a person can help
+    return ResultView(
+        status.value, "error", Text.of("result.sorry"), "", (Text.of("result.not_saved"),), "",
+        ("button.try_again", "button.start_over"),
+    )  # fmt: skip
+
+
+def art_files() -> list[Path]:
+    return sorted(ART.glob("*.png"))

@@ -1,0 +1,1 @@
+"""The kiosk's screens: one `.kv` (the layout) and one small `.py` (what it shows) each."""

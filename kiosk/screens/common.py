@@ -1,0 +1,82 @@
+"""Widgets every screen uses: labels in the shopper's language and buttons that act once."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+from kiosk.i18n import markup
+
+DEBOUNCE_S = 0.3  # one touch reported twice (mouse and touch providers) acts once
+
+
+class KLabel(Label):
+    bold = BooleanProperty(False)
+    lang = StringProperty("")  # set to draw in a language other than the shopper's (its name)
+
+
+class KButton(Button):
+    action = StringProperty("")
+    primary = BooleanProperty(False)
+    lang = StringProperty("")
+    bold = BooleanProperty(True)
+    _last: ClassVar[float] = 0.0
+
+    def on_release(self) -> None:
+        now = time.monotonic()
+        if now - KButton._last < DEBOUNCE_S:
+            return
+        KButton._last = now
+        self.dispatch("on_act")
+
+    def on_act(self) -> None:
+        pass
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.register_event_type("on_act")
+        super().__init__(**kwargs)
+
+
+class CornerHold(Widget):
+    """An unmarked corner: held for `hold_s`, it dispatches on_hold (the manager's way in)."""
+
+    hold_s = NumericProperty(2.0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.register_event_type("on_hold")
+        super().__init__(**kwargs)
+        self._event: Any = None
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if not self.collide_point(*touch.pos):
+            return False
+        self._event = Clock.schedule_once(lambda _dt: self.dispatch("on_hold"), self.hold_s)
+        return True
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None
+        return False
+
+    def on_hold(self) -> None:
+        pass
+
+
+class KioskScreen(Screen):
+    """A screen draws what the flow says; `refresh` is called whenever that changes."""
+
+    def refresh(self, flow: Any) -> None:
+        raise NotImplementedError
+
+
+def say(widget: Any, words: str, lang: str) -> None:
+    """Put words on a label or button, in the fonts of their language (see i18n.markup)."""
+    widget.text = markup(words, widget.lang or lang, bool(getattr(widget, "bold", False)))
