@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,server
+EXTRAS ?= dev,server,kiosk
 DEMO_DIR := instore-data/demo
 
 DEMO_PORT ?= 8765
@@ -25,16 +25,21 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-# pyzbar, the second QR decoder the tests cover, loads Debian's libzbar0: installed when we may
-# (root with apt-get), else make stops at once with the one command to run.
+# Debian libraries the tests load: libzbar0 for pyzbar (the second QR decoder), libmtdev1 for
+# Kivy's touch input (without it Kivy logs a traceback at start). Installed when we may (root
+# with apt-get), else make stops at once with the one command to run.
+SYSTEM_LIBS := libzbar.so.0:libzbar0 libmtdev.so.1:libmtdev1
 system-deps:
-	@{ /sbin/ldconfig -p 2>/dev/null || ldconfig -p; } | grep -q 'libzbar\.so\.0' && exit 0; \
+	@missing=""; for pair in $(SYSTEM_LIBS); do \
+	  { /sbin/ldconfig -p 2>/dev/null || ldconfig -p; } | grep -q "$${pair%%:*}" || missing="$$missing $${pair##*:}"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing Debian's libzbar0 (the pyzbar QR decoder needs it)"; \
+	  echo "installing Debian's$$missing (QR decoding and touch input need them)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -q libzbar0 >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q libzbar0 >/dev/null; }; \
+	  apt-get install -y -q $$missing >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
 	else \
-	  echo "make test needs Debian's libzbar0 (for the pyzbar QR decoder); run: sudo apt-get install libzbar0"; exit 1; \
+	  echo "make test needs Debian's$$missing; run: sudo apt-get install$$missing"; exit 1; \
 	fi
 
 test: $(STAMP) system-deps lint

@@ -27,6 +27,10 @@ PARTS = {
         "pos_plugin.cli",
         "the cashier's till: console, the bridge a POS program calls, its token, pictures",
     ),
+    "kiosk": (
+        "kiosk.cli",
+        "the shopper's kiosk: scan or type a code, see the reward; the store manager's screen",
+    ),
     "server": ("server_stub.serve_cli", "run the central server"),
     "admin": (
         "server_stub.admin_cli",

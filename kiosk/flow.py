@@ -41,13 +41,15 @@ class Flow:
     def __init__(
         self, terminal: Terminal, settings: KioskSettings,
         clock: Callable[[], float] = time.monotonic,
-        after_operation: Callable[[], None] | None = None, syncer: Syncer | None = None,
+        after_operation: Callable[[], None] | None = None,
+        before_operation: Callable[[], None] | None = None, syncer: Syncer | None = None,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:  # fmt: skip
         self.terminal = terminal
         self.settings = settings
         self.clock = clock
         self.after_operation = after_operation
+        self.before_operation = before_operation
         self.lang = settings.lang
         self.screen = Screen.ATTRACT
         self.result: ResultView | None = None
@@ -97,6 +99,8 @@ class Flow:
         if seen is not None and now - seen[0] <= self.settings.same_code_window_s:
             self._recent[key] = (now, seen[1])  # still in front of the camera: same answer
             return seen[1]
+        if self.before_operation is not None:
+            self.before_operation()  # rules and keys a sync has just brought
         result = self.terminal.redeem(text, actor=self.settings.actor)
         if result.ok:
             self.redemptions += 1

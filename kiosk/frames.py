@@ -113,7 +113,7 @@ class FrameReader:
     """Reads codes off a source's frames in a worker thread; `on_code(text)` for each."""
 
     def __init__(
-        self, source: FrameSource, on_code: Callable[[str], None], decoder: Decoder = "zxing",
+        self, source: FrameSource, on_code: Callable[[str], object], decoder: Decoder = "zxing",
         on_frame: Callable[[Frame], None] | None = None,
     ) -> None:  # fmt: skip
         self.source = source

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from codes.qr_read import Decoder
 from kiosk.i18n import LANGUAGES
 
 
@@ -16,7 +17,7 @@ class KioskSettings:
     fullscreen: bool = False
     frames: Path | None = None  # a folder of pictures to read as the camera
     camera: int | None = None  # an OpenCV camera index
-    decoder: str = "zxing"  # or "pyzbar"
+    decoder: Decoder = "zxing"  # or "pyzbar"
     screenshots: Path | None = None
     actor: str = "kiosk"  # who redeemed, in the ledger and at the server
     country: str = "IN"  # for reading phone numbers

@@ -1,0 +1,82 @@
+"""`instore kiosk`: the shopper's kiosk on a tablet, and its manager PIN."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from codes.cli_common import emit
+from codes.errors import InstoreError
+from codes.qr_read import DECODERS
+from kiosk.i18n import LANGUAGES
+from kiosk.settings import KioskSettings
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        size = (0, 0)
+    if not sep or min(size) < 320:
+        raise argparse.ArgumentTypeError(f"{text!r}: give WIDTHxHEIGHT, e.g. 1080x1920")
+    return size
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "The shopper's kiosk: scan a code (camera or scanner) or type it, see the reward. A long"
+        " press in the top right corner and the manager PIN open the store manager's screen."
+        " When the ledger is enrolled with a server, redemptions are online-first and the kiosk"
+        " syncs in the background. Ctrl-C or closing the window stops it cleanly."
+    )
+    parser.add_argument("--db", type=Path, required=True, help="this kiosk's ledger file")
+    parser.add_argument("--fullscreen", action="store_true", help="fill the screen")
+    parser.add_argument("--size", type=_size, default=(1080, 1920), metavar="WxH",
+                        help="window size, e.g. 1080x1920 (portrait, the default) or 1920x1080")  # fmt: skip
+    parser.add_argument("--lang", choices=LANGUAGES, default="en",
+                        help="the language a shopper first sees (they can switch on any screen)")  # fmt: skip
+    parser.add_argument("--frames", type=Path, metavar="DIR",
+                        help="read the pictures in this folder as the camera, about one a second")  # fmt: skip
+    parser.add_argument("--camera", type=int, metavar="INDEX",
+                        help="the camera to read codes from (needs the 'camera' extra)")  # fmt: skip
+    parser.add_argument("--decoder", choices=DECODERS, default="zxing", help="QR decoder")
+    parser.add_argument("--screenshots", type=Path, metavar="DIR",
+                        help="save a picture of every screen as it is shown")  # fmt: skip
+    parser.add_argument("--set-pin", action="store_true",
+                        help="set the manager PIN (4 or more digits, read from standard input)"
+                        " and exit")  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="with --set-pin: answer as JSON")
+    parser.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.frames is not None and not args.frames.is_dir():
+        raise InstoreError("no_frames", f"--frames {args.frames}: no such folder")
+    if args.set_pin:
+        return _set_pin(args)
+    from kiosk import runner  # Kivy only when a window is wanted
+
+    settings = KioskSettings(
+        db=args.db, lang=args.lang, size=args.size, fullscreen=args.fullscreen,
+        frames=args.frames, camera=args.camera, decoder=args.decoder,
+        screenshots=args.screenshots,
+    )  # fmt: skip
+    return runner.run(settings)
+
+
+def _set_pin(args: argparse.Namespace) -> int:
+    from kiosk.manager_lock import set_pin
+    from terminal.ledger import Ledger
+
+    pin = sys.stdin.readline().strip()
+    ledger = Ledger(args.db)
+    try:
+        set_pin(ledger, pin)
+    except ValueError as exc:
+        raise InstoreError("bad_pin", str(exc)) from None
+    finally:
+        ledger.close()
+    emit({"pin_set": True}, args.json, "manager PIN set; the lock is cleared")
+    return 0
