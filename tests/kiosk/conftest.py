@@ -11,7 +11,7 @@ from kiosk.flow import Flow
 from kiosk.settings import KioskSettings
 from tests.terminal.conftest import FakeServer, Store, StoreFactory, make_store
 
-__all__ = ["FakeServer", "make_store"]
+__all__ = ["FakeServer", "StoreFactory", "make_store"]
 
 
 @dataclass
