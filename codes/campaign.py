@@ -67,6 +67,9 @@ class Campaign:
     # 1: the tier plan's seed came from the campaign key (every device could compute it);
     # 2: from the master key, which only the issuer and the server hold.
     plan_version: int = 1
+    # a kiosk asks the shopper's details (phone, and optionally age band, gender, city) before
+    # the reward; kept only with their consent
+    ask_details: bool = False
     path: Path | None = field(default=None, compare=False)
 
     def block(self) -> int:
@@ -261,6 +264,8 @@ def to_dict(c: Campaign) -> dict[str, Any]:
         data["registered_with"] = c.registered_with
     if c.plan_version != 1:
         data["plan_version"] = c.plan_version
+    if c.ask_details:
+        data["ask_details"] = True
     if c.starts_at:
         data["starts_at"] = c.starts_at
     if c.ends_at:
@@ -324,6 +329,7 @@ def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
             master_key_file=str(data.get("master_key_file", "")),
             key_check=str(data.get("key_check", "")),
             registered_with=str(data.get("registered_with", "")),
+            ask_details=data.get("ask_details", False) is True,
             plan_version=int(data.get("plan_version", 1)),
             path=path,
         )
@@ -399,6 +405,7 @@ def create(
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     master_key: Path | None = None,
+    ask_details: bool = False,
 ) -> NewCampaign:
     """Write a new campaign file, and its master key file unless one exists.
 
@@ -427,6 +434,7 @@ def create(
             ends_at=ends_at,
             master_key_file=stored_key_path,
             plan_version=2,
+            ask_details=ask_details,
             path=out,
         )
     )

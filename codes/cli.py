@@ -67,6 +67,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         type=when,
         help="day the campaign ends; codes stop working at its start (YYYY-MM-DD or +120d)",
     )
+    new.add_argument(
+        "--ask-details",
+        action="store_true",
+        help="kiosks ask the shopper's phone (and age band, gender, city if they wish) before the"
+        " reward; kept only when the shopper ticks consent",
+    )
     new.add_argument("--json", action="store_true", help="print the result as JSON")
     new.set_defaults(run=_new_campaign)
 
@@ -129,6 +135,7 @@ def _new_campaign(args: argparse.Namespace) -> int:
         starts_at=args.starts,
         ends_at=args.ends,
         master_key=args.master_key,
+        ask_details=args.ask_details,
     )
     saved, key_path, created_key = made.campaign, made.master_key_path, made.master_key_created
     out = args.out

@@ -20,14 +20,16 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.flow import Flow, Screen
 from kiosk.i18n import font, script
 from kiosk.screens.attract import AttractScreen
+from kiosk.screens.details import DetailsScreen
 from kiosk.screens.idle import IdlePrompt
 from kiosk.screens.keypad import KeypadScreen
+from kiosk.screens.loyalty import LoyaltyScreen
 from kiosk.screens.manager import ManagerScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.result import ResultScreen
 
 SCREENS = Path(__file__).parent / "screens"
-KV_FILES = ("common", "attract", "keypad", "result", "pin", "manager", "idle")
+KV_FILES = ("common", "attract", "keypad", "result", "details", "loyalty", "pin", "manager", "idle")
 
 # text at least 4.5:1 against the paper (tests/kiosk checks each pair)
 THEME = {
@@ -74,18 +76,13 @@ class KioskApp(App):
             _loaded = True
         self._idle = IdlePrompt(flow=self.flow)
         manager = ScreenManager(transition=NoTransition())
-        for screen in (
-            AttractScreen(),
-            KeypadScreen(),
-            ResultScreen(),
-            PinScreen(),
-            ManagerScreen(),
-        ):
+        screens = (AttractScreen(), KeypadScreen(), ResultScreen(), DetailsScreen(),
+                   LoyaltyScreen(), PinScreen(), ManagerScreen())  # fmt: skip
+        for screen in screens:
             screen.flow = self.flow
             manager.add_widget(screen)
         self.flow.listen(self._changed)
-        Window.bind(on_textinput=self._text, on_key_down=self._key)
-        Window.bind(on_touch_down=lambda *_: self.flow.touched())
+        Window.bind(on_textinput=self._text, on_key_down=self._key, on_touch_down=self._touch)
         self._tick = Clock.schedule_interval(lambda _dt: self.flow.tick(), 1.0)
         Clock.schedule_once(lambda _dt: self.redraw(), 0)
         return manager
@@ -93,7 +90,7 @@ class KioskApp(App):
     def on_stop(self) -> None:
         if self._tick is not None:
             self._tick.cancel()
-        Window.unbind(on_textinput=self._text, on_key_down=self._key)
+        Window.unbind(on_textinput=self._text, on_key_down=self._key, on_touch_down=self._touch)
 
     def _changed(self) -> None:
         # the flow may change in a worker thread (a decoded frame, an online claim): redraw on
@@ -131,6 +128,10 @@ class KioskApp(App):
         taken.replace(target)
         self.shots.append(target)
         return target
+
+    def _touch(self, *_args: Any) -> bool:
+        self.flow.touched()
+        return False  # the touch goes on to the widgets
 
     # -- the keyboard-wedge scanner ----------------------------------------------------------
 

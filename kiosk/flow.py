@@ -13,21 +13,27 @@ import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from codes import crockford
 from kiosk.code_entry import CodeEntry
+from kiosk.details_desk import DetailsDesk
 from kiosk.i18n import LANGUAGES, Text
+from kiosk.loyalty_desk import LoyaltyDesk
 from kiosk.manager_desk import ManagerDesk, Syncer
 from kiosk.manager_lock import ManagerLock
 from kiosk.result_view import ResultView, view_of
 from kiosk.settings import KioskSettings
 from terminal.engine import Terminal
+from terminal.results import Status
 
 
 class Screen(StrEnum):
     ATTRACT = "attract"
     TYPE = "type"
     RESULT = "result"
+    DETAILS = "details"
+    LOYALTY = "loyalty"
     PIN = "pin"
     MANAGER = "manager"
 
@@ -62,6 +68,8 @@ class Flow:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self.camera_ok = True  # the app says when there is no camera
+        self.details = DetailsDesk(settings.country, settings.cities, self._changed)
+        self.loyalty = LoyaltyDesk(terminal, settings.country, settings.actor, self._changed)
         lock = ManagerLock(terminal.ledger, settings.pin_attempts, settings.pin_lock_s, wall_clock)
         self.manager = ManagerDesk(
             terminal, lock, syncer, self._changed, lambda: self._go(Screen.MANAGER)
@@ -84,15 +92,47 @@ class Flow:
 
     # -- codes -------------------------------------------------------------------------------
 
-    def code_seen(self, text: str) -> ResultView:
-        """A code from the camera or the scanner, on any screen: straight to its result."""
+    def code_seen(self, text: str) -> ResultView | None:
+        """A code from the camera or the scanner, on any screen: straight to its result (or to
+        the details its campaign asks first). On the loyalty screen a member card names the
+        member. None when nothing is redeemed (yet)."""
         with self._lock:
+            if self.screen is Screen.LOYALTY and self.loyalty.member_card(text):
+                return None
+            key = _key(text)
+            if self.screen is Screen.DETAILS and _key(self.details.code) == key:
+                return None  # the same pack, still in front of the camera
+            if not self._recently(key) and self._asks_details(text):
+                self.details.start(text)
+                self._go(Screen.DETAILS)
+                return None
             view = self._answer(text)
             self.came_from = Screen.ATTRACT if self.screen is not Screen.TYPE else Screen.TYPE
             self._show(view)
             return view
 
-    def _answer(self, text: str) -> ResultView:
+    def details_done(self) -> ResultView | None:
+        """Continue on the details screen: the code is redeemed, with the answers if consented."""
+        with self._lock:
+            context = self.details.context()
+            if context is None:
+                return None  # the phone number is not a real one: said on the screen
+            view = self._answer(self.details.code, context)
+            self._show(view)
+            return view
+
+    def _asks_details(self, text: str) -> bool:
+        checked = self.terminal.check(text)
+        if checked.status is not Status.VALID:
+            return False
+        campaign = next((c for c in self.terminal.campaigns() if c.id == checked.campaign), None)
+        return campaign is not None and campaign.ask_details
+
+    def _recently(self, key: str) -> bool:
+        seen = self._recent.get(key)
+        return seen is not None and self.clock() - seen[0] <= self.settings.same_code_window_s
+
+    def _answer(self, text: str, context: dict[str, Any] | None = None) -> ResultView:
         key = _key(text)
         now = self.clock()
         seen = self._recent.get(key)
@@ -101,7 +141,7 @@ class Flow:
             return seen[1]
         if self.before_operation is not None:
             self.before_operation()  # rules and keys a sync has just brought
-        result = self.terminal.redeem(text, actor=self.settings.actor)
+        result = self.terminal.redeem(text, actor=self.settings.actor, context=context)
         if result.ok:
             self.redemptions += 1
             if self.after_operation is not None:
@@ -170,6 +210,10 @@ class Flow:
         else:  # done, start over
             self.start_over()
 
+    def open_loyalty(self) -> None:
+        self.loyalty.start()
+        self._go(Screen.LOYALTY)
+
     def open_pin(self) -> None:
         """The long press in the attract screen's corner: staff only, behind the PIN."""
         self.manager.start()
@@ -182,6 +226,8 @@ class Flow:
         """Back to the start with nothing of this shopper left: typed code, answers, language."""
         with self._lock:
             self.entry.clear()
+            self.details.start("")
+            self.loyalty.start()
             self.result = None
             self.idle_left = None
             self.lang = self.settings.lang

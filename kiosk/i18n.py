@@ -37,19 +37,40 @@ class Text:
         return cls(key, tuple(sorted(params.items())))
 
 
+# A catalogue entry is words, or words by plural form for the number it holds (CLDR's
+# categories, as far as these four languages need them).
+Entry = str | dict[str, str]
+
+
 @cache
-def catalogue(lang: str) -> dict[str, str]:
+def catalogue(lang: str) -> dict[str, Entry]:
     path = ASSETS / "i18n" / f"{lang}.json"
-    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Entry] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def plural_form(lang: str, n: int) -> str:
+    if lang == "ru":
+        if n % 10 == 1 and n % 100 != 11:
+            return "one"
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return "few"
+        return "many"
+    if lang == "hi":
+        return "one" if n in (0, 1) else "other"
+    return "one" if n == 1 else "other"
 
 
 def render(text: Text | None, lang: str) -> str:
     """The words in `lang` (English where that language lacks the key)."""
     if text is None:
         return ""
-    words = catalogue(lang).get(text.key) or catalogue("en")[text.key]
-    return words.format(**dict(text.params)) if text.params else words
+    entry = catalogue(lang).get(text.key) or catalogue("en")[text.key]
+    params = dict(text.params)
+    if isinstance(entry, dict):
+        n = next((v for v in params.values() if isinstance(v, int)), 0)
+        entry = entry.get(plural_form(lang, n)) or entry.get("other") or next(iter(entry.values()))
+    return entry.format(**params) if params else entry
 
 
 def font(lang: str, bold: bool = False) -> str:

@@ -60,6 +60,8 @@ def view_of(result: Result, reward: Tier | None) -> ResultView:
         elif status is Status.ACCEPTED_OFFLINE:
             lines.append(Text.of("result.offline"))
         lines.append(Text.of("result.next.claim" if claim else "result.next.instant"))
+        if result.warnings:  # a soft limit: let through, and the manager was told
+            lines.append(Text.of("result.soft_limit"))
         words = (reward.description or reward.name) if reward else (result.tier or "")
         return ResultView(
             status.value, "win", Text.of("result.win"), words, tuple(lines),

@@ -21,6 +21,7 @@ class KioskSettings:
     screenshots: Path | None = None
     actor: str = "kiosk"  # who redeemed, in the ledger and at the server
     country: str = "IN"  # for reading phone numbers
+    cities: tuple[str, ...] = ()  # the details screen offers these
     same_code_window_s: float = 10.0  # a pack held to the camera shows one result, not two
     idle_s: float = 60.0  # untouched this long: "still there?"
     idle_countdown_s: float = 20.0  # then back to the start, the session wiped

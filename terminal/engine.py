@@ -551,7 +551,7 @@ class Terminal:
                     Status.BAD_INPUT,
                     f"{prize.name} costs {counted(prize.points, 'point')}, not {points}.",
                 )
-        balance, online = self._known_balance(member)
+        balance, online = self.known_balance(member)
         if points > balance:
             return Result(
                 Status.INSUFFICIENT_POINTS, f"Not enough points: {member} has {counted(balance, 'point')}, needs {points}.",
@@ -577,7 +577,7 @@ class Terminal:
         member = normalise_member(member)
         if not member:
             return Result(Status.BAD_INPUT, f"{GIVE_MEMBER}.")
-        balance, online = self._known_balance(member)
+        balance, online = self.known_balance(member)
         where = "" if online else " (as last known here)"
         return Result(
             Status.VALID,
@@ -586,7 +586,7 @@ class Terminal:
             balance=balance,
         )
 
-    def _known_balance(self, member: str) -> tuple[int, bool]:
+    def known_balance(self, member: str) -> tuple[int, bool]:
         """(balance, from the server just now?): the server's word when it answers, else the last
         balance it sent plus this device's events since."""
         if self.claimer is not None:

@@ -39,6 +39,7 @@ def make_campaign(tmp_path: Path) -> CampaignFactory:
             capacity=fields.pop("capacity", None),
             starts_at=fields.pop("starts_at", None),
             ends_at=fields.pop("ends_at", None),
+            ask_details=fields.pop("ask_details", False),
         )
         campaign = made.campaign
         if fields:  # e.g. issued: as if codes had been minted

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.metrics import dp
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import StringProperty
 
 from kiosk.i18n import ASSETS, LANGUAGES, Text, render
 from kiosk.screens.common import KButton, KioskScreen, say
@@ -13,7 +13,6 @@ from kiosk.screens.common import KButton, KioskScreen, say
 
 class AttractScreen(KioskScreen):
     art = StringProperty(str(ASSETS / "art" / "scan.png"))
-    flow = ObjectProperty(None)  # the Flow
 
     def refresh(self, flow: Any) -> None:
         lang = flow.lang
@@ -28,6 +27,7 @@ class AttractScreen(KioskScreen):
             notices.append(render(Text.of("attract.offline"), lang))
         say(ids.notice, "\n".join(notices), lang)
         say(ids.type, render(Text.of("attract.type"), lang), lang)
+        say(ids.points, render(Text.of("attract.points"), lang), lang)
         if not ids.languages.children:
             for code in LANGUAGES:
                 button = KButton(lang=code,

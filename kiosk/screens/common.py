@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import Any
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
@@ -14,7 +15,9 @@ from kivy.uix.widget import Widget
 
 from kiosk.i18n import markup
 
-DEBOUNCE_S = 0.3  # one touch reported twice (mouse and touch providers) acts once
+# one touch reported twice (by the mouse and the touch provider, a few ms apart) acts once; a
+# person pressing the same key again takes longer than this
+DEBOUNCE_S = 0.15
 
 
 class KLabel(Label):
@@ -27,13 +30,13 @@ class KButton(Button):
     primary = BooleanProperty(False)
     lang = StringProperty("")
     bold = BooleanProperty(True)
-    _last: ClassVar[float] = 0.0
+    _last = 0.0
 
     def on_release(self) -> None:
         now = time.monotonic()
-        if now - KButton._last < DEBOUNCE_S:
+        if now - self._last < DEBOUNCE_S:
             return
-        KButton._last = now
+        self._last = now
         self.dispatch("on_act")
 
     def on_act(self) -> None:
@@ -73,6 +76,8 @@ class CornerHold(Widget):
 class KioskScreen(Screen):
     """A screen draws what the flow says; `refresh` is called whenever that changes."""
 
+    flow = ObjectProperty(None)
+
     def refresh(self, flow: Any) -> None:
         raise NotImplementedError
 
@@ -80,3 +85,16 @@ class KioskScreen(Screen):
 def say(widget: Any, words: str, lang: str) -> None:
     """Put words on a label or button, in the fonts of their language (see i18n.markup)."""
     widget.text = markup(words, widget.lang or lang, bool(getattr(widget, "bold", False)))
+
+
+class TickBox(ButtonBehavior, Widget):
+    """A consent tick drawn large and plain (Kivy's CheckBox is meant for dark themes)."""
+
+    active = BooleanProperty(False)
+    _last = 0.0
+
+    def on_release(self) -> None:
+        now = time.monotonic()
+        if now - self._last >= DEBOUNCE_S:
+            self._last = now
+            self.active = not self.active

@@ -6,7 +6,6 @@ import threading
 from typing import Any
 
 from kivy.app import App
-from kivy.properties import ObjectProperty
 
 from kiosk.code_entry import KEYS
 from kiosk.i18n import Text, render
@@ -16,8 +15,6 @@ LOOK_AGAIN = "A4161A"
 
 
 class KeypadScreen(KioskScreen):
-    flow = ObjectProperty(None)
-
     def refresh(self, flow: Any) -> None:
         lang, ids, entry = flow.lang, self.ids, flow.entry
         if not ids.symbols.children:

@@ -6,7 +6,6 @@ from typing import Any
 
 from kivy.app import App
 from kivy.factory import Factory
-from kivy.properties import ObjectProperty
 
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KioskScreen, say
@@ -21,8 +20,6 @@ SECTIONS = (
 
 
 class ManagerScreen(KioskScreen):
-    flow = ObjectProperty(None)
-
     def refresh(self, flow: Any) -> None:
         lang, ids, view = flow.lang, self.ids, flow.manager.view()
         theme = App.get_running_app().theme

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.metrics import dp
-from kivy.properties import ObjectProperty
 
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KButton, KioskScreen, say
@@ -14,8 +13,6 @@ PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "button.back", "0", "pin.ent
 
 
 class PinScreen(KioskScreen):
-    flow = ObjectProperty(None)
-
     def refresh(self, flow: Any) -> None:
         lang, ids = flow.lang, self.ids
         if not ids.digits.children:

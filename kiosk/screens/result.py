@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.app import App
-from kivy.properties import ObjectProperty
 
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KButton, KioskScreen, say
 
 
 class ResultScreen(KioskScreen):
-    flow = ObjectProperty(None)
-
     def refresh(self, flow: Any) -> None:
         view, lang, ids = flow.result, flow.lang, self.ids
         if view is None:

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
+from codes import campaign as campaign_file
+from codes.campaign import parse_tiers
+from codes.campaign_cipher import CampaignCipher
+from codes.checker import CodeChecker
 from kiosk.flow import Flow
+from kiosk.result_view import ResultView
 from kiosk.settings import KioskSettings
 from tests.terminal.conftest import FakeServer, Store, StoreFactory, make_store
 
-__all__ = ["FakeServer", "StoreFactory", "make_store"]
+__all__ = ["FakeServer", "StoreFactory", "make_store", "scan"]
+
+
+def scan(flow: Flow, text: str) -> ResultView:
+    """A code held to the camera, when it is one that goes straight to a result."""
+    view = flow.code_seen(text)
+    assert view is not None, f"{text} did not reach a result (screen {flow.screen})"
+    return view
 
 
 @dataclass
@@ -37,6 +49,27 @@ class Kiosk:
             "SELECT COUNT(*) AS n FROM events WHERE kind = 'redeem'"
         )
         return int(row["n"]) if row else 0
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A campaign's cipher and a checker for it, without a ledger (for tests that only read)."""
+
+    cipher: CampaignCipher
+    checker: CodeChecker
+
+    def code(self, serial: int) -> str:
+        return self.cipher.encode(serial)
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory: pytest.TempPathFactory) -> Issued:
+    folder = tmp_path_factory.mktemp("entry")
+    made = campaign_file.create(
+        folder / "c.toml", "ice-2026", "HV", parse_tiers("gold:1/200,music:*"), capacity=2000
+    )
+    cipher = CampaignCipher.issuer(replace(made.campaign, issued=1000))
+    return Issued(cipher, CodeChecker([cipher]))
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from kiosk.i18n import Text
 from kiosk.manager_lock import ManagerLock, set_pin
 from kiosk.settings import KioskSettings
 from terminal.results import Status
-from tests.kiosk.conftest import FakeServer, Kiosk, StoreFactory
+from tests.kiosk.conftest import FakeServer, Kiosk, StoreFactory, scan
 
 
 def test_a_scanned_code_goes_straight_to_its_result_and_into_the_ledger(kiosk: Kiosk) -> None:
     kiosk.flow.open_typing()  # from any screen
-    view = kiosk.flow.code_seen(kiosk.store.code(7))
+    view = scan(kiosk.flow, kiosk.store.code(7))
     assert kiosk.flow.screen is Screen.RESULT and view.won
     assert view.status == "accepted_offline"
     assert Text.of("result.offline") in view.lines  # honest: confirmed here, not yet by the brand
@@ -23,34 +23,34 @@ def test_the_same_pack_in_front_of_the_camera_redeems_once(kiosk: Kiosk) -> None
     code = kiosk.store.code(3)
     views = []
     for _ in range(30):  # 30 frames in a row, a third of a second apart
-        views.append(kiosk.flow.code_seen(code))
+        views.append(scan(kiosk.flow, code))
         kiosk.clocks.tick(0.33)
     assert kiosk.redemptions() == 1
     assert {v.status for v in views} == {"accepted_offline"}  # never "already redeemed here"
     assert all(v is views[0] for v in views)  # one result, shown once
     kiosk.flow.act("button.done")  # done, but the pack is still there
-    assert kiosk.flow.code_seen(code).status == "accepted_offline"
+    assert scan(kiosk.flow, code).status == "accepted_offline"
     kiosk.clocks.tick(10.5)  # gone for longer than the window: a new shopper, a new answer
-    assert kiosk.flow.code_seen(code).status == "already_redeemed_here"
+    assert scan(kiosk.flow, code).status == "already_redeemed_here"
     assert kiosk.redemptions() == 1
 
 
 def test_every_refusal_has_words_and_a_way_on(kiosk: Kiosk) -> None:
     code = kiosk.store.code(4)
-    kiosk.flow.code_seen(code)
+    scan(kiosk.flow, code)
     kiosk.clocks.tick(11)
-    again = kiosk.flow.code_seen(code)
+    again = scan(kiosk.flow, code)
     assert again.tone == "refusal"
     assert again.lines == (Text.of("result.already_redeemed_here"),)
     assert again.actions == ("button.try_again", "button.start_over")
-    mistyped = kiosk.flow.code_seen(code[:-1] + ("X" if code[-1] != "X" else "Y"))
+    mistyped = scan(kiosk.flow, code[:-1] + ("X" if code[-1] != "X" else "Y"))
     assert mistyped.lines == (Text.of("result.mistyped"),)
-    assert kiosk.flow.code_seen("hello").lines == (Text.of("result.invalid"),)
+    assert scan(kiosk.flow, "hello").lines == (Text.of("result.invalid"),)
 
 
 def test_try_again_returns_to_where_the_shopper_came_from(kiosk: Kiosk) -> None:
     flow = kiosk.flow
-    flow.code_seen("not a code")
+    scan(flow, "not a code")
     flow.act("button.try_again")
     assert flow.screen is Screen.ATTRACT
     flow.open_typing()
@@ -105,7 +105,7 @@ def test_a_prize_confirmed_before_it_ships_is_provisional_offline(
 ) -> None:
     store = make_store(name="claims", claim_tiers="gold")
     flow = Flow(store.open(), KioskSettings(db=store.path))
-    view = flow.code_seen(store.code(store.serial_of_tier("gold")))
+    view = scan(flow, store.code(store.serial_of_tier("gold")))
     assert view.won and view.art.endswith("gold.png")
     assert view.lines == (Text.of("result.provisional"), Text.of("result.next.claim"))
 
@@ -113,7 +113,7 @@ def test_a_prize_confirmed_before_it_ships_is_provisional_offline(
 def test_online_acceptance_says_nothing_of_offline(make_store: StoreFactory) -> None:
     store = make_store(name="online")
     flow = Flow(store.open(FakeServer("accept")), KioskSettings(db=store.path))
-    view = flow.code_seen(store.code(5))
+    view = scan(flow, store.code(5))
     assert view.status == Status.ACCEPTED_ONLINE
     assert Text.of("result.offline") not in view.lines
 

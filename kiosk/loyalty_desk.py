@@ -1,0 +1,148 @@
+"""The loyalty screen's side: who the member is, their points, the check-in, spending points.
+
+The rules are the terminal's (balances, the daily check-in, the offline spend cap); this says
+them in the shopper's words. A member is found by phone number or by the QR on their card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.i18n import Text
+from kiosk.phone import phone_number
+from terminal.config import CatalogueItem
+from terminal.engine import Terminal
+from terminal.results import Result, Status
+
+MEMBER_CARD = "member:"  # what a member card's QR holds before the member id
+MAX_PHONE = 16
+
+
+@dataclass(frozen=True)
+class Prize:
+    id: str
+    name: str  # the brand's words
+    points: int
+    affordable: bool
+
+
+class LoyaltyDesk:
+    def __init__(
+        self, terminal: Terminal, country: str, actor: str, changed: Callable[[], None]
+    ) -> None:
+        self.terminal = terminal
+        self.country = country
+        self.actor = actor
+        self._changed = changed
+        self.start()
+
+    def start(self) -> None:
+        """A new shopper: nothing of the last one."""
+        self.phone = ""
+        self.member: str | None = None
+        self.balance = 0
+        self.balance_online = False
+        self.confirming: CatalogueItem | None = None
+        self.message: Text | None = None
+        self.good_news = False
+
+    # -- who -------------------------------------------------------------------------------
+
+    def press(self, key: str) -> None:
+        if (key.isdigit() or (key == "+" and not self.phone)) and len(self.phone) < MAX_PHONE:
+            self.phone += key
+            self._changed()
+
+    def delete(self) -> None:
+        self.phone = self.phone[:-1]
+        self._changed()
+
+    def submit_phone(self) -> bool:
+        number = phone_number(self.phone, self.country)
+        if number is None:
+            self._say(Text.of("loyalty.bad_phone"))
+            return False
+        return self._found(number)
+
+    def member_card(self, text: str) -> bool:
+        """A scanned member card; False when the text is not one."""
+        if not text.lower().startswith(MEMBER_CARD) or not text[len(MEMBER_CARD) :].strip():
+            return False
+        return self._found(text[len(MEMBER_CARD) :].strip())
+
+    def _found(self, member: str) -> bool:
+        self.member = member
+        self.message = None
+        self.refresh_balance()
+        self._changed()
+        return True
+
+    def refresh_balance(self) -> None:
+        if self.member is not None:
+            self.balance, self.balance_online = self.terminal.known_balance(self.member)
+
+    # -- what they can do ------------------------------------------------------------------
+
+    def balance_text(self) -> Text:
+        key = "loyalty.balance" if self.balance_online else "loyalty.balance_offline"
+        return Text.of(key, points=self.balance)
+
+    def prizes(self) -> list[Prize]:
+        """The catalogue, priced in points only."""
+        return [
+            Prize(i.id, i.name, i.points, i.points <= self.balance)
+            for i in self.terminal.config.catalogue
+        ]
+
+    def check_in(self) -> None:
+        assert self.member is not None
+        result = self.terminal.checkin(self.member, actor=self.actor)
+        if result.status is Status.ALREADY_CHECKED_IN:
+            self._say(Text.of("loyalty.come_back_tomorrow"))
+        elif result.ok:
+            self.refresh_balance()
+            self._say(Text.of("loyalty.checked_in", points=result.points or 0), good=True)
+        else:
+            self._say(_refusal(result))
+
+    def choose(self, prize_id: str) -> None:
+        item = self.terminal.config.item(prize_id)
+        if item is None:
+            return
+        if item.points > self.balance:
+            self._say(Text.of("loyalty.not_enough", points=item.points - self.balance))
+            return
+        self.confirming = item
+        self.message = None
+        self._changed()
+
+    def cancel(self) -> None:
+        self.confirming = None
+        self._changed()
+
+    def confirm(self) -> None:
+        """Spend the points on the prize being confirmed."""
+        item, self.confirming = self.confirming, None
+        if item is None or self.member is None:
+            return
+        result = self.terminal.spend(self.member, item.points, item.id, actor=self.actor)
+        self.refresh_balance()
+        if result.ok:
+            self._say(Text.of("loyalty.spent", prize=item.name, points=item.points), good=True)
+        elif result.status is Status.INSUFFICIENT_POINTS:  # spent elsewhere a moment ago
+            self._say(Text.of("loyalty.not_enough", points=item.points - self.balance))
+        else:
+            self._say(_refusal(result))
+
+    def _say(self, text: Text, good: bool = False) -> None:
+        self.message, self.good_news = text, good
+        self._changed()
+
+
+def _refusal(result: Result) -> Text:
+    if result.status is Status.OFFLINE_BUDGET:
+        return Text.of("loyalty.offline_cap")
+    if result.status is Status.LIMIT:
+        return Text.of("result.limit")
+    return Text.of("result.not_saved")
