@@ -8,6 +8,7 @@ from typing import Any
 from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.widget import Widget
 
 from kiosk.details_desk import AGE_BANDS, GENDERS
 from kiosk.i18n import Text, render
@@ -25,6 +26,7 @@ class DetailsScreen(KioskScreen):
         say(ids.go, render(Text.of("details.continue"), lang), lang)
         box = ids.controls
         box.clear_widgets()
+        box.add_widget(Widget())  # what to press sits low, within a shopper's reach
         self._label(box, "details.phone", lang)
         typed = KLabel(font_size="36sp", bold=True, lang="en")
         say(typed, desk.phone or " ", "en")
@@ -57,7 +59,7 @@ class DetailsScreen(KioskScreen):
         box.add_widget(label)
 
     def _button(self, words: str, lang: str, act: Any, primary: bool = False) -> KButton:
-        button = KButton(primary=primary, font_size="24sp")
+        button = KButton(primary=primary, font_size="24sp", height=dp(72))
         say(button, words, lang)
         button.bind(on_act=lambda _b: act())
         return button

@@ -8,6 +8,7 @@ from kivy.app import App
 from kivy.metrics import dp
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.scrollview import ScrollView
+from kivy.uix.widget import Widget
 
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KButton, KioskScreen, KLabel, say
@@ -29,6 +30,7 @@ class LoyaltyScreen(KioskScreen):
         ids.message.color = theme["win"] if desk.good_news else theme["error"]
         say(ids.back, render(Text.of("button.start_over"), lang), lang)
         ids.controls.clear_widgets()
+        ids.controls.add_widget(Widget())  # what to press sits low, within a shopper's reach
         if desk.member is None:
             self._phone_pad(flow, lang)
         elif desk.confirming is not None:
@@ -47,7 +49,8 @@ class LoyaltyScreen(KioskScreen):
         typed = KLabel(font_size="44sp", bold=True, lang="en")
         say(typed, desk.phone or " ", "en")
         box.add_widget(typed)
-        pad = GridLayout(cols=3, spacing=dp(10))
+        pad = GridLayout(cols=3, spacing=dp(10), size_hint_y=None)
+        pad.bind(minimum_height=pad.setter("height"))
         for key in PHONE_PAD:
             words = render(Text.of(key), lang) if key == "type.delete" else key
             act = desk.delete if key == "type.delete" else (lambda k=key: desk.press(k))
@@ -71,7 +74,8 @@ class LoyaltyScreen(KioskScreen):
             say(none, render(Text.of("loyalty.no_prizes"), lang), lang)
             box.add_widget(none)
             return
-        scroll = ScrollView(do_scroll_x=False)
+        shown = min(len(prizes), 4)  # more scroll
+        scroll = ScrollView(do_scroll_x=False, size_hint_y=None, height=shown * dp(82))
         column = GridLayout(cols=1, spacing=dp(10), size_hint_y=None)
         column.bind(minimum_height=column.setter("height"))
         for prize in prizes:

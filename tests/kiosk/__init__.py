@@ -1,0 +1,5 @@
+import os
+
+# before anything imports Kivy: a headless window, and Kivy leaves our command line alone
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_NO_ARGS", "1")

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from codes.qr import write_png
-from kiosk.flow import Flow, Screen
+from kiosk.flow import Flow
 from kiosk.frames import FolderFrames, FrameReader
 from kiosk.i18n import LANGUAGES
 from kiosk.manager_lock import set_pin
 from kiosk.screens.common import DEBOUNCE_S, KLabel
 from kiosk.settings import KioskSettings
-from terminal.config import CatalogueItem, TerminalConfig
-from tests.kiosk.conftest import Clocks, StoreFactory, scan
-from tests.kiosk.ui import ARTIFACTS, Ui
+from terminal.config import TerminalConfig
+from tests.kiosk.conftest import Clocks, StoreFactory
+from tests.kiosk.tour import CATALOGUE, tour, tour_flow
+from tests.kiosk.ui import ARTIFACTS, SIZE_VARIABLE, Ui
 
 
 @pytest.fixture(autouse=True)
@@ -33,90 +37,30 @@ def _labels(ui: Ui) -> str:
     return "\n".join(w.text for w in ui.widgets(KLabel))
 
 
-CATALOGUE = (CatalogueItem("cap", "Cap", 50), CatalogueItem("tee", "T-shirt", 500))
-
-
 def test_every_screen_in_every_language(make_store: StoreFactory) -> None:
     store = make_store(TerminalConfig(catalogue=CATALOGUE), name="tour", ask_details=True)
     clocks = Clocks()
-    terminal = store.open()
-    set_pin(terminal.ledger, "2468")
-    settings = KioskSettings(db=store.path, cities=("Delhi", "Almaty", "Moscow"))
-    flow = Flow(terminal, settings, clock=lambda: clocks.now)
+    flow = tour_flow(store, clocks)
     ui = Ui(flow)
-    serials = iter(range(1, 1000))
     try:
         for lang in LANGUAGES:
-            out = ARTIFACTS / lang
-
-            def shot(name: str, expected: Screen) -> None:
-                ui.wait(lambda: ui.screen.name == expected.value)
-                assert flow.lang == lang  # noqa: B023
-                ui.shot(out / f"{name}.png")  # noqa: B023
-
-            flow.start_over()
-            flow.set_language(lang)
-            shot("attract", Screen.ATTRACT)
-            flow.open_typing()
-            for symbol in store.code(5).replace("-", "")[2:9]:
-                flow.press(symbol)
-            shot("type", Screen.TYPE)
-            code = store.code(5).replace("-", "")
-            wrong = "0" if code[12] != "0" else "1"  # one slip in the third group
-            for symbol in code[9:12] + wrong + code[13:]:
-                flow.press(symbol)
-            assert flow.entry.mistyped and flow.entry.suspect_group() == 3
-            shot("type-typo", Screen.TYPE)
-            flow.code_seen(store.code(store.serial_of_tier("gold", LANGUAGES.index(lang))))
-            shot("details", Screen.DETAILS)
-            for digit in "9876543210":
-                flow.details.press(digit)
-            flow.details.choose("age_band", "25_34")
-            flow.details.toggle_consent()
-            shot("details-filled", Screen.DETAILS)
-            view = flow.details_done()
-            assert view is not None and view.won
-            shot("result-win", Screen.RESULT)
-            assert view.reward in _labels(ui)
-            flow.start_over()
-            flow.set_language(lang)
-            scan(flow, "HV-not-a-code")
-            shot("result-refused", Screen.RESULT)
-            flow.open_loyalty()
-            for digit in "9876543210":
-                flow.loyalty.press(digit)
-            shot("loyalty-phone", Screen.LOYALTY)
-            assert flow.loyalty.submit_phone()
-            flow.loyalty.check_in()
-            shot("loyalty-member", Screen.LOYALTY)
-            terminal.accrue(flow.loyalty.member or "", 1000.0, f"r-{lang}-{next(serials)}")
-            flow.loyalty.refresh_balance()
-            flow.loyalty.choose("cap")
-            shot("loyalty-confirm", Screen.LOYALTY)
-            flow.start_over()
-            flow.set_language(lang)
-            flow.open_pin()
-            flow.manager.pin_key("1")
-            shot("pin", Screen.PIN)
-            for digit in "468":
-                flow.manager.pin_key(digit)
-            flow.manager.pin_key("pin.enter")  # 1468: wrong, one try fewer
-            for digit in "2468":
-                flow.manager.pin_key(digit)
-            flow.manager.pin_key("pin.enter")
-            shot("manager", Screen.MANAGER)
-            flow.open_typing()
-            clocks.tick(65)
-            flow.tick()
-            ui.wait(lambda: ui.app._idle.parent is not None)
-            ui.shot(out / "idle.png")
-            clocks.tick(30)
-            flow.tick()
-            ui.wait(lambda: ui.screen.name == "attract" and ui.app._idle.parent is None)
-        for lang in LANGUAGES:
+            tour(ui, store, clocks, lang, ARTIFACTS / lang)
             assert len(list((ARTIFACTS / lang).glob("*.png"))) >= 13
     finally:
         ui.close()
+
+
+def test_landscape_is_laid_out_too(tmp_path: Path) -> None:
+    """Kivy sets a window's size once per process: the tour runs again in one of 1920x1080."""
+    out = ARTIFACTS / "landscape"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.kiosk.tour", str(tmp_path), str(out)],
+        env={**os.environ, SIZE_VARIABLE: "1920x1080"}, capture_output=True, text=True,
+        timeout=300, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert len(list(out.glob("*.png"))) >= 13
 
 
 def test_a_shopper_types_a_code_by_touch(make_store: StoreFactory) -> None:

@@ -5,6 +5,7 @@ Kivy keeps one window per process: every test builds its app into it and takes i
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,9 @@ from typing import Any
 from kiosk.runner import configure_kivy
 from kiosk.settings import KioskSettings
 
-configure_kivy(KioskSettings(db=Path("unused"), size=(1080, 1920)))
+SIZE_VARIABLE = "INSTORE_TEST_KIOSK_SIZE"  # Kivy sets the window's size once per process
+_width, _height = os.environ.get(SIZE_VARIABLE, "1080x1920").split("x")
+configure_kivy(KioskSettings(db=Path("unused"), size=(int(_width), int(_height))))
 
 from kivy.base import EventLoop  # noqa: E402  (after the configuration above)
 from kivy.core.window import Window  # noqa: E402

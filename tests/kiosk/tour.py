@@ -1,0 +1,145 @@
+"""Every screen of the kiosk, visited as a shopper and a manager would, with a picture of each.
+
+Run in the test process (portrait, every language) and as `python -m tests.kiosk.tour WORK OUT`
+in a process of its own whose window is another size (INSTORE_TEST_KIOSK_SIZE=1920x1080).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from kivy.metrics import dp
+
+from codes import campaign as campaign_file
+from codes.campaign import parse_tiers
+from codes.campaign_cipher import CampaignCipher
+from kiosk.flow import Flow, Screen
+from kiosk.i18n import LANGUAGES
+from kiosk.manager_lock import set_pin
+from kiosk.settings import KioskSettings
+from terminal.config import CatalogueItem, TerminalConfig
+from terminal.provision import provision
+from tests.kiosk.conftest import Clocks, scan
+from tests.kiosk.ui import Ui
+from tests.terminal.conftest import Store
+
+CATALOGUE = (CatalogueItem("cap", "Cap", 50), CatalogueItem("tee", "T-shirt", 500))
+CITIES = ("Delhi", "Almaty", "Moscow")
+
+
+def tour_flow(store: Store, clocks: Clocks) -> Flow:
+    terminal = store.open()
+    set_pin(terminal.ledger, "2468")
+    settings = KioskSettings(db=store.path, cities=CITIES)
+    return Flow(terminal, settings, clock=lambda: clocks.now)
+
+
+def within_reach(ui: Ui, screen: Screen) -> None:
+    """Targets of 48 dp and more, primary ones of 72; on a portrait tablet the controls a
+    shopper uses sit in the lower two thirds (the manager's screen is not for shoppers)."""
+    from kivy.core.window import Window  # made by tests.kiosk.ui, at the size it was given
+
+    buttons = [b for b in ui.widgets() if b.opacity > 0 and b.get_root_window() is not None]
+    assert buttons, screen
+    for b in buttons:
+        assert min(b.width, b.height) >= dp(48) - 0.5, (screen, b.text)
+        if b.primary:
+            assert b.height >= dp(72) - 0.5, (screen, b.text)
+    if screen is not Screen.MANAGER and Window.height > Window.width:
+        for b in buttons:
+            assert b.to_window(b.x, b.top)[1] <= Window.height * 2 / 3 + 1, (screen, b.text)
+
+
+def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path) -> None:
+    flow = ui.flow
+    serial = iter(range(100, 1000))
+
+    def shot(name: str, expected: Screen) -> None:
+        ui.wait(lambda: ui.screen.name == expected.value)
+        assert flow.lang == lang
+        ui.shot(out / f"{name}.png")
+        within_reach(ui, expected)
+
+    def fresh() -> None:
+        flow.start_over()
+        flow.set_language(lang)
+
+    fresh()
+    shot("attract", Screen.ATTRACT)
+    flow.open_typing()
+    code = store.code(5).replace("-", "")
+    for symbol in code[2:9]:
+        flow.press(symbol)
+    shot("type", Screen.TYPE)
+    wrong = "0" if code[12] != "0" else "1"  # one slip in the third group
+    for symbol in code[9:12] + wrong + code[13:]:
+        flow.press(symbol)
+    assert flow.entry.mistyped and flow.entry.suspect_group() == 3
+    shot("type-typo", Screen.TYPE)
+    flow.code_seen(store.code(store.serial_of_tier("gold", LANGUAGES.index(lang))))
+    shot("details", Screen.DETAILS)
+    for digit in "9876543210":
+        flow.details.press(digit)
+    flow.details.choose("age_band", "25_34")
+    flow.details.toggle_consent()
+    shot("details-filled", Screen.DETAILS)
+    view = flow.details_done()
+    assert view is not None and view.won
+    shot("result-win", Screen.RESULT)
+    fresh()
+    scan(flow, "HV-not-a-code")
+    shot("result-refused", Screen.RESULT)
+    flow.open_loyalty()
+    for digit in "9876543210":
+        flow.loyalty.press(digit)
+    shot("loyalty-phone", Screen.LOYALTY)
+    assert flow.loyalty.submit_phone()
+    flow.loyalty.check_in()
+    shot("loyalty-member", Screen.LOYALTY)
+    flow.terminal.accrue(flow.loyalty.member or "", 1000.0, f"r-{lang}-{next(serial)}")
+    flow.loyalty.refresh_balance()
+    flow.loyalty.choose("cap")
+    shot("loyalty-confirm", Screen.LOYALTY)
+    fresh()
+    flow.open_pin()
+    flow.manager.pin_key("1")
+    shot("pin", Screen.PIN)
+    for digit in "4682468":  # 1468 is wrong: one try fewer; then the right one
+        flow.manager.pin_key(digit)
+        if len(flow.manager.pin_typed) == 4:
+            flow.manager.pin_key("pin.enter")
+    shot("manager", Screen.MANAGER)
+    flow.open_typing()
+    clocks.tick(65)
+    flow.tick()
+    ui.wait(lambda: ui.app._idle.parent is not None)
+    ui.shot(out / "idle.png")
+    clocks.tick(30)
+    flow.tick()
+    ui.wait(lambda: ui.screen.name == "attract" and ui.app._idle.parent is None)
+
+
+def kiosk_store(folder: Path) -> Store:
+    """A kiosk's ledger with a campaign that asks details, and a catalogue of prizes."""
+    made = campaign_file.create(
+        folder / "tour.toml", "ice-2026", "HV", parse_tiers("gold:1/200,silver:1/20,music:*"),
+        capacity=2000, ask_details=True,
+    )  # fmt: skip
+    campaign = campaign_file.save(replace(made.campaign, issued=1000), folder / "tour.toml")
+    path = folder / "tour.db"
+    provision(path, [(campaign, made.key)], device_name="tour", store_id="store-1",
+              config=TerminalConfig(catalogue=CATALOGUE))  # fmt: skip
+    return Store(path, CampaignCipher.issuer(campaign))
+
+
+if __name__ == "__main__":
+    work, out = Path(sys.argv[1]), Path(sys.argv[2])
+    store = kiosk_store(work)
+    clocks = Clocks()
+    ui = Ui(tour_flow(store, clocks))
+    try:
+        tour(ui, store, clocks, "en", out)
+    finally:
+        ui.close()
