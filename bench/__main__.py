@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import codes_bench, pos_bench, sync_bench, terminal_bench
+from bench import codes_bench, kiosk_bench, pos_bench, sync_bench, terminal_bench
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
     terminal_bench.run()
     sync_bench.run()
     pos_bench.run()
+    kiosk_bench.run()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.graphics.opengl import GL_RENDERER, glFinish, glGetString
 from kivy.lang import Builder
 from kivy.properties import DictProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
@@ -44,6 +45,15 @@ THEME = {
     "error": (0.643, 0.086, 0.102, 1),  # A4161A
 }
 _loaded = False
+
+
+def _software_gl() -> bool:
+    renderer = glGetString(GL_RENDERER) or b""
+    return b"llvmpipe" in renderer or b"softpipe" in renderer
+
+
+def _finish_frame(*_args: Any) -> None:
+    glFinish()
 
 
 class KioskApp(App):
@@ -83,6 +93,11 @@ class KioskApp(App):
             manager.add_widget(screen)
         self.flow.listen(self._changed)
         Window.bind(on_textinput=self._text, on_key_down=self._key, on_touch_down=self._touch)
+        if _software_gl():
+            # Mesa's software renderer (a tablet without a GPU driver, or headless) frees what a
+            # frame used only once the frame is finished; with nothing else finishing frames it
+            # held 1.9 GB after 750 results. Finishing each frame keeps a 14-hour day flat.
+            Window.bind(on_flip=_finish_frame)
         self._tick = Clock.schedule_interval(lambda _dt: self.flow.tick(), 1.0)
         Clock.schedule_once(lambda _dt: self.redraw(), 0)
         return manager
@@ -91,6 +106,7 @@ class KioskApp(App):
         if self._tick is not None:
             self._tick.cancel()
         Window.unbind(on_textinput=self._text, on_key_down=self._key, on_touch_down=self._touch)
+        Window.unbind(on_flip=_finish_frame)
 
     def _changed(self) -> None:
         # the flow may change in a worker thread (a decoded frame, an online claim): redraw on

@@ -21,9 +21,19 @@ class ResultScreen(KioskScreen):
         ids.title.color = theme["win"] if view.won else theme["error"]
         say(ids.reward, view.reward, lang)
         say(ids.lines, "\n\n".join(render(line, lang) for line in view.lines), lang)
-        ids.actions.clear_widgets()
-        for number, action in enumerate(view.actions):
-            button = KButton(primary=number == 0, action=action)
+        # the same buttons, relabelled: a kiosk shows tens of thousands of results a day, and
+        # widgets made afresh each time leave their textures to the garbage collector
+        buttons = self._buttons(flow, len(view.actions))
+        for number, (button, action) in enumerate(zip(buttons, view.actions, strict=True)):
+            button.action, button.primary = action, number == 0
             say(button, render(Text.of(action), lang), lang)
+
+    def _buttons(self, flow: Any, count: int) -> list[KButton]:
+        box = self.ids.actions
+        while len(box.children) < count:
+            button = KButton()
             button.bind(on_act=lambda b: flow.act(b.action))
-            ids.actions.add_widget(button)
+            box.add_widget(button, index=0)  # below the others
+        while len(box.children) > count:
+            box.remove_widget(box.children[0])
+        return list(reversed(box.children))
