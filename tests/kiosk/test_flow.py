@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from kiosk import manager_view
 from kiosk.flow import Flow, Screen
 from kiosk.i18n import Text
 from kiosk.manager_lock import ManagerLock, set_pin
 from kiosk.settings import KioskSettings
+from terminal.config import CatalogueItem, Loyalty, TerminalConfig
 from terminal.results import Status
 from tests.kiosk.conftest import FakeServer, Kiosk, StoreFactory, scan
 
@@ -88,10 +92,15 @@ def test_idle_prompt_then_reset_wipes_the_session(kiosk: Kiosk) -> None:
     assert flow.idle_left == 19
     flow.touched()  # "I'm still here"
     assert flow.idle_left is None and flow.entry.symbols == "1FYT5"
+    flow.open_loyalty()
+    for digit in "9876543210":
+        flow.loyalty.press(digit)
+    assert flow.loyalty.submit_phone() and flow.loyalty.member == "+919876543210"
     kiosk.clocks.tick(81)
     flow.tick()
     assert flow.screen is Screen.ATTRACT
     assert flow.entry.symbols == "" and flow.lang == "en" and flow.result is None
+    assert flow.loyalty.member is None and flow.loyalty.phone == ""
 
 
 def test_the_attract_screen_never_times_out(kiosk: Kiosk) -> None:
@@ -146,3 +155,74 @@ def test_no_pin_set_says_so(kiosk: Kiosk) -> None:
     kiosk.flow.manager.pin_key("1")
     assert not kiosk.flow.manager.pin_key("pin.enter")
     assert kiosk.flow.screen is Screen.PIN
+
+
+def test_details_are_kept_only_with_consent(make_store: StoreFactory) -> None:
+    store = make_store(name="details", ask_details=True)
+    flow = Flow(store.open(), KioskSettings(db=store.path, cities=("Almaty",)))
+    assert flow.code_seen(store.code(1)) is None and flow.screen is Screen.DETAILS
+    assert flow.code_seen(store.code(1)) is None  # the pack still in front of the camera
+    for digit in "9876543210":
+        flow.details.press(digit)
+    flow.details.choose("city", "Almaty")
+    flow.details.choose("city", "Paris")  # not offered: ignored
+    assert not flow.details.consent  # starts unticked
+    view = flow.details_done()
+    assert view is not None and view.won
+    flow.start_over()
+    flow.code_seen(store.code(2))
+    flow.details.toggle_consent()
+    flow.details.press("1")
+    assert flow.details_done() is None  # consent with a number that is not one: said, not sent
+    assert flow.details.message == Text.of("details.bad_phone")
+    flow.details.delete()
+    for digit in "9876543210":
+        flow.details.press(digit)
+    flow.details.choose("age_band", "25_34")
+    assert flow.details_done() is not None
+    contexts = [r["payload"] for r in flow.terminal.ledger.read(
+        "SELECT payload FROM events WHERE kind = 'redeem' ORDER BY seq")]  # fmt: skip
+    assert '"context": {}' in contexts[0] and "9876543210" not in contexts[0]
+    assert '"consent": true' in contexts[1] and '"age_band": "25_34"' in contexts[1]
+    assert '"member": "+919876543210"' in contexts[1]
+
+
+def test_points_by_phone_check_in_and_spend_with_a_confirm(make_store: StoreFactory) -> None:
+    catalogue = (CatalogueItem("cap", "Cap", 50),)
+    store = make_store(TerminalConfig(catalogue=catalogue, loyalty=Loyalty(checkin_points=30)),
+                       name="points")  # fmt: skip
+    flow = Flow(store.open(), KioskSettings(db=store.path))
+    desk = flow.loyalty
+    flow.open_loyalty()
+    for digit in "12345":
+        desk.press(digit)
+    assert not desk.submit_phone() and desk.message == Text.of("loyalty.bad_phone")
+    assert desk.member_card("member:CARD-7") and desk.member == "CARD-7"
+    assert desk.balance_text() == Text.of("loyalty.balance_offline", points=0)
+    desk.check_in()
+    assert desk.message == Text.of("loyalty.checked_in", points=30) and desk.balance == 30
+    desk.check_in()
+    assert desk.message == Text.of("loyalty.come_back_tomorrow") and desk.balance == 30
+    desk.choose("cap")
+    assert desk.confirming is None and desk.message == Text.of("loyalty.not_enough", points=20)
+    flow.terminal.accrue("CARD-7", 200.0, "r-1")
+    desk.refresh_balance()
+    assert [p.affordable for p in desk.prizes()] == [True]
+    desk.choose("cap")
+    assert desk.confirming is not None and desk.balance == 50  # nothing spent before "yes"
+    desk.confirm()
+    assert desk.message == Text.of("loyalty.spent", prize="Cap", points=50) and desk.balance == 0
+
+
+def test_the_manager_is_warned_before_the_offline_deadline() -> None:
+    status: dict[str, Any] = {
+        "online": False, "online_since": None, "offline_since": "2026-12-01T08:00:00+00:00",
+        "pending": 3, "oldest_pending_s": 0.8 * 72 * 3600, "max_offline_s": 72 * 3600,
+        "overdue": False, "last_pull": None, "conflict_list": [], "rejected_list": [],
+        "alert_list": [], "offline_budget": {"gold": {"used": 2, "max": 10}},
+    }  # fmt: skip
+    seen = manager_view.view(status, [])
+    assert seen.warn and not seen.overdue and seen.connection == "Offline since 01 Dec 08:00:00"
+    assert seen.pending.endswith("the oldest is 2 days old and must reach the server within 3 days")
+    assert seen.budget == ("gold: 2 of 10 offline since the last sync",)
+    assert not manager_view.view({**status, "oldest_pending_s": 3600}, []).warn

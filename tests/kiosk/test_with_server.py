@@ -15,6 +15,7 @@ from codes.qr import write_png
 from kiosk.flow import Flow, Screen
 from kiosk.i18n import Text, render
 from kiosk.manager_lock import set_pin
+from kiosk.runner import syncer_for
 from kiosk.settings import KioskSettings
 from server_stub import admin
 from sync.enroll import enroll
@@ -83,16 +84,24 @@ def test_a_kiosk_whose_server_goes_away_keeps_accepting_and_says_so(world: World
         view = flow.code_seen(world.code(1))
         assert view is not None and view.status == "accepted_online"
         assert Text.of("result.offline") not in view.lines
+        flow.manager.syncer = syncer_for(device)
+        flow.manager.sync_now(wait=True)  # the manager's "sync now": progress, then the outcome
+        assert flow.manager.sync_outcome.startswith("Synced in") and not flow.manager.syncing
     try:  # the server is gone
+        flow.manager.sync_now(wait=True)
+        assert flow.manager.sync_outcome.startswith("Sync failed")
         view = flow.code_seen(world.code(2))
         assert view is not None and view.status == "accepted_offline" and view.won
         assert render(view.lines[0], "en").startswith("Confirmed on this kiosk")
         flow.start_over()
         assert flow.screen is Screen.ATTRACT and not flow.online
+        flow.camera_ok = False
         ui = Ui(flow)
         try:
             words = [w.text for w in ui.screen.walk() if hasattr(w, "text")]
             assert any("offline" in t for t in words)
+            assert any("camera is not working" in t for t in words)  # and the keypad still is
+            assert any("Type a code" in t for t in words)
         finally:
             ui.close()
     finally:
