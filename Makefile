@@ -137,6 +137,23 @@ demo: $(STAMP)
 		--member M-1001 $$(sed -n 30p $(DEMO_DIR)/codes.csv | cut -d, -f1) $$(sed -n 20p $(DEMO_DIR)/codes.csv | cut -d, -f1)
 	@echo "--- the bridge's log:"
 	@sleep 2; kill $$(cat $(DEMO_DIR)/bridge.pid); sleep 1; cat $(DEMO_DIR)/bridge.log
+	@echo; echo "=== the shopper's kiosk at North, online-first against the server"
+	@token=$$($(BIN)/instore admin --db $(SERVER_DB) device enroll --store north --name "Kiosk" --token-only); \
+	$(BIN)/instore terminal init --db $(DEMO_DIR)/kiosk.db --server $(DEMO_SERVER) --token $$token
+	@echo 2468 | $(BIN)/instore kiosk --db $(DEMO_DIR)/kiosk.db --set-pin
+	@mkdir -p $(DEMO_DIR)/frames; \
+	$(BIN)/python -c "from pathlib import Path; from codes.qr import write_png; write_png('$$(sed -n 40p $(DEMO_DIR)/codes.csv | cut -d, -f1)', Path('$(DEMO_DIR)/frames/pack.png'))"
+	@echo "--- the camera is a folder of pictures ($(DEMO_DIR)/frames); manager PIN 2468 (hold the top right corner)"
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "--- close the kiosk's window (or Ctrl-C) to end the demo"; \
+	  $(BIN)/instore kiosk --db $(DEMO_DIR)/kiosk.db --frames $(DEMO_DIR)/frames --size 720x1280 || true; \
+	else \
+	  echo "--- no display here: the kiosk runs headless for 8 seconds and saves a picture of each screen"; \
+	  SDL_VIDEODRIVER=offscreen $(BIN)/instore kiosk --db $(DEMO_DIR)/kiosk.db --frames $(DEMO_DIR)/frames \
+	    --screenshots $(DEMO_DIR)/kiosk-screens & pid=$$!; sleep 8; kill -INT $$pid; wait $$pid; \
+	  ls $(DEMO_DIR)/kiosk-screens; \
+	fi
+	$(BIN)/instore terminal status --db $(DEMO_DIR)/kiosk.db
 	@kill $$(cat $(DEMO_DIR)/server.pid)
 
 # Re-resolve every pinned dependency (all extras) into constraints.txt.

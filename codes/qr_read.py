@@ -20,7 +20,9 @@ from codes.errors import InstoreError
 
 Decoder = Literal["zxing", "pyzbar"]
 DECODERS: tuple[Decoder, ...] = ("zxing", "pyzbar")
-_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+# the enum, not a BarcodeFormats object kept in a global: at exit nanobind reports such an object
+# as leaked when a thread still held it
+_QR = zxingcpp.BarcodeFormat.QRCode
 
 # what a picture may be: a path, a file's bytes, a PIL image, or a frame (grey, or BGR as cameras give)
 Picture = str | Path | bytes | Image.Image | npt.NDArray[np.uint8]

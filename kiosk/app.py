@@ -68,6 +68,7 @@ class KioskApp(App):
         self.shown: list[str] = []  # every screen as it was shown, in order
         self.title = "instore kiosk"
         self._scanned = ""
+        self._showing: tuple[str, int] = ("", 0)
         self._idle = IdlePrompt(flow=flow)
         self._tick: Any = None
 
@@ -122,7 +123,9 @@ class KioskApp(App):
         name = flow.screen.value
         screen = self.root.get_screen(name)
         screen.refresh(flow)
-        if self.root.current != name or not self.shown:
+        showing = (name, id(flow.result) if flow.screen is Screen.RESULT else 0)
+        if showing != self._showing:  # another screen, or another answer on the result screen
+            self._showing = showing
             self.root.current = name
             self.shown.append(name)
             if self.screenshots is not None:
