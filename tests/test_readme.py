@@ -33,7 +33,7 @@ def walkthrough() -> list[str]:
 
 def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     blocks = walkthrough()
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     (tmp_path / ".venv").symlink_to(sys.prefix)  # the venv these tests run in
     server, bridge = free_port(), free_port()
     script = (
@@ -49,6 +49,8 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
             lines.append(_WAIT.format(url=f"http://127.0.0.1:{server}/v1/health"))
         if "instore pos serve " in line:
             lines.append(_WAIT.format(url=f"http://127.0.0.1:{bridge}/openapi.json"))
+        if "instore kiosk " in line and line.endswith("&"):  # until it has shown an answer
+            lines.append("for _ in $(seq 300); do ls kiosk-screens/*-result.png && break; sleep 0.1; done")
     body = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null' EXIT\n" + "\n".join(lines)
     (tmp_path / "walkthrough.sh").write_text(body)
     done = subprocess.run(
@@ -68,3 +70,5 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     scanned = [line for line in out.splitlines() if line.startswith("run2-qr/")]
     assert len(scanned) == 1 and "Valid code" in scanned[0]  # a printed QR, read at the till
     assert (tmp_path / "out.csv").exists() and (tmp_path / "run1.pdf").exists()
+    shown = sorted(p.name for p in (tmp_path / "kiosk-screens").glob("*.png"))
+    assert shown[:2] == ["001-attract.png", "002-result.png"], out  # a code from run2, answered
