@@ -50,7 +50,9 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
         if "instore pos serve " in line:
             lines.append(_WAIT.format(url=f"http://127.0.0.1:{bridge}/openapi.json"))
         if "instore kiosk " in line and line.endswith("&"):  # until it has shown an answer
-            lines.append("for _ in $(seq 300); do ls kiosk-screens/*-result.png && break; sleep 0.1; done")
+            lines.append(
+                "for _ in $(seq 300); do ls kiosk-screens/*-result.png && break; sleep 0.1; done"
+            )
     body = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null' EXIT\n" + "\n".join(lines)
     (tmp_path / "walkthrough.sh").write_text(body)
     done = subprocess.run(
