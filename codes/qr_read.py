@@ -20,9 +20,6 @@ from codes.errors import InstoreError
 
 Decoder = Literal["zxing", "pyzbar"]
 DECODERS: tuple[Decoder, ...] = ("zxing", "pyzbar")
-# the enum, not a BarcodeFormats object kept in a global: at exit nanobind reports such an object
-# as leaked when a thread still held it
-_QR = zxingcpp.BarcodeFormat.QRCode
 
 # what a picture may be: a path, a file's bytes, a PIL image, or a frame (grey, or BGR as cameras give)
 Picture = str | Path | bytes | Image.Image | npt.NDArray[np.uint8]
@@ -36,7 +33,11 @@ def read_codes(picture: Picture, decoder: Decoder = "zxing") -> list[str]:
     """The texts of the QR symbols in the picture, in reading order; [] when there are none."""
     image = _load(picture)
     if decoder == "zxing":
-        found = zxingcpp.read_barcodes(image, formats=_QR)
+        # made per call: a BarcodeFormats kept in a global is reported as leaked by nanobind at
+        # the exit of a process whose reader thread used it
+        found = zxingcpp.read_barcodes(
+            image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+        )
         return [b.text for b in found if b.valid and b.text]
     if decoder == "pyzbar":
         return _read_with_zbar(image)
