@@ -10,11 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.i18n import Text
-from kiosk.phone import phone_number
+from kiosk.phone import phone_number, typed
 
 AGE_BANDS = ("under_18", "18_24", "25_34", "35_49", "50_plus")
 GENDERS = ("female", "male", "other", "not_said")
-MAX_PHONE = 16
 
 
 class DetailsDesk:
@@ -32,9 +31,8 @@ class DetailsDesk:
         self.message: Text | None = None
 
     def press(self, key: str) -> None:
-        if (key.isdigit() or (key == "+" and not self.phone)) and len(self.phone) < MAX_PHONE:
-            self.phone += key
-            self._changed()
+        self.phone = typed(self.phone, key)
+        self._changed()
 
     def delete(self) -> None:
         self.phone = self.phone[:-1]

@@ -10,13 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import Text
-from kiosk.phone import phone_number
+from kiosk.phone import phone_number, typed
 from terminal.config import CatalogueItem
 from terminal.engine import Terminal
 from terminal.results import Result, Status
 
 MEMBER_CARD = "member:"  # what a member card's QR holds before the member id
-MAX_PHONE = 16
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,8 @@ class LoyaltyDesk:
     # -- who -------------------------------------------------------------------------------
 
     def press(self, key: str) -> None:
-        if (key.isdigit() or (key == "+" and not self.phone)) and len(self.phone) < MAX_PHONE:
-            self.phone += key
-            self._changed()
+        self.phone = typed(self.phone, key)
+        self._changed()
 
     def delete(self) -> None:
         self.phone = self.phone[:-1]
