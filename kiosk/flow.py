@@ -69,7 +69,9 @@ class Flow:
         self._listeners: list[Listener] = []
         self.camera_ok = True  # the app says when there is no camera
         self.details = DetailsDesk(settings.country, settings.cities, self._changed)
-        self.loyalty = LoyaltyDesk(terminal, settings.country, settings.actor, self._changed)
+        self.loyalty = LoyaltyDesk(
+            terminal, settings.country, settings.actor, self._changed, self._recorded
+        )
         lock = ManagerLock(terminal.ledger, settings.pin_attempts, settings.pin_lock_s, wall_clock)
         self.manager = ManagerDesk(
             terminal, lock, syncer, self._changed, lambda: self._go(Screen.MANAGER)
@@ -144,12 +146,16 @@ class Flow:
         result = self.terminal.redeem(text, actor=self.settings.actor, context=context)
         if result.ok:
             self.redemptions += 1
-            if self.after_operation is not None:
-                self.after_operation()
+            self._recorded()
         view = view_of(result, self.terminal.reward(result.campaign, result.tier))
         self._forget_old(now)
         self._recent[key] = (now, view)
         return view
+
+    def _recorded(self) -> None:
+        """Something was written to the ledger: the sync pushes it soon."""
+        if self.after_operation is not None:
+            self.after_operation()
 
     def _forget_old(self, now: float) -> None:
         window = self.settings.same_code_window_s

@@ -28,12 +28,14 @@ class Prize:
 
 class LoyaltyDesk:
     def __init__(
-        self, terminal: Terminal, country: str, actor: str, changed: Callable[[], None]
-    ) -> None:
+        self, terminal: Terminal, country: str, actor: str, changed: Callable[[], None],
+        recorded: Callable[[], None] = lambda: None,
+    ) -> None:  # fmt: skip
         self.terminal = terminal
         self.country = country
         self.actor = actor
         self._changed = changed
+        self._recorded = recorded  # a check-in or a spend went into the ledger
         self.start()
 
     def start(self) -> None:
@@ -99,6 +101,7 @@ class LoyaltyDesk:
         if result.status is Status.ALREADY_CHECKED_IN:
             self._say(Text.of("loyalty.come_back_tomorrow"))
         elif result.ok:
+            self._recorded()
             self.refresh_balance()
             self._say(Text.of("loyalty.checked_in", points=result.points or 0), good=True)
         else:
@@ -127,6 +130,7 @@ class LoyaltyDesk:
         result = self.terminal.spend(self.member, item.points, item.id, actor=self.actor)
         self.refresh_balance()
         if result.ok:
+            self._recorded()
             self._say(Text.of("loyalty.spent", prize=item.name, points=item.points), good=True)
         elif result.status is Status.INSUFFICIENT_POINTS:  # spent elsewhere a moment ago
             self._say(Text.of("loyalty.not_enough", points=item.points - self.balance))

@@ -191,7 +191,10 @@ def test_points_by_phone_check_in_and_spend_with_a_confirm(make_store: StoreFact
     catalogue = (CatalogueItem("cap", "Cap", 50),)
     store = make_store(TerminalConfig(catalogue=catalogue, loyalty=Loyalty(checkin_points=30)),
                        name="points")  # fmt: skip
-    flow = Flow(store.open(), KioskSettings(db=store.path))
+    pushes: list[int] = []
+    flow = Flow(
+        store.open(), KioskSettings(db=store.path), after_operation=lambda: pushes.append(1)
+    )
     desk = flow.loyalty
     flow.open_loyalty()
     for digit in "12345":
@@ -212,6 +215,7 @@ def test_points_by_phone_check_in_and_spend_with_a_confirm(make_store: StoreFact
     assert desk.confirming is not None and desk.balance == 50  # nothing spent before "yes"
     desk.confirm()
     assert desk.message == Text.of("loyalty.spent", prize="Cap", points=50) and desk.balance == 0
+    assert len(pushes) == 2  # the check-in and the spend each asked the sync to push soon
 
 
 def test_the_manager_is_warned_before_the_offline_deadline() -> None:
