@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import phonenumbers
+
 from codes.cli_common import emit
 from codes.errors import InstoreError
 from codes.qr_read import DECODERS
@@ -22,6 +24,13 @@ def _size(text: str) -> tuple[int, int]:
     if not sep or min(size) < 320:
         raise argparse.ArgumentTypeError(f"{text!r}: give WIDTHxHEIGHT, e.g. 1080x1920")
     return size
+
+
+def _country(text: str) -> str:
+    code = text.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a two-letter country code, e.g. IN or KZ")
+    return code
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +51,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera", type=int, metavar="INDEX",
                         help="the camera to read codes from (needs the 'camera' extra)")  # fmt: skip
     parser.add_argument("--decoder", choices=DECODERS, default="zxing", help="QR decoder")
+    parser.add_argument("--country", default="IN", type=_country, metavar="CC",
+                        help="the store's country, for reading phone numbers (default IN)")  # fmt: skip
+    parser.add_argument("--cities", default="", metavar="NAMES",
+                        help='cities a shopper may pick on the details screen, e.g. "Delhi,Mumbai"')  # fmt: skip
     parser.add_argument("--screenshots", type=Path, metavar="DIR",
                         help="save a picture of every screen as it is shown")  # fmt: skip
     parser.add_argument("--set-pin", action="store_true",
@@ -61,7 +74,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = KioskSettings(
         db=args.db, lang=args.lang, size=args.size, fullscreen=args.fullscreen,
         frames=args.frames, camera=args.camera, decoder=args.decoder,
-        screenshots=args.screenshots,
+        screenshots=args.screenshots, country=args.country,
+        cities=tuple(c.strip() for c in args.cities.split(",") if c.strip()),
     )  # fmt: skip
     return runner.run(settings)
 
