@@ -16,7 +16,7 @@ START_SERVER = $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) --log
 WAIT_FOR_SERVER = $(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if not requests.get('$(DEMO_SERVER)/v1/health', timeout=1).ok]" 2>/dev/null || sleep 3
 SIM_SEEDS ?= 10000
 
-.PHONY: demo test lint bench soak constraints clean system-deps
+.PHONY: demo test lint bench soak constraints clean system-deps docs
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "instore needs Python 3.11 or newer"; exit 1; }
@@ -54,6 +54,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# docs/cli.md: every command's --help (tests/test_cli_docs.py checks it is current).
+docs: $(STAMP)
+	$(BIN)/python instore_cli.py --help-pages > docs/cli.md
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -93,5 +93,30 @@ def _fail(code: str, message: str, as_json: bool, status: int) -> int:
     return status
 
 
+def help_pages() -> str:
+    """Every command's --help, as docs/cli.md holds it (`make docs` writes it; a test checks it)."""
+    import os
+
+    os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal: the same width everywhere
+    out = [
+        "# Every `instore` command\n",
+        "Generated from each command's `--help` by `make docs`; `tests/test_cli_docs.py` fails",
+        "when this page and the commands disagree.\n",
+    ]
+
+    def walk(parser: argparse.ArgumentParser, words: str) -> None:
+        out.append(f"## `{words}`\n\n```text\n{parser.format_help().rstrip()}\n```\n")
+        for action in parser._actions:  # argparse keeps its subcommands only here
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{words} {name}")
+
+    walk(build_parser([]), "instore")
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--help-pages"]:
+        print(help_pages(), end="")
+        sys.exit(0)
     sys.exit(main())
