@@ -29,6 +29,7 @@ from server_stub.errors import ApiError, describe, error_body, unstorable
 from server_stub.service import SyncService
 from sync import protocol
 from sync.protocol import (
+    MAX_BATCH,
     BalanceRequest,
     BalanceResponse,
     ClaimRequest,
@@ -44,6 +45,7 @@ from sync.protocol import (
     PushResponse,
     ReleaseRequest,
     ReleaseResponse,
+    WireEvent,
 )
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -320,11 +322,15 @@ def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for model in (EnrollRequest, PushRequest, PullRequest, ClaimRequest, BalanceRequest,
-                          ReleaseRequest):  # fmt: skip
+            for model in (EnrollRequest, PushRequest, WireEvent, PullRequest, ClaimRequest,
+                          BalanceRequest, ReleaseRequest):  # fmt: skip
                 body = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(body.pop("$defs", {}))
                 components[model.__name__] = body
+            # the server reads each pushed event alone (one malformed event is rejected by
+            # itself), so the model takes any items; the spec still says what an event is
+            events = components["PushRequest"]["properties"]["events"]
+            events.update(items={"$ref": "#/components/schemas/WireEvent"}, maxItems=MAX_BATCH)
             app.openapi_schema = json.loads(json.dumps(schema))
         return app.openapi_schema
 

@@ -78,7 +78,16 @@ def test_openapi_is_served(served: tuple[World, str, str]) -> None:
     _, url, _ = served
     spec = requests.get(f"{url}/openapi.json", timeout=10).json()
     assert {"/v1/push", "/v1/pull", "/v1/claim", "/v1/enroll", "/v1/balance"} <= set(spec["paths"])
-    assert "WireEvent" in json.dumps(spec) or "PushRequest" in spec["components"]["schemas"]
+    schemas = spec["components"]["schemas"]
+    push = spec["paths"]["/v1/push"]["post"]["requestBody"]["content"]["application/json"]
+    assert push["schema"] == {"$ref": "#/components/schemas/PushRequest"}
+    events = schemas["PushRequest"]["properties"]["events"]
+    assert (
+        events["items"] == {"$ref": "#/components/schemas/WireEvent"} and events["maxItems"] == 500
+    )
+    assert set(schemas["WireEvent"]["required"]) == {
+        "event_id", "seq", "kind", "payload", "local_time", "prev_hash", "mac",
+    }  # fmt: skip
 
 
 def test_no_server_errors_and_no_answer_outside_the_schema(served: tuple[World, str, str]) -> None:
