@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from codes import chain
 from server_stub import conflicts
-from server_stub.schema import alerts, claims, events
+from server_stub.schema import alerts, claims, devices, events
 from sync import outbox
 from sync.protocol import ClaimRequest
 from tests.world import World
@@ -218,16 +218,28 @@ def test_a_gap_or_an_altered_event_raises_an_alert_and_is_still_stored(world: Wo
 def test_the_chain_closes_again_when_the_missing_event_arrives(world: World) -> None:
     world.setup()
     a = world.device("s1", "A")
-    for serial in range(3):
+    for serial in range(5):
         a.terminal.redeem(world.code(serial))
     sent = outbox.outgoing(a.ledger, 10)
-    a.client.push([sent[0], sent[2]])
-    answer = a.client.push([sent[1]])
+    a.client.push([sent[0], sent[2]])  # event 2 is missing: a gap
+    answer = a.client.push([sent[1]])  # it arrives: the events stored beyond it are walked too
     assert answer.device_seq == 3
-    from server_stub.admin import list_devices
 
-    (device,) = list_devices(world.engine)
-    assert device["max_seq"] == 3
+    def verified() -> int:
+        with world.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(devices.c.chain_seq).where(devices.c.id == a.client.device_id)
+                ).scalar_one()
+            )
+
+    def gaps() -> int:
+        with world.engine.connect() as conn:
+            return len(conn.execute(select(alerts).where(alerts.c.kind == "chain_gap")).all())
+
+    assert verified() == 3 and gaps() == 1  # the chain holds again up to event 3
+    a.client.push([sent[4]])  # event 4 is missing now: a new gap, named again
+    assert verified() == 3 and gaps() == 2
 
 
 def test_points_overdrawn_at_two_offline_devices_end_as_one_overdraft(world: World) -> None:
