@@ -26,6 +26,7 @@ class CodeEntry:
         prefixes = self.checker.prefixes
         self.given_prefix = prefixes[0] if len(prefixes) == 1 else ""
         self.prefix = self.prefix or self.given_prefix
+        self._suspect: tuple[str, int | None] | None = None
 
     # -- typing ------------------------------------------------------------------------------
 
@@ -101,7 +102,13 @@ class CodeEntry:
         cannot be placed: the only group where one changed symbol makes a genuine code."""
         if not self.mistyped:
             return None
-        compact, start = self.compact(), len(self._split()[0])
+        compact = self.compact()
+        if self._suspect is None or self._suspect[0] != compact:  # asked by hint and screen
+            self._suspect = (compact, self._search(compact))
+        return self._suspect[1]
+
+    def _search(self, compact: str) -> int | None:
+        start = len(self._split()[0])
         found: set[int] = set()
         for position in range(start, len(compact)):
             for symbol in KEYS:

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.i18n import Text
-from kiosk.phone import phone_number, typed
+from kiosk.phone import PhonePad, phone_number
 
 AGE_BANDS = ("under_18", "18_24", "25_34", "35_49", "50_plus")
 GENDERS = ("female", "male", "other", "not_said")
 
 
-class DetailsDesk:
+class DetailsDesk(PhonePad):
     def __init__(self, country: str, cities: tuple[str, ...], changed: Callable[[], None]) -> None:
         self.country = country
         self.cities = cities
@@ -29,14 +29,6 @@ class DetailsDesk:
         self.answers: dict[str, str] = {}
         self.consent = False
         self.message: Text | None = None
-
-    def press(self, key: str) -> None:
-        self.phone = typed(self.phone, key)
-        self._changed()
-
-    def delete(self) -> None:
-        self.phone = self.phone[:-1]
-        self._changed()
 
     def choose(self, field: str, value: str) -> None:
         """Pick an age band, gender or city; picking it again takes it back."""

@@ -104,7 +104,7 @@ class Flow:
             key = _key(text)
             if self.screen is Screen.DETAILS and _key(self.details.code) == key:
                 return None  # the same pack, still in front of the camera
-            if not self._recently(key) and self._asks_details(text):
+            if self._seen(key) is None and self._asks_details(text):
                 self.details.start(text)
                 self._go(Screen.DETAILS)
                 return None
@@ -124,23 +124,29 @@ class Flow:
             return view
 
     def _asks_details(self, text: str) -> bool:
+        if not any(c.ask_details for c in self.terminal.campaigns()):
+            return False  # nearly always: no second look at the code before redeeming it
         checked = self.terminal.check(text)
         if checked.status is not Status.VALID:
             return False
         campaign = next((c for c in self.terminal.campaigns() if c.id == checked.campaign), None)
         return campaign is not None and campaign.ask_details
 
-    def _recently(self, key: str) -> bool:
+    def _seen(self, key: str) -> ResultView | None:
+        """The answer this code got within the window, its sighting renewed (the window slides
+        while the pack stays in front of the camera); None when it was not seen lately."""
+        now = self.clock()
         seen = self._recent.get(key)
-        return seen is not None and self.clock() - seen[0] <= self.settings.same_code_window_s
+        if seen is None or now - seen[0] > self.settings.same_code_window_s:
+            return None
+        self._recent[key] = (now, seen[1])
+        return seen[1]
 
     def _answer(self, text: str, context: dict[str, Any] | None = None) -> ResultView:
         key = _key(text)
-        now = self.clock()
-        seen = self._recent.get(key)
-        if seen is not None and now - seen[0] <= self.settings.same_code_window_s:
-            self._recent[key] = (now, seen[1])  # still in front of the camera: same answer
-            return seen[1]
+        seen = self._seen(key)
+        if seen is not None:
+            return seen
         if self.before_operation is not None:
             self.before_operation()  # rules and keys a sync has just brought
         result = self.terminal.redeem(text, actor=self.settings.actor, context=context)
@@ -148,6 +154,7 @@ class Flow:
             self.redemptions += 1
             self._recorded()
         view = view_of(result, self.terminal.reward(result.campaign, result.tier))
+        now = self.clock()
         self._forget_old(now)
         self._recent[key] = (now, view)
         return view

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import Text
-from kiosk.phone import phone_number, typed
+from kiosk.phone import PhonePad, phone_number
 from terminal.config import CatalogueItem
 from terminal.engine import Terminal
 from terminal.results import Result, Status
@@ -26,7 +26,7 @@ class Prize:
     affordable: bool
 
 
-class LoyaltyDesk:
+class LoyaltyDesk(PhonePad):
     def __init__(
         self, terminal: Terminal, country: str, actor: str, changed: Callable[[], None],
         recorded: Callable[[], None] = lambda: None,
@@ -49,14 +49,6 @@ class LoyaltyDesk:
         self.good_news = False
 
     # -- who -------------------------------------------------------------------------------
-
-    def press(self, key: str) -> None:
-        self.phone = typed(self.phone, key)
-        self._changed()
-
-    def delete(self) -> None:
-        self.phone = self.phone[:-1]
-        self._changed()
 
     def submit_phone(self) -> bool:
         number = phone_number(self.phone, self.country)

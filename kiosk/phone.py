@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import phonenumbers
 
 MAX_TYPED = 16  # the longest number plus its +
@@ -18,8 +20,17 @@ def phone_number(typed: str, country: str) -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-def typed(phone: str, key: str) -> str:
-    """The phone pad after one key: digits, and a + only first."""
-    if (key.isdigit() or (key == "+" and not phone)) and len(phone) < MAX_TYPED:
-        return phone + key
-    return phone
+class PhonePad:
+    """What a phone pad types into a desk: digits, and a + only first."""
+
+    phone: str
+    _changed: Callable[[], None]
+
+    def press(self, key: str) -> None:
+        if (key.isdigit() or (key == "+" and not self.phone)) and len(self.phone) < MAX_TYPED:
+            self.phone += key
+            self._changed()
+
+    def delete(self) -> None:
+        self.phone = self.phone[:-1]
+        self._changed()

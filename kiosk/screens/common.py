@@ -13,7 +13,7 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from kiosk.i18n import markup
+from kiosk.i18n import Text, markup, render
 
 # one touch reported twice (by the mouse and the touch provider, a few ms apart) acts once; a
 # person pressing the same key again takes longer than this
@@ -74,12 +74,32 @@ class CornerHold(Widget):
 
 
 class KioskScreen(Screen):
-    """A screen draws what the flow says; `refresh` is called whenever that changes."""
+    """A screen draws what the flow says: each one's `refresh(flow)` is called whenever that
+    changes."""
 
     flow = ObjectProperty(None)
 
-    def refresh(self, flow: Any) -> None:
-        raise NotImplementedError
+
+PHONE_PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "0", "type.delete")
+
+
+def button(words: str, lang: str, act: Any, primary: bool = False, **kw: Any) -> KButton:
+    """A button saying `words` that calls `act()` once per press."""
+    made = KButton(primary=primary, **kw)
+    say(made, words, lang)
+    made.bind(on_act=lambda _b: act())
+    return made
+
+
+def phone_keys(desk: Any, lang: str, **kw: Any) -> list[KButton]:
+    """The keys of a phone pad over a desk with press(key) and delete() (kiosk.phone)."""
+    keys = []
+    for key in PHONE_PAD:
+        if key == "type.delete":
+            keys.append(button(render(Text.of(key), lang), lang, desk.delete, **kw))
+        else:
+            keys.append(button(key, lang, lambda k=key: desk.press(k), **kw))
+    return keys
 
 
 def say(widget: Any, words: str, lang: str) -> None:

@@ -12,9 +12,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.details_desk import AGE_BANDS, GENDERS
 from kiosk.i18n import Text, render
-from kiosk.screens.common import KButton, KioskScreen, KLabel, TickBox, say
-
-PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "0", "type.delete")
+from kiosk.screens.common import KioskScreen, KLabel, TickBox, button, phone_keys, say
 
 
 class DetailsScreen(KioskScreen):
@@ -32,10 +30,8 @@ class DetailsScreen(KioskScreen):
         say(typed, desk.phone or " ", "en")
         box.add_widget(typed)
         pad = GridLayout(cols=6, spacing=dp(8), size_hint_y=None, height=dp(2 * 72 + 8))
-        for key in PAD:
-            words = render(Text.of(key), lang) if key == "type.delete" else key
-            pad.add_widget(self._button(words, lang, desk.delete if key == "type.delete"
-                                        else (lambda k=key: desk.press(k))))  # fmt: skip
+        for key in phone_keys(desk, lang, font_size="24sp", height=dp(72)):
+            pad.add_widget(key)
         box.add_widget(pad)
         self._choices(box, flow, "details.age", "age_band", AGE_BANDS, "age", lang)
         self._choices(box, flow, "details.gender", "gender", GENDERS, "gender", lang)
@@ -58,12 +54,6 @@ class DetailsScreen(KioskScreen):
         say(label, render(Text.of(key), lang), lang)
         box.add_widget(label)
 
-    def _button(self, words: str, lang: str, act: Any, primary: bool = False) -> KButton:
-        button = KButton(primary=primary, font_size="24sp", height=dp(72))
-        say(button, words, lang)
-        button.bind(on_act=lambda _b: act())
-        return button
-
     def _choices(
         self, box: Any, flow: Any, heading: str, field: str, values: tuple[str, ...],
         catalogue: str, lang: str,
@@ -73,9 +63,8 @@ class DetailsScreen(KioskScreen):
         chosen = flow.details.answers.get(field)
         for value in values:
             words = render(Text.of(f"{catalogue}.{value}"), lang) if catalogue else value
-            button = self._button(words, lang, lambda v=value: flow.details.choose(field, v),
-                                  primary=value == chosen)  # fmt: skip
-            row.add_widget(button)
+            row.add_widget(button(words, lang, lambda v=value: flow.details.choose(field, v),
+                                  primary=value == chosen, font_size="24sp", height=dp(72)))  # fmt: skip
         box.add_widget(row)
 
     def done(self) -> None:

@@ -11,9 +11,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.i18n import Text, render
-from kiosk.screens.common import KButton, KioskScreen, KLabel, say
-
-PHONE_PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "0", "type.delete")
+from kiosk.screens.common import KioskScreen, KLabel, button, phone_keys, say
 
 
 class LoyaltyScreen(KioskScreen):
@@ -38,12 +36,6 @@ class LoyaltyScreen(KioskScreen):
         else:
             self._member(flow, lang)
 
-    def _button(self, words: str, lang: str, act: Any, primary: bool = False, **kw: Any) -> KButton:
-        button = KButton(primary=primary, **kw)
-        say(button, words, lang)
-        button.bind(on_act=lambda _b: act())
-        return button
-
     def _phone_pad(self, flow: Any, lang: str) -> None:
         desk, box = flow.loyalty, self.ids.controls
         typed = KLabel(font_size="44sp", bold=True, lang="en")
@@ -51,20 +43,14 @@ class LoyaltyScreen(KioskScreen):
         box.add_widget(typed)
         pad = GridLayout(cols=3, spacing=dp(10), size_hint_y=None)
         pad.bind(minimum_height=pad.setter("height"))
-        for key in PHONE_PAD:
-            words = render(Text.of(key), lang) if key == "type.delete" else key
-            act = desk.delete if key == "type.delete" else (lambda k=key: desk.press(k))
-            pad.add_widget(self._button(words, lang, act, height=dp(88)))
+        for key in phone_keys(desk, lang, height=dp(88)):
+            pad.add_widget(key)
         box.add_widget(pad)
-        box.add_widget(
-            self._button(render(Text.of("loyalty.find"), lang), lang, desk.submit_phone, True)
-        )
+        box.add_widget(button(render(Text.of("loyalty.find"), lang), lang, desk.submit_phone, True))
 
     def _member(self, flow: Any, lang: str) -> None:
         desk, box = flow.loyalty, self.ids.controls
-        box.add_widget(
-            self._button(render(Text.of("loyalty.checkin"), lang), lang, desk.check_in, True)
-        )
+        box.add_widget(button(render(Text.of("loyalty.checkin"), lang), lang, desk.check_in, True))
         heading = KLabel(bold=True, font_size="30sp")
         say(heading, render(Text.of("loyalty.prizes"), lang), lang)
         box.add_widget(heading)
@@ -80,11 +66,9 @@ class LoyaltyScreen(KioskScreen):
         column.bind(minimum_height=column.setter("height"))
         for prize in prizes:
             price = render(Text.of("loyalty.prize_points", points=prize.points), lang)
-            button = self._button(
-                f"{prize.name} — {price}", lang, lambda p=prize.id: desk.choose(p)
-            )
-            button.opacity = 1 if prize.affordable else 0.55
-            column.add_widget(button)
+            choice = button(f"{prize.name} — {price}", lang, lambda p=prize.id: desk.choose(p))
+            choice.opacity = 1 if prize.affordable else 0.55
+            column.add_widget(choice)
         scroll.add_widget(column)
         box.add_widget(scroll)
 
@@ -95,5 +79,5 @@ class LoyaltyScreen(KioskScreen):
         words = Text.of("loyalty.confirm", points=item.points, prize=item.name)
         say(question, render(words, lang), lang)
         box.add_widget(question)
-        box.add_widget(self._button(render(Text.of("loyalty.yes"), lang), lang, desk.confirm, True))
-        box.add_widget(self._button(render(Text.of("loyalty.no"), lang), lang, desk.cancel))
+        box.add_widget(button(render(Text.of("loyalty.yes"), lang), lang, desk.confirm, True))
+        box.add_widget(button(render(Text.of("loyalty.no"), lang), lang, desk.cancel))
