@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from kiosk.i18n import Text
 from kiosk.phone import PhonePad, phone_number
@@ -15,6 +16,7 @@ from terminal.config import CatalogueItem
 from terminal.engine import Terminal
 from terminal.results import Result, Status
 
+Tone = Literal["good", "news", "refused"]
 MEMBER_CARD = "member:"  # what a member card's QR holds before the member id
 
 
@@ -46,7 +48,7 @@ class LoyaltyDesk(PhonePad):
         self.balance_online = False
         self.confirming: CatalogueItem | None = None
         self.message: Text | None = None
-        self.good_news = False
+        self.tone: Tone = "refused"  # of the message: good news, plain news or a refusal
 
     # -- who -------------------------------------------------------------------------------
 
@@ -91,11 +93,11 @@ class LoyaltyDesk(PhonePad):
         assert self.member is not None
         result = self.terminal.checkin(self.member, actor=self.actor)
         if result.status is Status.ALREADY_CHECKED_IN:
-            self._say(Text.of("loyalty.come_back_tomorrow"))
+            self._say(Text.of("loyalty.come_back_tomorrow"), "news")
         elif result.ok:
             self._recorded()
             self.refresh_balance()
-            self._say(Text.of("loyalty.checked_in", points=result.points or 0), good=True)
+            self._say(Text.of("loyalty.checked_in", points=result.points or 0), "good")
         else:
             self._say(_refusal(result))
 
@@ -123,14 +125,14 @@ class LoyaltyDesk(PhonePad):
         self.refresh_balance()
         if result.ok:
             self._recorded()
-            self._say(Text.of("loyalty.spent", prize=item.name, points=item.points), good=True)
+            self._say(Text.of("loyalty.spent", prize=item.name, points=item.points), "good")
         elif result.status is Status.INSUFFICIENT_POINTS:  # spent elsewhere a moment ago
             self._say(Text.of("loyalty.not_enough", points=item.points - self.balance))
         else:
             self._say(_refusal(result))
 
-    def _say(self, text: Text, good: bool = False) -> None:
-        self.message, self.good_news = text, good
+    def _say(self, text: Text, tone: Tone = "refused") -> None:
+        self.message, self.tone = text, tone
         self._changed()
 
 

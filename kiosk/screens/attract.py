@@ -36,4 +36,4 @@ class AttractScreen(KioskScreen):
                 button.bind(on_act=lambda b, c=code: flow.set_language(c))
                 ids.languages.add_widget(button)
         for button in ids.languages.children:
-            button.primary = button.lang == lang
+            button.chosen = button.lang == lang

@@ -27,7 +27,8 @@ class KLabel(Label):
 
 class KButton(Button):
     action = StringProperty("")
-    primary = BooleanProperty(False)
+    primary = BooleanProperty(False)  # the screen's main action: larger, green
+    chosen = BooleanProperty(False)  # a choice that is picked: green, its size unchanged
     lang = StringProperty("")
     bold = BooleanProperty(True)
     _last = 0.0

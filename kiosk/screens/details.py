@@ -64,7 +64,7 @@ class DetailsScreen(KioskScreen):
         for value in values:
             words = render(Text.of(f"{catalogue}.{value}"), lang) if catalogue else value
             row.add_widget(button(words, lang, lambda v=value: flow.details.choose(field, v),
-                                  primary=value == chosen, font_size="24sp", height=dp(72)))  # fmt: skip
+                                  chosen=value == chosen, font_size="24sp", height=dp(72)))  # fmt: skip
         box.add_widget(row)
 
     def done(self) -> None:

@@ -25,7 +25,7 @@ class LoyaltyScreen(KioskScreen):
             who = render(desk.balance_text(), lang)
         say(ids.who, who, lang)
         say(ids.message, render(desk.message, lang), lang)
-        ids.message.color = theme["win"] if desk.good_news else theme["error"]
+        ids.message.color = theme[{"good": "win", "news": "ink", "refused": "error"}[desk.tone]]
         say(ids.back, render(Text.of("button.start_over"), lang), lang)
         ids.controls.clear_widgets()
         ids.controls.add_widget(Widget())  # what to press sits low, within a shopper's reach
