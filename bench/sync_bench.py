@@ -23,7 +23,6 @@ import psycopg
 from bench.cpu_time import CpuMeter, Split
 from bench.report import Row, print_table
 from codes import campaign as campaign_file
-from codes import chain
 from codes.campaign import parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from server_stub import admin, feed
@@ -34,6 +33,7 @@ from sync.cycle import client_for, run_cycle
 from sync.enroll import enroll
 from sync.protocol import ClaimRequest
 from sync.transport import HttpTransport
+from terminal import chain
 from terminal.ledger import Ledger
 from tests.live import server_process
 

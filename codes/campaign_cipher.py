@@ -72,18 +72,10 @@ class CampaignCipher:
             return None
         return version, tier, serial
 
-    def decode_batch(self, bodies: list[str]) -> tuple[npt.NDArray[np.bool_], U64s, U64s]:
-        """(decrypts correctly, tier index, serial) for many 16-symbol bodies at once.
-
-        The server re-checks every pushed code: one AES call per Feistel round for a whole batch.
-        """
-        text = "".join(bodies).encode("ascii")
-        return self.decode_rows(
-            np.frombuffer(text, np.uint8).reshape(len(bodies), layout.BODY_SYMBOLS)
-        )
-
     def decode_rows(self, chars: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], U64s, U64s]:
-        """`decode_batch` for bodies given as rows of 16 symbol bytes (`crockford.normalise_rows`)."""
+        """(decrypts correctly, tier index, serial) for many 16-symbol bodies at once, given as rows
+        of symbol bytes (`crockford.normalise_rows`): one AES call per Feistel round for a whole
+        push (the server's re-check)."""
         values = crockford.VALUE_BY_BYTE[chars]
         half = layout.BODY_SYMBOLS // 2  # each half of the body spells one 40-bit FF1 half
         a, b = np.zeros(len(chars), np.uint64), np.zeros(len(chars), np.uint64)

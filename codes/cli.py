@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from codes import campaign as campaign_file
@@ -11,8 +12,26 @@ from codes import mint
 from codes.campaign import DEFAULT_CAPACITY, Tier, parse_tiers, with_claim_tiers
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
-from codes.cli_common import emit, when, whole_number
+from codes.cli_common import emit, whole_number
 from codes.errors import InstoreError
+
+
+def when(text: str) -> datetime:
+    """An argparse type for dates and times: 2026-12-31, 2026-12-31T18:00, or relative to today
+    ("today", "tomorrow", "+90d", "+6w"); no time zone means UTC."""
+    word = text.strip().lower()
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if word in ("today", "tomorrow"):
+        return today + timedelta(days=word == "tomorrow")
+    if word.startswith("+") and word[-1:] in ("d", "w") and word[1:-1].isdigit():
+        return today + timedelta(days=int(word[1:-1]) * (7 if word[-1] == "w" else 1))
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date like 2026-12-31, today or +90d"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def register(parser: argparse.ArgumentParser) -> None:

@@ -1,6 +1,8 @@
-"""What every part's CLI shares: printing results, and argument types with plain-words errors.
+"""What every part's CLI shares: a result printed for people or machines, a count in words, and
+a whole-number argument with a plain-words error.
 
-It lives in codes/, the bottom layer, so terminal, sync, server and POS commands can all use it.
+It lives in codes/, the one layer the terminal, sync, server, POS and kiosk commands may all
+import (codes' own CLI uses it too); anything only one CLI needs lives in that CLI.
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -35,21 +36,3 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
-
-
-def when(text: str) -> datetime:
-    """An argparse type for dates and times: 2026-12-31, 2026-12-31T18:00, or relative to today
-    ("today", "tomorrow", "+90d", "+6w"); no time zone means UTC."""
-    word = text.strip().lower()
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if word in ("today", "tomorrow"):
-        return today + timedelta(days=word == "tomorrow")
-    if word.startswith("+") and word[-1:] in ("d", "w") and word[1:-1].isdigit():
-        return today + timedelta(days=int(word[1:-1]) * (7 if word[-1] == "w" else 1))
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date like 2026-12-31, today or +90d"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

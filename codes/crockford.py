@@ -99,15 +99,6 @@ for _j, _by_symbol in enumerate(_TIMES_BY_SYMBOL):
         _TIMES_BY_BYTE[_j, ord(_ch)] = _times
 
 
-def check_passes_batch(codes: list[str]) -> npt.NDArray[np.bool_]:
-    """`check_passes_text` for many normalised codes of one length (the server's re-check)."""
-    if not codes:
-        return np.zeros(0, dtype=bool)
-    width = len(codes[0])
-    chars = np.frombuffer("".join(codes).encode("ascii"), np.uint8).reshape(len(codes), width)
-    return check_passes_rows(chars)
-
-
 def check_passes_rows(chars: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     """`check_passes_text` for codes given as rows of symbol bytes (see `normalise_rows`)."""
     total = np.zeros(len(chars), np.uint8)

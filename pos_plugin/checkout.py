@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from codes import chain
 from codes.cli_common import counted
 from codes.qr_read import Picture, PictureError, read_codes
 from pos_plugin.answers import (
@@ -33,6 +32,7 @@ from pos_plugin.receipt import receipt_text
 from pos_plugin.settings import PosSettings
 from sync.cycle import CycleReport
 from sync.online import OnlineDevice
+from terminal import chain
 from terminal.engine import Terminal
 from terminal.members import normalise_member
 from terminal.results import Result, Status

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import Column, Connection, Engine, Table, delete, func, select, update
 
 from codes import campaign as campaign_file
-from codes import chain, crockford, keys
+from codes import crockford, keys
 from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
 from codes.mint import MintReport, mint_to_files
-from server_stub import conflicts, earn_rules, feed
+from server_stub import conflicts, earn_rules, event_check, feed
 from server_stub.claim_guard import FORGED, REVIEWED
 from server_stub.errors import ApiError, not_found
 from server_stub.schema import alerts, campaigns, claims, configs, devices, events, meta, stores
@@ -202,7 +202,7 @@ def enroll_device(engine: Engine, store_id: str, name: str) -> dict[str, Any]:
         conn.execute(
             devices.insert().values(
                 id=device_id, store_id=store_id, name=name.strip(), token_hash=token_hash(token),
-                created=time.time(), chain_hash=chain.GENESIS,
+                created=time.time(), chain_hash=event_check.GENESIS,
             )
         )  # fmt: skip
     return {"device_id": device_id, "store_id": store_id, "name": name.strip(), "token": token}

@@ -80,11 +80,13 @@ class Rechecker:
         for campaign_id, positions in by_campaign.items():
             group = [items[i] for i in positions]
             cipher = self.ciphers.get(campaign_id)
-            found = None  # a push's codes, as printed, go through numpy together
+            # A push's codes, as printed, go through numpy together; anything else (an online
+            # claim's one code, a batch with anything odd in it) is read code by code.
+            found = None
             if cipher is not None and len(group) >= FEW:
                 rows = self._as_printed(cipher, group)
                 found = self._check_rows(cipher, group, rows) if rows is not None else None
-            if found is None:  # an online claim's one code, or a batch with anything odd in it
+            if found is None:
                 found = self._check_each(group)
             for i, reason in zip(positions, found, strict=True):
                 reasons[i] = reason
@@ -141,54 +143,27 @@ class Rechecker:
 
     def _check_each(self, items: list[Claimed]) -> list[str | None]:
         """The reasons for codes of one campaign, each code read on its own (any input)."""
-        reasons: list[str | None] = [None] * len(items)
-        found: list[tuple[int, str]] = []
-        for i, item in enumerate(items):
+        reasons: list[str | None] = []
+        for item in items:
             reason, compact = self._read(item)
-            if reason is not None:
-                reasons[i] = reason
-            else:
-                assert compact is not None
-                found.append((i, compact))
-        if not found:
-            return reasons
-        cipher = self.ciphers[items[0].campaign]
-        few = len(found) < FEW
-        codes = [compact for _, compact in found]
-        passes = (
-            [crockford.check_passes_text(c) for c in codes]
-            if few
-            else crockford.check_passes_batch(codes).tolist()
-        )
-        start = len(cipher.campaign.prefix)
-        bodies = [compact[start : start + layout.BODY_SYMBOLS] for compact in codes]
-        names = [t.name for t in cipher.campaign.tiers]
-        issued = cipher.campaign.issued
-        for (i, _), passed, (good, tier, serial) in zip(
-            found, passes, self._decode(cipher, bodies, few), strict=True
-        ):
-            item = items[i]
+            if compact is None:
+                reasons.append(reason)
+                continue
+            cipher = self.ciphers[item.campaign]
+            start = len(cipher.campaign.prefix)
+            found = cipher.decode(compact[start : start + layout.BODY_SYMBOLS])
+            good = found is not None and found[1] < len(cipher.campaign.tiers)
+            tier, serial = (found[1], found[2]) if found is not None and good else (0, 0)
+            names = [t.name for t in cipher.campaign.tiers]
             matches = good and serial == item.serial and item.tier in (None, names[tier])
             planned = not (good and cipher.holds_plan) or cipher.plan.tier_of(serial) == tier
-            reasons[i] = _refusal(passed, good, matches, planned, serial, issued)
+            reasons.append(
+                _refusal(
+                    crockford.check_passes_text(compact), good, matches, planned, serial,
+                    cipher.campaign.issued,
+                )
+            )  # fmt: skip
         return reasons
-
-    @staticmethod
-    def _decode(
-        cipher: CampaignCipher, bodies: list[str], few: bool
-    ) -> list[tuple[bool, int, int]]:
-        """(decrypts to a tier of the campaign, tier, serial) per body."""
-        if not few:
-            ok, tiers, serials = cipher.decode_batch(bodies)
-            return list(zip(ok.tolist(), tiers.tolist(), serials.tolist(), strict=True))
-        out = []
-        for body in bodies:
-            found = cipher.decode(body)
-            if found is None or found[1] >= len(cipher.campaign.tiers):
-                out.append((False, 0, 0))
-            else:
-                out.append((True, found[1], found[2]))
-        return out
 
     def _read(self, item: Claimed) -> tuple[str | None, str | None]:
         """(reason, None) for a code that cannot be this campaign's, else (None, its symbols)."""

@@ -26,8 +26,11 @@ from server_stub import admin, feed, ingest
 from server_stub.admin import token_hash
 from server_stub.bulk import KeyTaken
 from server_stub.claim_guard import ClaimGuard
+from server_stub.code_claims import claim_codes
 from server_stub.database import insert_ignore, reader, writing
 from server_stub.errors import ApiError, describe, error_body, unstorable
+from server_stub.push_reading import Prepared, prepare
+from server_stub.push_state import Signer
 from server_stub.recheck import Claimed, Rechecker
 from server_stub.schema import balances, claims, devices, events, meta, nonces
 from server_stub.settings import ServerSettings
@@ -145,24 +148,22 @@ class SyncService:
     def _push_request(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[Caller, bytes]:
-        """A push is checked before the write lock (see ingest.prepare); a device revoked in the
+        """A push is checked before the write lock (see push_reading.prepare); a device revoked in the
         milliseconds between is as one revoked just after: its push counts."""
         events, checked = self._parse_push(body)
         self._purge_nonces()
         with reader(self.engine).connect() as conn:
             caller = self._identify(conn, method, path, headers, body)
             rechecker = self.rechecker(conn, caller.config_version)
-        signer = ingest.Signer(caller.device_id, caller.store_id, caller.secret)
+        signer = Signer(caller.device_id, caller.store_id, caller.secret)
         try:
-            prepared = ingest.prepare(signer, events, rechecker, checked=checked)
+            prepared = prepare(signer, events, rechecker, checked=checked)
             return caller, self._store_push(caller, prepared)
         except KeyTaken:  # an event id another device used: redo, looking each one up
-            prepared = ingest.prepare(
-                signer, events, rechecker, look_up_every_id=True, checked=checked
-            )
+            prepared = prepare(signer, events, rechecker, look_up_every_id=True, checked=checked)
             return caller, self._store_push(caller, prepared)  # verdicts made afresh
 
-    def _store_push(self, caller: Caller, prepared: ingest.Prepared) -> bytes:
+    def _store_push(self, caller: Caller, prepared: Prepared) -> bytes:
         with writing(self.engine) as conn:
             self._admit(conn, caller)
             return ingest.push(conn, prepared)
@@ -334,7 +335,7 @@ class SyncService:
         if owner_of_id is not None and owner_of_id != caller.device_id:
             raise ApiError(409, "duplicate_id", "that event id belongs to another device")
         key = (request.campaign, request.serial)
-        owner = ingest.claim_codes(
+        owner = claim_codes(
             conn, caller.device_id, caller.store_id, now, [(*key, request.event_id)]
         )[key]
         if owner.event_id == request.event_id:

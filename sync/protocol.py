@@ -48,17 +48,6 @@ def sign_answer(secret: bytes, nonce: str, status: int, body: bytes) -> str:
     return sign(secret, "ANSWER", str(status), "", nonce, body)
 
 
-def plain_text(value: str) -> str:
-    """Refuse text no database can keep: NUL characters and lone surrogates."""
-    try:
-        value.encode()  # lone surrogates cannot be encoded
-    except UnicodeEncodeError:
-        raise ValueError("text contains characters that cannot be stored") from None
-    if "\x00" in value:
-        raise ValueError("text contains characters that cannot be stored")
-    return value
-
-
 # Request text a database can keep, with the rule written into the schema too, so clients and
 # fuzzers know it: no NUL (the pattern); the validator refuses lone surrogates by itself.
 _NO_NUL = StringConstraints(pattern=r"^[^\x00]*$")
@@ -123,7 +112,9 @@ class CatalogueItemConfig(Model):
 
 
 class DeviceConfig(Model):
-    """The rules a terminal applies offline; the same fields as the terminal's own settings."""
+    """The rules a terminal applies offline; the same fields and defaults as the terminal's own
+    (terminal.config.TerminalConfig, which the server may not import: a test holds the two
+    equal)."""
 
     limits: list[LimitConfig] = []
     tier_rules: list[TierRuleConfig] = []
@@ -171,7 +162,7 @@ _Short = Annotated[str, Field(max_length=64)]
 
 
 class WireEvent(Model):
-    """One ledger event as signed by its device (see codes.chain)."""
+    """One ledger event as signed by its device (see terminal/chain.py)."""
 
     event_id: Annotated[_EventId, _NO_NUL]
     seq: _Seq

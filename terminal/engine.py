@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from codes import campaign as campaign_file
-from codes import chain
 from codes.campaign import Campaign, Tier
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CheckResult, CheckStatus, CodeChecker
 from codes.cli_common import counted
+from terminal import chain
 from terminal.config import SCOPE_WORDS, Limit, TerminalConfig, TierRule, default_rule
 from terminal.ledger import Device, Ledger, LedgerError, now_iso
 from terminal.members import GIVE_MEMBER, normalise_member

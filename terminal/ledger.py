@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from codes import chain
 from codes.errors import InstoreError
+from terminal import chain
 from terminal.schema import migrations
 
 BUSY_TIMEOUT_S = 5.0

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from codes import chain, layout
+from codes import layout
 from codes.campaign_cipher import CampaignCipher
 from codes.errors import InstoreError
 from codes.ff1_radix32 import Radix32FF1
@@ -25,6 +25,7 @@ from sync import outbox
 from sync.client import SyncError
 from sync.protocol import ClaimRequest as WireClaim
 from sync.protocol import PushResponse
+from terminal import chain
 from terminal.results import Status
 from tests.disks import fill, small_disk
 from tests.world import Device, World
@@ -199,9 +200,9 @@ def _resigned(
     changed = {**event, "payload": body}
     if local_time is not None:
         changed["local_time"] = local_time
-    key = chain.DeviceKey(device.client.secret)
-    row = {**changed, "device_id": device.client.device_id}
-    _hash, changed["mac"] = key.hash_and_mac(row, chain.canonical_payload(body))
+    changed["mac"] = chain.event_mac(
+        device.client.secret, {**changed, "device_id": device.client.device_id}
+    )
     return changed
 
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from codes import chain
 from server_stub import admin
 from server_stub.schema import claims, conflicts, events
 from sync.client import SyncClient
 from sync.transport import HttpTransport, Transport
+from terminal import chain
 from tests.live import server_process
 from tests.world import World
 

@@ -7,11 +7,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from codes import chain
 from server_stub import conflicts
 from server_stub.schema import alerts, claims, devices, events
 from sync import outbox
 from sync.protocol import ClaimRequest
+from terminal import chain
 from tests.world import World
 
 
@@ -179,7 +179,8 @@ def test_a_nul_in_a_payload_s_text_spoils_only_what_holds_it(world: World) -> No
         garbled.append(dict(changed, mac=chain.event_mac(a.client.secret, signed)))
     answer = a.client.push(garbled)
     assert [v.verdict for v in answer.verdicts] == ["accepted", "rejected", "accepted"]
-    assert answer.verdicts[1].reason.startswith("malformed: payload")
+    # the same words as for a lone surrogate: one rule, text no database keeps
+    assert answer.verdicts[1].reason == "malformed: the payload has text that cannot be stored"
     with world.engine.connect() as conn:
         actors = {r.seq: r.actor for r in conn.execute(select(events.c.seq, events.c.actor))}
     assert actors == {1: "", 2: "ann", 3: "ann"}
