@@ -20,7 +20,7 @@ ART = ASSETS / "art"
 TIER_ART = {"gold": "gold.png", "silver": "silver.png", "music": "music.png"}
 
 _REFUSAL_KEYS = {
-    Status.ALREADY_REDEEMED_HERE, Status.REDEEMED_ELSEWHERE, Status.HELD, Status.MISTYPED,
+    Status.ALREADY_REDEEMED_HERE, Status.REDEEMED_ELSEWHERE, Status.IN_ANOTHER_BASKET, Status.MISTYPED,
     Status.INVALID, Status.UNKNOWN_CAMPAIGN, Status.NOT_ISSUED, Status.EXPIRED,
     Status.NOT_STARTED, Status.LIMIT, Status.OFFLINE_BUDGET, Status.NEEDS_ONLINE,
 }  # fmt: skip

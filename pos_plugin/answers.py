@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from typing import Any
 
 from codes.cli_common import counted
 from terminal.results import Result, Status
 
-# statuses of the till's own, beside the terminal's words
-PAID = "paid"
-CANCELLED = "cancelled"
-CLOSED = "closed"
-NO_CODE = "no_code"
-NOT_READABLE = "not_readable"
-# the terminal says `held` both for "held for you" and "held by another basket"; a POS that tests
-# for `held` after apply must never mistake the second for the first
-IN_ANOTHER_BASKET = "in_another_basket"
+
+class TillStatus(StrEnum):
+    """The till's own status words, beside the terminal's (`terminal.results.Status`)."""
+
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+    NO_CODE = "no_code"
+    NOT_READABLE = "not_readable"
+
+
+PAID, CANCELLED, CLOSED, NO_CODE, NOT_READABLE = TillStatus
+# every word an answer's `status` may hold, for the bridge's schema
+STATUS_WORDS = tuple(dict.fromkeys([*Status, *TillStatus]))
 
 _STATUS_WORDS: dict[str, str] = {
     Status.ALREADY_REDEEMED_HERE: "already redeemed",
     Status.REDEEMED_ELSEWHERE: "already redeemed elsewhere",
-    IN_ANOTHER_BASKET: "in another basket",
+    Status.IN_ANOTHER_BASKET: "in another basket",
     Status.MISTYPED: "mistyped",
     Status.INVALID: "not a valid code",
     Status.UNKNOWN_CAMPAIGN: "unknown campaign",
@@ -91,11 +97,8 @@ class Reward:
 
 def from_result(result: Result, reward: Reward | None = None, **extra: Any) -> Answer:
     """The terminal's result in the till's words, with the line the receipt prints for it."""
-    status = result.status.value
-    if result.status is Status.HELD and result.hold_id is None:
-        status = IN_ANOTHER_BASKET
     return Answer(
-        status=status, message=result.message, code=result.code,
+        status=result.status.value, message=result.message, code=result.code,
         reward=reward.name if reward else None, tier=result.tier,
         value=reward.value if reward else None, campaign=result.campaign, serial=result.serial,
         hold_id=result.hold_id, event_id=result.event_id, member=result.member,
@@ -111,7 +114,7 @@ def receipt_line(answer: Answer) -> str:
         prize = f" {answer.reward}" if answer.reward else ""
         if status in (Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE):
             return f"{what}{prize}: redeemed"
-        if status == Status.HELD and answer.hold_id:
+        if status == Status.HELD:
             return f"{what}{prize}: applied"
         if status == Status.VALID:
             return f"{what}{prize}"

@@ -11,8 +11,8 @@ import threading
 from sync.client import SyncClient, SyncError
 from sync.protocol import ClaimRequest as WireClaim
 from sync.protocol import ReleaseRequest as WireRelease
-from terminal.engine import ClaimRefused, ClaimRequest
 from terminal.ledger import Ledger, LedgerError, now_iso
+from terminal.online_claims import ClaimRefused, ClaimRequest
 
 
 class ServerClaimer:

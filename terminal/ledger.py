@@ -1,54 +1,26 @@
-"""The device's SQLite ledger: opening it safely, durable transactions, and the event chain.
+"""The device's SQLite ledger: what is kept in it (device, settings, events and their chain,
+claims, holds, balances, alerts), each behind a method, so the engine holds no SQL.
 
 WAL with synchronous=FULL: a transaction that returned has reached the disk, so a result shown to a
 person survives a crash or a power cut. Write transactions start with BEGIN IMMEDIATE, so two
 processes on one ledger (kiosk and manager screen, POS and bridge) queue instead of deadlocking.
+Methods that take `conn` run inside the caller's `write()` transaction.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
-from codes.errors import InstoreError
 from terminal import chain
-from terminal.schema import migrations
+from terminal.ledger_file import BUSY_TIMEOUT_S, LedgerError, LedgerFile, storage_error
 
-BUSY_TIMEOUT_S = 5.0
-
-
-class LedgerError(InstoreError):
-    """The ledger cannot be read or written; nothing in flight was confirmed."""
-
-
-def storage_error(exc: sqlite3.Error, path: Path) -> LedgerError:
-    """Name a SQLite failure in a store manager's terms."""
-    text = str(exc).lower()
-    if isinstance(exc, sqlite3.IntegrityError):
-        # a unique key refused a second copy: the caller knows which rule that was
-        return LedgerError("duplicate", f"already recorded: {exc}")
-    if "locked" in text or "busy" in text:
-        return LedgerError(
-            "ledger_busy", f"the ledger {path} is busy in another program; try again"
-        )
-    if "readonly" in text or "read-only" in text:
-        return LedgerError("ledger_read_only", f"the ledger {path} cannot be written (read-only)")
-    if "full" in text:
-        return LedgerError("disk_full", f"the disk holding {path} is full; nothing was saved")
-    if "not a database" in text or "malformed" in text:
-        return LedgerError("ledger_damaged", f"{path} is not a usable ledger: {exc}")
-    return LedgerError("ledger_error", f"the ledger {path} could not be used: {exc}")
+__all__ = ["BUSY_TIMEOUT_S", "Device", "Ledger", "LedgerError", "now_iso", "storage_error"]
 
 
 @dataclass(frozen=True)
@@ -64,112 +36,8 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class Ledger:
-    """One device's ledger file."""
-
-    def __init__(
-        self, path: Path | str, create: bool = False, busy_timeout: float = BUSY_TIMEOUT_S,
-        read_only: bool = False,
-    ) -> None:  # fmt: skip
-        """`read_only`: for commands that only look (check, verify, status), so they work on a
-        ledger nobody may write, such as a copy on read-only media taken for an audit."""
-        self.path = Path(path)
-        if not create and not self.path.exists():
-            raise LedgerError(
-                "no_ledger", f"no ledger at {self.path}; run 'instore terminal init' first"
-            )
-        if read_only:
-            self._open_read_only(busy_timeout)
-            return
-        try:
-            if create and not self.path.exists():
-                # it holds the device secret and campaign keys: readable by its owner only
-                # (SQLite gives the -wal and -shm files the same mode)
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with contextlib.suppress(FileExistsError):  # made by another process just now
-                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            self.conn = sqlite3.connect(
-                self.path, isolation_level=None, timeout=busy_timeout, check_same_thread=False
-            )
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self.db = Database(self.conn)
-            if migrations.pending(self.db):
-                with self.write():
-                    migrations.apply(self.db)
-        except sqlite3.Error as exc:
-            writable = os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
-            if self.path.exists() and not writable:  # SQLite says only "unable to open"
-                raise LedgerError(
-                    "ledger_read_only",
-                    f"the ledger {self.path} cannot be written (read-only); 'check', 'verify'"
-                    " and 'status' still work",
-                ) from None
-            raise storage_error(exc, self.path) from None
-
-    def _open_read_only(self, busy_timeout: float) -> None:
-        uri = f"file:{self.path.resolve().as_posix()}?mode=ro"
-        try:
-            try:
-                self.conn = self._connect(uri, busy_timeout)
-            except sqlite3.OperationalError:
-                # WAL needs its -shm file beside the ledger; where none can be made the media is
-                # read-only, nobody writes the file, and SQLite may read it as immutable
-                self.conn = self._connect(uri + "&immutable=1", busy_timeout)
-            self.db = Database(self.conn)
-            if migrations.pending(self.db):
-                raise LedgerError(
-                    "ledger_outdated",
-                    f"the ledger {self.path} is from an older version; open it once where it"
-                    " can be written (any terminal command) to bring it up to date",
-                )
-        except sqlite3.Error as exc:
-            raise storage_error(exc, self.path) from None
-
-    @staticmethod
-    def _connect(uri: str, busy_timeout: float) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            uri, uri=True, isolation_level=None, timeout=busy_timeout, check_same_thread=False
-        )
-        conn.row_factory = sqlite3.Row
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # fails here, not later
-        return conn
-
-    def close(self) -> None:
-        self.conn.close()
-
-    # -- transactions ----------------------------------------------------------------------
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One durable transaction; any SQLite failure becomes a LedgerError, and rolls back."""
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise storage_error(exc, self.path) from None
-        try:
-            yield self.conn
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise storage_error(exc, self.path) from None
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-
-    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        try:
-            return self.conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise storage_error(exc, self.path) from None
-
-    def one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        rows = self.read(sql, params)
-        return rows[0] if rows else None
+class Ledger(LedgerFile):
+    """One device's ledger: what the engine reads and writes, by name."""
 
     # -- device and settings ---------------------------------------------------------------
 
@@ -273,3 +141,203 @@ class Ledger:
             return chain.first_break(self.chain_events(), self.device().secret)
         except sqlite3.Error as exc:
             raise storage_error(exc, self.path) from None
+
+    # -- campaigns -------------------------------------------------------------------------
+
+    def campaign_rows(self) -> list[sqlite3.Row]:
+        """(no, id, data, key) of every campaign this device holds keys for."""
+        return self.read("SELECT no, id, data, key FROM campaigns")
+
+    # -- codes: claimed here, redeemed elsewhere, held ------------------------------------
+    # A code is (campaign_no, serial): the campaign's number in this ledger, and the serial.
+
+    def claimed_here(self, campaign_no: int, serial: int) -> bool:
+        return bool(self.one(
+            "SELECT 1 FROM local_claims WHERE campaign_no = ? AND serial = ?", (campaign_no, serial)
+        ))  # fmt: skip
+
+    def redeemed_elsewhere(self, campaign_no: int, serial: int) -> bool:
+        """The server said so (its redeemed set, pulled, or its answer to a claim)."""
+        return bool(self.one(
+            "SELECT 1 FROM redeemed WHERE campaign_no = ? AND serial = ?", (campaign_no, serial)
+        ))  # fmt: skip
+
+    def mark_redeemed_elsewhere(self, campaign_no: int, serial: int) -> None:
+        with self.write() as conn:
+            conn.execute("INSERT OR IGNORE INTO redeemed VALUES (?, ?)", (campaign_no, serial))
+
+    def holding_basket(self, campaign_no: int, serial: int) -> str | None:
+        """The basket holding the code now, if any (an expired hold holds nothing)."""
+        row = self.one(
+            "SELECT basket FROM holds WHERE campaign_no = ? AND serial = ? AND expires > ?",
+            (campaign_no, serial, time.time()),
+        )
+        return None if row is None else str(row["basket"])
+
+    @staticmethod
+    def add_claim(
+        conn: sqlite3.Connection, campaign_no: int, serial: int, event_id: str, basket: str | None
+    ) -> None:
+        """The code is redeemed here by `event_id`; its basket's hold, if any, is done."""
+        conn.execute("INSERT INTO local_claims VALUES (?, ?, ?)", (campaign_no, serial, event_id))
+        if basket is not None:
+            conn.execute(
+                "DELETE FROM holds WHERE campaign_no = ? AND serial = ?", (campaign_no, serial)
+            )
+
+    @staticmethod
+    def drop_claim(conn: sqlite3.Connection, event_id: str) -> None:
+        conn.execute("DELETE FROM local_claims WHERE event_id = ?", (event_id,))
+
+    def redemption_of(self, campaign_no: int, serial: int) -> sqlite3.Row | None:
+        """The event that redeemed the code on this device."""
+        return self.one(
+            "SELECT e.* FROM local_claims c JOIN events e ON e.event_id = c.event_id"
+            " WHERE c.campaign_no = ? AND c.serial = ?",
+            (campaign_no, serial),
+        )
+
+    @staticmethod
+    def put_hold(
+        conn: sqlite3.Connection, campaign_no: int, serial: int, code: str, basket: str,
+        actor: str, expires: float,
+    ) -> str:  # fmt: skip
+        """Hold the code for the basket until `expires`; its hold id. The same basket holding it
+        again keeps its hold, with the new time."""
+        key = (campaign_no, serial)
+        conn.execute(
+            "DELETE FROM holds WHERE campaign_no = ? AND serial = ? AND expires <= ?",
+            (*key, time.time()),
+        )
+        mine = conn.execute(
+            "SELECT hold_id FROM holds WHERE campaign_no = ? AND serial = ? AND basket = ?",
+            (*key, basket),
+        ).fetchone()
+        if mine is not None:
+            conn.execute("UPDATE holds SET expires = ? WHERE hold_id = ?", (expires, mine[0]))
+            return str(mine[0])
+        hold_id = chain.uuid7()
+        conn.execute(
+            "INSERT INTO holds VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (hold_id, *key, code, basket, actor, expires),
+        )  # a unique key refuses a second basket (LedgerError "duplicate")
+        return hold_id
+
+    def hold(self, hold_id: str) -> sqlite3.Row | None:
+        return self.one("SELECT * FROM holds WHERE hold_id = ?", (hold_id,))
+
+    def holds_of(self, basket: str) -> list[tuple[str, str]]:
+        """(hold id, code) of each code held for the basket, in the order they were held."""
+        rows = self.read(
+            "SELECT hold_id, code FROM holds WHERE basket = ? ORDER BY hold_id", (basket,)
+        )
+        return [(r["hold_id"], r["code"]) for r in rows]
+
+    def delete_hold(self, hold_id: str) -> bool:
+        """False when there was no such hold."""
+        with self.write() as conn:
+            return bool(conn.execute("DELETE FROM holds WHERE hold_id = ?", (hold_id,)).rowcount)
+
+    # -- counts for limits and offline budgets --------------------------------------------
+
+    def redemptions_since(
+        self, since: float, cap: int, actor: str | None = None, member: str | None = None
+    ) -> int:
+        """Redemptions not rejected since `since` (of the cashier, or the member), counted no
+        further than `cap`."""
+        where = "created >= ?"
+        params: list[float | str] = [since]
+        for column, value in (("actor", actor), ("member", member)):
+            if value is not None:
+                where += f" AND {column} = ?"  # column names are ours, never input
+                params.append(value)
+        row = self.one(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE kind = 'redeem'"
+            f" AND state <> 'rejected' AND {where} LIMIT ?)",
+            (*params, cap),
+        )
+        return int(row["n"]) if row else 0
+
+    def offline_used(self, tier: str) -> tuple[int, float]:
+        """Count and value of the tier's offline redemptions not yet synced (the risk budget)."""
+        row = self.one(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(value), 0) AS v FROM events"
+            " WHERE offline = 1 AND state = 'pending' AND tier = ?",
+            (tier,),
+        )
+        return (int(row["n"]), float(row["v"])) if row else (0, 0.0)
+
+    def pending_spent(self, member: str) -> int:
+        """Points the member spent here that the server has not seen yet."""
+        row = self.one(
+            "SELECT COALESCE(-SUM(points), 0) AS n FROM events"
+            " WHERE kind = 'spend' AND member = ? AND state = 'pending'",
+            (member,),
+        )
+        return int(row["n"]) if row else 0
+
+    def local_balance(self, member: str) -> int:
+        """The server's last balance for the member plus this device's events since."""
+        row = self.one("SELECT balance, as_of_seq FROM balances WHERE member = ?", (member,))
+        base, as_of = (int(row["balance"]), int(row["as_of_seq"])) if row else (0, 0)
+        return base + self.points_after(member, as_of)
+
+    # -- events by what they are ------------------------------------------------------------
+
+    def event(self, event_id: str) -> sqlite3.Row | None:
+        return self.one("SELECT * FROM events WHERE event_id = ?", (event_id,))
+
+    def receipt_events(self, receipt: str) -> list[str]:
+        """The redemptions and points a receipt carried that are not voided yet, oldest first."""
+        rows = self.read(
+            "SELECT e.event_id FROM events e WHERE e.receipt = ? AND e.kind IN ('redeem', 'accrue')"
+            " AND NOT EXISTS (SELECT 1 FROM events v WHERE v.kind = 'void' AND v.target = e.event_id)"
+            " ORDER BY e.seq",
+            (receipt,),
+        )
+        return [r["event_id"] for r in rows]
+
+    def state_counts(self) -> dict[str, int]:
+        """Events by sync state (pending, accepted, conflict, rejected ...)."""
+        return {r["state"]: int(r["n"]) for r in self.read("SELECT state, n FROM state_counts")}
+
+    def oldest_pending_created(self) -> float | None:
+        row = self.one(
+            "SELECT created FROM events WHERE state = 'pending' ORDER BY state, seq LIMIT 1"
+        )
+        return None if row is None else float(row["created"])
+
+    def events_in_state(self, state: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest events in a state, their payloads read."""
+        rows = self.read(
+            "SELECT event_id, seq, kind, payload, local_time, reason, actor FROM events"
+            " WHERE state = ? ORDER BY state, seq DESC LIMIT ?",
+            (state, limit),
+        )
+        return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
+
+    def recent_redemptions(self, limit: int) -> list[sqlite3.Row]:
+        return self.read(
+            "SELECT local_time, payload, state, offline, actor FROM events WHERE kind = 'redeem'"
+            " ORDER BY seq DESC LIMIT ?",
+            (limit,),
+        )
+
+    # -- alerts -----------------------------------------------------------------------------
+
+    @staticmethod
+    def add_alert(conn: sqlite3.Connection, kind: str, message: str) -> None:
+        conn.execute(
+            "INSERT INTO alerts (kind, message, created) VALUES (?, ?, ?)",
+            (kind, message, now_iso()),
+        )
+
+    def open_alerts(self, limit: int = 50) -> tuple[int, list[dict[str, Any]]]:
+        """(how many are not acknowledged, the newest of them)."""
+        rows = self.read(
+            "SELECT id, kind, message, created FROM alerts WHERE acknowledged = 0"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        count = self.one("SELECT COUNT(*) AS n FROM alerts WHERE acknowledged = 0")
+        return (int(count["n"]) if count else 0), [dict(r) for r in rows]

@@ -13,7 +13,8 @@ class Status(StrEnum):
     ACCEPTED_OFFLINE = "accepted_offline"
     ALREADY_REDEEMED_HERE = "already_redeemed_here"
     REDEEMED_ELSEWHERE = "redeemed_elsewhere"
-    HELD = "held"
+    HELD = "held"  # held for this basket (with its hold id)
+    IN_ANOTHER_BASKET = "in_another_basket"  # held for another basket: refused here
     MISTYPED = "mistyped"
     INVALID = "invalid"
     UNKNOWN_CAMPAIGN = "unknown_campaign"
@@ -63,8 +64,7 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        # `held` with a hold id is this basket's hold; without one, another basket has the code
-        return self.status in DONE and (self.status is not Status.HELD or self.hold_id is not None)
+        return self.status in DONE
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if v is not None and v != ()}

@@ -26,8 +26,9 @@ from sync.client import SyncClient
 from sync.cycle import CycleReport, client_for, run_cycle
 from sync.enroll import enroll
 from sync.transport import Reply, Transport, Unreachable
-from terminal.engine import Claimer, Terminal
+from terminal.engine import Terminal
 from terminal.ledger import Ledger
+from terminal.online_claims import Claimer
 
 POSTGRES = os.environ.get("INSTORE_TEST_POSTGRES", "")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

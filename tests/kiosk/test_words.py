@@ -39,7 +39,7 @@ def test_every_key_the_kiosk_names_is_in_the_catalogue() -> None:
                 named.add(text)
     named |= {f"age.{a}" for a in AGE_BANDS} | {f"gender.{g}" for g in GENDERS}
     named |= {f"result.{s.value}" for s in Status if s.value in {
-        "already_redeemed_here", "redeemed_elsewhere", "held", "mistyped", "invalid",
+        "already_redeemed_here", "redeemed_elsewhere", "in_another_basket", "mistyped", "invalid",
         "unknown_campaign", "not_issued", "expired", "not_started", "limit", "offline_budget",
         "needs_online", "not_saved"}}  # fmt: skip
     modules = {"codes.qr", "kivy.app", "kivy.metrics"}  # dotted names that are not keys

@@ -344,7 +344,7 @@ class Simulation:
         for till in self.tills:
             for member in MEMBERS:
                 if member in expected:
-                    local = till.terminal._local_balance(member)
+                    local = till.terminal.ledger.local_balance(member)
                     seen = till.ledger.one("SELECT 1 FROM events WHERE member = ?", (member,))
                     if seen:
                         assert local == expected[member], (

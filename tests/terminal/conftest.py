@@ -10,7 +10,8 @@ import pytest
 
 from codes.campaign_cipher import CampaignCipher
 from terminal.config import TerminalConfig
-from terminal.engine import ClaimRequest, Terminal
+from terminal.engine import Terminal
+from terminal.online_claims import ClaimRequest
 from terminal.provision import provision
 from tests.conftest import CampaignFactory
 

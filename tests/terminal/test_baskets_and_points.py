@@ -18,8 +18,8 @@ def test_hold_blocks_other_baskets_until_commit(make_store: StoreFactory) -> Non
     held = till.hold(store.code(4), basket="b1", actor="ann")
     assert held.status is Status.HELD and held.ok and held.hold_id
     other = till.hold(store.code(4), basket="b2")
-    assert other.status is Status.HELD and not other.ok
-    assert till.redeem(store.code(4)).status is Status.HELD
+    assert other.status is Status.IN_ANOTHER_BASKET and not other.ok
+    assert till.redeem(store.code(4)).status is Status.IN_ANOTHER_BASKET
     rescan = till.hold(store.code(4), basket="b1")  # the same basket scanning it again
     assert rescan.ok and rescan.hold_id == held.hold_id
     done = till.commit(held.hold_id or "", receipt="r-100")

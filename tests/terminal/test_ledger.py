@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from terminal.engine import Terminal
 from terminal.ledger import Ledger, LedgerError
 from terminal.results import Status
 from tests.terminal.conftest import StoreFactory
@@ -99,8 +100,8 @@ def test_full_disk_refuses_and_keeps_what_was_confirmed(make_store: StoreFactory
 def test_locked_ledger_refuses_in_time(make_store: StoreFactory) -> None:
     store = make_store()
     till = store.open()
-    till.ledger.close()
-    till.ledger = Ledger(store.path, busy_timeout=0.2)
+    till.close()
+    till = Terminal(Ledger(store.path, busy_timeout=0.2))
     other = sqlite3.connect(store.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:

@@ -1,0 +1,62 @@
+"""What a store manager sees of a device at a glance: pending events and their age, conflicts,
+rejections, alerts, offline budgets used, and the last redemptions."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from terminal.device_setup import DeviceSetup
+from terminal.ledger import Device, Ledger
+
+
+def status(ledger: Ledger, device: Device, setup: DeviceSetup) -> dict[str, Any]:
+    """Quick even with a million events pending (state_counts is kept by triggers)."""
+    counts = ledger.state_counts()
+    oldest = ledger.oldest_pending_created()
+    oldest_s = round(time.time() - oldest, 1) if oldest is not None else 0.0
+    open_alerts, alerts = ledger.open_alerts()
+    budget = {}
+    for rule in setup.rules.values():
+        used, value_used = ledger.offline_used(rule.tier)
+        budget[rule.tier] = {
+            "used": used, "max": rule.offline_count, "value_used": value_used,
+            "max_value": rule.offline_value, "needs_online": rule.needs_online,
+        }  # fmt: skip
+    max_offline = setup.config.max_offline_seconds
+    return {
+        "device_id": device.device_id,
+        "device_name": device.name,
+        "store_id": device.store_id,
+        "online": bool(ledger.setting("online", False)),
+        "online_since": ledger.setting("online_since"),
+        "offline_since": ledger.setting("offline_since"),
+        "pending": counts.get("pending", 0),
+        "oldest_pending_s": oldest_s,
+        "max_offline_s": max_offline,
+        "overdue": oldest_s > max_offline,
+        "last_push": ledger.setting("last_push"),
+        "last_pull": ledger.setting("last_pull"),
+        "last_sync_error": ledger.setting("last_sync_error"),
+        "events": counts,
+        "conflicts": counts.get("conflict", 0),
+        "conflict_list": ledger.events_in_state("conflict"),
+        "rejected": counts.get("rejected", 0),
+        "rejected_list": ledger.events_in_state("rejected"),
+        "alerts": open_alerts,
+        "alert_list": alerts,
+        "offline_budget": budget,
+    }
+
+
+def recent_redemptions(ledger: Ledger, limit: int = 20) -> list[dict[str, Any]]:
+    """The last redemptions here, newest first: when, which code and tier, and its state."""
+    out = []
+    for r in ledger.recent_redemptions(limit):
+        p = json.loads(r["payload"])
+        out.append({
+            "local_time": r["local_time"], "code": p.get("code"), "tier": p.get("tier"),
+            "state": r["state"], "offline": bool(r["offline"]), "actor": r["actor"],
+        })  # fmt: skip
+    return out

@@ -1,0 +1,131 @@
+"""Loyalty points at a device: earn for a purchase, a visit bonus, spend for an item, and the
+balance (the server's word when it answers, else the last it sent plus this device's events)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from codes.cli_common import counted
+from terminal.config import TerminalConfig
+from terminal.ledger import Device, Ledger, LedgerError
+from terminal.members import GIVE_MEMBER, normalise_member
+from terminal.online_claims import OnlineClaims
+from terminal.results import Result, Status
+
+
+class Points:
+    def __init__(
+        self, ledger: Ledger, device: Device, config: TerminalConfig, online: OnlineClaims
+    ) -> None:
+        self.ledger, self.device, self.config, self.online = ledger, device, config, online
+
+    def accrue(self, member: str, amount: float, receipt: str, actor: str = "") -> Result:
+        """Points for a purchase, by the campaign's rule; a receipt earns once."""
+        member, receipt = normalise_member(member), receipt.strip()
+        if not member or not receipt or not amount >= 0:
+            return Result(
+                Status.BAD_INPUT,
+                f"{GIVE_MEMBER}, a receipt and an amount of 0 or more.",
+            )
+        points = self.config.loyalty.points_for(amount)
+        payload = {"member": member, "amount": amount, "receipt": receipt, "points": points,
+                   "rules": self.config.loyalty.version}  # fmt: skip
+        return self._event("accrue", payload, member, points, actor, receipt=receipt)
+
+    def checkin(self, member: str, actor: str = "") -> Result:
+        """A visit bonus: once per member per store per day."""
+        member = normalise_member(member)
+        if not member:
+            return Result(Status.BAD_INPUT, f"{GIVE_MEMBER}.")
+        points = self.config.loyalty.checkin_points
+        day = datetime.now(UTC).date().isoformat()
+        payload = {"member": member, "day": day, "store": self.device.store_id, "points": points,
+                   "rules": self.config.loyalty.version}  # fmt: skip
+        return self._event("checkin", payload, member, points, actor, day=day)
+
+    def spend(self, member: str, points: int, item: str, actor: str = "") -> Result:
+        """Exchange points for an item, against the balance this device knows."""
+        member = normalise_member(member)
+        if not member or points <= 0:
+            return Result(
+                Status.BAD_INPUT,
+                f"{GIVE_MEMBER} and a number of points above 0.",
+            )
+        if self.config.catalogue:
+            prize = self.config.item(item)
+            if prize is None:
+                return Result(Status.BAD_INPUT, f"{item!r} is not in this store's catalogue.")
+            if points != prize.points:
+                return Result(
+                    Status.BAD_INPUT,
+                    f"{prize.name} costs {counted(prize.points, 'point')}, not {points}.",
+                )
+        balance, online = self.known_balance(member)
+        if points > balance:
+            return Result(
+                Status.INSUFFICIENT_POINTS, f"Not enough points: {member} has {counted(balance, 'point')}, needs {points}.",
+                member=member, balance=balance,
+            )  # fmt: skip
+        cap = self.config.loyalty.offline_spend_cap
+        if not online and self.ledger.pending_spent(member) + points > cap:
+            return Result(
+                Status.OFFLINE_BUDGET,
+                f"Offline limit reached: at most {counted(cap, 'point')} per member until this device syncs.",
+                member=member, balance=balance,
+            )  # fmt: skip
+        payload = {"member": member, "points": points, "item": item}
+        return self._event("spend", payload, member, -points, actor, online=online)
+
+    def balance(self, member: str) -> Result:
+        member = normalise_member(member)
+        if not member:
+            return Result(Status.BAD_INPUT, f"{GIVE_MEMBER}.")
+        balance, online = self.known_balance(member)
+        where = "" if online else " (as last known here)"
+        return Result(
+            Status.VALID,
+            f"{member} has {counted(balance, 'point')}{where}.",
+            member=member,
+            balance=balance,
+        )
+
+    def known_balance(self, member: str) -> tuple[int, bool]:
+        """(balance, from the server just now?): the server's word when it answers, else the last
+        balance it sent plus this device's events since."""
+        told = self.online.balance(member, self.config.claim_timeout)
+        if told is not None:
+            return told, True
+        return self.ledger.local_balance(member), False
+
+    def _event(
+        self, kind: str, payload: dict[str, Any], member: str, points: int, actor: str,
+        online: bool = False, **columns: Any,
+    ) -> Result:  # fmt: skip
+        try:
+            with self.ledger.write() as conn:
+                event = self.ledger.append(
+                    conn, self.device, kind, payload, actor=actor, member=member, points=points,
+                    **columns,
+                )  # fmt: skip
+        except LedgerError as exc:
+            if exc.code == "duplicate" and kind == "accrue":
+                return Result(
+                    Status.DUPLICATE_RECEIPT,
+                    "This receipt has already earned its points.",
+                    member=member,
+                )
+            if exc.code == "duplicate" and kind == "checkin":
+                return Result(
+                    Status.ALREADY_CHECKED_IN,
+                    f"{member} already checked in here today.",
+                    member=member,
+                )
+            return Result(Status.NOT_SAVED, f"Not saved: {exc.message}.", member=member)
+        words = {"accrue": "earned", "checkin": "earned for checking in", "spend": "spent"}[kind]
+        balance = self.ledger.local_balance(member)
+        return Result(
+            Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE,
+            f"{counted(abs(points), 'point')} {words}; balance now {balance}.", event_id=event["event_id"],
+            member=member, points=points, balance=balance,
+        )  # fmt: skip

@@ -1,0 +1,268 @@
+"""Codes at a device: check, redeem (online claim first, offline rules otherwise), hold for a
+basket and commit at payment, release, and void. Every result that says "done" was committed to
+disk before it was returned."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+from typing import Any
+
+from codes.checker import CheckResult, CheckStatus
+from codes.cli_common import counted
+from terminal import chain
+from terminal.device_setup import DeviceSetup
+from terminal.ledger import Device, Ledger, LedgerError
+from terminal.members import normalise_member
+from terminal.offline_rules import OfflineRules
+from terminal.online_claims import ClaimRefused, ClaimRequest, OnlineClaims
+from terminal.results import Result, Status
+
+# what a shopper or cashier is told when a valid code still cannot be redeemed
+_REFUSED = {
+    Status.ALREADY_REDEEMED_HERE: "This code was already redeemed here.",
+    Status.REDEEMED_ELSEWHERE: "This code was already redeemed at another store.",
+    Status.IN_ANOTHER_BASKET: "This code is being used in another basket.",
+}
+
+_NEEDS_ONLINE = "Connect to the server to redeem this reward."
+_NO_HOLD = "No such hold: it was released, committed or never made."
+
+# a code that fails its check is refused with the checker's own word
+_CHECK_TO_STATUS: dict[CheckStatus, Status] = {
+    c: Status(c.value) for c in CheckStatus if c is not CheckStatus.VALID
+}
+
+
+def _result(status: Status, message: str, checked: CheckResult, **extra: Any) -> Result:
+    return Result(
+        status, message, code=checked.code, campaign=checked.campaign, serial=checked.serial,
+        tier=checked.tier, **extra,
+    )  # fmt: skip
+
+
+def _refused(status: Status, checked: CheckResult) -> Result:
+    return _result(status, _REFUSED[status], checked)
+
+
+class Redemptions:
+    def __init__(
+        self, ledger: Ledger, device: Device, setup: DeviceSetup, online: OnlineClaims
+    ) -> None:
+        self.ledger, self.device, self.setup, self.online = ledger, device, setup, online
+        self.rules = OfflineRules(ledger, setup.config, setup.rules)
+
+    # -- check -----------------------------------------------------------------------------
+
+    def check(self, code: str) -> Result:
+        """What the code is and whether it can be redeemed here; changes nothing."""
+        checked = self.setup.checker.check(code)
+        refusal = self._refusal(checked)
+        if refusal is not None:
+            return refusal
+        return _result(Status.VALID, checked.message, checked)
+
+    def _refusal(self, checked: CheckResult, basket: str | None = None) -> Result | None:
+        """Why this code cannot be redeemed here now, or None."""
+        if not checked.valid:
+            return _result(_CHECK_TO_STATUS[checked.status], checked.message, checked)
+        key = self.setup.key(checked)
+        if self.ledger.claimed_here(*key):
+            return _refused(Status.ALREADY_REDEEMED_HERE, checked)
+        if self.ledger.redeemed_elsewhere(*key):
+            return _refused(Status.REDEEMED_ELSEWHERE, checked)
+        holder = self.ledger.holding_basket(*key)
+        if holder is not None and holder != basket:
+            return _refused(Status.IN_ANOTHER_BASKET, checked)
+        return None
+
+    # -- redeem ----------------------------------------------------------------------------
+
+    def redeem(self, code: str, actor: str = "", context: dict[str, Any] | None = None) -> Result:
+        """Redeem a code now: online claim when possible, offline rules otherwise."""
+        return self._redeem(self.setup.checker.check(code), actor, context or {}, basket=None)
+
+    def _redeem(
+        self, checked: CheckResult, actor: str, context: dict[str, Any], basket: str | None
+    ) -> Result:
+        refusal = self._refusal(checked, basket)
+        if refusal is not None:
+            return refusal
+        assert (
+            checked.campaign is not None and checked.serial is not None and checked.tier is not None
+        )
+        member = normalise_member(str(context.get("member") or "")) or None
+        limited, warnings = self.rules.limits(actor, member)
+        if limited is not None:
+            return _result(Status.LIMIT, limited, checked)
+        event_id = chain.uuid7()
+        request = ClaimRequest(
+            event_id, self.device.device_id, checked.campaign, checked.serial, checked.code or ""
+        )
+        timeout = self.setup.config.claim_timeout
+        try:
+            online = self.online.claim(request, timeout)
+        except ClaimRefused:
+            return _result(Status.INVALID, "This is not a valid code.", checked)
+        if online is False:
+            # only a cache of the server's answer; the refusal stands either way
+            with contextlib.suppress(LedgerError):
+                self.ledger.mark_redeemed_elsewhere(*self.setup.key(checked))
+            return _refused(Status.REDEEMED_ELSEWHERE, checked)
+        if online is None:
+            if self.rules.needs_online(checked.tier):
+                return _result(Status.NEEDS_ONLINE, _NEEDS_ONLINE, checked)
+            over = self.rules.over_budget(checked.tier, checked.tier_value or 0.0)
+            if over:
+                return _result(Status.OFFLINE_BUDGET, over, checked)
+        payload = {
+            "code": checked.code, "campaign": checked.campaign, "serial": checked.serial,
+            "tier": checked.tier, "value": checked.tier_value, "online": bool(online),
+            "context": context,
+        }  # fmt: skip
+        try:
+            with self.ledger.write() as conn:
+                self.ledger.append(
+                    conn, self.device, "redeem", payload, event_id=event_id, actor=actor,
+                    member=member, offline=0 if online else 1, tier=checked.tier,
+                    value=checked.tier_value or 0.0, receipt=context.get("receipt"),
+                )  # fmt: skip
+                self.ledger.add_claim(conn, *self.setup.key(checked), event_id, basket)
+                for message in warnings:
+                    self.ledger.add_alert(conn, "soft_limit", message)
+        except LedgerError as exc:
+            if online:  # never leave a code claimed at the server that this device did not save
+                self.online.release(request, timeout)
+            if exc.code == "duplicate":  # another process redeemed it a moment ago
+                return _refused(Status.ALREADY_REDEEMED_HERE, checked)
+            return _result(Status.NOT_SAVED, f"Not redeemed: {exc.message}.", checked)
+        status = Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE
+        reward = self.setup.campaigns[checked.campaign].tier_named(checked.tier)
+        what = reward.description or reward.name
+        if not online and reward.kind == "claim":
+            return _result(
+                status, f"Recorded: {what}, provisional until the brand confirms it when this"
+                " device syncs.", checked, event_id=event_id, warnings=tuple(warnings),
+                provisional=True,
+            )  # fmt: skip
+        return _result(
+            status, f"Redeemed: {what}.", checked, event_id=event_id, warnings=tuple(warnings)
+        )
+
+    # -- two-phase: hold at scan, commit at payment ---------------------------------------
+
+    def hold(self, code: str, basket: str, actor: str = "") -> Result:
+        """Reserve a code for a basket; other baskets are refused until commit, release or expiry."""
+        checked = self.setup.checker.check(code)
+        refusal = self._refusal(checked, basket)
+        if refusal is not None:
+            return refusal
+        # what would refuse it at payment is said now, while the cashier can still tell the shopper
+        later = self._refused_at_commit(checked, actor)
+        if later is not None:
+            return later
+        seconds = self.setup.config.hold_seconds
+        try:
+            with self.ledger.write() as conn:
+                hold_id = self.ledger.put_hold(
+                    conn, *self.setup.key(checked), checked.code or "", basket, actor,
+                    time.time() + seconds,
+                )  # fmt: skip
+        except LedgerError as exc:
+            if exc.code == "duplicate":
+                return _refused(Status.IN_ANOTHER_BASKET, checked)
+            return _result(Status.NOT_SAVED, f"Not held: {exc.message}.", checked)
+        reward = self.setup.reward(checked.campaign, checked.tier)
+        prize = f"{reward.description or reward.name}: " if reward else ""
+        return _result(
+            Status.HELD, f"{prize}held for this basket for {counted(seconds // 60, 'minute')}.",
+            checked, hold_id=hold_id,
+        )  # fmt: skip
+
+    def _refused_at_commit(self, checked: CheckResult, actor: str) -> Result | None:
+        """A hard limit, or, on a device with no server, a tier that needs one or is over its
+        offline budget. Payment checks again: the server may still say no then."""
+        limited, _ = self.rules.limits(actor, None)
+        if limited is not None:
+            return _result(Status.LIMIT, limited, checked)
+        if self.online.claimer is not None or checked.tier is None:
+            return None
+        if self.rules.needs_online(checked.tier):
+            return _result(Status.NEEDS_ONLINE, _NEEDS_ONLINE, checked)
+        over = self.rules.over_budget(checked.tier, checked.tier_value or 0.0)
+        return _result(Status.OFFLINE_BUDGET, over, checked) if over else None
+
+    def commit(
+        self, hold_id: str, receipt: str = "", context: dict[str, Any] | None = None
+    ) -> Result:
+        """Redeem a held code when the basket is paid."""
+        row = self.ledger.hold(hold_id)
+        if row is None:
+            return Result(Status.NOT_FOUND, _NO_HOLD)
+        checked = self.setup.checker.check(row["code"])
+        if row["expires"] <= time.time():
+            self.release(hold_id)
+            # an expired hold is no promise: redeem afresh, unless someone else has it now
+        ctx = {**(context or {}), "receipt": receipt, "basket": row["basket"]}
+        return self._redeem(checked, row["actor"], ctx, basket=row["basket"])
+
+    def release(self, hold_id: str) -> Result:
+        try:
+            gone = self.ledger.delete_hold(hold_id)
+        except LedgerError as exc:
+            return Result(Status.NOT_SAVED, f"Not released: {exc.message}.")
+        if not gone:
+            return Result(Status.NOT_FOUND, _NO_HOLD)
+        return Result(Status.RELEASED, "Released: the code is free again.", hold_id=hold_id)
+
+    # -- void ------------------------------------------------------------------------------
+
+    def void(self, event_id: str, reason: str, actor: str = "") -> Result:
+        """Undo a redemption or a points event (a refund); the undo is itself an event.
+
+        `event_id` may also be a code as printed: its redemption on this device is undone.
+        """
+        if not reason.strip():
+            return Result(Status.BAD_INPUT, "Say why: a void needs a reason.")
+        target = self.ledger.event(event_id.strip())
+        if target is None:
+            found = self._redemption_of(event_id)
+            if isinstance(found, Result):
+                return found
+            target = found
+        event_id = target["event_id"]
+        if target["kind"] not in ("redeem", "accrue", "spend", "checkin"):
+            return Result(Status.BAD_INPUT, f"A {target['kind']} event cannot be voided.")
+        payload = {"target": event_id, "kind": target["kind"], "reason": reason}
+        try:
+            with self.ledger.write() as conn:
+                event = self.ledger.append(
+                    conn, self.device, "void", payload, actor=actor, target=event_id,
+                    member=target["member"], points=-int(target["points"]),
+                )  # fmt: skip
+                self.ledger.drop_claim(conn, event_id)
+        except LedgerError as exc:
+            if exc.code == "duplicate":
+                return Result(Status.ALREADY_VOIDED, "This was already voided.")
+            return Result(Status.NOT_SAVED, f"Not voided: {exc.message}.")
+        code = json.loads(target["payload"]).get("code") if target["kind"] == "redeem" else None
+        return Result(
+            Status.VOIDED, f"Voided: {reason}.", event_id=event["event_id"], code=code,
+            member=target["member"], points=-int(target["points"]) if target["points"] else None,
+        )  # fmt: skip
+
+    def _redemption_of(self, code: str) -> sqlite3.Row | Result:
+        """The redemption event of a code on this device, or why there is none."""
+        checked = self.setup.checker.check(code)
+        if checked.campaign is None or checked.serial is None:
+            return Result(
+                Status.NOT_FOUND, f"{code.strip()!r} is neither an event of this device nor a code."
+            )
+        row = self.ledger.redemption_of(*self.setup.key(checked))
+        if row is None:
+            return _result(
+                Status.NOT_FOUND, "This code has no redemption on this device to void.", checked
+            )
+        return row
