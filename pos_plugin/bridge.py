@@ -7,6 +7,7 @@ their status word; 4xx are for requests the bridge cannot take, always `{"error"
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 import logging
@@ -14,13 +15,14 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, get_type_hints
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import models_json_schema
 
-from pos_plugin.answers import Answer
+from pos_plugin.answers import STATUS_WORDS, Answer
 from pos_plugin.checkout import Checkout, Till
 from pos_plugin.token import current_token
 from terminal.results import Status
@@ -76,29 +78,30 @@ class SpendBody(_Body):
     item: str = Text
 
 
-class AnswerModel(BaseModel):
-    """An answer: `status` for the POS, `message` for the cashier, `receipt_line` to print."""
+def _answer_model() -> type[BaseModel]:
+    """The JSON schema of an `Answer`, made from the dataclass itself, so the two cannot drift:
+    `status` is one of the status words, and a field left out of `to_dict()` is optional."""
+    words = StrEnum("AnswerStatus", {word.upper(): word for word in STATUS_WORDS})  # type: ignore[misc]
+    hints = get_type_hints(Answer)
+    declared: dict[str, Any] = {}
+    for f in dataclasses.fields(Answer):
+        hint: Any = hints[f.name]
+        if f.name == "status":
+            declared[f.name] = (words, ...)
+        elif f.name == "message":
+            declared[f.name] = (hint, ...)
+        elif f.name == "items":
+            declared[f.name] = (list["AnswerModel"] | None, None)  # type: ignore[valid-type]
+        elif f.name == "warnings":
+            declared[f.name] = (list[str] | None, None)
+        else:
+            declared[f.name] = (hint | None, None)
+    model: type[BaseModel] = create_model("AnswerModel", __doc__=Answer.__doc__, **declared)
+    model.model_rebuild()
+    return model
 
-    status: str
-    message: str
-    receipt_line: str | None = None
-    code: str | None = None
-    reward: str | None = None
-    tier: str | None = None
-    value: float | None = None
-    campaign: str | None = None
-    serial: int | None = None
-    hold_id: str | None = None
-    event_id: str | None = None
-    member: str | None = None
-    points: int | None = None
-    balance: int | None = None
-    checkout_id: str | None = None
-    receipt_id: str | None = None
-    total: float | None = None
-    warnings: list[str] | None = None
-    items: list[AnswerModel] | None = None
-    receipt: str | None = None
+
+AnswerModel = _answer_model()
 
 
 class CheckoutCreated(BaseModel):

@@ -96,12 +96,15 @@ class TerminalConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TerminalConfig:
+        """What the server sent (sync.protocol.DeviceConfig); a field it left out keeps the
+        default above, the one place a device's defaults are written."""
+        defaults = cls()
         return cls(
             limits=tuple(Limit(**x) for x in data.get("limits", ())),
             tier_rules=tuple(TierRule(**x) for x in data.get("tier_rules", ())),
             loyalty=Loyalty(**data.get("loyalty", {})),
             catalogue=tuple(CatalogueItem(**x) for x in data.get("catalogue", ())),
-            hold_seconds=int(data.get("hold_seconds", 15 * 60)),
-            max_offline_seconds=int(data.get("max_offline_seconds", 72 * 3600)),
-            claim_timeout=float(data.get("claim_timeout", 0.8)),
+            hold_seconds=int(data.get("hold_seconds", defaults.hold_seconds)),
+            max_offline_seconds=int(data.get("max_offline_seconds", defaults.max_offline_seconds)),
+            claim_timeout=float(data.get("claim_timeout", defaults.claim_timeout)),
         )

@@ -84,3 +84,14 @@ def test_the_quick_reading_of_a_push_lets_in_what_the_model_lets_in(event: dict[
     except ValidationError:
         got = None
     assert got == expected
+
+
+def test_the_servers_defaults_for_a_device_are_the_devices_own() -> None:
+    """A store with no config of its own gets what a device assumes before its first sync."""
+    from sync.protocol import DeviceConfig
+    from terminal.config import TerminalConfig
+
+    as_sent = json.loads(json.dumps(TerminalConfig().to_dict()))  # tuples travel as lists
+    assert DeviceConfig().model_dump() == as_sent
+    assert TerminalConfig.from_dict(DeviceConfig().model_dump()) == TerminalConfig()
+    assert TerminalConfig.from_dict({}) == TerminalConfig()
