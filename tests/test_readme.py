@@ -74,3 +74,21 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert (tmp_path / "out.csv").exists() and (tmp_path / "run1.pdf").exists()
     shown = sorted(p.name for p in (tmp_path / "kiosk-screens").glob("*.png"))
     assert shown[:2] == ["001-attract.png", "002-result.png"], out  # a code from run2, answered
+
+
+def test_the_folder_table_names_what_exists_and_all_of_it() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("## The folders") :].split("\n\n")[1]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    named = [re.match(r"\| `([^`]+)`", row).group(1) for row in rows]  # type: ignore[union-attr]
+    mentioned = {path for row in rows for path in re.findall(r"`([\w./]+)`", row)}
+    for path in mentioned:
+        if not path.startswith(".") and ("/" in path or path.endswith(".py")):
+            assert (ROOT / path).exists(), f"the README names {path}, which does not exist"
+    folders = {
+        f"{p.name}/" for p in ROOT.iterdir()
+        if p.is_dir() and not p.name.startswith(".")
+        and subprocess.run(["git", "ls-files", "--error-unmatch", p.name], cwd=ROOT,
+                           capture_output=True).returncode == 0
+    }  # fmt: skip
+    assert folders <= set(named), f"folders the README does not name: {folders - set(named)}"
