@@ -26,16 +26,19 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # Debian libraries the tests load: libzbar0 for pyzbar (the second QR decoder), libmtdev1 for
-# Kivy's touch input (without it Kivy logs a traceback at start). Installed when we may (root
-# with apt-get), else make stops at once with the one command to run.
+# Kivy's touch input (without it Kivy logs a traceback at start); and chromium, the browser the
+# dashboard's tests drive. Installed when we may (root with apt-get), else make stops at once
+# with the one command to run.
 SYSTEM_LIBS := libzbar.so.0:libzbar0 libmtdev.so.1:libmtdev1
+SYSTEM_BINS := /usr/bin/chromium:chromium
 system-deps:
 	@missing=""; for pair in $(SYSTEM_LIBS); do \
 	  { /sbin/ldconfig -p 2>/dev/null || ldconfig -p; } | grep -q "$${pair%%:*}" || missing="$$missing $${pair##*:}"; \
 	done; \
+	for pair in $(SYSTEM_BINS); do [ -x "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; done; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing Debian's$$missing (QR decoding and touch input need them)"; \
+	  echo "installing Debian's$$missing (QR decoding, touch input and the browser tests need them)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y -q $$missing >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
 	else \
@@ -158,6 +161,19 @@ demo: $(STAMP)
 	  ls $(DEMO_DIR)/kiosk-screens; \
 	fi
 	$(BIN)/instore terminal status --db $(DEMO_DIR)/kiosk.db
+	@echo; echo "=== the central dashboard, one sign-in for each role"
+	@for user in admin:ann-admin:admin campaign:cam-manager:campaign_manager store:nora-north:store_manager \
+	  help:hal-helpdesk:helpdesk; do \
+	  name=$${user#*:}; name=$${name%%:*}; role=$${user##*:}; scope=""; \
+	  [ $$role = store_manager ] && scope="--store north"; \
+	  [ $$role = campaign_manager ] && scope="--campaign demo-lids"; \
+	  echo "demo-$$name-2026" | $(BIN)/instore admin --db $(SERVER_DB) user create --username $$name \
+	    --role $$role $$scope --password-stdin; \
+	done
+	@echo "--- the dashboard is at $(DEMO_SERVER)/dashboard/ while the server runs; sign in as:"
+	@echo "    ann-admin / demo-ann-admin-2026 (admin), cam-manager / demo-cam-manager-2026 (campaign manager),"
+	@echo "    nora-north / demo-nora-north-2026 (store manager of North), hal-helpdesk / demo-hal-helpdesk-2026 (helpdesk)"
+	@echo "--- to open it again later: $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT)"
 	@kill $$(cat $(DEMO_DIR)/server.pid)
 
 # Re-resolve every pinned dependency (all extras) into constraints.txt.

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from codes.cli_common import counted, emit, whole_number
 from codes.errors import InstoreError
-from server_stub import admin, conflicts, reports
+from server_stub import admin, conflicts, reports, user_cli
 from server_stub.database import (
     DEFAULT_URL,
     admin_token,
@@ -31,7 +31,9 @@ Action = Callable[[Engine, argparse.Namespace], int]
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.description = "Run the campaign: stores, campaigns, devices, rules, conflicts, reports."
+    parser.description = (
+        "Run the campaign: stores, campaigns, devices, rules, conflicts, reports, dashboard users."
+    )
     parser.add_argument(
         "--db", default=DEFAULT_URL, help=f"the server's database (default {DEFAULT_URL})"
     )
@@ -195,6 +197,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help="; ".join(f"{k}: {v}" for k, v in conflicts.ACTIONS.items()))  # fmt: skip
     r.add_argument("--by", required=True, help="who decided")
     r.add_argument("--note", required=True, help="why, in a sentence")
+
+    user_cli.register(groups, command, _say, _table)
 
     p = command(groups, "report", "redemptions, conflicts or points, grouped", _report)
     p.add_argument("what", choices=reports.REPORTS)

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server_stub import admin, conflicts, reports
+from server_stub import admin, conflicts, dashboard_web, reports
 from server_stub.database import admin_token
 from server_stub.errors import ApiError, describe, error_body, unstorable
 from server_stub.service import SyncService
@@ -219,6 +219,7 @@ def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
     app.add_middleware(RequestLog)
     with engine.connect() as conn:
         token = admin_token(conn)
+    dashboard_web.mount(app, engine, service.throttle)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> Response:

@@ -225,3 +225,53 @@ nonces = Table(
     Column("seen", Float, nullable=False),
 )
 Index("nonces_seen", nonces.c.seen)
+
+# people who sign in to the dashboard (server_stub/users.py)
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id, with its parameters
+    Column("role", String(32), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("failed", Integer, nullable=False, server_default="0"),  # wrong passwords in a row
+    Column("locked_until", Float, nullable=False, server_default="0"),
+    Column("created", Float, nullable=False),
+)
+
+# the stores and campaigns a store or campaign manager may see
+user_scopes = Table(
+    "user_scopes",
+    metadata,
+    Column("user_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # store | campaign
+    Column("value", String(64), nullable=False),
+    PrimaryKeyConstraint("user_id", "kind", "value"),
+)
+
+# signed-in dashboard sessions; the cookie holds a token, the table only its hash
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+# maker-checker: a resolution one person proposes and a different person approves
+conflict_proposals = Table(
+    "conflict_proposals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conflict_id", Integer, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", Float, nullable=False),
+    Column("decision", String(16)),  # approved | rejected, once decided
+    Column("decided_by", String(64)),
+    Column("decided_at", Float),
+)

@@ -44,3 +44,31 @@ def test_one_issued_counter_per_campaign_whichever_command_mints(tmp_path: Path)
     first_run = {line.split(",")[1] for line in (tmp_path / "w1.csv").read_text().splitlines()[1:]}
     second_run = {line.split(",")[1] for line in (tmp_path / "w2.csv").read_text().splitlines()[1:]}
     assert first_run.isdisjoint(second_run) and len(second_run) == 10
+
+
+def test_dashboard_users_are_made_listed_and_disabled_from_the_shell(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = "instore-data/server.db"
+    _ok("admin", "--db", db, "migrate", cwd=tmp_path)
+    _ok("admin", "--db", db, "store", "create", "--id", "north", "--name", "North", cwd=tmp_path)
+
+    def create(*args: str, password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "instore_cli", "admin", "--db", db, "user", "create", *args,
+             "--password-stdin"],
+            cwd=tmp_path, input=password + "\n", capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    made = create("--username", "nora", "--role", "store_manager", "--store", "north",
+                  password="a long enough secret")  # fmt: skip
+    assert made.returncode == 0 and "user nora created" in made.stdout, made.stderr
+    weak = create("--username", "weak", "--role", "admin", password="short")
+    assert weak.returncode == 2 and "at least 10" in weak.stderr and "Traceback" not in weak.stderr
+    listed = json.loads(_ok("admin", "--db", db, "user", "list", "--json", cwd=tmp_path))
+    assert listed == [{"username": "nora", "role": "store_manager", "disabled": False,
+                       "locked": False, "stores": ["north"], "campaigns": []}]  # fmt: skip
+    _ok("admin", "--db", db, "user", "disable", "--username", "nora", cwd=tmp_path)
+    listed = json.loads(_ok("admin", "--db", db, "user", "list", "--json", cwd=tmp_path))
+    assert listed[0]["disabled"] is True

@@ -1,0 +1,235 @@
+"""What each dashboard page shows, as plain data: one function a page, tested without HTTP.
+
+The page's template only lays out what its function returns, and the same function answers
+`?format=json`. Every query is narrowed to what the viewer may see (users.Viewer): a store
+manager's numbers count their stores only, a campaign manager's their campaigns only.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, and_, func, select, true
+
+from server_stub import maker_checker
+from server_stub.conflicts import ACTIONS
+from server_stub.schema import (
+    alerts,
+    balances,
+    campaigns,
+    conflicts,
+    devices,
+    events,
+    member_stores,
+    stores,
+)
+from server_stub.users import Viewer
+
+SILENT_S = 3600  # a device not heard from for an hour stands out
+
+
+def _day_start(now: float) -> float:
+    moment = datetime.fromtimestamp(now, UTC)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def _redemptions(viewer: Viewer) -> ColumnElement[bool]:
+    """Accepted redemptions the viewer may count."""
+    where = and_(events.c.kind == "redeem", events.c.verdict == "accepted")
+    if not viewer.sees_every_store:
+        where = and_(where, events.c.store_id.in_(viewer.stores))
+    if not viewer.sees_every_campaign:
+        where = and_(where, events.c.campaign.in_(viewer.campaigns))
+    return where
+
+
+def _stores_clause(viewer: Viewer, column: Any) -> ColumnElement[bool]:
+    return true() if viewer.sees_every_store else column.in_(viewer.stores)
+
+
+def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    day, hour = _day_start(now), now - now % 3600
+    seen = _redemptions(viewer)
+    with engine.connect() as conn:
+
+        def count(since: float, until: float) -> int:
+            query = select(func.count()).where(
+                seen, events.c.received >= since, events.c.received < until
+            )
+            return int(conn.execute(query).scalar_one())
+
+        by_tier = [
+            {"tier": r.tier or "-", "redemptions": int(r.n)}
+            for r in conn.execute(
+                select(events.c.tier, func.count().label("n"))
+                .where(seen, events.c.received >= day)
+                .group_by(events.c.tier).order_by(func.count().desc())
+            )
+        ]  # fmt: skip
+        top_stores = [
+            {"store": r.name or r.store_id, "store_id": r.store_id, "redemptions": int(r.n)}
+            for r in conn.execute(
+                select(events.c.store_id, stores.c.name, func.count().label("n"))
+                .join(stores, stores.c.id == events.c.store_id, isouter=True)
+                .where(seen, events.c.received >= day)
+                .group_by(events.c.store_id, stores.c.name)
+                .order_by(func.count().desc()).limit(5)
+            )
+        ]  # fmt: skip
+        week_start = hour - 7 * 24 * 3600 + 3600
+        bucket = func.floor(events.c.received / 3600)
+        hourly = {
+            int(r.h): int(r.n)
+            for r in conn.execute(
+                select(bucket.label("h"), func.count().label("n"))
+                .where(seen, events.c.received >= week_start).group_by(bucket)
+            )
+        }  # fmt: skip
+        campaign_rows = []
+        for c in conn.execute(select(campaigns.c.id, campaigns.c.issued, campaigns.c.budget)):
+            if not viewer.may_see_campaign(c.id):
+                continue
+            spent = conn.execute(
+                select(func.count(), func.coalesce(func.sum(events.c.value), 0.0))
+                .where(seen, events.c.campaign == c.id)
+            ).one()  # fmt: skip
+            campaign_rows.append({
+                "campaign": c.id, "issued": int(c.issued), "redeemed": int(spent[0]),
+                "rate": (int(spent[0]) / int(c.issued)) if c.issued else 0.0,
+                "cost": float(spent[1]), "budget": c.budget,
+            })  # fmt: skip
+        open_conflicts = conn.execute(
+            select(func.count()).select_from(conflicts)
+            .join(devices, devices.c.id == conflicts.c.loser_device)
+            .where(conflicts.c.state == "open", _stores_clause(viewer, devices.c.store_id))
+        ).scalar_one()  # fmt: skip
+        silent = conn.execute(
+            select(func.count()).where(
+                devices.c.revoked_at.is_(None), devices.c.enrolled_at.is_not(None),
+                func.coalesce(devices.c.last_seen, 0) < now - SILENT_S,
+                _stores_clause(viewer, devices.c.store_id),
+            )
+        ).scalar_one()  # fmt: skip
+        members = select(member_stores.c.member).where(
+            _stores_clause(viewer, member_stores.c.store_id)
+        )
+        points = conn.execute(
+            select(func.coalesce(func.sum(balances.c.balance), 0)).where(
+                balances.c.member.in_(members)
+            )
+        ).scalar_one()
+        this_hour, same_hour_yesterday = count(hour, now + 1), count(hour - 86400, now - 86400)
+        today = count(day, now + 1)
+    first = int(week_start // 3600)
+    return {
+        "viewer": {"username": viewer.username, "role": viewer.role.value},
+        "tiles": {
+            "redemptions_today": today,
+            "redemptions_this_hour": this_hour,
+            "same_hour_yesterday": same_hour_yesterday,
+            "open_conflicts": int(open_conflicts),
+            "devices_silent": int(silent),
+            "points_outstanding": int(points),
+        },
+        "by_tier": by_tier,
+        "campaigns": campaign_rows,
+        "top_stores": top_stores,
+        "hourly": [
+            {
+                "hour": datetime.fromtimestamp(h * 3600, UTC).isoformat(timespec="minutes"),
+                "redemptions": hourly.get(h, 0),
+            }
+            for h in range(first, first + 7 * 24)
+        ],
+        "as_of": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
+    }
+
+
+def stores_and_devices(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[str, Any]:
+    """Every device of the stores the viewer may see: last contact, chain, conflicts, alerts."""
+    now = time.time() if now is None else now
+    with engine.connect() as conn:
+        conflict_counts = {
+            r.loser_device: int(r.n)
+            for r in conn.execute(
+                select(conflicts.c.loser_device, func.count().label("n"))
+                .where(conflicts.c.state == "open").group_by(conflicts.c.loser_device)
+            )
+        }  # fmt: skip
+        alert_counts = {
+            r.device_id: int(r.n)
+            for r in conn.execute(
+                select(alerts.c.device_id, func.count().label("n"))
+                .where(alerts.c.created >= now - 86400).group_by(alerts.c.device_id)
+            )
+        }  # fmt: skip
+        store_rows = conn.execute(
+            select(stores).where(_stores_clause(viewer, stores.c.id)).order_by(stores.c.id)
+        ).all()
+        device_rows = conn.execute(
+            select(devices).where(_stores_clause(viewer, devices.c.store_id))
+            .order_by(devices.c.store_id, devices.c.name)
+        ).all()  # fmt: skip
+    out = []
+    for s in store_rows:
+        listed = []
+        for d in (d for d in device_rows if d.store_id == s.id):
+            silent_for = None if d.last_seen is None else now - d.last_seen
+            listed.append({
+                "id": d.id, "name": d.name,
+                "state": "revoked" if d.revoked_at else "enrolled" if d.enrolled_at else "waiting",
+                "last_seen": _when(d.last_seen), "silent_s": silent_for,
+                "silent": d.revoked_at is None and d.enrolled_at is not None
+                and (silent_for is None or silent_for > SILENT_S),
+                "chain_ok": bool(d.chain_ok), "events": int(d.max_seq),
+                "open_conflicts": conflict_counts.get(d.id, 0),
+                "alerts_today": alert_counts.get(d.id, 0),
+            })  # fmt: skip
+        out.append({"id": s.id, "name": s.name, "devices": listed})
+    return {"viewer": {"username": viewer.username, "role": viewer.role.value}, "stores": out,
+            "silent_after_s": SILENT_S}  # fmt: skip
+
+
+def _when(moment: float | None) -> str | None:
+    if moment is None:
+        return None
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+
+
+def ago(seconds: float | None) -> str:
+    """'never', '40 s ago', '3 min ago', '2 h ago', '5 days ago': for the templates."""
+    if seconds is None:
+        return "never"
+    span = timedelta(seconds=max(0, int(seconds)))
+    if span.total_seconds() < 120:
+        return f"{int(span.total_seconds())} s ago"
+    if span.total_seconds() < 7200:
+        return f"{int(span.total_seconds() // 60)} min ago"
+    if span.days < 2:
+        return f"{int(span.total_seconds() // 3600)} h ago"
+    return f"{span.days} days ago"
+
+
+def conflicts_page(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[str, Any]:
+    """Open conflicts the viewer may see, both sides each, with any resolution awaiting a
+    second person; and what the viewer may do about each."""
+    found = maker_checker.visible_conflicts(engine, viewer)
+    for c in found:
+        pending = c["pending"]
+        c["may_decide"] = bool(
+            pending and viewer.may_approve and pending["proposed_by"] != viewer.username
+        )
+        c["may_propose"] = pending is None and viewer.may_propose
+    return {"viewer": {"username": viewer.username, "role": viewer.role.value},
+            "conflicts": found, "actions": ACTIONS,
+            "two_people": list(maker_checker.TWO_PEOPLE)}  # fmt: skip
+
+
+def when_text(moment: float | None) -> str:
+    """A server time as staff read it, for the templates."""
+    if not moment:
+        return "-"
+    return f"{datetime.fromtimestamp(moment, UTC):%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,211 @@
+"""The dashboard's HTTP face at /dashboard/: sign-in, sessions, CSRF and security headers, and
+each page's function (dashboard_pages) rendered by its template or answered as JSON.
+
+Routes only translate. Every page asks the session who is signed in, and the page function
+narrows what it shows to what that person may see.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from server_stub import dashboard_pages, maker_checker, users, web_sessions
+from server_stub.errors import ApiError
+from server_stub.throttle import Throttle
+from server_stub.users import Viewer
+
+HERE = Path(__file__).parent
+COOKIE = "instore_session"
+LOGIN_COOKIE = "instore_login"  # the sign-in form's CSRF token, before there is a session
+MAX_FORM = 4096
+
+HEADERS = {
+    # no inline script anywhere: a script that got into a page would not run
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self';"
+    " img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+_templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
+)
+_templates.globals["ago"] = dashboard_pages.ago
+_templates.filters["when"] = dashboard_pages.when_text
+_STATIC = {
+    "dashboard.css": "text/css",
+    "dashboard.js": "text/javascript",
+    "icon.svg": "image/svg+xml",
+}
+
+# what the sign-in page says after a refusal: fixed words, never text from the link
+SIGN_IN_ERRORS = {
+    "wrong": "Wrong username or password.",
+    "locked": "This account is locked for 30 minutes after too many wrong passwords.",
+}
+
+Page = Callable[[Engine, Viewer], dict[str, Any]]
+PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, function)
+    "": ("Overview", "overview.html", dashboard_pages.overview),
+    "devices": ("Stores and devices", "devices.html", dashboard_pages.stores_and_devices),
+    "conflicts": ("Conflicts", "conflicts.html", dashboard_pages.conflicts_page),
+}
+
+
+def _secured(response: Response) -> Response:
+    response.headers.update(HEADERS)
+    return response
+
+
+def _render(template: str, status: int = 200, **context: Any) -> Response:
+    html = _templates.get_template(template).render(pages=PAGES, **context)
+    return _secured(HTMLResponse(html, status))
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="strict", path="/dashboard",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return {}
+    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
+    def signed_in(request: Request) -> web_sessions.Session | None:
+        return web_sessions.session(engine, request.cookies.get(COOKIE, ""))
+
+    @app.get("/dashboard/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in _STATIC:
+            return _secured(Response("not found", 404))
+        return _secured(FileResponse(HERE / "static" / name, media_type=_STATIC[name]))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # browsers ask for it beside any page, the JSON ones too
+        return _secured(FileResponse(HERE / "static" / "icon.svg", media_type="image/svg+xml"))
+
+    @app.get("/dashboard/login", include_in_schema=False)
+    def login_form(request: Request, error: str = "") -> Response:
+        token = secrets.token_urlsafe(32)
+        response = _render("login.html", csrf=token, error=SIGN_IN_ERRORS.get(error), viewer=None)
+        _cookie(response, request, LOGIN_COOKIE, token, 3600)
+        return response
+
+    @app.post("/dashboard/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await _form(request)
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(expected, form.get("csrf", "")):
+            return _render("error.html", 403, viewer=None,
+                           message="The form had expired. Open the sign-in page again.")  # fmt: skip
+        source = request.client.host if request.client else ""
+        try:
+            viewer = await run_in_threadpool(
+                users.sign_in, engine, form.get("username", ""), form.get("password", "")
+            )
+        except users.SignInRefused as refused:
+            await run_in_threadpool(throttle.failed, source, "dashboard password")
+            error = "locked" if refused.why.startswith("locked") else "wrong"
+            return _secured(RedirectResponse(f"/dashboard/login?error={error}", 303))
+        token = web_sessions.open_session(engine, viewer.id)
+        response = RedirectResponse("/dashboard/", 303)
+        _cookie(response, request, COOKIE, token, web_sessions.IDLE_S * 48)
+        response.delete_cookie(LOGIN_COOKIE, path="/dashboard")
+        return _secured(response)
+
+    @app.post("/dashboard/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        form = await _form(request)
+        current = signed_in(request)
+        if current is not None and hmac.compare_digest(current.csrf, form.get("csrf", "")):
+            web_sessions.close_session(engine, request.cookies.get(COOKIE, ""))
+        response = RedirectResponse("/dashboard/login", 303)
+        response.delete_cookie(COOKIE, path="/dashboard")
+        return _secured(response)
+
+    def page(path: str) -> None:
+        title, template, function = PAGES[path]
+
+        def show(request: Request, format: str = "html") -> Response:
+            current = signed_in(request)
+            if current is None:
+                if format == "json":
+                    return _secured(JSONResponse({"error": "not_signed_in"}, 401))
+                return _secured(RedirectResponse("/dashboard/login", 303))
+            data = function(engine, current.viewer)
+            if format == "json":
+                return _secured(Response(json.dumps(data, default=str), 200,
+                                         media_type="application/json"))  # fmt: skip
+            return _render(template, title=title, here=path, data=data, csrf=current.csrf,
+                           viewer=current.viewer)  # fmt: skip
+
+        app.add_api_route(f"/dashboard/{path}", show, methods=["GET"], include_in_schema=False)
+
+    for path in PAGES:
+        page(path)
+
+    async def checked_form(request: Request) -> tuple[web_sessions.Session, dict[str, str]]:
+        """The signed-in session and the form, when the form carries that session's CSRF
+        token; an ApiError otherwise."""
+        form = await _form(request)
+        current = signed_in(request)
+        if current is None:
+            raise ApiError(401, "not_signed_in", "Your session ended. Sign in again.")
+        if not hmac.compare_digest(current.csrf, form.get("csrf", "")):
+            raise ApiError(403, "bad_csrf", "The form had expired. Open the page again.")
+        return current, form
+
+    def acted(request: Request, action: Callable[[], object]) -> Response:
+        try:
+            action()
+        except ApiError as exc:
+            return _render("error.html", exc.status, viewer=None, message=exc.message)
+        return _secured(RedirectResponse("/dashboard/conflicts", 303))
+
+    @app.post("/dashboard/conflicts/{conflict_id}/propose", include_in_schema=False)
+    async def propose(request: Request, conflict_id: int) -> Response:
+        try:
+            current, form = await checked_form(request)
+        except ApiError as exc:
+            return _render("error.html", exc.status, viewer=None, message=exc.message)
+        return await run_in_threadpool(
+            acted,
+            request,
+            lambda: maker_checker.propose(
+                engine, current.viewer, conflict_id, form.get("action", ""), form.get("note", "")
+            ),
+        )
+
+    @app.post("/dashboard/proposals/{proposal_id}/decide", include_in_schema=False)
+    async def decide(request: Request, proposal_id: int) -> Response:
+        try:
+            current, form = await checked_form(request)
+        except ApiError as exc:
+            return _render("error.html", exc.status, viewer=None, message=exc.message)
+        approve = form.get("decision") == "approve"
+        return await run_in_threadpool(
+            acted,
+            request,
+            lambda: maker_checker.decide(engine, current.viewer, proposal_id, approve),
+        )

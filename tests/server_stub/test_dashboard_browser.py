@@ -1,0 +1,203 @@
+"""The dashboard in a real browser (Debian's chromium, driven by Playwright): sign in as each
+role, open every page, and try what an attacker or a curious store manager would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+
+from server_stub import admin, conflicts, dashboard_web, maker_checker, users
+from server_stub.throttle import Throttle
+from tests.live import live_server
+from tests.world import World
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; `make system-deps` installs it, nothing is downloaded
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "dashboard"
+PASSWORD = "correct horse battery"
+ROLES = {
+    "ann": ("admin", []),
+    "cam": ("campaign_manager", []),
+    "sam": ("store_manager", ["s2"]),
+    "hel": ("helpdesk", []),
+}
+OUTSIDER = ("nora", "store_manager", ["s3"])  # runs only the store named <script>
+
+
+@pytest.fixture
+def site(world: World) -> Iterator[tuple[World, str]]:
+    world.setup()
+    admin.create_store(world.engine, "s3", "<script>alert(1)</script>")
+    north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
+    for serial in (1, 2, 3, 9):
+        north.terminal.redeem(world.code(serial), actor="ann")
+    south.terminal.redeem(world.code(4))
+    south.terminal.redeem(world.code(9), actor="bob")  # the same pack at both: a conflict
+    assert north.sync().ok and south.sync().ok
+    users.create_user(world.engine, OUTSIDER[0], PASSWORD, OUTSIDER[1], OUTSIDER[2])
+    for name, (role, stores) in ROLES.items():
+        campaigns = ["ice-2026"] if role == "campaign_manager" else []
+        users.create_user(world.engine, name, PASSWORD, role, stores, campaigns)
+    world.service.throttle = Throttle(sleep=lambda _: None)
+    with live_server(world.engine, world.service) as url:
+        yield world, url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def _sign_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:
+    page.goto(f"{url}/dashboard/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize("name", list(ROLES))
+def test_each_role_signs_in_and_opens_every_page(
+    site: tuple[World, str], browser: Browser, name: str
+) -> None:
+    _, url = site
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    _sign_in(page, url, name)
+    assert page.url == f"{url}/dashboard/"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for path, (title, _, _) in dashboard_web.PAGES.items():
+        page.goto(f"{url}/dashboard/{path}")
+        assert page.locator("h1").inner_text() == title
+        page.screenshot(path=str(SHOTS / f"{name}-{path or 'overview'}.png"), full_page=True)
+    today = page.goto(f"{url}/dashboard/?format=json")
+    assert today is not None
+    tiles = today.json()["tiles"]
+    assert tiles["redemptions_today"] == (1 if name == "sam" else 5)
+    assert tiles["open_conflicts"] == 1
+    assert not errors  # no script blocked by the CSP, no failed request
+    page.close()
+
+
+def test_a_store_manager_sees_no_other_store(site: tuple[World, str], browser: Browser) -> None:
+    _, url = site
+    page = browser.new_page()
+    _sign_in(page, url, "sam")
+    page.goto(f"{url}/dashboard/devices")
+    text = page.locator("main").inner_text()
+    assert "Till S" in text and "Till N" not in text and "Store s1" not in text
+    answer = page.goto(f"{url}/dashboard/devices?format=json")
+    assert answer is not None and [s["id"] for s in answer.json()["stores"]] == ["s2"]
+    page.close()
+
+
+def test_a_store_named_script_shows_as_text(site: tuple[World, str], browser: Browser) -> None:
+    _, url = site
+    page = browser.new_page()
+    dialogs: list[str] = []
+
+    def seen(dialog: Dialog) -> None:  # a script that ran would open one
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", seen)
+    _sign_in(page, url, "ann")
+    page.goto(f"{url}/dashboard/devices")
+    assert "<script>alert(1)</script>" in page.locator("main").inner_text()
+    assert not dialogs
+    page.close()
+
+
+def test_ten_wrong_passwords_lock_the_account(site: tuple[World, str], browser: Browser) -> None:
+    _, url = site
+    page = browser.new_page()
+    for _ in range(users.LOCK_AFTER):
+        _sign_in(page, url, "hel", "not the password")
+    assert "locked for 30 minutes" in page.locator(".error").inner_text()
+    _sign_in(page, url, "hel")  # the right password no longer opens it
+    assert page.url.startswith(f"{url}/dashboard/login")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "login-locked.png"))
+    page.close()
+
+
+def test_sign_in_without_its_csrf_token_is_refused(site: tuple[World, str]) -> None:
+    _, url = site
+    forged = requests.post(
+        f"{url}/dashboard/login", data={"username": "ann", "password": PASSWORD},
+        allow_redirects=False, timeout=5,
+    )  # fmt: skip
+    assert forged.status_code == 403 and "instore_session" not in forged.cookies
+
+
+def test_pages_need_a_session_and_carry_security_headers(site: tuple[World, str]) -> None:
+    _, url = site
+    answer = requests.get(f"{url}/dashboard/", allow_redirects=False, timeout=5)
+    assert answer.status_code == 303 and answer.headers["location"] == "/dashboard/login"
+    assert requests.get(f"{url}/dashboard/?format=json", timeout=5).status_code == 401
+    login = requests.get(f"{url}/dashboard/login", timeout=5)
+    csp = login.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp and login.headers["x-content-type-options"] == "nosniff"
+    cookie = login.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_a_conflict_is_resolved_by_two_people(site: tuple[World, str], browser: Browser) -> None:
+    world, url = site
+    maker = browser.new_page()
+    _sign_in(maker, url, "hel")
+    maker.goto(f"{url}/dashboard/conflicts")
+    assert "ann" in maker.locator(".conflict").inner_text()  # both cashiers named
+    maker.select_option("select[name=action]", "void_winner")
+    maker.fill("input[name=note]", "the North till was on a training receipt")
+    with maker.expect_navigation():
+        maker.get_by_role("button", name="Propose").click()
+    assert "awaiting a second person" in maker.locator(".conflict").inner_text()
+    assert maker.get_by_role("button", name="Approve: void winner").count() == 0  # helpdesk proposes, never approves
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    maker.screenshot(path=str(SHOTS / "conflicts-proposed.png"), full_page=True)
+    checker = browser.new_page()
+    _sign_in(checker, url, "ann")
+    checker.goto(f"{url}/dashboard/conflicts")
+    checker.screenshot(path=str(SHOTS / "conflicts-to-approve.png"), full_page=True)
+    with checker.expect_navigation():
+        checker.get_by_role("button", name="Approve: void winner").click()
+    assert "No open conflicts" in checker.locator("main").inner_text()
+    done = conflicts.list_conflicts(world.engine, state="resolved")[0]
+    assert done["resolution"]["by"] == "hel (proposed), ann (approved)"
+    maker.close()
+    checker.close()
+
+
+def test_forms_need_their_csrf_token_and_the_right_store(
+    site: tuple[World, str], browser: Browser
+) -> None:
+    world, url = site
+    conflict = conflicts.list_conflicts(world.engine)[0]["id"]
+    page = browser.new_page()
+    _sign_in(page, url, "nora")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    page.goto(f"{url}/dashboard/conflicts")
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    post = f"{url}/dashboard/conflicts/{conflict}/propose"
+    no_token = requests.post(post, data={"action": "recover", "note": "x"}, cookies=cookies,
+                             allow_redirects=False, timeout=5)  # fmt: skip
+    assert no_token.status_code == 403
+    other_store = requests.post(post, data={"action": "recover", "note": "x", "csrf": csrf},
+                                cookies=cookies, allow_redirects=False, timeout=5)  # fmt: skip
+    assert other_store.status_code == 404  # nora runs s3: the conflict is s1's and s2's
+    assert (
+        maker_checker.visible_conflicts(world.engine, users.sign_in(world.engine, "ann", PASSWORD))[
+            0
+        ]["pending"]
+        is None
+    )
+    page.close()

@@ -1,0 +1,47 @@
+"""The dashboard's pages as server functions: what each viewer is shown, without HTTP."""
+
+from __future__ import annotations
+
+from server_stub import dashboard_pages, users
+from tests.world import World
+
+PASSWORD = "correct horse battery"
+
+
+def _viewer(world: World, name: str, role: str, stores: list[str] = ()) -> users.Viewer:  # type: ignore[assignment]
+    users.create_user(world.engine, name, PASSWORD, role, stores)
+    return users.sign_in(world.engine, name, PASSWORD)
+
+
+def test_the_overview_counts_only_what_the_viewer_may_see(world: World) -> None:
+    world.setup()
+    north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
+    for serial in (1, 2, 3):
+        north.terminal.redeem(world.code(serial))
+    south.terminal.redeem(world.code(4))
+    assert north.sync().ok and south.sync().ok
+    ann = _viewer(world, "ann", "admin")
+    sam = _viewer(world, "sam", "store_manager", ["s2"])
+    assert dashboard_pages.overview(world.engine, ann)["tiles"]["redemptions_today"] == 4
+    seen = dashboard_pages.overview(world.engine, sam)
+    assert seen["tiles"]["redemptions_today"] == 1
+    assert [s["store_id"] for s in seen["top_stores"]] == ["s2"]
+    assert sum(h["redemptions"] for h in seen["hourly"]) == 1
+
+
+def test_a_store_manager_is_shown_no_other_stores_devices(world: World) -> None:
+    world.setup()
+    world.device("s1", "Till N")
+    world.device("s2", "Till S")
+    sam = _viewer(world, "sam", "store_manager", ["s2"])
+    page = dashboard_pages.stores_and_devices(world.engine, sam)
+    assert [s["id"] for s in page["stores"]] == ["s2"]
+    assert [d["name"] for d in page["stores"][0]["devices"]] == ["Till S"]
+
+
+def test_an_empty_server_has_something_to_say(world: World) -> None:
+    world.setup(stores=())
+    ann = _viewer(world, "ann", "admin")
+    page = dashboard_pages.overview(world.engine, ann)
+    assert page["tiles"]["redemptions_today"] == 0 and page["top_stores"] == []
+    assert dashboard_pages.stores_and_devices(world.engine, ann)["stores"] == []
