@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from server_stub import dashboard_pages, maker_checker, users, web_sessions
+from server_stub import dashboard_pages, lookup, maker_checker, users, web_sessions
 from server_stub.errors import ApiError
 from server_stub.throttle import Throttle
 from server_stub.users import Viewer
@@ -58,12 +58,15 @@ SIGN_IN_ERRORS = {
     "locked": "This account is locked for 30 minutes after too many wrong passwords.",
 }
 
-Page = Callable[[Engine, Viewer], dict[str, Any]]
-PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, function)
-    "": ("Overview", "overview.html", dashboard_pages.overview),
-    "devices": ("Stores and devices", "devices.html", dashboard_pages.stores_and_devices),
-    "conflicts": ("Conflicts", "conflicts.html", dashboard_pages.conflicts_page),
-}
+Page = Callable[[Engine, Viewer, Mapping[str, str]], dict[str, Any]]
+PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, function of the query)
+    "": ("Overview", "overview.html", lambda e, v, _: dashboard_pages.overview(e, v)),
+    "devices": ("Stores and devices", "devices.html",
+                lambda e, v, _: dashboard_pages.stores_and_devices(e, v)),
+    "conflicts": ("Conflicts", "conflicts.html",
+                  lambda e, v, _: dashboard_pages.conflicts_page(e, v)),
+    "lookup": ("Lookup", "lookup.html", lambda e, v, q: lookup.lookup(e, v, q.get("q", ""))),
+}  # fmt: skip
 
 
 def _secured(response: Response) -> Response:
@@ -153,7 +156,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
                 if format == "json":
                     return _secured(JSONResponse({"error": "not_signed_in"}, 401))
                 return _secured(RedirectResponse("/dashboard/login", 303))
-            data = function(engine, current.viewer)
+            data = function(engine, current.viewer, request.query_params)
             if format == "json":
                 return _secured(Response(json.dumps(data, default=str), 200,
                                          media_type="application/json"))  # fmt: skip

@@ -161,7 +161,9 @@ def test_a_conflict_is_resolved_by_two_people(site: tuple[World, str], browser: 
     with maker.expect_navigation():
         maker.get_by_role("button", name="Propose").click()
     assert "awaiting a second person" in maker.locator(".conflict").inner_text()
-    assert maker.get_by_role("button", name="Approve: void winner").count() == 0  # helpdesk proposes, never approves
+    assert (
+        maker.get_by_role("button", name="Approve: void winner").count() == 0
+    )  # helpdesk proposes, never approves
     SHOTS.mkdir(parents=True, exist_ok=True)
     maker.screenshot(path=str(SHOTS / "conflicts-proposed.png"), full_page=True)
     checker = browser.new_page()
@@ -200,4 +202,21 @@ def test_forms_need_their_csrf_token_and_the_right_store(
         ]["pending"]
         is None
     )
+    page.close()
+
+
+def test_the_helpdesk_looks_up_a_code_read_out_over_the_phone(
+    site: tuple[World, str], browser: Browser
+) -> None:
+    world, url = site
+    page = browser.new_page()
+    _sign_in(page, url, "hel")
+    page.goto(f"{url}/dashboard/lookup")
+    page.fill("input[name=q]", world.code(9).lower().replace("-", " "))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Look up").click()
+    text = page.locator("main").inner_text()
+    assert "Redeemed at s1 by Till N" in text and "bob" in text and "#1" in text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "lookup-code.png"), full_page=True)
     page.close()
