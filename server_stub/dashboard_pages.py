@@ -8,12 +8,13 @@ manager's numbers count their stores only, a campaign manager's their campaigns 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, func, select, true
 
-from server_stub import maker_checker
+from server_stub import maker_checker, reports
 from server_stub.conflicts import ACTIONS
 from server_stub.schema import (
     alerts,
@@ -233,3 +234,44 @@ def when_text(moment: float | None) -> str:
     if not moment:
         return "-"
     return f"{datetime.fromtimestamp(moment, UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def reports_page(engine: Engine, viewer: Viewer, params: Mapping[str, str]) -> dict[str, Any]:
+    """One server report, grouped and narrowed to a date range, with its chart's bars: the
+    viewer's stores and campaigns only. Anything not understood falls back to the default."""
+    what = params.get("what", "redemptions")
+    what = what if what in reports.REPORTS else "redemptions"
+    by = params.get("by", "day")
+    by = by if by in reports.GROUPS else "day"
+    since, until = _day(params.get("since")), _day(params.get("until"))
+    result = reports.report(
+        engine, what, by, since, until,
+        stores=None if viewer.sees_every_store else viewer.stores,
+        campaigns_=None if viewer.sees_every_campaign else viewer.campaigns,
+    )  # fmt: skip
+    measure = "earned" if what == "points" else "count"
+    top = max((float(r.get(measure) or 0) for r in result["rows"]), default=0.0)
+    bars = [
+        {"key": r["key"] or "-", "value": r.get(measure) or 0,
+         "share": (float(r.get(measure) or 0) / top) if top else 0.0}
+        for r in result["rows"][:60]
+    ]  # fmt: skip
+    if not viewer.sees_every_store:  # the chain's budget and open count are not a store's
+        result.pop("budget", None)
+        result.pop("open", None)
+    return {
+        "viewer": {"username": viewer.username, "role": viewer.role.value},
+        "what": what, "by": by, "since": since or "", "until": until or "",
+        "reports": reports.REPORTS, "groups": reports.GROUPS, "measure": measure,
+        "result": result, "bars": bars,
+    }  # fmt: skip
+
+
+def _day(text: str | None) -> str | None:
+    """A day as 2026-12-01, or None for anything else."""
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text.strip()[:10], "%Y-%m-%d").date().isoformat()
+    except ValueError:
+        return None

@@ -7,7 +7,9 @@ narrows what it shows to what that person may see.
 
 from __future__ import annotations
 
+import csv
 import hmac
+import io
 import json
 import secrets
 from collections.abc import Callable, Mapping
@@ -21,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from server_stub import dashboard_pages, lookup, maker_checker, users, web_sessions
+from server_stub import dashboard_pages, lookup, maker_checker, reports, users, web_sessions
 from server_stub.errors import ApiError
 from server_stub.throttle import Throttle
 from server_stub.users import Viewer
@@ -66,6 +68,7 @@ PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, functio
     "conflicts": ("Conflicts", "conflicts.html",
                   lambda e, v, _: dashboard_pages.conflicts_page(e, v)),
     "lookup": ("Lookup", "lookup.html", lambda e, v, q: lookup.lookup(e, v, q.get("q", ""))),
+    "reports": ("Reports", "reports.html", dashboard_pages.reports_page),
 }  # fmt: skip
 
 
@@ -167,6 +170,22 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
 
     for path in PAGES:
         page(path)
+
+    @app.get("/dashboard/reports.csv", include_in_schema=False)
+    def report_csv(request: Request) -> Response:
+        current = signed_in(request)
+        if current is None:
+            return _secured(RedirectResponse("/dashboard/login", 303))
+        page = dashboard_pages.reports_page(engine, current.viewer, request.query_params)
+        header, rows = reports.to_csv_rows(page["result"])
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        name = f"{page['what']}-by-{page['by']}.csv"
+        response = Response(out.getvalue(), 200, media_type="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return _secured(response)
 
     async def checked_form(request: Request) -> tuple[web_sessions.Session, dict[str, str]]:
         """The signed-in session and the form, when the form carries that session's CSRF

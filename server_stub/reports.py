@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
@@ -38,7 +39,12 @@ def _group_column(by: str) -> ColumnElement[Any]:
     }[by]
 
 
-def report(engine: Engine, what: str, by: str) -> dict[str, Any]:
+def report(
+    engine: Engine, what: str, by: str, since: str | None = None, until: str | None = None,
+    stores: Collection[str] | None = None, campaigns_: Collection[str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """`since`, `until`: days (2026-12-01) of the device's local time, both included.
+    `stores`, `campaigns_`: only these (a dashboard viewer's scope); None for all."""
     if what not in REPORTS:
         raise ApiError(422, "bad_report", f"report must be one of {', '.join(REPORTS)}")
     if by not in GROUPS:
@@ -65,6 +71,15 @@ def report(engine: Engine, what: str, by: str) -> dict[str, Any]:
         else:
             where = [events.c.conflict_id.is_not(None), events.c.verdict == "conflict"]
             measures = counted
+        day = func.substr(events.c.local_time, 1, 10)
+        if since:
+            where.append(day >= since)
+        if until:
+            where.append(day <= until)
+        if stores is not None:
+            where.append(events.c.store_id.in_(list(stores)))
+        if campaigns_ is not None:
+            where.append(events.c.campaign.in_(list(campaigns_)))
         if by in DEMOGRAPHICS:
             rows = _demographic(
                 conn.execute(
@@ -129,4 +144,12 @@ def _cost_against_budget(conn: Any) -> list[dict[str, Any]]:
 def to_csv_rows(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     rows = result["rows"]
     header = list(rows[0]) if rows else ["key", "count"]
-    return header, [[r.get(h, "") for h in header] for r in rows]
+    return header, [[_cell(r.get(h, "")) for h in header] for r in rows]
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (a cashier named "=HYPERLINK(...)") is kept
+    as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

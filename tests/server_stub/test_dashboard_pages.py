@@ -45,3 +45,26 @@ def test_an_empty_server_has_something_to_say(world: World) -> None:
     page = dashboard_pages.overview(world.engine, ann)
     assert page["tiles"]["redemptions_today"] == 0 and page["top_stores"] == []
     assert dashboard_pages.stores_and_devices(world.engine, ann)["stores"] == []
+
+
+def test_reports_count_only_the_viewers_stores_and_keep_formulas_as_text(world: World) -> None:
+    from server_stub import reports
+
+    world.setup()
+    north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
+    north.terminal.redeem(world.code(1), actor="=HYPERLINK(1)")
+    south.terminal.redeem(world.code(2), actor="bob")
+    assert north.sync().ok and south.sync().ok
+    sam = _viewer(world, "sam", "store_manager", ["s2"])
+    page = dashboard_pages.reports_page(world.engine, sam, {"what": "redemptions", "by": "store"})
+    assert [(r["key"], r["count"]) for r in page["result"]["rows"]] == [("s2", 1)]
+    assert "budget" not in page["result"]  # the chain's budget is not a store's to see
+    ann = _viewer(world, "ann", "admin")
+    by_cashier = dashboard_pages.reports_page(
+        world.engine, ann, {"by": "cashier", "what": "nonsense"}
+    )
+    assert by_cashier["what"] == "redemptions"
+    _, rows = reports.to_csv_rows(by_cashier["result"])
+    assert rows[0][:2] == ["'=HYPERLINK(1)", 1]
+    later = dashboard_pages.reports_page(world.engine, ann, {"since": "2999-01-01"})
+    assert later["result"]["rows"] == []
