@@ -77,9 +77,12 @@ def _secured(response: Response) -> Response:
     return response
 
 
+def page_html(template: str, **context: Any) -> str:
+    return _templates.get_template(template).render(pages=PAGES, **context)
+
+
 def _render(template: str, status: int = 200, **context: Any) -> Response:
-    html = _templates.get_template(template).render(pages=PAGES, **context)
-    return _secured(HTMLResponse(html, status))
+    return _secured(HTMLResponse(page_html(template, **context), status))
 
 
 def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
