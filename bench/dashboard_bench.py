@@ -82,6 +82,13 @@ def _seed(url: str, folder: Path) -> None:
                 copy.write_row(("double_redemption", "bench", i, f"HV-{i}", f"e-{i - 1}",
                                 f"dev-{(i - 1) % DEVICES}", f"e-{i}", f"dev-{i % DEVICES}",
                                 "music", 0.0, 0, "open", now))  # fmt: skip
+        # what ingest would have counted, had the events come through it (as migration 0007)
+        conn.execute(
+            "INSERT INTO redemption_hours (hour, store_id, campaign, tier, count, value)"
+            " SELECT CAST(FLOOR(received / 3600) AS BIGINT), store_id, campaign,"
+            " COALESCE(tier, ''), COUNT(*), SUM(value) FROM events"
+            " WHERE kind = 'redeem' AND verdict = 'accepted' GROUP BY 1, 2, 3, 4"
+        )
         conn.execute("ANALYZE")
 
 

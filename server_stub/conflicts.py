@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, or_, select, update
 
-from server_stub import feed
+from server_stub import feed, redemption_hours
 from server_stub.errors import ApiError, not_found
+from server_stub.redemption_hours import Counted
 from server_stub.schema import claims, conflict_audit, conflicts, devices, events, stores
 
 Action = Literal["accept_loss", "recover", "void_winner"]
@@ -188,6 +189,14 @@ def _pass_code_to_loser(conn: Connection, c: Any, now: float) -> None:
 def _set_verdict(
     conn: Connection, device_id: str, event_id: str, verdict: str, reason: str, conflict_id: int
 ) -> None:
+    before = conn.execute(select(events).where(events.c.event_id == event_id)).first()
+    if before is not None and before.kind == "redeem" and before.campaign is not None:
+        counted = Counted(before.received, before.store_id, before.campaign, before.tier,
+                          before.value)  # fmt: skip
+        if before.verdict == "accepted" and verdict != "accepted":
+            redemption_hours.add(conn, [counted], sign=-1)
+        elif before.verdict != "accepted" and verdict == "accepted":
+            redemption_hours.add(conn, [counted])
     conn.execute(
         update(events).where(events.c.event_id == event_id).values(verdict=verdict, reason=reason)
     )

@@ -22,10 +22,10 @@ from server_stub.schema import (
     campaigns,
     conflicts,
     devices,
-    events,
     member_stores,
     stores,
 )
+from server_stub.schema import redemption_hours as rh
 from server_stub.users import Viewer
 
 SILENT_S = 3600  # a device not heard from for an hour stands out
@@ -36,71 +36,74 @@ def _day_start(now: float) -> float:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-def _redemptions(viewer: Viewer) -> ColumnElement[bool]:
-    """Accepted redemptions the viewer may count."""
-    where = and_(events.c.kind == "redeem", events.c.verdict == "accepted")
-    if not viewer.sees_every_store:
-        where = and_(where, events.c.store_id.in_(viewer.stores))
-    if not viewer.sees_every_campaign:
-        where = and_(where, events.c.campaign.in_(viewer.campaigns))
-    return where
-
-
 def _stores_clause(viewer: Viewer, column: Any) -> ColumnElement[bool]:
     return true() if viewer.sees_every_store else column.in_(viewer.stores)
 
 
+def _counted(viewer: Viewer) -> ColumnElement[bool]:
+    """The hourly counts (redemption_hours) the viewer may see."""
+    where: ColumnElement[bool] = true()
+    if not viewer.sees_every_store:
+        where = and_(where, rh.c.store_id.in_(viewer.stores))
+    if not viewer.sees_every_campaign:
+        where = and_(where, rh.c.campaign.in_(viewer.campaigns))
+    return where
+
+
 def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[str, Any]:
+    """The numbers come from the hourly counts ingest keeps, never from a scan of the events."""
     now = time.time() if now is None else now
-    day, hour = _day_start(now), now - now % 3600
-    seen = _redemptions(viewer)
+    day, hour = int(_day_start(now) // 3600), int(now // 3600)
+    seen = _counted(viewer)
+    total = func.coalesce(func.sum(rh.c.count), 0)
     with engine.connect() as conn:
 
-        def count(since: float, until: float) -> int:
-            query = select(func.count()).where(
-                seen, events.c.received >= since, events.c.received < until
-            )
+        def count(first: int, last: int) -> int:
+            query = select(total).where(seen, rh.c.hour >= first, rh.c.hour <= last)
             return int(conn.execute(query).scalar_one())
 
         by_tier = [
             {"tier": r.tier or "-", "redemptions": int(r.n)}
             for r in conn.execute(
-                select(events.c.tier, func.count().label("n"))
-                .where(seen, events.c.received >= day)
-                .group_by(events.c.tier).order_by(func.count().desc())
-            )
+                select(rh.c.tier, total.label("n")).where(seen, rh.c.hour >= day)
+                .group_by(rh.c.tier).order_by(total.desc())
+            ) if r.n
         ]  # fmt: skip
         top_stores = [
             {"store": r.name or r.store_id, "store_id": r.store_id, "redemptions": int(r.n)}
             for r in conn.execute(
-                select(events.c.store_id, stores.c.name, func.count().label("n"))
-                .join(stores, stores.c.id == events.c.store_id, isouter=True)
-                .where(seen, events.c.received >= day)
-                .group_by(events.c.store_id, stores.c.name)
-                .order_by(func.count().desc()).limit(5)
-            )
+                select(rh.c.store_id, stores.c.name, total.label("n"))
+                .join(stores, stores.c.id == rh.c.store_id, isouter=True)
+                .where(seen, rh.c.hour >= day)
+                .group_by(rh.c.store_id, stores.c.name)
+                .order_by(total.desc()).limit(5)
+            ) if r.n
         ]  # fmt: skip
-        week_start = hour - 7 * 24 * 3600 + 3600
-        bucket = func.floor(events.c.received / 3600)
+        first = hour - 7 * 24 + 1
         hourly = {
-            int(r.h): int(r.n)
+            int(r.hour): int(r.n)
             for r in conn.execute(
-                select(bucket.label("h"), func.count().label("n"))
-                .where(seen, events.c.received >= week_start).group_by(bucket)
+                select(rh.c.hour, total.label("n")).where(seen, rh.c.hour >= first)
+                .group_by(rh.c.hour)
+            )
+        }  # fmt: skip
+        spent_by_campaign = {
+            r.campaign: (int(r.n), float(r.v))
+            for r in conn.execute(
+                select(rh.c.campaign, total.label("n"),
+                       func.coalesce(func.sum(rh.c.value), 0.0).label("v"))
+                .where(seen).group_by(rh.c.campaign)
             )
         }  # fmt: skip
         campaign_rows = []
         for c in conn.execute(select(campaigns.c.id, campaigns.c.issued, campaigns.c.budget)):
             if not viewer.may_see_campaign(c.id):
                 continue
-            spent = conn.execute(
-                select(func.count(), func.coalesce(func.sum(events.c.value), 0.0))
-                .where(seen, events.c.campaign == c.id)
-            ).one()  # fmt: skip
+            redeemed, cost = spent_by_campaign.get(c.id, (0, 0.0))
             campaign_rows.append({
-                "campaign": c.id, "issued": int(c.issued), "redeemed": int(spent[0]),
-                "rate": (int(spent[0]) / int(c.issued)) if c.issued else 0.0,
-                "cost": float(spent[1]), "budget": c.budget,
+                "campaign": c.id, "issued": int(c.issued), "redeemed": redeemed,
+                "rate": (redeemed / int(c.issued)) if c.issued else 0.0,
+                "cost": cost, "budget": c.budget,
             })  # fmt: skip
         open_conflicts = conn.execute(
             select(func.count()).select_from(conflicts)
@@ -122,9 +125,8 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
                 balances.c.member.in_(members)
             )
         ).scalar_one()
-        this_hour, same_hour_yesterday = count(hour, now + 1), count(hour - 86400, now - 86400)
-        today = count(day, now + 1)
-    first = int(week_start // 3600)
+        this_hour, same_hour_yesterday = count(hour, hour), count(hour - 24, hour - 24)
+        today = count(day, hour)
     return {
         "viewer": {"username": viewer.username, "role": viewer.role.value},
         "tiles": {
@@ -248,6 +250,7 @@ def reports_page(engine: Engine, viewer: Viewer, params: Mapping[str, str]) -> d
         engine, what, by, since, until,
         stores=None if viewer.sees_every_store else viewer.stores,
         campaigns_=None if viewer.sees_every_campaign else viewer.campaigns,
+        with_budget=False,  # the overview shows each campaign's cost against its budget
     )  # fmt: skip
     measure = "earned" if what == "points" else "count"
     top = max((float(r.get(measure) or 0) for r in result["rows"]), default=0.0)
@@ -256,8 +259,7 @@ def reports_page(engine: Engine, viewer: Viewer, params: Mapping[str, str]) -> d
          "share": (float(r.get(measure) or 0) / top) if top else 0.0}
         for r in result["rows"][:60]
     ]  # fmt: skip
-    if not viewer.sees_every_store:  # the chain's budget and open count are not a store's
-        result.pop("budget", None)
+    if not viewer.sees_every_store:  # the chain's open count is not a store's
         result.pop("open", None)
     return {
         "viewer": {"username": viewer.username, "role": viewer.role.value},

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from server_stub import bulk, feed
+from server_stub import bulk, feed, redemption_hours
 from server_stub.chain_check import check_chain
 from server_stub.claim_guard import FORGED
 from server_stub.code_claims import claim_codes, move_claim
@@ -28,6 +28,7 @@ from server_stub.points import judge_points
 from server_stub.push_reading import Prepared
 from server_stub.push_state import DeviceState, Incoming, Push
 from server_stub.recheck import Rechecker
+from server_stub.redemption_hours import Counted
 from server_stub.schema import alerts, conflicts, devices, events
 from sync.protocol import EventVerdict, WireEventData
 
@@ -235,6 +236,11 @@ def _store(conn: Connection, state: Push) -> None:
         names = [*state.incoming[0].row, "verdict", "reason", "conflict_id"]
         values = [(*i.row.values(), i.verdict, i.reason, i.conflict_id) for i in state.incoming]
         bulk.insert_rows(conn, events, names, values)
+        redemption_hours.add(conn, (
+            Counted(i.row["received"], i.row["store_id"], i.code_key[0], i.row["tier"],
+                    i.row["value"])
+            for i in state.incoming if i.event["kind"] == "redeem" and i.verdict == "accepted"
+        ))  # fmt: skip
         # once each: a code voided and redeemed again in this push was won twice
         won = list(dict.fromkeys(i.code_key for i in state.incoming if i.claim_new))
         feed.redeemed(conn, device.id, won, state.now)

@@ -275,3 +275,19 @@ conflict_proposals = Table(
     Column("decided_by", String(64)),
     Column("decided_at", Float),
 )
+
+# Accepted redemptions counted by the hour they arrived, per store, campaign and tier: what the
+# dashboard's overview reads instead of the events table. Append-only (a push adds a row per
+# group, a resolution that changes a verdict adds a correcting one), so concurrent pushes of one
+# store never wait for each other; readers sum.
+redemption_hours = Table(
+    "redemption_hours",
+    metadata,
+    Column("hour", BigInteger, nullable=False),  # Unix time // 3600
+    Column("store_id", String(64), nullable=False),
+    Column("campaign", String(64), nullable=False),
+    Column("tier", String(32), nullable=False),  # "" when the event named none
+    Column("count", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+)
+Index("redemption_hours_hour", redemption_hours.c.hour)

@@ -91,6 +91,9 @@ def test_each_role_signs_in_and_opens_every_page(
         page.goto(f"{url}/dashboard/{path}")
         assert page.locator("h1").inner_text() == title
         _shot(page, f"{name}-{path or 'overview'}.png")
+    page.set_viewport_size({"width": 768, "height": 1024})  # a tablet, upright
+    page.goto(f"{url}/dashboard/")
+    _shot(page, f"{name}-overview-tablet.png")
     today = page.goto(f"{url}/dashboard/?format=json")
     assert today is not None
     tiles = today.json()["tiles"]

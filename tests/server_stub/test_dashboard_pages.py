@@ -58,7 +58,7 @@ def test_reports_count_only_the_viewers_stores_and_keep_formulas_as_text(world: 
     sam = _viewer(world, "sam", "store_manager", ["s2"])
     page = dashboard_pages.reports_page(world.engine, sam, {"what": "redemptions", "by": "store"})
     assert [(r["key"], r["count"]) for r in page["result"]["rows"]] == [("s2", 1)]
-    assert "budget" not in page["result"]  # the chain's budget is not a store's to see
+    assert "budget" not in page["result"] and "open" not in page["result"]
     ann = _viewer(world, "ann", "admin")
     by_cashier = dashboard_pages.reports_page(
         world.engine, ann, {"by": "cashier", "what": "nonsense"}
@@ -68,3 +68,22 @@ def test_reports_count_only_the_viewers_stores_and_keep_formulas_as_text(world: 
     assert rows[0][:2] == ["'=HYPERLINK(1)", 1]
     later = dashboard_pages.reports_page(world.engine, ann, {"since": "2999-01-01"})
     assert later["result"]["rows"] == []
+
+
+def test_the_overview_follows_a_resolution_that_moves_a_redemption(world: World) -> None:
+    from server_stub import conflicts
+
+    world.setup()
+    north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
+    north.terminal.redeem(world.code(5))
+    south.terminal.redeem(world.code(5))
+    assert north.sync().ok and south.sync().ok
+    ann = _viewer(world, "ann", "admin")
+    before = dashboard_pages.overview(world.engine, ann)
+    assert before["tiles"]["redemptions_today"] == 1
+    assert [s["store_id"] for s in before["top_stores"]] == ["s1"]
+    conflict = conflicts.list_conflicts(world.engine)[0]["id"]
+    conflicts.resolve(world.engine, conflict, "void_winner", "ann", "the first was a test")
+    after = dashboard_pages.overview(world.engine, ann)
+    assert after["tiles"]["redemptions_today"] == 1
+    assert [s["store_id"] for s in after["top_stores"]] == ["s2"]
