@@ -188,6 +188,7 @@ def stores_and_devices(engine: Engine, viewer: Viewer, now: float | None = None)
                 "silent": d.revoked_at is None and d.enrolled_at is not None
                 and (silent_for is None or silent_for > SILENT_S),
                 "chain_ok": bool(d.chain_ok), "events": int(d.max_seq),
+                "pending": d.reported_pending, "oldest_pending_s": d.reported_oldest_s,
                 "open_conflicts": conflict_counts.get(d.id, 0),
                 "alerts_today": alert_counts.get(d.id, 0),
             })  # fmt: skip

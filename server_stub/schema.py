@@ -76,6 +76,10 @@ devices = Table(
     # forged codes sent since an admin last reviewed it; at ServerSettings.forged_before_hold its
     # online claims are held (migration 0004)
     Column("forged", Integer, nullable=False, server_default="0"),
+    # what the device said of itself at its last sync: events waiting, the oldest one's age
+    Column("reported_pending", BigInteger),
+    Column("reported_oldest_s", Float),
+    Column("reported_at", Float),
 )
 
 events = Table(

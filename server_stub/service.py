@@ -313,6 +313,13 @@ class SyncService:
             return self._rechecker[1]
 
     def _pull(self, conn: Connection, caller: Caller, request: PullRequest) -> BaseModel:
+        if request.pending is not None:  # how the device stands, for its store's dashboard
+            conn.execute(
+                update(devices).where(devices.c.id == caller.device_id).values(
+                    reported_pending=request.pending,
+                    reported_oldest_s=request.oldest_pending_s, reported_at=time.time(),
+                )
+            )  # fmt: skip
         return feed.pull(conn, caller.device_id, caller.store_id, request)
 
     def _claim(self, conn: Connection, caller: Caller, request: ClaimRequest) -> BaseModel:

@@ -81,8 +81,16 @@ class SyncClient:
         """A push already encoded as `push` encodes it (a load generator encodes ahead)."""
         return self._call("/v1/push", body, PushResponse)
 
-    def pull(self, cursor: int, config_version: int) -> PullResponse:
-        body = PullRequest(cursor=cursor, config_version=config_version).model_dump_json().encode()
+    def pull(
+        self, cursor: int, config_version: int, pending: int | None = None,
+        oldest_pending_s: float | None = None,
+    ) -> PullResponse:  # fmt: skip
+        """Changes since `cursor`; `pending` and `oldest_pending_s` tell the server how this
+        device stands, for its store manager."""
+        body = PullRequest(
+            cursor=cursor, config_version=config_version, pending=pending,
+            oldest_pending_s=oldest_pending_s,
+        ).model_dump_json(exclude_none=True).encode()  # fmt: skip
         return self._call("/v1/pull", body, PullResponse)
 
     def claim(self, request: ClaimRequest, timeout: float) -> ClaimResponse:

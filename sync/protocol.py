@@ -215,6 +215,9 @@ class PullRequest(Model):
     cursor: int = Field(default=0, ge=0, le=BIG)
     config_version: int = Field(default=0, ge=0, le=BIG)
     limit: int = Field(default=PULL_PAGE, ge=1, le=PULL_PAGE)
+    # the device's own summary, for its store manager's dashboard (older devices send none)
+    pending: int | None = Field(default=None, ge=0, le=BIG)
+    oldest_pending_s: float | None = Field(default=None, ge=0, le=1e10, allow_inf_nan=False)
 
 
 class Notice(Model):

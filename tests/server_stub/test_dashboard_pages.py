@@ -87,3 +87,18 @@ def test_the_overview_follows_a_resolution_that_moves_a_redemption(world: World)
     after = dashboard_pages.overview(world.engine, ann)
     assert after["tiles"]["redemptions_today"] == 1
     assert [s["store_id"] for s in after["top_stores"]] == ["s2"]
+
+
+def test_each_device_reports_what_waits_to_sync_at_every_sync(world: World) -> None:
+    world.setup()
+    north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
+    north.terminal.redeem(world.code(1))
+    assert north.sync().ok
+    south.client.pull(0, 0, pending=7, oldest_pending_s=5400.0)  # as a till whose pushes fail
+    ann = _viewer(world, "ann", "admin")
+    listed = {
+        d["name"]: (d["pending"], d["oldest_pending_s"])
+        for s in dashboard_pages.stores_and_devices(world.engine, ann)["stores"]
+        for d in s["devices"]
+    }
+    assert listed == {"Till N": (0, 0.0), "Till S": (7, 5400.0)}
