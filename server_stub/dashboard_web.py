@@ -72,6 +72,11 @@ PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, functio
 }  # fmt: skip
 
 
+def _same(expected: str, given: str) -> bool:
+    """A token compared in constant time; as bytes, since a form may send any text."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
 def _secured(response: Response) -> Response:
     response.headers.update(HEADERS)
     return response
@@ -125,7 +130,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
     async def login(request: Request) -> Response:
         form = await _form(request)
         expected = request.cookies.get(LOGIN_COOKIE, "")
-        if not expected or not hmac.compare_digest(expected, form.get("csrf", "")):
+        if not expected or not _same(expected, form.get("csrf", "")):
             return _render("error.html", 403, viewer=None,
                            message="The form had expired. Open the sign-in page again.")  # fmt: skip
         source = request.client.host if request.client else ""
@@ -147,7 +152,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
     async def logout(request: Request) -> Response:
         form = await _form(request)
         current = signed_in(request)
-        if current is not None and hmac.compare_digest(current.csrf, form.get("csrf", "")):
+        if current is not None and _same(current.csrf, form.get("csrf", "")):
             web_sessions.close_session(engine, request.cookies.get(COOKIE, ""))
         response = RedirectResponse("/dashboard/login", 303)
         response.delete_cookie(COOKIE, path="/dashboard")
@@ -197,7 +202,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
         current = signed_in(request)
         if current is None:
             raise ApiError(401, "not_signed_in", "Your session ended. Sign in again.")
-        if not hmac.compare_digest(current.csrf, form.get("csrf", "")):
+        if not _same(current.csrf, form.get("csrf", "")):
             raise ApiError(403, "bad_csrf", "The form had expired. Open the page again.")
         return current, form
 

@@ -256,3 +256,53 @@ def test_a_report_downloads_as_csv_that_reads_back(
     # the later side of the double redemption counts too: the reward left the store
     assert {r["key"]: int(r["count"]) for r in rows} == {"s1": 4, "s2": 2}
     page.close()
+
+
+def _dashboard_spec() -> dict[str, object]:
+    """The dashboard's JSON pages and forms, described for schemathesis (the app's own spec is
+    the device API's)."""
+    text = {"type": "string"}
+    query = [{"name": n, "in": "query", "schema": text} for n in ("format", "q", "what", "by",
+                                                                   "since", "until")]  # fmt: skip
+    form = {"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+        "type": "object", "properties": {n: text for n in ("csrf", "action", "note", "decision",
+                                                           "username", "password")}}}}}}  # fmt: skip
+    ident = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    answer = {"responses": {"default": {"description": "a page, JSON or a redirect"}}}
+    paths: dict[str, object] = {
+        f"/dashboard/{p}": {"get": {"parameters": query, **answer}}
+        for p in ("", "devices", "conflicts", "lookup", "reports", "reports.csv")
+    }
+    paths["/dashboard/login"] = {"post": {**form, **answer}}
+    paths["/dashboard/conflicts/{id}/propose"] = {"post": {"parameters": ident, **form, **answer}}
+    paths["/dashboard/proposals/{id}/decide"] = {"post": {"parameters": ident, **form, **answer}}
+    return {"openapi": "3.0.3", "info": {"title": "dashboard", "version": "1"}, "paths": paths}
+
+
+def test_no_dashboard_request_makes_a_server_error(site: tuple[World, str]) -> None:
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+
+    _, url = site
+    signed = requests.Session()
+    form = signed.get(f"{url}/dashboard/login", timeout=5).text
+    csrf = form.split('name="csrf" value="')[1].split('"')[0]
+    signed.post(f"{url}/dashboard/login", data={"username": "hel", "password": PASSWORD,
+                                                "csrf": csrf}, timeout=10)  # fmt: skip
+    cookie = f"instore_session={signed.cookies['instore_session']}"
+    schema = schemathesis.openapi.from_dict(_dashboard_spec())
+    checked = 0
+    for found in schema.get_all_operations():
+        operation = found.ok()  # type: ignore[union-attr]
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck),
+                  database=None)  # fmt: skip
+        def call(case: schemathesis.Case) -> None:  # type: ignore[type-arg]
+            answer = case.call(base_url=url, headers={"Cookie": cookie}, timeout=10,
+                               allow_redirects=False)  # fmt: skip
+            assert answer.status_code < 500, (case.path, answer.status_code, answer.text[:300])
+
+        call()
+        checked += 1
+    assert checked == 9
