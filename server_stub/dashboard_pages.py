@@ -28,6 +28,7 @@ from server_stub.schema import (
 from server_stub.schema import redemption_hours as rh
 from server_stub.users import Viewer
 
+CONFLICT_KINDS = ("double_redemption", "overdraft", "review")
 SILENT_S = 3600  # a device not heard from for an hour stands out
 
 
@@ -217,18 +218,30 @@ def ago(seconds: float | None) -> str:
     return f"{span.days} days ago"
 
 
-def conflicts_page(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[str, Any]:
-    """Open conflicts the viewer may see, both sides each, with any resolution awaiting a
-    second person; and what the viewer may do about each."""
-    found = maker_checker.visible_conflicts(engine, viewer)
+def conflicts_page(
+    engine: Engine, viewer: Viewer, params: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Conflicts the viewer may see (open ones unless asked otherwise, of a kind and a store
+    when asked), both sides each, with any resolution awaiting a second person; and what the
+    viewer may do about each."""
+    params = params or {}
+    state = params.get("state") if params.get("state") in ("open", "resolved") else "open"
+    kind = params.get("kind") if params.get("kind") in CONFLICT_KINDS else None
+    store = (params.get("store") or "").strip()[:64] or None
+    found = maker_checker.visible_conflicts(engine, viewer, state, kind)
+    if store:
+        found = [
+            c for c in found if store in (c["first"].get("store_id"), c["second"].get("store_id"))
+        ]
     for c in found:
         pending = c["pending"]
         c["may_decide"] = bool(
             pending and viewer.may_approve and pending["proposed_by"] != viewer.username
         )
-        c["may_propose"] = pending is None and viewer.may_propose
+        c["may_propose"] = pending is None and viewer.may_propose and c["state"] == "open"
     return {"viewer": {"username": viewer.username, "role": viewer.role.value},
-            "conflicts": found, "actions": ACTIONS,
+            "conflicts": found, "actions": ACTIONS, "state": state, "kind": kind or "",
+            "store": store or "", "kinds": CONFLICT_KINDS,
             "two_people": list(maker_checker.TWO_PEOPLE)}  # fmt: skip
 
 

@@ -66,7 +66,7 @@ PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, functio
     "devices": ("Stores and devices", "devices.html",
                 lambda e, v, _: dashboard_pages.stores_and_devices(e, v)),
     "conflicts": ("Conflicts", "conflicts.html",
-                  lambda e, v, _: dashboard_pages.conflicts_page(e, v)),
+                  dashboard_pages.conflicts_page),
     "lookup": ("Lookup", "lookup.html", lambda e, v, q: lookup.lookup(e, v, q.get("q", ""))),
     "reports": ("Reports", "reports.html", dashboard_pages.reports_page),
 }  # fmt: skip

@@ -102,3 +102,24 @@ def test_each_device_reports_what_waits_to_sync_at_every_sync(world: World) -> N
         for d in s["devices"]
     }
     assert listed == {"Till N": (0, 0.0), "Till S": (7, 5400.0)}
+
+
+def test_conflicts_are_filtered_by_state_kind_and_store(world: World) -> None:
+    from server_stub import conflicts
+
+    world.setup()
+    north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
+    for serial in (5, 6):
+        north.terminal.redeem(world.code(serial))
+        south.terminal.redeem(world.code(serial))
+    assert north.sync().ok and south.sync().ok
+    ann = _viewer(world, "ann", "admin")
+    first = conflicts.list_conflicts(world.engine)[-1]["id"]
+    conflicts.resolve(world.engine, first, "accept_loss", "ann", "both shoppers keep it")
+    page = dashboard_pages.conflicts_page
+    assert len(page(world.engine, ann, {})["conflicts"]) == 1
+    done = page(world.engine, ann, {"state": "resolved"})["conflicts"]
+    assert [c["id"] for c in done] == [first] and not done[0]["may_propose"]
+    assert page(world.engine, ann, {"kind": "overdraft"})["conflicts"] == []
+    assert page(world.engine, ann, {"store": "s9"})["conflicts"] == []
+    assert len(page(world.engine, ann, {"store": "s2", "kind": "nonsense"})["conflicts"]) == 1
