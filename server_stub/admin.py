@@ -64,15 +64,22 @@ def config_version(conn: Connection) -> int:
 # -- stores ---------------------------------------------------------------------------------
 
 
-def create_store(engine: Engine, store_id: str, name: str) -> dict[str, Any]:
+def create_store(
+    engine: Engine, store_id: str, name: str, silent_after_minutes: int = 60
+) -> dict[str, Any]:
+    """`silent_after_minutes`: a device of the store not heard from for longer stands out."""
     store_id, name = store_id.strip(), name.strip()
     if not store_id or len(store_id) > 64 or not name:
         raise ApiError(422, "bad_store", "a store needs an id (up to 64 characters) and a name")
+    if not 1 <= silent_after_minutes <= 100_000:
+        raise ApiError(422, "bad_store", "--silent-after is 1 to 100,000 minutes")
     with engine.begin() as conn:
         if conn.execute(select(stores.c.id).where(stores.c.id == store_id)).first():
             raise ApiError(409, "exists", f"store {store_id} already exists")
-        conn.execute(stores.insert().values(id=store_id, name=name, created=time.time()))
-    return {"id": store_id, "name": name}
+        conn.execute(stores.insert().values(
+            id=store_id, name=name, created=time.time(), silent_after_s=silent_after_minutes * 60.0
+        ))  # fmt: skip
+    return {"id": store_id, "name": name, "silent_after_minutes": silent_after_minutes}
 
 
 def list_stores(engine: Engine) -> list[dict[str, Any]]:

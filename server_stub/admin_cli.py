@@ -60,10 +60,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         store,
         "create",
         "add a store",
-        lambda e, a: _say(a, admin.create_store(e, a.id, a.name), f"store {a.id} created"),
-    )
+        lambda e, a: _say(a, admin.create_store(e, a.id, a.name, a.silent_after),
+                          f"store {a.id} created"),
+    )  # fmt: skip
     p.add_argument("--id", required=True, help="short id, e.g. store-12")
     p.add_argument("--name", required=True, help="the name staff use, e.g. 'Main Street'")
+    p.add_argument("--silent-after", type=whole_number(1), default=60, metavar="MINUTES",
+                   help="a device not heard from for longer stands out on the dashboard"
+                   " (default 60)")  # fmt: skip
     command(store, "list", "list stores", lambda e, a: _table(a, admin.list_stores(e)))
 
     campaign = groups.add_parser("campaign", help="campaigns").add_subparsers(

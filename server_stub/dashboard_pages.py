@@ -29,7 +29,6 @@ from server_stub.schema import redemption_hours as rh
 from server_stub.users import Viewer
 
 CONFLICT_KINDS = ("double_redemption", "overdraft", "review")
-SILENT_S = 3600  # a device not heard from for an hour stands out
 
 
 def _day_start(now: float) -> float:
@@ -112,9 +111,11 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
             .where(conflicts.c.state == "open", _stores_clause(viewer, devices.c.store_id))
         ).scalar_one()  # fmt: skip
         silent = conn.execute(
-            select(func.count()).where(
+            select(func.count()).select_from(devices)
+            .join(stores, stores.c.id == devices.c.store_id)
+            .where(
                 devices.c.revoked_at.is_(None), devices.c.enrolled_at.is_not(None),
-                func.coalesce(devices.c.last_seen, 0) < now - SILENT_S,
+                func.coalesce(devices.c.last_seen, 0) < now - stores.c.silent_after_s,
                 _stores_clause(viewer, devices.c.store_id),
             )
         ).scalar_one()  # fmt: skip
@@ -187,15 +188,15 @@ def stores_and_devices(engine: Engine, viewer: Viewer, now: float | None = None)
                 "state": "revoked" if d.revoked_at else "enrolled" if d.enrolled_at else "waiting",
                 "last_seen": _when(d.last_seen), "silent_s": silent_for,
                 "silent": d.revoked_at is None and d.enrolled_at is not None
-                and (silent_for is None or silent_for > SILENT_S),
+                and (silent_for is None or silent_for > s.silent_after_s),
                 "chain_ok": bool(d.chain_ok), "events": int(d.max_seq),
                 "pending": d.reported_pending, "oldest_pending_s": d.reported_oldest_s,
                 "open_conflicts": conflict_counts.get(d.id, 0),
                 "alerts_today": alert_counts.get(d.id, 0),
             })  # fmt: skip
-        out.append({"id": s.id, "name": s.name, "devices": listed})
-    return {"viewer": {"username": viewer.username, "role": viewer.role.value}, "stores": out,
-            "silent_after_s": SILENT_S}  # fmt: skip
+        out.append({"id": s.id, "name": s.name, "devices": listed,
+                    "silent_after_s": s.silent_after_s})  # fmt: skip
+    return {"viewer": {"username": viewer.username, "role": viewer.role.value}, "stores": out}
 
 
 def _when(moment: float | None) -> str | None:

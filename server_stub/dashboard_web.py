@@ -195,47 +195,37 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return _secured(response)
 
-    async def checked_form(request: Request) -> tuple[web_sessions.Session, dict[str, str]]:
-        """The signed-in session and the form, when the form carries that session's CSRF
-        token; an ApiError otherwise."""
+    Action = Callable[[web_sessions.Session, dict[str, str]], object]
+
+    async def conflict_form(request: Request, action: Action) -> Response:
+        """A conflicts form: carried out for the signed-in person when it carries their session's
+        CSRF token, then back to the conflicts page; what refuses it is said on a page."""
         form = await _form(request)
         current = signed_in(request)
-        if current is None:
-            raise ApiError(401, "not_signed_in", "Your session ended. Sign in again.")
-        if not _same(current.csrf, form.get("csrf", "")):
-            raise ApiError(403, "bad_csrf", "The form had expired. Open the page again.")
-        return current, form
-
-    def acted(request: Request, action: Callable[[], object]) -> Response:
         try:
-            action()
+            if current is None:
+                raise ApiError(401, "not_signed_in", "Your session ended. Sign in again.")
+            if not _same(current.csrf, form.get("csrf", "")):
+                raise ApiError(403, "bad_csrf", "The form had expired. Open the page again.")
+            await run_in_threadpool(action, current, form)
         except ApiError as exc:
             return _render("error.html", exc.status, viewer=None, message=exc.message)
         return _secured(RedirectResponse("/dashboard/conflicts", 303))
 
     @app.post("/dashboard/conflicts/{conflict_id}/propose", include_in_schema=False)
     async def propose(request: Request, conflict_id: int) -> Response:
-        try:
-            current, form = await checked_form(request)
-        except ApiError as exc:
-            return _render("error.html", exc.status, viewer=None, message=exc.message)
-        return await run_in_threadpool(
-            acted,
+        return await conflict_form(
             request,
-            lambda: maker_checker.propose(
+            lambda current, form: maker_checker.propose(
                 engine, current.viewer, conflict_id, form.get("action", ""), form.get("note", "")
             ),
         )
 
     @app.post("/dashboard/proposals/{proposal_id}/decide", include_in_schema=False)
     async def decide(request: Request, proposal_id: int) -> Response:
-        try:
-            current, form = await checked_form(request)
-        except ApiError as exc:
-            return _render("error.html", exc.status, viewer=None, message=exc.message)
-        approve = form.get("decision") == "approve"
-        return await run_in_threadpool(
-            acted,
+        return await conflict_form(
             request,
-            lambda: maker_checker.decide(engine, current.viewer, proposal_id, approve),
+            lambda current, form: maker_checker.decide(
+                engine, current.viewer, proposal_id, form.get("decision") == "approve"
+            ),
         )

@@ -33,6 +33,8 @@ stores = Table(
     Column("id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("created", Float, nullable=False),
+    # a device of this store not heard from for longer stands out on the dashboard
+    Column("silent_after_s", Float, nullable=False, server_default="3600"),
 )
 
 campaigns = Table(

@@ -313,13 +313,13 @@ class SyncService:
             return self._rechecker[1]
 
     def _pull(self, conn: Connection, caller: Caller, request: PullRequest) -> BaseModel:
-        if request.pending is not None:  # how the device stands, for its store's dashboard
-            conn.execute(
-                update(devices).where(devices.c.id == caller.device_id).values(
-                    reported_pending=request.pending,
-                    reported_oldest_s=request.oldest_pending_s, reported_at=time.time(),
-                )
-            )  # fmt: skip
+        # every sync cycle pulls, with or without events to push: this is the device's last
+        # contact, and how it stands (what waits on it), for its store's dashboard
+        seen: dict[str, object] = {"last_seen": time.time()}
+        if request.pending is not None:
+            seen.update(reported_pending=request.pending,
+                        reported_oldest_s=request.oldest_pending_s, reported_at=seen["last_seen"])  # fmt: skip
+        conn.execute(update(devices).where(devices.c.id == caller.device_id).values(**seen))
         return feed.pull(conn, caller.device_id, caller.store_id, request)
 
     def _claim(self, conn: Connection, caller: Caller, request: ClaimRequest) -> BaseModel:

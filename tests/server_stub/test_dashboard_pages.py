@@ -123,3 +123,23 @@ def test_conflicts_are_filtered_by_state_kind_and_store(world: World) -> None:
     assert page(world.engine, ann, {"kind": "overdraft"})["conflicts"] == []
     assert page(world.engine, ann, {"store": "s9"})["conflicts"] == []
     assert len(page(world.engine, ann, {"store": "s2", "kind": "nonsense"})["conflicts"]) == 1
+
+
+def test_a_device_stands_out_when_silent_longer_than_its_store_allows(world: World) -> None:
+    import time
+
+    from server_stub import admin
+
+    world.setup()
+    admin.create_store(world.engine, "kiosk-corner", "Kiosk corner", silent_after_minutes=5)
+    for store in ("s1", "kiosk-corner"):
+        assert world.device(store, f"Till {store}").sync().ok
+    ann = _viewer(world, "ann", "admin")
+    later = time.time() + 10 * 60
+    silent = {
+        d["name"]: d["silent"]
+        for s in dashboard_pages.stores_and_devices(world.engine, ann, later)["stores"]
+        for d in s["devices"]
+    }
+    assert silent == {"Till s1": False, "Till kiosk-corner": True}
+    assert dashboard_pages.overview(world.engine, ann, later)["tiles"]["devices_silent"] == 1

@@ -1,5 +1,5 @@
-"""What each device says of itself at every sync (events waiting, the oldest one's age), for
-its store manager's dashboard. Revision ID: 0008
+"""What each device says of itself at every sync (events waiting, the oldest one's age), and
+how long a store's device may be silent before the dashboard marks it. Revision ID: 0008
 """
 
 from __future__ import annotations
@@ -25,9 +25,15 @@ def upgrade() -> None:
     for name, kind in _COLUMNS:
         if name not in have:
             op.add_column("devices", sa.Column(name, kind))
+    if "silent_after_s" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("stores")}:
+        op.add_column(
+            "stores", sa.Column("silent_after_s", sa.Float, nullable=False, server_default="3600")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("stores") as batch:
+        batch.drop_column("silent_after_s")
     with op.batch_alter_table("devices") as batch:
         for name, _ in _COLUMNS:
             batch.drop_column(name)
