@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from server_stub import admin, conflicts, dashboard_web, maker_checker, users
@@ -306,3 +306,27 @@ def test_no_dashboard_request_makes_a_server_error(site: tuple[World, str]) -> N
         call()
         checked += 1
     assert checked == 9
+
+
+def test_tiles_refresh_by_themselves_and_sign_out_ends_the_session(
+    site: tuple[World, str], browser: Browser
+) -> None:
+    world, url = site
+    page = browser.new_page()
+    _sign_in(page, url, "ann")
+    tile = page.locator("[data-tile=redemptions_today]")
+    assert tile.inner_text() == "5"
+    till = world.device("s1", "Till N2")
+    till.terminal.redeem(world.code(20))
+    assert till.sync().ok
+    # no reload: the page's script fetches the numbers every 10 s (a string evaluated in the
+    # page would be refused by its CSP, so the locator is polled instead)
+    expect(tile).to_have_text("6", timeout=15_000)
+    old = {c["name"]: c["value"] for c in page.context.cookies()}
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+    assert page.url == f"{url}/dashboard/login"
+    # the session is gone at the server, not only the cookie in this browser
+    replayed = requests.get(f"{url}/dashboard/?format=json", cookies=old, timeout=5)
+    assert replayed.status_code == 401
+    page.close()
