@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, or_, select, update
@@ -50,10 +51,13 @@ def _side(row: Any, side: str, event_id: str | None, device_id: str | None) -> d
 
 def list_conflicts(
     engine: Engine, state: str | None = None, kind: str | None = None, store: str | None = None,
-    limit: int = 1000,
+    limit: int = 1000, within_stores: Collection[str] | None = None,
+    within_campaigns: Collection[str] | None = None, conflict_id: int | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Newest first, each with both sides: devices, stores, cashiers, local and server times.
 
+    `store`: a side is in this store. `within_stores`, `within_campaigns`: only conflicts with a
+    side in one of these stores, of one of these campaigns (a dashboard viewer's scope).
     One query: each side's device, store and event come in by outer joins.
     """
     first_cols, first_joins = _side_columns(
@@ -75,6 +79,13 @@ def list_conflicts(
         query = query.where(conflicts.c.kind == kind)
     if store:
         query = query.where(or_(first_cols[1] == store, second_cols[1] == store))
+    if within_stores is not None:
+        wanted = list(within_stores)
+        query = query.where(or_(first_cols[1].in_(wanted), second_cols[1].in_(wanted)))
+    if within_campaigns is not None:
+        query = query.where(conflicts.c.campaign.in_(list(within_campaigns)))
+    if conflict_id is not None:
+        query = query.where(conflicts.c.id == conflict_id)
     out = []
     with engine.connect() as conn:
         for c in conn.execute(query):

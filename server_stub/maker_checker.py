@@ -22,34 +22,38 @@ TWO_PEOPLE = ("void_winner", "recover")
 
 
 def visible_conflicts(
-    engine: Engine, viewer: Viewer, state: str | None = "open", kind: str | None = None
-) -> list[dict[str, Any]]:
-    """The conflicts the viewer may see, each with its proposals."""
-    found = [c for c in conflicts.list_conflicts(engine, state, kind) if _may_see(viewer, c)]
+    engine: Engine, viewer: Viewer, state: str | None = "open", kind: str | None = None,
+    store: str | None = None, conflict_id: int | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The conflicts the viewer may see (narrowed in the query, before its limit), each with its
+    proposals."""
+    found = conflicts.list_conflicts(
+        engine, state, kind, store, conflict_id=conflict_id,
+        within_stores=None if viewer.sees_every_store else viewer.stores,
+        within_campaigns=None if viewer.sees_every_campaign else viewer.campaigns,
+    )  # fmt: skip
     by_conflict: dict[int, list[dict[str, Any]]] = {}
-    with engine.connect() as conn:
-        for p in conn.execute(select(conflict_proposals).order_by(conflict_proposals.c.id)):
-            by_conflict.setdefault(p.conflict_id, []).append(dict(p._mapping))
+    if found:
+        with engine.connect() as conn:
+            for p in conn.execute(
+                select(conflict_proposals)
+                .where(conflict_proposals.c.conflict_id.in_([c["id"] for c in found]))
+                .order_by(conflict_proposals.c.id)
+            ):  # fmt: skip
+                by_conflict.setdefault(p.conflict_id, []).append(dict(p._mapping))
     for c in found:
         c["proposals"] = by_conflict.get(c["id"], [])
         c["pending"] = next((p for p in c["proposals"] if p["decision"] is None), None)
     return found
 
 
-def _may_see(viewer: Viewer, conflict: dict[str, Any]) -> bool:
-    sides = {conflict["first"].get("store_id"), conflict["second"].get("store_id")} - {None}
-    if not viewer.sees_every_store and not sides & viewer.stores:
-        return False
-    return viewer.may_see_campaign(conflict["campaign"])
-
-
 def _conflict(engine: Engine, viewer: Viewer, conflict_id: int) -> dict[str, Any]:
     """The conflict, if the viewer may see it; another store's is 'not found', never 'forbidden'
     (which would say it exists)."""
-    for c in visible_conflicts(engine, viewer, state=None):
-        if c["id"] == conflict_id:
-            return c
-    raise not_found(f"conflict {conflict_id}")
+    found = visible_conflicts(engine, viewer, state=None, conflict_id=conflict_id)
+    if not found:
+        raise not_found(f"conflict {conflict_id}")
+    return found[0]
 
 
 def propose(

@@ -59,12 +59,8 @@ class Viewer:
         return self.sees_every_campaign or campaign_id in self.campaigns
 
     @property
-    def may_propose(self) -> bool:
-        """Propose a conflict's resolution (maker); approving is for another person."""
-        return self.role in (Role.ADMIN, Role.CAMPAIGN_MANAGER, Role.HELPDESK, Role.STORE_MANAGER)
-
-    @property
     def may_approve(self) -> bool:
+        """Approve a resolution someone else proposed (every role may propose one)."""
         return self.role in (Role.ADMIN, Role.CAMPAIGN_MANAGER)
 
 

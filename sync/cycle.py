@@ -104,9 +104,7 @@ def _push_all(ledger: Ledger, client: SyncClient, batch: int, report: CycleRepor
 
 
 def _pull_all(ledger: Ledger, client: SyncClient, report: CycleReport) -> None:
-    oldest = ledger.oldest_pending_created()
-    waiting = ledger.state_counts().get("pending", 0)
-    age = round(max(0.0, time.time() - oldest), 1) if oldest is not None else 0.0
+    waiting, age = ledger.pending_summary()
     while True:
         answer = client.pull(
             int(ledger.setting("cursor", 0)), int(ledger.setting("config_version", 0)),

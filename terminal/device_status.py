@@ -4,7 +4,6 @@ rejections, alerts, offline budgets used, and the last redemptions."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from terminal.device_setup import DeviceSetup
@@ -14,8 +13,7 @@ from terminal.ledger import Device, Ledger
 def status(ledger: Ledger, device: Device, setup: DeviceSetup) -> dict[str, Any]:
     """Quick even with a million events pending (state_counts is kept by triggers)."""
     counts = ledger.state_counts()
-    oldest = ledger.oldest_pending_created()
-    oldest_s = round(time.time() - oldest, 1) if oldest is not None else 0.0
+    _, oldest_s = ledger.pending_summary()
     open_alerts, alerts = ledger.open_alerts()
     budget = {}
     for rule in setup.rules.values():

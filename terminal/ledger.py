@@ -301,11 +301,13 @@ class Ledger(LedgerFile):
         """Events by sync state (pending, accepted, conflict, rejected ...)."""
         return {r["state"]: int(r["n"]) for r in self.read("SELECT state, n FROM state_counts")}
 
-    def oldest_pending_created(self) -> float | None:
+    def pending_summary(self) -> tuple[int, float]:
+        """(events waiting to sync, the oldest one's age in seconds; 0 when none waits)."""
         row = self.one(
             "SELECT created FROM events WHERE state = 'pending' ORDER BY state, seq LIMIT 1"
         )
-        return None if row is None else float(row["created"])
+        age = round(max(0.0, time.time() - float(row["created"])), 1) if row else 0.0
+        return self.state_counts().get("pending", 0), age
 
     def events_in_state(self, state: str, limit: int = 50) -> list[dict[str, Any]]:
         """The newest events in a state, their payloads read."""
