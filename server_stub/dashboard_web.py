@@ -142,7 +142,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
             await run_in_threadpool(throttle.failed, source, "dashboard password")
             error = "locked" if refused.why.startswith("locked") else "wrong"
             return _secured(RedirectResponse(f"/dashboard/login?error={error}", 303))
-        token = web_sessions.open_session(engine, viewer.id)
+        token = await run_in_threadpool(web_sessions.open_session, engine, viewer.id)
         response = RedirectResponse("/dashboard/", 303)
         _cookie(response, request, COOKIE, token, web_sessions.IDLE_S * 48)
         response.delete_cookie(LOGIN_COOKIE, path="/dashboard")
@@ -151,9 +151,11 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
     @app.post("/dashboard/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
         form = await _form(request)
-        current = signed_in(request)
+        current = await run_in_threadpool(signed_in, request)  # the database, off the event loop
         if current is not None and _same(current.csrf, form.get("csrf", "")):
-            web_sessions.close_session(engine, request.cookies.get(COOKIE, ""))
+            await run_in_threadpool(
+                web_sessions.close_session, engine, request.cookies.get(COOKIE, "")
+            )
         response = RedirectResponse("/dashboard/login", 303)
         response.delete_cookie(COOKIE, path="/dashboard")
         return _secured(response)
@@ -201,7 +203,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
         """A conflicts form: carried out for the signed-in person when it carries their session's
         CSRF token, then back to the conflicts page; what refuses it is said on a page."""
         form = await _form(request)
-        current = signed_in(request)
+        current = await run_in_threadpool(signed_in, request)
         try:
             if current is None:
                 raise ApiError(401, "not_signed_in", "Your session ended. Sign in again.")
