@@ -95,3 +95,24 @@ def test_the_servers_defaults_for_a_device_are_the_devices_own() -> None:
     assert DeviceConfig().model_dump() == as_sent
     assert TerminalConfig.from_dict(DeviceConfig().model_dump()) == TerminalConfig()
     assert TerminalConfig.from_dict({}) == TerminalConfig()
+
+
+def test_a_name_refuses_c1_controls_as_the_published_schema_does() -> None:
+    """U+0085 is whitespace to Python's \\s and not to a JSON Schema's: spelled out, both refuse
+    it, so a schema-valid name is never refused (schemathesis found the disagreement)."""
+    import re
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from sync.protocol import Name
+
+    adapter = TypeAdapter(Name)
+    pattern = adapter.json_schema()["pattern"]
+    for text in ("\u0085", "a\u0085b", "\u009f"):
+        assert re.search(pattern, text) is None
+        try:
+            adapter.validate_python(text)
+        except ValidationError:
+            continue
+        raise AssertionError(f"{text!r} was accepted")
+    assert adapter.validate_python("North Street") == "North Street"
