@@ -33,7 +33,7 @@ PARTS = {
     ),
     "server": ("server_stub.serve_cli", "run the central server"),
     "admin": (
-        "server_stub.admin_cli",
+        "server_stub.admin.cli",
         "the central server's database: stores, campaigns, devices, rules, conflicts, reports",
     ),
 }
@@ -68,7 +68,7 @@ def build_parser(argv: Sequence[str]) -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from codes.errors import InstoreError
+    from codes.common.errors import InstoreError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in argv

@@ -17,8 +17,10 @@ from bench.report import Row, print_table
 from bench.sync_bench import _drop_postgres, _fresh_postgres
 from codes import campaign as campaign_file
 from codes.campaign import parse_tiers
-from server_stub import admin, dashboard_web, users, web_sessions
-from server_stub.database import migrate, open_engine
+from server_stub.accounts import sessions, users
+from server_stub.catalog import campaign_setup, store_setup
+from server_stub.dashboard import web
+from server_stub.database.connection import migrate, open_engine
 
 REDEMPTIONS = 1_000_000
 CONFLICTS = 10_000
@@ -34,9 +36,11 @@ def _seed(url: str, folder: Path) -> None:
         folder / "c.toml", "bench", "HV", parse_tiers("gold:10,silver:1000,music:*"),
         capacity=10**7,
     )  # fmt: skip
-    admin.add_campaign(engine, made.campaign, made.key, budget=50_000.0, plan_seed=made.plan_seed)
+    campaign_setup.add_campaign(
+        engine, made.campaign, made.key, budget=50_000.0, plan_seed=made.plan_seed
+    )
     for s in range(STORES):
-        admin.create_store(engine, f"s{s}", f"Store {s}")
+        store_setup.create_store(engine, f"s{s}", f"Store {s}")
     users.create_user(engine, "ann", PASSWORD, "admin")
     users.create_user(engine, "sam", PASSWORD, "store_manager", ["s7"])
     engine.dispose()
@@ -103,11 +107,11 @@ def _median_ms(call: Callable[[], object], times: int = 5) -> float:
 
 
 def _page(
-    engine: Engine, viewer: users.Viewer, function: dashboard_web.Page, template: str,
+    engine: Engine, viewer: users.Viewer, function: web.Page, template: str,
     query: dict[str, str],
 ) -> Callable[[], object]:  # fmt: skip
     """A page as the server makes it: its function, then its template."""
-    return lambda: dashboard_web.page_html(
+    return lambda: web.page_html(
         template, data=function(engine, viewer, query), viewer=viewer, csrf="x", here="", title=""
     )
 
@@ -129,14 +133,14 @@ def run() -> None:
             base = _median_ms(lambda: conn.execute("SELECT count(*) FROM events").fetchone())
         for name in ("ann", "sam"):
             viewer = users.sign_in(engine, name, PASSWORD)
-            for path, (title, template, function) in dashboard_web.PAGES.items():
+            for path, (title, template, function) in web.PAGES.items():
                 query = {"q": "HV-5"} if path == "lookup" else {}
                 ms = _median_ms(_page(engine, viewer, function, template, query))
                 rows.append(Row(f"{title} ({name}, {viewer.role.value}): server time (ms)",
                                 f"{ms:.0f}", "<= 300", ms <= 300, f"{ms / base:.1f}x a count(*)"))  # fmt: skip
 
         def sign_in() -> None:
-            web_sessions.open_session(engine, users.sign_in(engine, "ann", PASSWORD).id)
+            sessions.open_session(engine, users.sign_in(engine, "ann", PASSWORD).id)
 
         ms = _median_ms(sign_in)
         rows.append(Row("sign-in, argon2 check and session (ms)", f"{ms:.0f}", "<= 200", ms <= 200))

@@ -25,8 +25,9 @@ from bench.report import Row, print_table
 from codes import campaign as campaign_file
 from codes.campaign import parse_tiers
 from codes.campaign_cipher import CampaignCipher
-from server_stub import admin, feed
-from server_stub.database import migrate, open_engine
+from server_stub.catalog import campaign_setup, enrollment, store_setup
+from server_stub.database.connection import migrate, open_engine
+from server_stub.records import feed
 from sync import outbox, protocol
 from sync.client import SyncClient
 from sync.cycle import client_for, run_cycle
@@ -60,14 +61,14 @@ class Setup:
         )
         self.engine = open_engine(db)
         migrate(self.engine)
-        admin.create_store(self.engine, "s1", "Bench store")
-        admin.add_campaign(self.engine, made.campaign, made.key, plan_seed=made.plan_seed)
+        store_setup.create_store(self.engine, "s1", "Bench store")
+        campaign_setup.add_campaign(self.engine, made.campaign, made.key, plan_seed=made.plan_seed)
         self.campaign = made.campaign
         self.cipher = CampaignCipher.issuer(made.campaign)
-        admin.mint_codes(self.engine, "bench", issued, folder / "codes.csv")
+        campaign_setup.mint_codes(self.engine, "bench", issued, folder / "codes.csv")
 
     def device(self, url: str, name: str) -> Path:
-        token = admin.enroll_device(self.engine, "s1", name)["token"]
+        token = enrollment.enroll_device(self.engine, "s1", name)["token"]
         path = self.folder / f"{name}.db"
         enroll(path, url, token)
         return path

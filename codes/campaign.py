@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 import tomli_w
 
 from codes import crockford, keys, layout, tiers
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 
 DEFAULT_CAPACITY = 10_000_000_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

@@ -7,7 +7,7 @@ import numpy.typing as npt
 
 from codes import crockford, keys, layout, tiers
 from codes.campaign import Campaign
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 from codes.ff1_radix32 import Radix32FF1
 
 U64s = npt.NDArray[np.uint64]

@@ -12,8 +12,8 @@ from codes import mint
 from codes.campaign import DEFAULT_CAPACITY, Tier, parse_tiers, with_claim_tiers
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
-from codes.cli_common import emit, whole_number
-from codes.errors import InstoreError
+from codes.common.cli import emit, whole_number
+from codes.common.errors import InstoreError
 
 
 def when(text: str) -> datetime:

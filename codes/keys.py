@@ -9,7 +9,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 
 MASTER_KEY_BYTES = 32
 _SALT = b"instore campaign key v1"

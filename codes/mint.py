@@ -23,7 +23,7 @@ from codes import campaign as campaign_file
 from codes import qr
 from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 from codes.pdf_sheet import SheetWriter
 
 CHUNK = 1 << 15

@@ -16,7 +16,7 @@ import numpy.typing as npt
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 
 Decoder = Literal["zxing", "pyzbar"]
 DECODERS: tuple[Decoder, ...] = ("zxing", "pyzbar")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import phonenumbers
 
-from codes.cli_common import emit
-from codes.errors import InstoreError
+from codes.common.cli import emit
+from codes.common.errors import InstoreError
 from codes.qr_read import DECODERS
 from kiosk.i18n import LANGUAGES
 from kiosk.settings import KioskSettings

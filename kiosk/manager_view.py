@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from codes.cli_common import counted
+from codes.common.cli import counted
 from terminal import status_text
 
 NEAR_DEADLINE = 0.75  # of the max-offline window: the pending line turns to a warning

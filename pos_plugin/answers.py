@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
-from codes.cli_common import counted
+from codes.common.cli import counted
 from terminal.results import Result, Status
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from codes.cli_common import counted
+from codes.common.cli import counted
 from codes.qr_read import Picture, PictureError, read_codes
 from pos_plugin.answers import (
     CANCELLED,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from codes.cli_common import emit, whole_number
+from codes.common.cli import emit, whole_number
 from codes.qr_read import DECODERS
 from pos_plugin.settings import DEFAULT_PORT, PosSettings
 
@@ -76,7 +76,7 @@ def _console(args: argparse.Namespace) -> int:
     from pos_plugin.console import CashierConsole
 
     if args.db is None:
-        from codes.errors import InstoreError
+        from codes.common.errors import InstoreError
 
         raise InstoreError(
             "usage", "say which till: instore pos --db FILE (see 'instore pos --help')"

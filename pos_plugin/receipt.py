@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from codes.cli_common import counted
+from codes.common.cli import counted
 from pos_plugin.answers import Answer
 
 WIDTH = 40  # characters on a common 80 mm receipt printer

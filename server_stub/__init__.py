@@ -1,1 +1,14 @@
-"""The central server: campaigns, devices, the sync API, conflict detection, reports."""
+"""The central server, in rooms by job; each room's `__init__` says what lives there.
+
+    app.py          the HTTP face: device API, admin API and dashboard routes (they only translate)
+    admin/          what staff run: `instore admin`, `instore server`, revoking a device
+    dashboard/      the dashboard's pages as data, its routes, templates and script; the lookup
+    device_api/     what devices call: push reading, ingest, code claims, points, pull
+    catalog/        campaigns, stores, enrolled devices and the rules they are given
+    records/        what happened: conflicts and their resolution, the feed, counts, reports
+    accounts/       the people who sign in: users, roles and scopes, passwords, sessions
+    database/       the tables, opening SQLite or PostgreSQL, bulk writes, migrations
+
+A room imports only rooms listed below it (held by import-linter); `errors`, `settings` and
+`throttle` are small modules every room may use.
+"""

@@ -23,10 +23,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server_stub import admin, conflicts, dashboard_web, reports
-from server_stub.database import admin_token
+from server_stub.admin import device_control
+from server_stub.catalog import campaign_setup, enrollment, store_setup
+from server_stub.dashboard import web
+from server_stub.database.connection import admin_token
+from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError, describe, error_body, unstorable
-from server_stub.service import SyncService
+from server_stub.records import conflicts, reports
 from sync import protocol
 from sync.protocol import (
     MAX_BATCH,
@@ -187,7 +190,7 @@ LOG_LEVEL_VARIABLE = "INSTORE_LOG_LEVEL"  # ... and its --log-level
 
 def app_from_environment() -> FastAPI:
     """The app in a worker process that uvicorn started (it can pass no objects, only names)."""
-    from server_stub.database import open_engine
+    from server_stub.database.connection import open_engine
 
     configure_logging(os.environ.get(LOG_LEVEL_VARIABLE, "info"))
     app = create_app(open_engine(os.environ[DATABASE_VARIABLE]))
@@ -219,7 +222,7 @@ def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
     app.add_middleware(RequestLog)
     with engine.connect() as conn:
         token = admin_token(conn)
-    dashboard_web.mount(app, engine, service.throttle)
+    web.mount(app, engine, service.throttle)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> Response:
@@ -279,27 +282,27 @@ def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
 
     @app.get("/v1/admin/stores", dependencies=guarded)
     def stores() -> list[dict[str, Any]]:
-        return admin.list_stores(engine)
+        return store_setup.list_stores(engine)
 
     @app.post("/v1/admin/stores", dependencies=guarded)
     def new_store(body: NewStore) -> dict[str, Any]:
-        return admin.create_store(engine, body.id, body.name)
+        return store_setup.create_store(engine, body.id, body.name)
 
     @app.get("/v1/admin/campaigns", dependencies=guarded)
     def campaigns() -> list[dict[str, Any]]:
-        return admin.list_campaigns(engine)
+        return campaign_setup.list_campaigns(engine)
 
     @app.get("/v1/admin/devices", dependencies=guarded)
     def devices() -> list[dict[str, Any]]:
-        return admin.list_devices(engine)
+        return enrollment.list_devices(engine)
 
     @app.post("/v1/admin/devices", dependencies=guarded)
     def enroll(body: NewDevice) -> dict[str, Any]:
-        return admin.enroll_device(engine, body.store, body.name)
+        return enrollment.enroll_device(engine, body.store, body.name)
 
     @app.post("/v1/admin/devices/{device_id}/revoke", dependencies=guarded)
     def revoke(device_id: str) -> dict[str, Any]:
-        return admin.revoke_device(engine, device_id)
+        return device_control.revoke_device(engine, device_id)
 
     @app.get("/v1/admin/conflicts", dependencies=guarded)
     def conflict_list(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 from sync.protocol import ErrorBody
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from codes.cli_common import counted, whole_number
-from server_stub.database import DEFAULT_URL, migrate, open_engine
+from codes.common.cli import counted, whole_number
+from server_stub.database.connection import DEFAULT_URL, migrate, open_engine
 
 
 def register(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from codes.cli_common import emit
+from codes.common.cli import emit
 from sync.cycle import CycleReport, client_for, run_cycle
 from sync.scheduler import ScheduleSettings, SyncScheduler
 from terminal.ledger import Ledger

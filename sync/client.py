@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 from sync import protocol
 from sync.protocol import (
     BalanceRequest,

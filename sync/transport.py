@@ -12,7 +12,7 @@ from typing import Protocol
 
 import requests
 
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 
 GZIP_FROM_BYTES = 1024  # smaller bodies are not worth compressing
 

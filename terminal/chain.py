@@ -1,15 +1,12 @@
-"""A device's event chain: event ids, the signed form of an event, its hash and its MAC.
+"""A device's event chain: event ids, and the walk that finds the first broken link.
 
 Every event a device writes names the hash of the one before it and is signed with the device's
-secret, so an event changed, removed or made up on the device shows at the server. The server
-checks the same bytes (server_stub/event_check.py, held to the same vector by the tests).
+secret, so an event changed, removed or made up on the device shows at the server. The signed
+form itself lives in codes/common/event_form.py, which the server checks with too.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import os
 import threading
 import time
@@ -17,9 +14,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-GENESIS = "0" * 64  # prev_hash of a device's first event
-CHAINED_FIELDS = ("event_id", "device_id", "seq", "kind", "payload", "local_time", "prev_hash")
-
+from codes.common.event_form import GENESIS, event_hash, mac_matches
 
 _uuid_lock = threading.Lock()
 _uuid_last = (0, 0)  # (milliseconds, 74-bit random-or-counter part) of the last id made
@@ -46,24 +41,6 @@ def uuid7() -> str:
         | rand & ((1 << 62) - 1)
     )
     return str(uuid.UUID(int=value))
-
-
-def canonical(event: Mapping[str, Any]) -> bytes:
-    """The exact bytes hashed and signed: the chained fields as compact JSON, keys sorted."""
-    chained = {name: event[name] for name in CHAINED_FIELDS}
-    return json.dumps(chained, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def event_hash(event: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical(event)).hexdigest()
-
-
-def event_mac(secret: bytes, event: Mapping[str, Any]) -> str:
-    return hmac.new(secret, canonical(event), hashlib.sha256).hexdigest()
-
-
-def mac_matches(secret: bytes, event: Mapping[str, Any], mac: str) -> bool:
-    return hmac.compare_digest(str(mac), event_mac(secret, event))
 
 
 def first_break(

@@ -9,8 +9,8 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from codes import campaign as campaign_file
-from codes.cli_common import counted, emit, whole_number
-from codes.errors import InstoreError
+from codes.common.cli import counted, emit, whole_number
+from codes.common.errors import InstoreError
 from terminal import status_text
 from terminal.engine import Terminal
 from terminal.ledger import Device, Ledger

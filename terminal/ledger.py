@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from codes.common import event_form
 from terminal import chain
 from terminal.ledger_file import BUSY_TIMEOUT_S, LedgerError, LedgerFile, storage_error
 
@@ -108,10 +109,10 @@ class Ledger(LedgerFile):
             "kind": kind,
             "payload": payload,
             "local_time": now_iso(),
-            "prev_hash": chain.GENESIS if last is None else last["hash"],
+            "prev_hash": event_form.GENESIS if last is None else last["hash"],
         }
-        event["hash"] = chain.event_hash(event)
-        event["mac"] = chain.event_mac(device.secret, event)
+        event["hash"] = event_form.event_hash(event)
+        event["mac"] = event_form.event_mac(device.secret, event)
         row = {
             # device_id is the ledger's own (one device per file), so rows do not repeat it
             **{k: v for k, v in event.items() if k != "device_id"},

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 from terminal.schema import migrations
 
 BUSY_TIMEOUT_S = 5.0

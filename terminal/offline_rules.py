@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from codes.cli_common import counted
+from codes.common.cli import counted
 from terminal.config import SCOPE_WORDS, Limit, TerminalConfig, TierRule
 from terminal.ledger import Ledger
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from codes.cli_common import counted
+from codes.common.cli import counted
 from terminal.config import TerminalConfig
 from terminal.ledger import Device, Ledger, LedgerError
 from terminal.members import GIVE_MEMBER, normalise_member

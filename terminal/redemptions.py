@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from codes.checker import CheckResult, CheckStatus
-from codes.cli_common import counted
+from codes.common.cli import counted
 from terminal import chain
 from terminal.device_setup import DeviceSetup
 from terminal.ledger import Device, Ledger, LedgerError

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codes.cli_common import counted
+from codes.common.cli import counted
 
 
 def age(seconds: float) -> str:

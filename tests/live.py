@@ -17,7 +17,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from server_stub.app import create_app
-from server_stub.service import SyncService
+from server_stub.device_api.service import SyncService
 
 
 def free_port() -> int:

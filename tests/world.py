@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 from codes import campaign as campaign_file
 from codes.campaign import Campaign, parse_tiers
 from codes.campaign_cipher import CampaignCipher
-from server_stub import admin
-from server_stub.database import migrate, open_engine
-from server_stub.service import SyncService
+from server_stub.catalog import campaign_setup, enrollment, store_setup
+from server_stub.database.connection import migrate, open_engine
+from server_stub.device_api.service import SyncService
 from sync.client import SyncClient
 from sync.cycle import CycleReport, client_for, run_cycle
 from sync.enroll import enroll
@@ -107,9 +107,9 @@ class World:
             parse_tiers("gold:10,silver:100,music:*"), capacity=100_000,
         )  # fmt: skip
         for store in stores:
-            admin.create_store(self.engine, store, f"Store {store}")
-        admin.add_campaign(self.engine, made.campaign, made.key, 500.0, made.plan_seed)
-        admin.mint_codes(self.engine, made.campaign.id, issued, self.tmp / "codes.csv")
+            store_setup.create_store(self.engine, store, f"Store {store}")
+        campaign_setup.add_campaign(self.engine, made.campaign, made.key, 500.0, made.plan_seed)
+        campaign_setup.mint_codes(self.engine, made.campaign.id, issued, self.tmp / "codes.csv")
         self.campaign = campaign_file.load(self.tmp / "campaign.toml")
         self.cipher = CampaignCipher.issuer(self.campaign)
         return self
@@ -121,7 +121,7 @@ class World:
         self, store: str, name: str, transport: Transport | None = None, online: bool = False,
         folder: Path | None = None,
     ) -> Device:  # fmt: skip
-        made = admin.enroll_device(self.engine, store, name)
+        made = enrollment.enroll_device(self.engine, store, name)
         path = (folder or self.tmp) / f"{made['device_id']}.db"
         enroll(path, "http://in-process", made["token"], transport or self.transport)
         ledger = Ledger(path)

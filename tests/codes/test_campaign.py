@@ -12,7 +12,7 @@ import pytest
 from codes import campaign as campaign_file
 from codes import keys
 from codes.campaign import Campaign, Tier, parse_tiers, with_claim_tiers
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 from tests.conftest import CampaignFactory
 
 

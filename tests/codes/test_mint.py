@@ -16,7 +16,7 @@ from codes import campaign as campaign_file
 from codes import mint, pdf_sheet
 from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
-from codes.errors import InstoreError
+from codes.common.errors import InstoreError
 from tests.conftest import CampaignFactory
 
 

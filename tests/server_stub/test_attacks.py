@@ -15,12 +15,15 @@ from sqlalchemy import select, update
 
 from codes import layout
 from codes.campaign_cipher import CampaignCipher
-from codes.errors import InstoreError
+from codes.common import event_form
+from codes.common.errors import InstoreError
 from codes.ff1_radix32 import Radix32FF1
-from server_stub import admin, conflicts
-from server_stub.admin import bump_config_version
-from server_stub.claim_guard import FORGED
-from server_stub.schema import alerts, balances, campaigns, claims, earn_rules
+from server_stub.admin import device_control
+from server_stub.catalog import device_config
+from server_stub.catalog.device_config import bump_config_version
+from server_stub.database.schema import alerts, balances, campaigns, claims, earn_rules
+from server_stub.device_api.claim_guard import FORGED
+from server_stub.records import conflicts
 from sync import outbox
 from sync.client import SyncError
 from sync.protocol import ClaimRequest as WireClaim
@@ -106,7 +109,7 @@ def test_after_three_forged_codes_a_devices_online_claims_are_held(world: World)
         thief.client.claim(WireClaim(event_id="e-1", campaign="ice-2026", serial=500,
                                      code=world.code(500)), timeout=5)  # fmt: skip
     assert held.value.status == 403 and held.value.code == "claims_held"
-    admin.review_device(world.engine, thief.client.device_id)
+    device_control.review_device(world.engine, thief.client.device_id)
     won = thief.client.claim(
         WireClaim(event_id="e-2", campaign="ice-2026", serial=500, code=world.code(500)), 5
     )
@@ -127,7 +130,7 @@ def test_squatting_is_rate_limited_and_revoking_frees_the_codes(world: World) ->
             refused += 1
     assert won == 60 and refused == 240
     assert _alerts(world, "claim_rate")
-    done = admin.revoke_device(world.engine, thief.client.device_id)
+    done = device_control.revoke_device(world.engine, thief.client.device_id)
     assert done["claims_released"] == 60
     shopper = world.device("s2", "Till 2", online=True)
     assert shopper.terminal.redeem(world.code(5)).status is Status.ACCEPTED_ONLINE
@@ -143,7 +146,7 @@ def test_revoking_a_device_puts_its_recent_events_up_for_review(world: World) ->
     honest = world.device("s2", "Till 2")
     assert honest.terminal.redeem(world.code(4)).ok
     honest.sync()
-    done = admin.revoke_device(world.engine, thief.client.device_id)
+    done = device_control.revoke_device(world.engine, thief.client.device_id)
     assert done["flagged_for_review"] == 4
     review = conflicts.list_conflicts(world.engine, kind="review")
     assert sorted(c["serial"] or 0 for c in review) == [0, 1, 2, 3]
@@ -200,7 +203,7 @@ def _resigned(
     changed = {**event, "payload": body}
     if local_time is not None:
         changed["local_time"] = local_time
-    changed["mac"] = chain.event_mac(
+    changed["mac"] = event_form.event_mac(
         device.client.secret, {**changed, "device_id": device.client.device_id}
     )
     return changed
@@ -265,7 +268,9 @@ def test_points_are_recounted_with_the_earn_rules_the_device_had(world: World) -
     offline = world.device("s1", "Till 1")
     before = offline.terminal.config.loyalty.version
     assert before > 0
-    admin.set_config(world.engine, None, loyalty={"points_per_unit": 2})  # double points week
+    device_config.set_config(
+        world.engine, None, loyalty={"points_per_unit": 2}
+    )  # double points week
     synced = world.device("s1", "Till 2")
     assert synced.terminal.config.loyalty.version > before
     assert offline.terminal.accrue("M-1", 90.0, "R-1").points == 9  # the rules it still has
@@ -281,7 +286,7 @@ def test_points_are_recounted_with_the_earn_rules_the_device_had(world: World) -
     thief = world.device("s2", "Till 3")
     thief.terminal.accrue("M-3", 90.0, "R-3")
     (event,) = outbox.outgoing(thief.ledger, 10)
-    admin.set_config(world.engine, "s1", loyalty={"points_per_unit": 50})
+    device_config.set_config(world.engine, "s1", loyalty={"points_per_unit": 50})
     s1_rules = world.device("s1", "Till 4").terminal.config.loyalty.version
     answer = thief.client.push([_resigned(thief, event, rules=s1_rules, points=450)])
     assert [v.verdict for v in answer.verdicts] == ["accepted"]

@@ -8,8 +8,9 @@ import time
 import pytest
 from sqlalchemy import update
 
-from server_stub import admin
-from server_stub.schema import devices
+from server_stub.admin import device_control
+from server_stub.catalog import enrollment
+from server_stub.database.schema import devices
 from sync import protocol
 from sync.client import SyncError
 from sync.protocol import PullRequest
@@ -83,7 +84,7 @@ def test_identity_comes_from_the_credential_not_the_body(world: World) -> None:
 def test_a_revoked_device_is_refused_and_says_so(world: World) -> None:
     world.setup()
     d = world.device("s1", "A")
-    admin.revoke_device(world.engine, d.client.device_id)
+    device_control.revoke_device(world.engine, d.client.device_id)
     d.terminal.redeem(world.code(1))
     report = d.sync()
     assert not report.ok and report.error_code == "revoked"
@@ -94,7 +95,7 @@ def test_a_revoked_device_is_refused_and_says_so(world: World) -> None:
 def test_an_enrollment_token_is_spent_the_moment_it_is_exchanged(world: World) -> None:
     """Whoever sees the token after `terminal init` cannot take over the till's identity."""
     world.setup()
-    made = admin.enroll_device(world.engine, "s1", "Till 9")
+    made = enrollment.enroll_device(world.engine, "s1", "Till 9")
     from sync.client import SyncClient
 
     client = SyncClient(world.transport)
@@ -106,7 +107,7 @@ def test_an_enrollment_token_is_spent_the_moment_it_is_exchanged(world: World) -
 
 def test_an_enrollment_token_expires_after_a_day(world: World) -> None:
     world.setup()
-    made = admin.enroll_device(world.engine, "s1", "Till 10")
+    made = enrollment.enroll_device(world.engine, "s1", "Till 10")
     with world.engine.begin() as conn:
         conn.execute(
             update(devices).where(devices.c.id == made["device_id"])

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from server_stub import admin
-from server_stub.schema import claims, conflicts, events
+from codes.common import event_form
+from server_stub.catalog import enrollment
+from server_stub.database.schema import claims, conflicts, events
 from sync.client import SyncClient
 from sync.transport import HttpTransport, Transport
 from terminal import chain
@@ -32,7 +33,7 @@ def signed_redemptions(
     """What a device would push after redeeming these serials, signed and chained."""
     tier_idx, texts = world.cipher.encode_batch(np.array(serials, dtype=np.uint64))
     names = [t.name for t in world.campaign.tiers]
-    out, prev = [], chain.GENESIS
+    out, prev = [], event_form.GENESIS
     for seq, (serial, tier, text) in enumerate(
         zip(serials, tier_idx.tolist(), texts, strict=True), 1
     ):
@@ -42,8 +43,8 @@ def signed_redemptions(
                         "serial": serial, "tier": names[tier], "value": 0.0},
             "local_time": "2026-11-22T10:00:00.000+00:00", "prev_hash": prev,
         }  # fmt: skip
-        event["mac"] = chain.event_mac(secret, event)
-        prev = chain.event_hash(event)
+        event["mac"] = event_form.event_mac(secret, event)
+        prev = event_form.event_hash(event)
         del event["device_id"]
         out.append(event)
     return out
@@ -69,7 +70,7 @@ def race(world: World, transport: Callable[[], Transport], pushers: int, codes: 
     batches: list[tuple[SyncClient, list[list[dict[str, Any]]]]] = []
     total = 0
     for n in range(pushers):
-        made = admin.enroll_device(world.engine, f"s{n % 2 + 1}", f"Till {n}")
+        made = enrollment.enroll_device(world.engine, f"s{n % 2 + 1}", f"Till {n}")
         line = transport()
         answer = SyncClient(line).enroll(made["token"])
         client = SyncClient(line, answer.device_id, bytes.fromhex(answer.secret))

@@ -11,7 +11,10 @@ import requests
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from server_stub import admin, conflicts, dashboard_web, maker_checker, users
+from server_stub.accounts import users
+from server_stub.catalog import store_setup
+from server_stub.dashboard import web
+from server_stub.records import conflicts, maker_checker
 from server_stub.throttle import Throttle
 from tests.live import live_server
 from tests.world import World
@@ -31,7 +34,7 @@ OUTSIDER = ("nora", "store_manager", ["s3"])  # runs only the store named <scrip
 @pytest.fixture
 def site(world: World) -> Iterator[tuple[World, str]]:
     world.setup()
-    admin.create_store(world.engine, "s3", "<script>alert(1)</script>")
+    store_setup.create_store(world.engine, "s3", "<script>alert(1)</script>")
     north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
     for serial in (1, 2, 3, 9):
         north.terminal.redeem(world.code(serial), actor="ann")
@@ -87,7 +90,7 @@ def test_each_role_signs_in_and_opens_every_page(
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     _sign_in(page, url, name)
     assert page.url == f"{url}/dashboard/"
-    for path, (title, _, _) in dashboard_web.PAGES.items():
+    for path, (title, _, _) in web.PAGES.items():
         page.goto(f"{url}/dashboard/{path}")
         assert page.locator("h1").inner_text() == title
         _shot(page, f"{name}-{path or 'overview'}.png")

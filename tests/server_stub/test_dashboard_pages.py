@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from server_stub import dashboard_pages, users
+from server_stub.accounts import users
+from server_stub.dashboard import pages
 from tests.world import World
 
 PASSWORD = "correct horse battery"
@@ -22,8 +23,8 @@ def test_the_overview_counts_only_what_the_viewer_may_see(world: World) -> None:
     assert north.sync().ok and south.sync().ok
     ann = _viewer(world, "ann", "admin")
     sam = _viewer(world, "sam", "store_manager", ["s2"])
-    assert dashboard_pages.overview(world.engine, ann)["tiles"]["redemptions_today"] == 4
-    seen = dashboard_pages.overview(world.engine, sam)
+    assert pages.overview(world.engine, ann)["tiles"]["redemptions_today"] == 4
+    seen = pages.overview(world.engine, sam)
     assert seen["tiles"]["redemptions_today"] == 1
     assert [s["store_id"] for s in seen["top_stores"]] == ["s2"]
     assert sum(h["redemptions"] for h in seen["hourly"]) == 1
@@ -34,7 +35,7 @@ def test_a_store_manager_is_shown_no_other_stores_devices(world: World) -> None:
     world.device("s1", "Till N")
     world.device("s2", "Till S")
     sam = _viewer(world, "sam", "store_manager", ["s2"])
-    page = dashboard_pages.stores_and_devices(world.engine, sam)
+    page = pages.stores_and_devices(world.engine, sam)
     assert [s["id"] for s in page["stores"]] == ["s2"]
     assert [d["name"] for d in page["stores"][0]["devices"]] == ["Till S"]
 
@@ -42,13 +43,13 @@ def test_a_store_manager_is_shown_no_other_stores_devices(world: World) -> None:
 def test_an_empty_server_has_something_to_say(world: World) -> None:
     world.setup(stores=())
     ann = _viewer(world, "ann", "admin")
-    page = dashboard_pages.overview(world.engine, ann)
+    page = pages.overview(world.engine, ann)
     assert page["tiles"]["redemptions_today"] == 0 and page["top_stores"] == []
-    assert dashboard_pages.stores_and_devices(world.engine, ann)["stores"] == []
+    assert pages.stores_and_devices(world.engine, ann)["stores"] == []
 
 
 def test_reports_count_only_the_viewers_stores_and_keep_formulas_as_text(world: World) -> None:
-    from server_stub import reports
+    from server_stub.records import reports
 
     world.setup()
     north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
@@ -56,22 +57,20 @@ def test_reports_count_only_the_viewers_stores_and_keep_formulas_as_text(world: 
     south.terminal.redeem(world.code(2), actor="bob")
     assert north.sync().ok and south.sync().ok
     sam = _viewer(world, "sam", "store_manager", ["s2"])
-    page = dashboard_pages.reports_page(world.engine, sam, {"what": "redemptions", "by": "store"})
+    page = pages.reports_page(world.engine, sam, {"what": "redemptions", "by": "store"})
     assert [(r["key"], r["count"]) for r in page["result"]["rows"]] == [("s2", 1)]
     assert "budget" not in page["result"] and "open" not in page["result"]
     ann = _viewer(world, "ann", "admin")
-    by_cashier = dashboard_pages.reports_page(
-        world.engine, ann, {"by": "cashier", "what": "nonsense"}
-    )
+    by_cashier = pages.reports_page(world.engine, ann, {"by": "cashier", "what": "nonsense"})
     assert by_cashier["what"] == "redemptions"
     _, rows = reports.to_csv_rows(by_cashier["result"])
     assert rows[0][:2] == ["'=HYPERLINK(1)", 1]
-    later = dashboard_pages.reports_page(world.engine, ann, {"since": "2999-01-01"})
+    later = pages.reports_page(world.engine, ann, {"since": "2999-01-01"})
     assert later["result"]["rows"] == []
 
 
 def test_the_overview_follows_a_resolution_that_moves_a_redemption(world: World) -> None:
-    from server_stub import conflicts
+    from server_stub.records import conflicts
 
     world.setup()
     north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
@@ -79,12 +78,12 @@ def test_the_overview_follows_a_resolution_that_moves_a_redemption(world: World)
     south.terminal.redeem(world.code(5))
     assert north.sync().ok and south.sync().ok
     ann = _viewer(world, "ann", "admin")
-    before = dashboard_pages.overview(world.engine, ann)
+    before = pages.overview(world.engine, ann)
     assert before["tiles"]["redemptions_today"] == 1
     assert [s["store_id"] for s in before["top_stores"]] == ["s1"]
     conflict = conflicts.list_conflicts(world.engine)[0]["id"]
     conflicts.resolve(world.engine, conflict, "void_winner", "ann", "the first was a test")
-    after = dashboard_pages.overview(world.engine, ann)
+    after = pages.overview(world.engine, ann)
     assert after["tiles"]["redemptions_today"] == 1
     assert [s["store_id"] for s in after["top_stores"]] == ["s2"]
 
@@ -98,14 +97,14 @@ def test_each_device_reports_what_waits_to_sync_at_every_sync(world: World) -> N
     ann = _viewer(world, "ann", "admin")
     listed = {
         d["name"]: (d["pending"], d["oldest_pending_s"])
-        for s in dashboard_pages.stores_and_devices(world.engine, ann)["stores"]
+        for s in pages.stores_and_devices(world.engine, ann)["stores"]
         for d in s["devices"]
     }
     assert listed == {"Till N": (0, 0.0), "Till S": (7, 5400.0)}
 
 
 def test_conflicts_are_filtered_by_state_kind_and_store(world: World) -> None:
-    from server_stub import conflicts
+    from server_stub.records import conflicts
 
     world.setup()
     north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
@@ -116,7 +115,7 @@ def test_conflicts_are_filtered_by_state_kind_and_store(world: World) -> None:
     ann = _viewer(world, "ann", "admin")
     first = conflicts.list_conflicts(world.engine)[-1]["id"]
     conflicts.resolve(world.engine, first, "accept_loss", "ann", "both shoppers keep it")
-    page = dashboard_pages.conflicts_page
+    page = pages.conflicts_page
     assert len(page(world.engine, ann, {})["conflicts"]) == 1
     done = page(world.engine, ann, {"state": "resolved"})["conflicts"]
     assert [c["id"] for c in done] == [first] and not done[0]["may_propose"]
@@ -128,18 +127,18 @@ def test_conflicts_are_filtered_by_state_kind_and_store(world: World) -> None:
 def test_a_device_stands_out_when_silent_longer_than_its_store_allows(world: World) -> None:
     import time
 
-    from server_stub import admin
+    from server_stub.catalog import store_setup
 
     world.setup()
-    admin.create_store(world.engine, "kiosk-corner", "Kiosk corner", silent_after_minutes=5)
+    store_setup.create_store(world.engine, "kiosk-corner", "Kiosk corner", silent_after_minutes=5)
     for store in ("s1", "kiosk-corner"):
         assert world.device(store, f"Till {store}").sync().ok
     ann = _viewer(world, "ann", "admin")
     later = time.time() + 10 * 60
     silent = {
         d["name"]: d["silent"]
-        for s in dashboard_pages.stores_and_devices(world.engine, ann, later)["stores"]
+        for s in pages.stores_and_devices(world.engine, ann, later)["stores"]
         for d in s["devices"]
     }
     assert silent == {"Till s1": False, "Till kiosk-corner": True}
-    assert dashboard_pages.overview(world.engine, ann, later)["tiles"]["devices_silent"] == 1
+    assert pages.overview(world.engine, ann, later)["tiles"]["devices_silent"] == 1

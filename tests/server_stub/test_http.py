@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.case import Case
 
-from server_stub.database import admin_token
+from server_stub.database.connection import admin_token
 from server_stub.throttle import Throttle
 from sync.cycle import run_cycle
 from sync.transport import HttpTransport

@@ -7,8 +7,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from server_stub import conflicts
-from server_stub.schema import alerts, claims, devices, events
+from codes.common import event_form
+from server_stub.database.schema import alerts, claims, devices, events
+from server_stub.records import conflicts
 from sync import outbox
 from sync.protocol import ClaimRequest
 from terminal import chain
@@ -76,8 +77,8 @@ def test_forged_unissued_and_foreign_codes_are_rejected_with_a_reason(world: Wor
 
 
 def test_the_cipher_recheck_names_each_kind_of_bad_code(world: World) -> None:
-    from server_stub import recheck
-    from server_stub.recheck import Claimed
+    from server_stub.device_api import recheck
+    from server_stub.device_api.recheck import Claimed
 
     world.setup(issued=100)
     with world.engine.connect() as conn:
@@ -176,7 +177,7 @@ def test_a_nul_in_a_payload_s_text_spoils_only_what_holds_it(world: World) -> No
     for event, edit in zip(sent, edits, strict=True):  # as a broken till would sign them
         changed = dict(event, payload={**event["payload"], **edit})
         signed = {**changed, "device_id": a.client.device_id}
-        garbled.append(dict(changed, mac=chain.event_mac(a.client.secret, signed)))
+        garbled.append(dict(changed, mac=event_form.event_mac(a.client.secret, signed)))
     answer = a.client.push(garbled)
     assert [v.verdict for v in answer.verdicts] == ["accepted", "rejected", "accepted"]
     # the same words as for a lone surrogate: one rule, text no database keeps

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server_stub import lookup, users
+from server_stub.accounts import users
+from server_stub.dashboard import lookup
 from terminal.members import normalise_member
 from tests.world import World
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from server_stub import conflicts, maker_checker, users
+from server_stub.accounts import users
 from server_stub.errors import ApiError
+from server_stub.records import conflicts, maker_checker
 from tests.world import World
 
 PASSWORD = "correct horse battery"

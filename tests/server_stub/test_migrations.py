@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect
 
-from server_stub.database import _alembic_config, migrate, open_engine
+from server_stub.database.connection import _alembic_config, migrate, open_engine
 
 
 def _event_indexes(url: str) -> dict[str | None, dict[str, object]]:

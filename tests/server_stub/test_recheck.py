@@ -14,8 +14,8 @@ from codes import campaign as campaign_file
 from codes import layout
 from codes.campaign import parse_tiers
 from codes.campaign_cipher import CampaignCipher
-from server_stub import recheck
-from server_stub.recheck import Claimed, Rechecker
+from server_stub.device_api import recheck
+from server_stub.device_api.recheck import Claimed, Rechecker
 
 _made = campaign_file.create(
     Path(tempfile.mkdtemp()) / "c.toml", "lids", "HV", parse_tiers("gold:20,music:*"), capacity=1000

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from server_stub import reports
+from server_stub.records import reports
 from tests.world import World
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from server_stub import users, web_sessions
+from server_stub.accounts import sessions, users
 from server_stub.errors import ApiError
 from tests.world import World
 
@@ -52,7 +52,7 @@ def test_ten_wrong_passwords_lock_the_account_for_30_minutes(world: World) -> No
 def test_the_password_is_kept_as_argon2id_and_checked_in_about_50_ms(world: World) -> None:
     world.setup()
     users.create_user(world.engine, "ann", PASSWORD, "admin")
-    from server_stub.schema import users as table
+    from server_stub.database.schema import users as table
 
     with world.engine.connect() as conn:
         stored = conn.execute(table.select()).one().password_hash
@@ -67,11 +67,11 @@ def test_sessions_end_when_idle_disabled_or_reset(world: World) -> None:
     users.create_user(world.engine, "ann", PASSWORD, "admin")
     ann = users.sign_in(world.engine, "ann", PASSWORD)
     now = time.time()
-    token = web_sessions.open_session(world.engine, ann.id, now)
-    assert web_sessions.session(world.engine, token, now + 60) is not None
-    assert web_sessions.session(world.engine, token, now + 60 + web_sessions.IDLE_S + 1) is None
-    token = web_sessions.open_session(world.engine, ann.id)
+    token = sessions.open_session(world.engine, ann.id, now)
+    assert sessions.session(world.engine, token, now + 60) is not None
+    assert sessions.session(world.engine, token, now + 60 + sessions.IDLE_S + 1) is None
+    token = sessions.open_session(world.engine, ann.id)
     users.disable_user(world.engine, "ann")
-    assert web_sessions.session(world.engine, token) is None
+    assert sessions.session(world.engine, token) is None
     with pytest.raises(users.SignInRefused, match="disabled"):
         users.sign_in(world.engine, "ann", PASSWORD)

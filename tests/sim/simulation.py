@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from server_stub import admin
-from server_stub.database import migrate, open_engine
-from server_stub.schema import balances, claims, conflicts, devices, events
-from server_stub.service import SyncService
+from server_stub.catalog import campaign_setup, enrollment, store_setup
+from server_stub.database.connection import migrate, open_engine
+from server_stub.database.schema import balances, claims, conflicts, devices, events
+from server_stub.device_api.service import SyncService
 from sync.claimer import ServerClaimer
 from sync.client import SyncClient
 from sync.cycle import client_for, run_cycle
@@ -142,15 +142,15 @@ def build_template(folder: Path) -> tuple[Path, list[tuple[str, str, Path]], lis
     engine = open_engine(f"sqlite:///{folder / 'server.db'}")
     migrate(engine)
     for store in STORES:
-        admin.create_store(engine, store, store.title())
-    admin.add_campaign(engine, made.campaign, made.key, plan_seed=made.plan_seed)
-    admin.mint_codes(engine, "sim", ISSUED, folder / "codes.csv")
+        store_setup.create_store(engine, store, store.title())
+    campaign_setup.add_campaign(engine, made.campaign, made.key, plan_seed=made.plan_seed)
+    campaign_setup.mint_codes(engine, "sim", ISSUED, folder / "codes.csv")
     transport = InProcess(SyncService(engine))
     tills = []
     for store in STORES:
         for n in range(TERMINALS_PER_STORE):
             name = f"{store}-{n + 1}"
-            token = admin.enroll_device(engine, store, name)["token"]
+            token = enrollment.enroll_device(engine, store, name)["token"]
             path = folder / f"{name}.db"
             enroll(path, "http://sim", token, transport)
             tills.append((name, store, path))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from server_stub.schema import conflicts
+from server_stub.database.schema import conflicts
 from tests.sim.simulation import Simulation
 
 SEEDS = int(os.environ.get("INSTORE_SIM_SEEDS", "200"))

@@ -12,8 +12,8 @@ import pytest
 
 from codes import campaign as campaign_file
 from codes.campaign import parse_tiers
-from server_stub import admin
-from server_stub.database import migrate, open_engine
+from server_stub.catalog import campaign_setup, enrollment, store_setup
+from server_stub.database.connection import migrate, open_engine
 from tests.live import ServerProcess
 from tests.world import BACKENDS, empty_postgres
 
@@ -50,12 +50,12 @@ def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Path, 
     )
     engine = open_engine(db)
     migrate(engine)
-    admin.add_campaign(engine, made.campaign, made.key, plan_seed=made.plan_seed)
-    admin.mint_codes(engine, "lids", 100, cwd / "codes.csv")
+    campaign_setup.add_campaign(engine, made.campaign, made.key, plan_seed=made.plan_seed)
+    campaign_setup.mint_codes(engine, "lids", 100, cwd / "codes.csv")
     tokens = {}
     for store, till in (("north", "n1"), ("south", "s1")):
-        admin.create_store(engine, store, store.title())
-        tokens[till] = admin.enroll_device(engine, store, f"Till {till}")["token"]
+        store_setup.create_store(engine, store, store.title())
+        tokens[till] = enrollment.enroll_device(engine, store, f"Till {till}")["token"]
     engine.dispose()
     server = ServerProcess(db, cwd)  # two processes on one database: test_concurrency.py
     server.start()

@@ -1,0 +1,218 @@
+"""People who sign in to the dashboard: their roles, what each may see, passwords and lockout.
+
+Roles: `admin` manages users, stores and devices and sees everything; `campaign_manager` sees
+their campaigns in every store; `store_manager` sees only their stores; `helpdesk` reads
+everything and may propose conflict resolutions, nothing more. Every page and form asks
+`Viewer` what the signed-in person may see; nothing is filtered in a template.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from server_stub.database.schema import stores, user_scopes, users, web_sessions
+from server_stub.errors import ApiError, not_found
+
+# argon2id at the OWASP floor's memory (19 MiB) and above: about 50 ms a check on this machine
+HASHER = PasswordHasher(time_cost=2, memory_cost=24 * 1024, parallelism=1)
+LOCK_AFTER = 10  # wrong passwords in a row
+LOCK_S = 30 * 60
+MIN_PASSWORD = 10
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CAMPAIGN_MANAGER = "campaign_manager"
+    STORE_MANAGER = "store_manager"
+    HELPDESK = "helpdesk"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person and what they may see."""
+
+    id: int
+    username: str
+    role: Role
+    stores: frozenset[str] = field(default_factory=frozenset)
+    campaigns: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def sees_every_store(self) -> bool:
+        return self.role is not Role.STORE_MANAGER
+
+    @property
+    def sees_every_campaign(self) -> bool:
+        return self.role is not Role.CAMPAIGN_MANAGER
+
+    def may_see_store(self, store_id: str) -> bool:
+        return self.sees_every_store or store_id in self.stores
+
+    def may_see_campaign(self, campaign_id: str | None) -> bool:
+        return self.sees_every_campaign or campaign_id in self.campaigns
+
+    @property
+    def may_approve(self) -> bool:
+        """Approve a resolution someone else proposed (every role may propose one)."""
+        return self.role in (Role.ADMIN, Role.CAMPAIGN_MANAGER)
+
+
+class SignInRefused(Exception):
+    """Wrong name or password, or the account is locked or disabled: said alike to the caller."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ApiError(422, "weak_password", f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def create_user(
+    engine: Engine, username: str, password: str, role: str,
+    store_ids: Sequence[str] = (), campaign_ids: Sequence[str] = (),
+) -> dict[str, object]:  # fmt: skip
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise ApiError(422, "bad_username", "a username is 1 to 64 characters, no spaces")
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise ApiError(422, "bad_role", f"role must be one of {', '.join(Role)}") from None
+    if chosen is Role.STORE_MANAGER and not store_ids:
+        raise ApiError(422, "no_store", "a store manager needs at least one --store")
+    if chosen is Role.CAMPAIGN_MANAGER and not campaign_ids:
+        raise ApiError(422, "no_campaign", "a campaign manager needs at least one --campaign")
+    _check_password(password)
+    with engine.begin() as conn:
+        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+            raise ApiError(409, "user_exists", f"there is already a user {username!r}")
+        known = {r.id for r in conn.execute(select(stores.c.id))}
+        unknown = sorted(set(store_ids) - known)
+        if unknown:
+            raise not_found(f"store {unknown[0]!r}")
+        user_id = conn.execute(
+            insert(users).values(
+                username=username, password_hash=HASHER.hash(password), role=chosen.value,
+                created=time.time(),
+            ).returning(users.c.id)
+        ).scalar_one()  # fmt: skip
+        scopes = [
+            {"user_id": user_id, "kind": "store", "value": s} for s in dict.fromkeys(store_ids)
+        ]
+        scopes += [
+            {"user_id": user_id, "kind": "campaign", "value": c}
+            for c in dict.fromkeys(campaign_ids)
+        ]
+        if scopes:
+            conn.execute(insert(user_scopes), scopes)
+    return {"id": user_id, "username": username, "role": chosen.value,
+            "stores": list(store_ids), "campaigns": list(campaign_ids)}  # fmt: skip
+
+
+def list_users(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as conn:
+        scopes: dict[int, dict[str, list[str]]] = {}
+        for s in conn.execute(select(user_scopes).order_by(user_scopes.c.value)):
+            scopes.setdefault(s.user_id, {"store": [], "campaign": []})[s.kind].append(s.value)
+        now = time.time()
+        return [
+            {
+                "username": r.username, "role": r.role, "disabled": bool(r.disabled),
+                "locked": r.locked_until > now,
+                "stores": scopes.get(r.id, {}).get("store", []),
+                "campaigns": scopes.get(r.id, {}).get("campaign", []),
+            }
+            for r in conn.execute(select(users).order_by(users.c.username))
+        ]  # fmt: skip
+
+
+def _user_id(conn: Connection, username: str) -> int:
+    row = conn.execute(select(users.c.id).where(users.c.username == username)).first()
+    if row is None:
+        raise not_found(f"user {username!r}")
+    return int(row.id)
+
+
+def disable_user(engine: Engine, username: str) -> dict[str, object]:
+    """The account stops working at once: its sessions end."""
+    with engine.begin() as conn:
+        user_id = _user_id(conn, username)
+        conn.execute(update(users).where(users.c.id == user_id).values(disabled=True))
+        ended = conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id)).rowcount
+    return {"username": username, "disabled": True, "sessions_ended": ended}
+
+
+def reset_password(engine: Engine, username: str, password: str) -> dict[str, object]:
+    """A new password; the lock is lifted and every session of the old one ends."""
+    _check_password(password)
+    with engine.begin() as conn:
+        user_id = _user_id(conn, username)
+        conn.execute(
+            update(users).where(users.c.id == user_id)
+            .values(password_hash=HASHER.hash(password), failed=0, locked_until=0)
+        )  # fmt: skip
+        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+    return {"username": username, "password": "reset"}
+
+
+# A hash to check against when the name is unknown, so a wrong name takes as long as a wrong
+# password and does not tell which names exist.
+_NOBODY = HASHER.hash("no such user, no such password")
+
+
+def sign_in(engine: Engine, username: str, password: str, now: float | None = None) -> Viewer:
+    """The person, if the password is theirs and the account usable; else SignInRefused.
+    After LOCK_AFTER wrong passwords in a row the account is locked for LOCK_S."""
+    now = time.time() if now is None else now
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username[:64])).first()
+    if row is None:
+        _verify(_NOBODY, password)
+        raise SignInRefused("unknown user")
+    if row.locked_until > now:
+        raise SignInRefused("locked")
+    good = _verify(row.password_hash, password)
+    refusal = None
+    with engine.begin() as conn:  # committed before any refusal is raised: the count must stay
+        if not good:
+            failed = int(row.failed) + 1
+            locked = now + LOCK_S if failed >= LOCK_AFTER else 0.0
+            conn.execute(
+                update(users).where(users.c.id == row.id)
+                .values(failed=0 if locked else failed, locked_until=locked)
+            )  # fmt: skip
+            refusal = "locked now" if locked else "wrong password"
+        elif row.disabled:
+            refusal = "disabled"
+        else:
+            if row.failed:
+                conn.execute(update(users).where(users.c.id == row.id).values(failed=0))
+            return viewer(conn, int(row.id))
+    raise SignInRefused(refusal)
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def viewer(conn: Connection, user_id: int) -> Viewer:
+    row = conn.execute(select(users).where(users.c.id == user_id)).one()
+    scopes = conn.execute(select(user_scopes).where(user_scopes.c.user_id == user_id)).all()
+    return Viewer(
+        int(row.id), row.username, Role(row.role),
+        frozenset(s.value for s in scopes if s.kind == "store"),
+        frozenset(s.value for s in scopes if s.kind == "campaign"),
+    )  # fmt: skip

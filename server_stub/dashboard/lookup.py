@@ -1,0 +1,100 @@
+"""The helpdesk's "what happened to my code?": a code as the shopper reads it off the pack
+(normalised as the terminals do), a phone number or a member id, answered with where, when, by
+which device and cashier, its state and its conflict. Narrowed to what the viewer may see."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, and_, or_, select
+
+from codes.campaign_cipher import CampaignCipher
+from codes.checker import CodeChecker
+from server_stub.accounts.users import Viewer
+from server_stub.catalog import campaign_setup
+from server_stub.dashboard.pages import when_text
+from server_stub.database.schema import balances, claims, conflicts, devices, events, stores
+
+# A member as the terminals write one (terminal/members.py; the server may not import the
+# terminal, and a test holds the two equal): a phone number keeps its digits and a leading +.
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{6,}$")
+MAX_QUERY = 200
+
+
+def normalise_member(text: str) -> str:
+    text = text.strip()
+    if len(text) > 128:
+        return ""
+    if _PHONE.match(text):
+        return ("+" if text.startswith("+") else "") + re.sub(r"\D", "", text)
+    return text
+
+
+def lookup(engine: Engine, viewer: Viewer, query: str) -> dict[str, Any]:
+    query = query.strip()[:MAX_QUERY]
+    answer: dict[str, Any] = {"query": query, "code": None, "member": None, "events": []}
+    if not query:
+        return answer
+    with engine.connect() as conn:
+        checker = CodeChecker(
+            [CampaignCipher(c, key, seed) for (c, key), seed in _with_seeds(conn)]
+        )
+        checked = checker.check(query)
+        if checked.campaign is not None and checked.serial is not None:
+            if not viewer.may_see_campaign(checked.campaign):
+                return answer
+            where: ColumnElement[bool] = and_(
+                events.c.campaign == checked.campaign, events.c.serial == checked.serial
+            )
+            owner = conn.execute(
+                select(claims, devices.c.name.label("device_name"))
+                .join(devices, devices.c.id == claims.c.device_id, isouter=True)
+                .where(claims.c.campaign == checked.campaign, claims.c.serial == checked.serial)
+            ).first()  # fmt: skip
+            answer["code"] = {
+                "code": checked.code, "campaign": checked.campaign, "serial": checked.serial,
+                "tier": checked.tier, "check": checked.status.value, "message": checked.message,
+                "redeemed_at_store": owner.store_id if owner else None,
+                "redeemed_by_device": owner.device_name if owner else None,
+                "redeemed": when_text(owner.claimed_at) if owner else None,
+            }  # fmt: skip
+            if owner is not None and not viewer.may_see_store(owner.store_id):
+                answer["code"].update(redeemed_at_store="another store", redeemed_by_device=None)
+        else:
+            member = normalise_member(query)
+            where = events.c.member == member
+            known = conn.execute(select(balances).where(balances.c.member == member)).first()
+            answer["member"] = {"member": member, "balance": known.balance if known else None}
+        rows = conn.execute(
+            select(events, devices.c.name.label("device_name"), stores.c.name.label("store_name"))
+            .join(devices, devices.c.id == events.c.device_id, isouter=True)
+            .join(stores, stores.c.id == events.c.store_id, isouter=True)
+            .where(where).order_by(events.c.received.desc()).limit(100)
+        ).all()  # fmt: skip
+        ids = [r.event_id for r in rows]
+        conflict_of: dict[str, int] = {}
+        if ids:
+            for c in conn.execute(
+                select(conflicts.c.id, conflicts.c.loser_event, conflicts.c.winner_event).where(
+                    or_(conflicts.c.loser_event.in_(ids), conflicts.c.winner_event.in_(ids))
+                )
+            ):
+                conflict_of[c.loser_event] = conflict_of[c.winner_event or ""] = c.id
+    for r in rows:
+        if not viewer.may_see_store(r.store_id):
+            continue
+        answer["events"].append({
+            "kind": r.kind, "verdict": r.verdict, "reason": r.reason,
+            "store": r.store_name or r.store_id, "device": r.device_name or r.device_id,
+            "cashier": r.actor, "device_time": r.local_time, "server_time": when_text(r.received),
+            "points": r.points, "tier": r.tier, "conflict": conflict_of.get(r.event_id),
+            "code": json.loads(r.payload).get("code") if r.kind == "redeem" else None,
+        })  # fmt: skip
+    return answer
+
+
+def _with_seeds(conn: Any) -> list[tuple[Any, bytes | None]]:
+    seeds = campaign_setup.load_plan_seeds(conn)
+    return [((c, key), seeds.get(c.id)) for c, key in campaign_setup.load_campaigns(conn)]

@@ -1,0 +1,233 @@
+"""The dashboard's HTTP face at /dashboard/: sign-in, sessions, CSRF and security headers, and
+each page's function (dashboard_pages) rendered by its template or answered as JSON.
+
+Routes only translate. Every page asks the session who is signed in, and the page function
+narrows what it shows to what that person may see.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from server_stub.accounts import sessions, users
+from server_stub.accounts.users import Viewer
+from server_stub.dashboard import lookup, pages
+from server_stub.errors import ApiError
+from server_stub.records import maker_checker, reports
+from server_stub.throttle import Throttle
+
+HERE = Path(__file__).parent
+COOKIE = "instore_session"
+LOGIN_COOKIE = "instore_login"  # the sign-in form's CSRF token, before there is a session
+MAX_FORM = 4096
+
+HEADERS = {
+    # no inline script anywhere: a script that got into a page would not run
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self';"
+    " img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+_templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
+)
+_templates.globals["ago"] = pages.ago
+_templates.filters["when"] = pages.when_text
+_STATIC = {
+    "dashboard.css": "text/css",
+    "dashboard.js": "text/javascript",
+    "icon.svg": "image/svg+xml",
+}
+
+# what the sign-in page says after a refusal: fixed words, never text from the link
+SIGN_IN_ERRORS = {
+    "wrong": "Wrong username or password.",
+    "locked": "This account is locked for 30 minutes after too many wrong passwords.",
+}
+
+Page = Callable[[Engine, Viewer, Mapping[str, str]], dict[str, Any]]
+PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, function of the query)
+    "": ("Overview", "overview.html", lambda e, v, _: pages.overview(e, v)),
+    "devices": ("Stores and devices", "devices.html",
+                lambda e, v, _: pages.stores_and_devices(e, v)),
+    "conflicts": ("Conflicts", "conflicts.html",
+                  pages.conflicts_page),
+    "lookup": ("Lookup", "lookup.html", lambda e, v, q: lookup.lookup(e, v, q.get("q", ""))),
+    "reports": ("Reports", "reports.html", pages.reports_page),
+}  # fmt: skip
+
+
+def _same(expected: str, given: str) -> bool:
+    """A token compared in constant time; as bytes, since a form may send any text."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def _secured(response: Response) -> Response:
+    response.headers.update(HEADERS)
+    return response
+
+
+def page_html(template: str, **context: Any) -> str:
+    return _templates.get_template(template).render(pages=PAGES, **context)
+
+
+def _render(template: str, status: int = 200, **context: Any) -> Response:
+    return _secured(HTMLResponse(page_html(template, **context), status))
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="strict", path="/dashboard",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return {}
+    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
+    def signed_in(request: Request) -> sessions.Session | None:
+        return sessions.session(engine, request.cookies.get(COOKIE, ""))
+
+    @app.get("/dashboard/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in _STATIC:
+            return _secured(Response("not found", 404))
+        return _secured(FileResponse(HERE / "static" / name, media_type=_STATIC[name]))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # browsers ask for it beside any page, the JSON ones too
+        return _secured(FileResponse(HERE / "static" / "icon.svg", media_type="image/svg+xml"))
+
+    @app.get("/dashboard/login", include_in_schema=False)
+    def login_form(request: Request, error: str = "") -> Response:
+        token = secrets.token_urlsafe(32)
+        response = _render("login.html", csrf=token, error=SIGN_IN_ERRORS.get(error), viewer=None)
+        _cookie(response, request, LOGIN_COOKIE, token, 3600)
+        return response
+
+    @app.post("/dashboard/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await _form(request)
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not _same(expected, form.get("csrf", "")):
+            return _render("error.html", 403, viewer=None,
+                           message="The form had expired. Open the sign-in page again.")  # fmt: skip
+        source = request.client.host if request.client else ""
+        try:
+            viewer = await run_in_threadpool(
+                users.sign_in, engine, form.get("username", ""), form.get("password", "")
+            )
+        except users.SignInRefused as refused:
+            await run_in_threadpool(throttle.failed, source, "dashboard password")
+            error = "locked" if refused.why.startswith("locked") else "wrong"
+            return _secured(RedirectResponse(f"/dashboard/login?error={error}", 303))
+        token = await run_in_threadpool(sessions.open_session, engine, viewer.id)
+        response = RedirectResponse("/dashboard/", 303)
+        _cookie(response, request, COOKIE, token, sessions.IDLE_S * 48)
+        response.delete_cookie(LOGIN_COOKIE, path="/dashboard")
+        return _secured(response)
+
+    @app.post("/dashboard/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        form = await _form(request)
+        current = await run_in_threadpool(signed_in, request)  # the database, off the event loop
+        if current is not None and _same(current.csrf, form.get("csrf", "")):
+            await run_in_threadpool(sessions.close_session, engine, request.cookies.get(COOKIE, ""))
+        response = RedirectResponse("/dashboard/login", 303)
+        response.delete_cookie(COOKIE, path="/dashboard")
+        return _secured(response)
+
+    def page(path: str) -> None:
+        title, template, function = PAGES[path]
+
+        def show(request: Request, format: str = "html") -> Response:
+            current = signed_in(request)
+            if current is None:
+                if format == "json":
+                    return _secured(JSONResponse({"error": "not_signed_in"}, 401))
+                return _secured(RedirectResponse("/dashboard/login", 303))
+            data = function(engine, current.viewer, request.query_params)
+            if format == "json":
+                return _secured(Response(json.dumps(data, default=str), 200,
+                                         media_type="application/json"))  # fmt: skip
+            return _render(template, title=title, here=path, data=data, csrf=current.csrf,
+                           viewer=current.viewer)  # fmt: skip
+
+        app.add_api_route(f"/dashboard/{path}", show, methods=["GET"], include_in_schema=False)
+
+    for path in PAGES:
+        page(path)
+
+    @app.get("/dashboard/reports.csv", include_in_schema=False)
+    def report_csv(request: Request) -> Response:
+        current = signed_in(request)
+        if current is None:
+            return _secured(RedirectResponse("/dashboard/login", 303))
+        page = pages.reports_page(engine, current.viewer, request.query_params)
+        header, rows = reports.to_csv_rows(page["result"])
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        name = f"{page['what']}-by-{page['by']}.csv"
+        response = Response(out.getvalue(), 200, media_type="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return _secured(response)
+
+    Action = Callable[[sessions.Session, dict[str, str]], object]
+
+    async def conflict_form(request: Request, action: Action) -> Response:
+        """A conflicts form: carried out for the signed-in person when it carries their session's
+        CSRF token, then back to the conflicts page; what refuses it is said on a page."""
+        form = await _form(request)
+        current = await run_in_threadpool(signed_in, request)
+        try:
+            if current is None:
+                raise ApiError(401, "not_signed_in", "Your session ended. Sign in again.")
+            if not _same(current.csrf, form.get("csrf", "")):
+                raise ApiError(403, "bad_csrf", "The form had expired. Open the page again.")
+            await run_in_threadpool(action, current, form)
+        except ApiError as exc:
+            return _render("error.html", exc.status, viewer=None, message=exc.message)
+        return _secured(RedirectResponse("/dashboard/conflicts", 303))
+
+    @app.post("/dashboard/conflicts/{conflict_id}/propose", include_in_schema=False)
+    async def propose(request: Request, conflict_id: int) -> Response:
+        return await conflict_form(
+            request,
+            lambda current, form: maker_checker.propose(
+                engine, current.viewer, conflict_id, form.get("action", ""), form.get("note", "")
+            ),
+        )
+
+    @app.post("/dashboard/proposals/{proposal_id}/decide", include_in_schema=False)
+    async def decide(request: Request, proposal_id: int) -> Response:
+        return await conflict_form(
+            request,
+            lambda current, form: maker_checker.decide(
+                engine, current.viewer, proposal_id, form.get("decision") == "approve"
+            ),
+        )

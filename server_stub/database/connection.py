@@ -1,0 +1,199 @@
+"""Opening the server's database (SQLite file or PostgreSQL) and bringing its schema up to date."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from codes.common.errors import InstoreError
+from server_stub.database.schema import meta
+
+DEFAULT_URL = "sqlite:///instore-data/server.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseError(InstoreError):
+    """The server's database cannot be opened or used."""
+
+
+def database_url(text: str) -> str:
+    """Accept a URL or a plain file path (taken as SQLite); PostgreSQL goes through psycopg 3."""
+    if "://" not in text:
+        return f"sqlite:///{text}"
+    if text.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for PostgreSQL or an in-memory database)."""
+    url = database_url(url)
+    path = url.split(":///", 1)[1] if url.startswith("sqlite") and ":///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file a URL names when it does not exist yet."""
+    path = sqlite_file(url)
+    return path if path is not None and not path.exists() else None
+
+
+def open_engine(url: str) -> Engine:
+    url = database_url(url)
+    try:
+        if url.startswith("sqlite"):
+            path = sqlite_file(url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # it holds every device secret and campaign key: its owner's only
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            engine = create_engine(
+                url, pool_use_lifo=True,
+                connect_args={"timeout": 30, "check_same_thread": False},
+            )  # fmt: skip
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        # JIT compiling pays off for long reports, not for sync's short statements, where its
+        # start-up cost was most of a push's time here. No ping before each use: it was one round
+        # trip in seven of an online claim. After a database restart the first statement fails,
+        # SQLAlchemy drops the whole pool, that request answers 503 and the device retries.
+        # Last-in-first-out: a quiet server keeps reusing its one warm connection.
+        engine = create_engine(
+            url, pool_size=10, max_overflow=20, pool_use_lifo=True,
+            connect_args={"options": "-c jit=off", "prepare_threshold": None},
+        )  # fmt: skip
+        # executemany as multi-row INSERTs, not one round trip per row (ten times faster here)
+        engine.dialect.use_insertmanyvalues_wo_returning = True
+        return engine
+    except (ArgumentError, SQLAlchemyError, ImportError) as exc:
+        raise DatabaseError("bad_database_url", f"cannot use database {url!r}: {exc}") from None
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+    # Transactions are begun by hand below, as BEGIN IMMEDIATE: a writer takes the lock at the
+    # start, so two writers queue instead of one failing half-way with "database is locked".
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=FULL")
+
+
+READ_ONLY = "instore_read_only"  # an execution option: see reader()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine for reads that must not queue behind writers (on SQLite a plain BEGIN:
+    WAL lets readers run beside the one writer)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+class _WriteQueue:
+    """One writer at a time on a SQLite file, across threads and server processes.
+
+    SQLite would serialise writers by itself, but a waiting process polls with sleeps of up to
+    100 ms; a blocking file lock hands over the moment the writer before it is done.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = f"{path}.write-lock"
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_queues: dict[str, _WriteQueue] = {}
+_queues_lock = threading.Lock()
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()`, queued behind other processes writing the same SQLite file.
+
+    PostgreSQL needs no queue: its row locks let unrelated writes run side by side.
+    """
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _queues_lock:
+        queue = _queues.setdefault(os.path.abspath(path), _WriteQueue(os.path.abspath(path)))
+    with queue.held(), engine.begin() as conn:
+        yield conn
+
+
+def is_sqlite(conn: Connection | Engine) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def insert_ignore(conn: Connection | Engine, table: Table) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING in the connection's dialect."""
+    dialect = sqlite if is_sqlite(conn) else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()  # type: ignore[no-any-return]
+
+
+def _alembic_config(conn: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def pending_migrations(engine: Engine) -> bool:
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() != head
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to date (a no-op when it is); make the admin token on first run."""
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+            if (
+                conn.execute(select(meta.c.value).where(meta.c.key == "admin_token")).first()
+                is None
+            ):
+                conn.execute(
+                    meta.insert().values(key="admin_token", value=secrets.token_urlsafe(24))
+                )
+    except OperationalError as exc:
+        raise DatabaseError(
+            "database_unavailable", f"cannot open the database: {exc.orig}"
+        ) from None
+
+
+def admin_token(conn: Connection) -> str:
+    return str(conn.execute(select(meta.c.value).where(meta.c.key == "admin_token")).scalar_one())

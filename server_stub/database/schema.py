@@ -1,0 +1,299 @@
+"""The server's tables (SQLAlchemy Core). Alembic migrations in `migrations/` create and alter them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# small facts about this server: schema-independent settings such as the admin token
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created", Float, nullable=False),
+    # a device of this store not heard from for longer stands out on the dashboard
+    Column("silent_after_s", Float, nullable=False, server_default="3600"),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("data", Text, nullable=False),  # the campaign file's fields, JSON
+    Column("key", String(64), nullable=False),  # hex, derived from the issuer's master key
+    # hex; which serials carry which tier. Never sent to a device (migration 0004)
+    Column("plan_seed", String(256)),
+    Column("issued", BigInteger, nullable=False, server_default="0"),
+    Column("budget", Float),  # what the brand will spend on rewards, for the cost report
+    Column("created", Float, nullable=False),
+)
+
+# rules devices apply offline: scope 'global' or 'store:<id>'
+configs = Table(
+    "configs",
+    metadata,
+    Column("scope", String(80), primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("store_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), unique=True),  # the one-time enrollment token, until used
+    Column("secret", String(64)),  # hex; set at enrollment
+    Column("created", Float, nullable=False),
+    Column("enrolled_at", Float),
+    Column("revoked_at", Float),
+    Column("last_seen", Float),
+    Column("max_seq", BigInteger, nullable=False, server_default="0"),
+    Column("chain_seq", BigInteger, nullable=False, server_default="0"),  # verified up to here
+    Column("chain_hash", String(64), nullable=False),
+    Column("chain_ok", Boolean, nullable=False, server_default="1"),
+    # forged codes sent since an admin last reviewed it; at ServerSettings.forged_before_hold its
+    # online claims are held (migration 0004)
+    Column("forged", Integer, nullable=False, server_default="0"),
+    # what the device said of itself at its last sync: events waiting, the oldest one's age
+    Column("reported_pending", BigInteger),
+    Column("reported_oldest_s", Float),
+    Column("reported_at", Float),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("local_time", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("mac", String(64), nullable=False),
+    Column("received", Float, nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("store_id", String(64), nullable=False),
+    Column("actor", String(128), nullable=False, server_default=""),
+    Column("campaign", String(64)),
+    Column("serial", BigInteger),
+    Column("tier", String(32)),
+    Column("value", Float, nullable=False, server_default="0"),
+    Column("member", String(128)),
+    Column("points", BigInteger, nullable=False, server_default="0"),
+    Column("receipt", String(128)),
+    Column("target", String(64)),
+    Column("conflict_id", Integer),
+    UniqueConstraint("device_id", "seq", name="events_device_seq"),
+)
+# Most events are redemptions with neither a receipt nor a member: left out of these indexes,
+# they cost nothing to insert (queries by receipt or member, or for points, use them all the same).
+_moves_points = events.c.kind != "redeem"
+Index("events_points", events.c.kind, events.c.received,
+      sqlite_where=_moves_points, postgresql_where=_moves_points)  # fmt: skip
+_has_receipt, _has_member = events.c.receipt.is_not(None), events.c.member.is_not(None)
+Index("events_receipt", events.c.store_id, events.c.receipt,
+      sqlite_where=_has_receipt, postgresql_where=_has_receipt)  # fmt: skip
+Index("events_member", events.c.member, sqlite_where=_has_member, postgresql_where=_has_member)
+
+# one row per redeemed code: the first claim committed wins
+claims = Table(
+    "claims",
+    metadata,
+    Column("campaign", String(64), nullable=False),
+    Column("serial", BigInteger, nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("store_id", String(64), nullable=False),
+    Column("claimed_at", Float, nullable=False),
+    PrimaryKeyConstraint("campaign", "serial", name="claims_pk"),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # double_redemption | overdraft
+    Column("campaign", String(64)),
+    Column("serial", BigInteger),
+    Column("code", String(64)),
+    Column("member", String(128)),
+    Column("winner_event", String(64)),
+    Column("winner_device", String(64)),
+    Column("loser_event", String(64), nullable=False),
+    Column("loser_device", String(64), nullable=False),
+    Column("reward", String(200), nullable=False, server_default=""),
+    Column("value", Float, nullable=False, server_default="0"),
+    Column("points", BigInteger, nullable=False, server_default="0"),
+    Column("state", String(16), nullable=False, server_default="open"),
+    Column("action", String(32)),
+    Column("resolved_by", String(128)),
+    Column("note", Text),
+    Column("resolved_at", Float),
+    Column("created", Float, nullable=False),
+)
+Index("conflicts_state", conflicts.c.state, conflicts.c.id)
+
+# each version of a store's earn rules, from the moment a device of the store was first given it
+# (`until`: when a newer one was); an accrual names the version its device counted with
+earn_rules = Table(
+    "earn_rules",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=True),
+    Column("store_id", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("since", Float, nullable=False),
+    Column("until", Float),
+)
+Index("earn_rules_store", earn_rules.c.store_id, earn_rules.c.version)
+
+# every resolution step, kept: who did what, when and why
+conflict_audit = Table(
+    "conflict_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conflict_id", Integer, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("by", String(128), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("at", Float, nullable=False),
+)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("member", String(128), primary_key=True),
+    Column("balance", BigInteger, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
+member_stores = Table(
+    "member_stores",
+    metadata,
+    Column("member", String(128), nullable=False),
+    Column("store_id", String(64), nullable=False),
+    PrimaryKeyConstraint("member", "store_id", name="member_stores_pk"),
+)
+
+# what devices pull: codes redeemed, codes released, notices, balances; read by cursor (id)
+feed = Table(
+    "feed",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # redeemed | released | notice | balance
+    Column("origin_device", String(64)),
+    Column("target_device", String(64)),  # only this device (notices)
+    Column("target_store", String(64)),  # only this store's devices (balances)
+    Column("data", Text, nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(64)),
+    Column("kind", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+# signed requests seen recently: a replayed request is refused
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("nonce", String(120), primary_key=True),
+    Column("seen", Float, nullable=False),
+)
+Index("nonces_seen", nonces.c.seen)
+
+# people who sign in to the dashboard (server_stub/accounts/users.py)
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id, with its parameters
+    Column("role", String(32), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("failed", Integer, nullable=False, server_default="0"),  # wrong passwords in a row
+    Column("locked_until", Float, nullable=False, server_default="0"),
+    Column("created", Float, nullable=False),
+)
+
+# the stores and campaigns a store or campaign manager may see
+user_scopes = Table(
+    "user_scopes",
+    metadata,
+    Column("user_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # store | campaign
+    Column("value", String(64), nullable=False),
+    PrimaryKeyConstraint("user_id", "kind", "value"),
+)
+
+# signed-in dashboard sessions; the cookie holds a token, the table only its hash
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+# maker-checker: a resolution one person proposes and a different person approves
+conflict_proposals = Table(
+    "conflict_proposals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conflict_id", Integer, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", Float, nullable=False),
+    Column("decision", String(16)),  # approved | rejected, once decided
+    Column("decided_by", String(64)),
+    Column("decided_at", Float),
+)
+
+# Accepted redemptions counted by the hour they arrived, per store, campaign and tier: what the
+# dashboard's overview reads instead of the events table. Append-only (a push adds a row per
+# group, a resolution that changes a verdict adds a correcting one), so concurrent pushes of one
+# store never wait for each other; readers sum.
+redemption_hours = Table(
+    "redemption_hours",
+    metadata,
+    Column("hour", BigInteger, nullable=False),  # Unix time // 3600
+    Column("store_id", String(64), nullable=False),
+    Column("campaign", String(64), nullable=False),
+    Column("tier", String(32), nullable=False),  # "" when the event named none
+    Column("count", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+)
+Index("redemption_hours_hour", redemption_hours.c.hour)

@@ -1,0 +1,63 @@
+"""What a device pulls: the feed's rows after its cursor, meant for it, its store or every device,
+folded to each code's last state and each member's newest balance; new rules and keys when the
+config version moved.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import Connection, and_, or_, select
+
+from server_stub.catalog.campaign_setup import campaign_grants
+from server_stub.catalog.device_config import config_for_device, config_version
+from server_stub.database.schema import devices, feed
+from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse
+
+
+def changes_for(
+    conn: Connection, device_id: str, store_id: str, request: PullRequest
+) -> PullResponse:
+    rows = conn.execute(
+        select(feed.c.id, feed.c.kind, feed.c.data)
+        .where(
+            feed.c.id > request.cursor,
+            or_(
+                feed.c.target_device == device_id,
+                feed.c.target_store == store_id,
+                and_(
+                    feed.c.target_device.is_(None),
+                    feed.c.target_store.is_(None),
+                    feed.c.origin_device != device_id,
+                ),
+            ),
+        )
+        .order_by(feed.c.id)
+        .limit(request.limit + 1)
+    ).all()
+    more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    answer = PullResponse(
+        cursor=rows[-1].id if rows else request.cursor, more=more,
+        config_version=config_version(conn), server_time=time.time(),
+        device_seq=int(conn.execute(select(devices.c.max_seq).where(devices.c.id == device_id)).scalar_one()),
+    )  # fmt: skip
+    latest: dict[str, int] = {}  # only the newest balance of a member matters
+    redeemed_now: dict[tuple[str, int], bool] = {}  # and only a code's last state
+    for row in rows:
+        data = json.loads(row.data)
+        if row.kind in ("redeemed", "released"):
+            for campaign, serial in data:
+                redeemed_now[(campaign, serial)] = row.kind == "redeemed"
+        elif row.kind == "notice":
+            answer.notices.append(Notice.model_validate(data))
+        elif row.kind == "balance":
+            latest[data[0]] = data[1]
+    answer.redeemed = [key for key, taken in redeemed_now.items() if taken]
+    answer.released = [key for key, taken in redeemed_now.items() if not taken]
+    answer.balances = [MemberBalance(member=m, balance=b) for m, b in latest.items()]
+    if answer.config_version != request.config_version:
+        answer.config = config_for_device(conn, store_id)
+        answer.campaigns = campaign_grants(conn)
+    return answer
