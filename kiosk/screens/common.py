@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from kivy.clock import Clock
+from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from kiosk.i18n import Text, markup, render
+from kiosk.phone import PhonePad
 
 # one touch reported twice (by the mouse and the touch provider, a few ms apart) acts once; a
 # person pressing the same key again takes longer than this
@@ -82,25 +87,29 @@ class KioskScreen(Screen):
 
 
 PHONE_PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "0", "type.delete")
+DIMMED = 0.55  # the opacity of a choice shown but not open yet (a prize beyond the balance)
 
 
-def button(words: str, lang: str, act: Any, primary: bool = False, **kw: Any) -> KButton:
-    """A button saying `words` that calls `act()` once per press."""
-    made = KButton(primary=primary, **kw)
-    say(made, words, lang)
-    made.bind(on_act=lambda _b: act())
-    return made
+class Choice(NamedTuple):
+    """One button of a ButtonGrid as a screen's view says it."""
+
+    action: str  # what a press picks: a key, a value, a prize's id
+    words: str
+    chosen: bool = False
+    dimmed: bool = False
 
 
-def phone_keys(desk: Any, lang: str, **kw: Any) -> list[KButton]:
-    """The keys of a phone pad over a desk with press(key) and delete() (kiosk.phone)."""
-    keys = []
-    for key in PHONE_PAD:
-        if key == "type.delete":
-            keys.append(button(render(Text.of(key), lang), lang, desk.delete, **kw))
-        else:
-            keys.append(button(key, lang, lambda k=key: desk.press(k), **kw))
-    return keys
+def phone_pad(lang: str) -> list[Choice]:
+    """The keys of a phone pad: digits and + as they are, delete in the shopper's words."""
+    return [Choice(k, render(Text.of(k), lang) if k == "type.delete" else k) for k in PHONE_PAD]
+
+
+def phone_key(desk: PhonePad, key: str) -> None:
+    """A key of the phone pad pressed, on the desk it types into."""
+    if key == "type.delete":
+        desk.delete()
+    else:
+        desk.press(key)
 
 
 def say(widget: Any, words: str, lang: str) -> None:
@@ -108,14 +117,75 @@ def say(widget: Any, words: str, lang: str) -> None:
     widget.text = markup(words, widget.lang or lang, bool(getattr(widget, "bold", False)))
 
 
+class ButtonGrid(GridLayout):
+    """Buttons laid out in kv (the grid, and `viewclass` for each button), their words set from
+    the screen's view. They are made when first needed and relabelled after, never made afresh:
+    a kiosk redraws all day, and widgets made anew leave their textures to the garbage collector.
+    A press dispatches on_pick with the button's action."""
+
+    viewclass = StringProperty("KButton")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.register_event_type("on_pick")
+        super().__init__(**kwargs)
+
+    def show(self, choices: Sequence[Choice], lang: str) -> None:
+        while len(self.children) < len(choices):
+            made = Factory.get(self.viewclass)()
+            made.bind(on_act=lambda b: self.dispatch("on_pick", b.action))
+            self.add_widget(made)  # after the others
+        while len(self.children) > len(choices):
+            self.remove_widget(self.children[0])
+        for made, choice in zip(reversed(self.children), choices, strict=True):
+            made.action, made.chosen = choice.action, choice.chosen
+            made.opacity = DIMMED if choice.dimmed else 1
+            say(made, choice.words, lang)
+
+    def on_pick(self, action: str) -> None:
+        pass
+
+
+class Parts(BoxLayout):
+    """A box laid out in kv whose parts come and go with what the screen shows (the step a
+    shopper is at, a row with nothing to offer). A part not shown waits outside the widget tree
+    as it is: it is neither pressed nor laid out, and comes back without being made again."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._declared: list[Widget] = []  # every part as kv declared them, top first
+
+    def show(self, part: Widget, shown: bool) -> None:
+        """Show or set aside `part`, one of this box's own (kv's ids name it)."""
+        if not self._declared:
+            self._declared = list(reversed(self.children))
+        uids = [w.uid for w in self._declared]
+        widget = self._declared[uids.index(part.uid)]  # the widget itself, not ids' weak proxy
+        if shown == (widget.parent is self):
+            return
+        if not shown:
+            self.remove_widget(widget)
+            return
+        before = sum(w.parent is self for w in self._declared[: uids.index(widget.uid)])
+        self.add_widget(widget, index=len(self.children) - before)  # in its declared place
+
+
 class TickBox(ButtonBehavior, Widget):
-    """A consent tick drawn large and plain (Kivy's CheckBox is meant for dark themes)."""
+    """A consent tick drawn large and plain (Kivy's CheckBox is meant for dark themes). It shows
+    `active` as the screen sets it; a press dispatches on_act, once per touch, for the desk to
+    decide (the desk's consent is the one truth, also when a new shopper unticks it)."""
 
     active = BooleanProperty(False)
     _last = 0.0
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.register_event_type("on_act")
+        super().__init__(**kwargs)
 
     def on_release(self) -> None:
         now = time.monotonic()
         if now - self._last >= DEBOUNCE_S:
             self._last = now
-            self.active = not self.active
+            self.dispatch("on_act")
+
+    def on_act(self) -> None:
+        pass

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.app import App
-from kivy.metrics import dp
-from kivy.uix.gridlayout import GridLayout
-from kivy.uix.scrollview import ScrollView
-from kivy.uix.widget import Widget
 
+from kiosk.flow import Flow
 from kiosk.i18n import Text, render
-from kiosk.screens.common import KioskScreen, KLabel, button, phone_keys, say
+from kiosk.screens.common import Choice, KioskScreen, phone_pad, say
 
 
 class LoyaltyScreen(KioskScreen):
-    def refresh(self, flow: Any) -> None:
+    def refresh(self, flow: Flow) -> None:
         lang, ids, desk = flow.lang, self.ids, flow.loyalty
         theme = App.get_running_app().theme
         say(ids.title, render(Text.of("loyalty.title"), lang), lang)
@@ -27,57 +22,41 @@ class LoyaltyScreen(KioskScreen):
         say(ids.message, render(desk.message, lang), lang)
         ids.message.color = theme[{"good": "win", "news": "ink", "refused": "error"}[desk.tone]]
         say(ids.back, render(Text.of("button.start_over"), lang), lang)
-        ids.controls.clear_widgets()
-        ids.controls.add_widget(Widget())  # what to press sits low, within a shopper's reach
+        confirming = desk.member is not None and desk.confirming is not None
+        ids.steps.show(ids.phone_step, desk.member is None)
+        ids.steps.show(ids.member_step, desk.member is not None and not confirming)
+        ids.steps.show(ids.confirm_step, confirming)
         if desk.member is None:
-            self._phone_pad(flow, lang)
-        elif desk.confirming is not None:
-            self._confirm(flow, lang)
+            self._phone(flow)
+        elif confirming:
+            self._confirm(flow)
         else:
-            self._member(flow, lang)
+            self._member(flow)
 
-    def _phone_pad(self, flow: Any, lang: str) -> None:
-        desk, box = flow.loyalty, self.ids.controls
-        typed = KLabel(font_size="44sp", bold=True, lang="en")
-        say(typed, desk.phone or " ", "en")
-        box.add_widget(typed)
-        pad = GridLayout(cols=3, spacing=dp(10), size_hint_y=None)
-        pad.bind(minimum_height=pad.setter("height"))
-        for key in phone_keys(desk, lang, height=dp(88)):
-            pad.add_widget(key)
-        box.add_widget(pad)
-        box.add_widget(button(render(Text.of("loyalty.find"), lang), lang, desk.submit_phone, True))
+    def _phone(self, flow: Flow) -> None:
+        lang, ids = flow.lang, self.ids
+        say(ids.phone, flow.loyalty.phone or " ", "en")
+        ids.phone_pad.show(phone_pad(lang), lang)
+        say(ids.find, render(Text.of("loyalty.find"), lang), lang)
 
-    def _member(self, flow: Any, lang: str) -> None:
-        desk, box = flow.loyalty, self.ids.controls
-        box.add_widget(button(render(Text.of("loyalty.checkin"), lang), lang, desk.check_in, True))
-        heading = KLabel(bold=True, font_size="30sp")
-        say(heading, render(Text.of("loyalty.prizes"), lang), lang)
-        box.add_widget(heading)
-        prizes = desk.prizes()
-        if not prizes:
-            none = KLabel()
-            say(none, render(Text.of("loyalty.no_prizes"), lang), lang)
-            box.add_widget(none)
-            return
-        shown = min(len(prizes), 4)  # more scroll
-        scroll = ScrollView(do_scroll_x=False, size_hint_y=None, height=shown * dp(82))
-        column = GridLayout(cols=1, spacing=dp(10), size_hint_y=None)
-        column.bind(minimum_height=column.setter("height"))
+    def _member(self, flow: Flow) -> None:
+        lang, ids = flow.lang, self.ids
+        say(ids.checkin, render(Text.of("loyalty.checkin"), lang), lang)
+        say(ids.prizes_title, render(Text.of("loyalty.prizes"), lang), lang)
+        prizes = flow.loyalty.prizes()
+        ids.member_step.show(ids.no_prizes, not prizes)
+        ids.member_step.show(ids.prize_list, bool(prizes))
+        say(ids.no_prizes, render(Text.of("loyalty.no_prizes"), lang), lang)
+        choices = []
         for prize in prizes:
             price = render(Text.of("loyalty.prize_points", points=prize.points), lang)
-            choice = button(f"{prize.name} — {price}", lang, lambda p=prize.id: desk.choose(p))
-            choice.opacity = 1 if prize.affordable else 0.55
-            column.add_widget(choice)
-        scroll.add_widget(column)
-        box.add_widget(scroll)
+            choices.append(Choice(prize.id, f"{prize.name} — {price}", dimmed=not prize.affordable))
+        ids.prizes.show(choices, lang)
 
-    def _confirm(self, flow: Any, lang: str) -> None:
-        desk, box = flow.loyalty, self.ids.controls
-        item = desk.confirming
-        question = KLabel(bold=True, font_size="32sp")
+    def _confirm(self, flow: Flow) -> None:
+        lang, ids, item = flow.lang, self.ids, flow.loyalty.confirming
+        assert item is not None
         words = Text.of("loyalty.confirm", points=item.points, prize=item.name)
-        say(question, render(words, lang), lang)
-        box.add_widget(question)
-        box.add_widget(button(render(Text.of("loyalty.yes"), lang), lang, desk.confirm, True))
-        box.add_widget(button(render(Text.of("loyalty.no"), lang), lang, desk.cancel))
+        say(ids.question, render(words, lang), lang)
+        say(ids.yes, render(Text.of("loyalty.yes"), lang), lang)
+        say(ids.no, render(Text.of("loyalty.no"), lang), lang)

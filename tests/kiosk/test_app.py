@@ -131,3 +131,52 @@ def test_the_pin_lock_holds_across_a_restart(make_store: StoreFactory) -> None:
         assert not flow.manager.pin_key("pin.enter")  # locked: even the right PIN
     finally:
         ui.close()
+
+
+def test_details_and_points_by_touch_on_widgets_laid_out_once(make_store: StoreFactory) -> None:
+    """The details and loyalty screens are laid out in kv: touches type, pick, tick and spend,
+    and every redraw relabels the same widgets (none is made afresh)."""
+    store = make_store(TerminalConfig(catalogue=CATALOGUE), name="desks", ask_details=True)
+    flow = Flow(store.open(), KioskSettings(db=store.path, cities=("Delhi",)))
+    ui = Ui(flow)
+    try:
+        flow.code_seen(store.code(3))
+        ui.wait(lambda: ui.screen.name == "details")
+        laid_out = list(ui.widgets())
+        for digit in "9876543210":
+            ui.tap(ui.key(digit))
+        ui.tap(ui.button(action="25_34"))
+        tick = ui.screen.ids.consent
+        for _ in range(3):  # ticked, unticked, ticked
+            ui.tap(tick)
+            time.sleep(DEBOUNCE_S)
+        assert flow.details.phone == "9876543210" and flow.details.answers == {"age_band": "25_34"}
+        assert flow.details.consent and tick.active
+        assert ui.button(action="25_34").chosen
+        assert [id(w) for w in ui.widgets()] == [id(w) for w in laid_out]  # kept alive: ids differ
+        ui.tap(ui.button(text="Continue"))
+        ui.wait(lambda: ui.screen.name == "result")
+        (payload,) = [r["payload"] for r in flow.terminal.ledger.read(
+            "SELECT payload FROM events WHERE kind = 'redeem'")]  # fmt: skip
+        assert '"consent": true' in payload and '"age_band": "25_34"' in payload
+
+        ui.tap(ui.button(text="Done"))
+        ui.tap(ui.button(text="My points"))
+        assert ui.screen.name == "loyalty"
+        for digit in "9876543210":
+            ui.tap(ui.key(digit))
+        ui.tap(ui.button(text="Show my points"))
+        assert flow.loyalty.member == "+919876543210"
+        check_in = ui.button(text="Check in")
+        ui.tap(check_in)
+        assert flow.loyalty.balance == 10
+        flow.terminal.accrue("+919876543210", 1000.0, "r-1")
+        flow.loyalty.refresh_balance()
+        ui.app.redraw()
+        ui.tap(ui.button(text="Cap"))
+        assert flow.loyalty.confirming is not None and "Spend 50 points on Cap?" in _labels(ui)
+        ui.tap(ui.button(text="Yes"))
+        assert flow.loyalty.balance == 60 and "Cap" in _labels(ui)
+        assert ui.button(text="Check in") is check_in  # the member's part came back as it was
+    finally:
+        ui.close()
