@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.metrics import dp
 from kivy.properties import StringProperty
 
+from kiosk.flow import Flow
 from kiosk.i18n import ASSETS, LANGUAGES, Text, render
 from kiosk.screens.common import KButton, KioskScreen, say
 
@@ -14,7 +13,7 @@ from kiosk.screens.common import KButton, KioskScreen, say
 class AttractScreen(KioskScreen):
     art = StringProperty(str(ASSETS / "art" / "scan.png"))
 
-    def refresh(self, flow: Any) -> None:
+    def refresh(self, flow: Flow) -> None:
         lang = flow.lang
         ids = self.ids
         say(ids.campaign, flow.campaign_name, lang)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.properties import ObjectProperty
 from kivy.uix.modalview import ModalView
 
+from kiosk.flow import Flow
 from kiosk.i18n import Text, render
 from kiosk.screens.common import say
 
@@ -14,7 +13,7 @@ from kiosk.screens.common import say
 class IdlePrompt(ModalView):
     flow = ObjectProperty(None)
 
-    def refresh(self, flow: Any) -> None:
+    def refresh(self, flow: Flow) -> None:
         lang, ids = flow.lang, self.ids
         say(ids.title, render(Text.of("idle.title"), lang), lang)
         seconds = int(flow.idle_left or 0)

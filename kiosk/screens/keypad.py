@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from kivy.app import App
 from kivy.metrics import dp
 
 from kiosk.code_entry import KEYS
+from kiosk.flow import Flow
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KButton, KioskScreen, say
 
@@ -16,7 +16,7 @@ LOOK_AGAIN = "A4161A"
 
 
 class KeypadScreen(KioskScreen):
-    def refresh(self, flow: Any) -> None:
+    def refresh(self, flow: Flow) -> None:
         lang, ids, entry = flow.lang, self.ids, flow.entry
         if not ids.symbols.children:
             for key in KEYS:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.app import App
 from kivy.factory import Factory
 
+from kiosk.flow import Flow
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KioskScreen, say
 
@@ -20,7 +19,7 @@ SECTIONS = (
 
 
 class ManagerScreen(KioskScreen):
-    def refresh(self, flow: Any) -> None:
+    def refresh(self, flow: Flow) -> None:
         lang, ids, view = flow.lang, self.ids, flow.manager.view()
         theme = App.get_running_app().theme
         say(ids.title, render(Text.of("manager.title"), lang), lang)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.metrics import dp
 
+from kiosk.flow import Flow
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KButton, KioskScreen, say
 
@@ -13,7 +12,7 @@ PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "button.back", "0", "pin.ent
 
 
 class PinScreen(KioskScreen):
-    def refresh(self, flow: Any) -> None:
+    def refresh(self, flow: Flow) -> None:
         lang, ids = flow.lang, self.ids
         if not ids.digits.children:
             for key in PAD:

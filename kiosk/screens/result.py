@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.app import App
 
+from kiosk.flow import Flow
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KButton, KioskScreen, say
 
 
 class ResultScreen(KioskScreen):
-    def refresh(self, flow: Any) -> None:
+    def refresh(self, flow: Flow) -> None:
         view, lang, ids = flow.result, flow.lang, self.ids
         if view is None:
             return
@@ -28,7 +27,7 @@ class ResultScreen(KioskScreen):
             button.action, button.primary = action, number == 0
             say(button, render(Text.of(action), lang), lang)
 
-    def _buttons(self, flow: Any, count: int) -> list[KButton]:
+    def _buttons(self, flow: Flow, count: int) -> list[KButton]:
         box = self.ids.actions
         while len(box.children) < count:
             button = KButton()
