@@ -53,6 +53,10 @@ def within_reach(ui: Ui, screen: Screen) -> None:
 
 
 def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path) -> None:
+    """Every screen in `lang`, a picture of each in `out` (the pictures of a run before go first,
+    so a screen the tour no longer reaches is missed, not counted from last time)."""
+    for old in out.glob("*.png"):
+        old.unlink()
     flow = ui.flow
     serial = iter(range(100, 1000))
 
