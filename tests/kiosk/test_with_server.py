@@ -17,7 +17,7 @@ from kiosk.i18n import Text, render
 from kiosk.manager_lock import set_pin
 from kiosk.runner import syncer_for
 from kiosk.settings import KioskSettings
-from server_stub import admin
+from server_stub.catalog import enrollment
 from sync.enroll import enroll
 from sync.online import OnlineDevice
 from sync.scheduler import ScheduleSettings
@@ -30,7 +30,7 @@ FAST = ScheduleSettings(interval_s=0.5, jitter_s=0.0, retry_s=0.2, after_operati
 
 
 def _enrolled(world: World, url: str, store: str, name: str) -> Path:
-    made = admin.enroll_device(world.engine, store, name)
+    made = enrollment.enroll_device(world.engine, store, name)
     path = world.tmp / f"{name.replace(' ', '-')}.db"
     enroll(path, url, made["token"])
     return path
@@ -139,7 +139,7 @@ def test_instore_kiosk_runs_syncs_and_stops_on_ctrl_c(world: World, tmp_path: Pa
         with world.engine.connect() as conn:
             from sqlalchemy import select
 
-            from server_stub.schema import claims
+            from server_stub.database.schema import claims
 
             assert conn.execute(select(claims).where(claims.c.serial == 77)).first() is not None
     ledger = sqlite3.connect(path)
