@@ -9,6 +9,7 @@
     accounts/       the people who sign in: users, roles and scopes, passwords, sessions
     database/       the tables, opening SQLite or PostgreSQL, bulk writes, migrations
 
-A room imports only rooms listed below it (held by import-linter); `errors`, `settings` and
-`throttle` are small modules every room may use.
+A room imports only rooms listed below it (held by import-linter); `errors`, `settings`,
+`throttle`, `metrics`, `security_headers`, `log_format` and `header_timeout` are small modules
+every room may use, and import no room.
 """

@@ -23,13 +23,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server_stub import metrics
+from server_stub.accounts.users import Role, Viewer
 from server_stub.admin import device_control
 from server_stub.catalog import campaign_setup, enrollment, store_setup
-from server_stub.dashboard import web
+from server_stub.dashboard import pages, web
 from server_stub.database.connection import admin_token
 from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError, describe, error_body, unstorable
+from server_stub.log_format import OneLineFormatter
 from server_stub.records import conflicts, reports
+from server_stub.security_headers import HEADERS, SecurityHeaders
 from sync import protocol
 from sync.protocol import (
     MAX_BATCH,
@@ -162,10 +166,11 @@ def _source(request: Request) -> str:
 
 
 def configure_logging(level: str) -> None:
-    """The server's own lines on standard error, at `level` (debug, info, warning, error)."""
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(message)s", force=True
-    )
+    """The server's own lines on standard error, at `level` (debug, info, warning, error); each
+    one line, whatever a request put in it (see log_format)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
 
 
 class NewStore(BaseModel):
@@ -186,6 +191,18 @@ class Resolution(BaseModel):
 
 DATABASE_VARIABLE = "INSTORE_SERVER_DB"  # how `instore server --workers N` hands workers its --db
 LOG_LEVEL_VARIABLE = "INSTORE_LOG_LEVEL"  # ... and its --log-level
+METRICS_TOKEN_VARIABLE = "INSTORE_METRICS_TOKEN_FILE"  # ... and its --metrics-token-file
+
+
+def metrics_token(path: str | None) -> str | None:
+    """The token in a --metrics-token-file (its first line), or None without one."""
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        token = f.readline().strip()
+    if len(token) < 16:
+        raise ApiError(422, "weak_token", f"{path}: the metrics token needs 16 characters or more")
+    return token
 
 
 def app_from_environment() -> FastAPI:
@@ -193,7 +210,8 @@ def app_from_environment() -> FastAPI:
     from server_stub.database.connection import open_engine
 
     configure_logging(os.environ.get(LOG_LEVEL_VARIABLE, "info"))
-    app = create_app(open_engine(os.environ[DATABASE_VARIABLE]))
+    token = metrics_token(os.environ.get(METRICS_TOKEN_VARIABLE))
+    app = create_app(open_engine(os.environ[DATABASE_VARIABLE]), metrics_token=token)
     tune_garbage_collector()
     return app
 
@@ -210,45 +228,70 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(10_000, 50, 50)
 
 
-def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
+def create_app(
+    engine: Engine, service: SyncService | None = None, metrics_token: str | None = None
+) -> FastAPI:
+    """The app; /metrics answers this machine, and with `metrics_token` whoever presents it."""
     service = service or SyncService(engine)
     # No /docs page: it loads its scripts from a CDN, blank in a store without internet.
-    # /openapi.json describes the API; any OpenAPI viewer reads it.
+    # /openapi.json describes the API; any OpenAPI viewer reads it. No redirect from a path
+    # with or without its last slash: Starlette's names the host the client claimed.
     app = FastAPI(
         title="instore server", version=str(protocol.PROTOCOL_VERSION), responses=ERRORS,
-        docs_url=None, redoc_url=None,
+        docs_url=None, redoc_url=None, redirect_slashes=False,
     )  # fmt: skip
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestLog)
+    app.add_middleware(metrics.RequestMetrics)
+    app.add_middleware(SecurityHeaders)
     with engine.connect() as conn:
         token = admin_token(conn)
     web.mount(app, engine, service.throttle)
 
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> Response:
+    def refusal(request: Request, exc: ApiError) -> Response:
+        """An error as a page for a person at the dashboard, as JSON for everyone else."""
+        if web.wants_page(request):
+            return web.error_page(exc.status, exc.message)
         return _error(exc)
 
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return refusal(request, exc)
+
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> Response:
-        return _error(ApiError(422, "bad_request", describe(exc.errors())))
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        return refusal(request, ApiError(422, "bad_request", describe(exc.errors())))
 
     @app.exception_handler(DataError)
-    async def unstorable_value(_: Request, exc: DataError) -> Response:
-        return _error(unstorable())
+    @app.exception_handler(OverflowError)  # SQLite's word for an integer past 64 bits
+    async def unstorable_value(request: Request, exc: Exception) -> Response:
+        return refusal(request, unstorable())
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> Response:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(ApiError(exc.status_code, code, str(exc.detail)))
+        return refusal(request, ApiError(exc.status_code, code, str(exc.detail)))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        """A fault of the server's own: said without a traceback, with the usual headers (this
+        answer leaves outside every middleware); the traceback goes to the log."""
+        words = "the server failed to answer this request; it is in the server's log"
+        response = refusal(request, ApiError(500, "server_error", words))
+        response.headers.update(HEADERS)
+        return response
 
     # -- devices (signed) -------------------------------------------------------------------
 
     async def relay(request: Request) -> Response:
         body = await request.body()
+        began = time.perf_counter()
         status, answer, headers = await run_in_threadpool(
             service.handle, request.method, request.url.path, request.headers, body,
             _source(request),
         )  # fmt: skip
+        if request.url.path == "/v1/claim":
+            metrics.claimed(status, time.perf_counter() - began)
         return Response(answer, status, headers, media_type="application/json")
 
     for path, model, answer, summary in (
@@ -268,8 +311,10 @@ def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
     # -- admin (bearer token) ---------------------------------------------------------------
 
     def admin_only(request: Request, authorization: Annotated[str, Header()] = "") -> None:
-        if not hmac.compare_digest(authorization, f"Bearer {token}"):
-            service.throttle.failed(_source(request), "admin token")
+        # as bytes: compare_digest refuses a str with non-ASCII text, which a client may send
+        if not hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
+            wait = service.throttle.failed(_source(request), "admin token")
+            metrics.wrong_credential("admin token", wait)
             raise ApiError(
                 401, "not_admin", "this needs the admin token (Authorization: Bearer ...)"
             )
@@ -279,6 +324,17 @@ def create_app(engine: Engine, service: SyncService | None = None) -> FastAPI:
     @app.get("/v1/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    everyone = Viewer(0, "metrics", Role.ADMIN)
+
+    def database_state() -> dict[str, float]:
+        tiles = pages.overview(engine, everyone)["tiles"]
+        return {
+            "conflicts_open": tiles["open_conflicts"],
+            "devices_silent": tiles["devices_silent"],
+        }
+
+    metrics.mount(app, metrics_token, service.throttle, database_state, _source)
 
     @app.get("/v1/admin/stores", dependencies=guarded)
     def stores() -> list[dict[str, Any]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
 
 from codes.common.cli import counted, whole_number
 from server_stub.database.connection import DEFAULT_URL, migrate, open_engine
@@ -38,21 +40,41 @@ def register(parser: argparse.ArgumentParser) -> None:
         default="info",
         help="info (default) prints one line per request; warning prints only trouble",
     )
+    parser.add_argument(
+        "--header-timeout",
+        type=whole_number(1),
+        default=10,
+        metavar="SECONDS",
+        help="a client that takes longer than this to send a request's headers is disconnected"
+        " (default 10): a few hundred such slow connections would otherwise keep the tills out",
+    )
+    parser.add_argument(
+        "--metrics-token-file",
+        metavar="FILE",
+        help="/metrics (numbers for Prometheus) answers this machine only; with this file, whose"
+        " first line is a token of 16 characters or more, it also answers whoever sends"
+        " 'Authorization: Bearer TOKEN'",
+    )
     parser.set_defaults(run=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server_stub import header_timeout
     from server_stub.app import (
         DATABASE_VARIABLE,
         LOG_LEVEL_VARIABLE,
+        METRICS_TOKEN_VARIABLE,
         configure_logging,
         create_app,
+        metrics_token,
         tune_garbage_collector,
     )
 
     configure_logging(args.log_level)
+    token = metrics_token(args.metrics_token_file)  # a bad file is said now, not by each worker
+    os.environ[header_timeout.VARIABLE] = str(args.header_timeout)
     engine = open_engine(args.db)
     migrate(engine)
     print(
@@ -61,16 +83,26 @@ def _serve(args: argparse.Namespace) -> int:
         f" http://{args.host}:{args.port}/openapi.json; Ctrl-C stops it",
         flush=True,
     )
+    served = {"host": args.host, "port": args.port, "log_level": "warning", "log_config": None,
+              "http": header_timeout.HeaderDeadline}  # fmt: skip
     if args.workers == 1:
-        app = create_app(engine)
+        app = create_app(engine, metrics_token=token)
         tune_garbage_collector()
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", log_config=None)
+        uvicorn.run(app, **served)
         return 0
     engine.dispose()
     os.environ[DATABASE_VARIABLE] = args.db
     os.environ[LOG_LEVEL_VARIABLE] = args.log_level
-    uvicorn.run(
-        "server_stub.app:app_from_environment", factory=True, workers=args.workers,
-        host=args.host, port=args.port, log_level="warning",
-    )  # fmt: skip
+    if args.metrics_token_file:
+        os.environ[METRICS_TOKEN_VARIABLE] = os.path.abspath(args.metrics_token_file)
+    # Each worker keeps its numbers in files here and /metrics adds up all of them; a folder
+    # of this run's own, since numbers left from an earlier run would be added in too.
+    folder = tempfile.mkdtemp(prefix="instore-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        uvicorn.run(
+            "server_stub.app:app_from_environment", factory=True, workers=args.workers, **served
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0

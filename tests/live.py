@@ -8,7 +8,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,8 +50,11 @@ def live_server(engine: Engine, service: SyncService | None = None) -> Iterator[
 class ServerProcess:
     """`instore server` as its own process on loopback, as a store chain runs it."""
 
-    def __init__(self, db: str, cwd: Path | None = None, workers: int = 1) -> None:
+    def __init__(
+        self, db: str, cwd: Path | None = None, workers: int = 1, args: Sequence[str] = ()
+    ) -> None:
         self.db, self.cwd, self.port, self.workers = db, cwd, free_port(), workers
+        self.args = list(args)  # more of `instore server`'s options, e.g. --trusted-proxy
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         # what it prints (its address, one line per request) goes to a file: a pipe nobody reads
@@ -65,7 +68,7 @@ class ServerProcess:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "instore_cli", "server", "--db", self.db, "--port",
-                 str(self.port), "--workers", str(self.workers)],
+                 str(self.port), "--workers", str(self.workers), *self.args],
                 cwd=self.cwd, stdout=log, stderr=log,
             )  # fmt: skip
         deadline = time.monotonic() + 30

@@ -14,36 +14,31 @@ import json
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
+from fastapi import Path as InPath
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from server_stub import metrics
 from server_stub.accounts import sessions, users
 from server_stub.accounts.users import Viewer
 from server_stub.dashboard import lookup, pages
 from server_stub.errors import ApiError
 from server_stub.records import maker_checker, reports
+from server_stub.security_headers import HEADERS
 from server_stub.throttle import Throttle
 
 HERE = Path(__file__).parent
 COOKIE = "instore_session"
 LOGIN_COOKIE = "instore_login"  # the sign-in form's CSRF token, before there is a session
-MAX_FORM = 4096
-
-HEADERS = {
-    # no inline script anywhere: a script that got into a page would not run
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self';"
-    " img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
+MAX_FORM = 4096  # bytes: the longest form (a conflict's note) is 2,000 characters
+MAX_FIELDS = 20
+RowId = Annotated[int, InPath(ge=1, le=2**31 - 1)]  # a database id; larger is no row at all
 
 _templates = Environment(
     loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
@@ -100,11 +95,34 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
 
 
 async def _form(request: Request) -> dict[str, str]:
+    """A form's fields, each once. Any body is read as a form (a multipart one or a stray
+    encoding comes out as fields nobody asks for); too large, too many fields or a NUL is
+    refused (413, 400), said on a page."""
     body = await request.body()
     if len(body) > MAX_FORM:
-        return {}
-    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
-    return {k: v[0] for k, v in parsed.items()}
+        raise ApiError(413, "too_large", f"The form is over {MAX_FORM} bytes.")
+    try:
+        parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=MAX_FIELDS)
+    except ValueError:  # more fields than that
+        raise ApiError(400, "bad_form", f"The form has more than {MAX_FIELDS} fields.") from None
+    form = {k: v[0] for k, v in parsed.items()}
+    if any("\x00" in k or "\x00" in v for k, v in form.items()):
+        raise ApiError(400, "bad_form", "The form holds a NUL character.")
+    return form
+
+
+def wants_page(request: Request) -> bool:
+    """Whether an error should be a page: a person's request at the dashboard, not its JSON."""
+    path = request.url.path
+    return (
+        (path == "/dashboard" or path.startswith("/dashboard/"))
+        and request.query_params.get("format") != "json"
+        and not path.startswith("/dashboard/static/")
+    )
+
+
+def error_page(status: int, message: str) -> Response:
+    return _render("error.html", status, viewer=None, message=message)
 
 
 def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
@@ -128,6 +146,10 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
         _cookie(response, request, LOGIN_COOKIE, token, 3600)
         return response
 
+    @app.get("/dashboard", include_in_schema=False)
+    def home() -> Response:  # a path, never a URL: the Host header is the client's to write
+        return _secured(RedirectResponse("/dashboard/", 303))
+
     @app.post("/dashboard/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = await _form(request)
@@ -141,7 +163,9 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
                 users.sign_in, engine, form.get("username", ""), form.get("password", "")
             )
         except users.SignInRefused as refused:
-            await run_in_threadpool(throttle.failed, source, "dashboard password")
+            wait = await run_in_threadpool(throttle.failed, source, "dashboard password")
+            metrics.wrong_credential("dashboard password", wait)
+            metrics.sign_in_refused(refused.why)
             error = "locked" if refused.why.startswith("locked") else "wrong"
             return _secured(RedirectResponse(f"/dashboard/login?error={error}", 303))
         token = await run_in_threadpool(sessions.open_session, engine, viewer.id)
@@ -152,10 +176,12 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
 
     @app.post("/dashboard/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
-        form = await _form(request)
-        current = await run_in_threadpool(signed_in, request)  # the database, off the event loop
-        if current is not None and _same(current.csrf, form.get("csrf", "")):
-            await run_in_threadpool(sessions.close_session, engine, request.cookies.get(COOKIE, ""))
+        """Ends the session at the server, CSRF token or not: a forged sign-out from another
+        site only signs the person out, and a sign-out that left the session alive would
+        leave a stolen cookie working."""
+        token = request.cookies.get(COOKIE, "")
+        if token:
+            await run_in_threadpool(sessions.close_session, engine, token)  # off the event loop
         response = RedirectResponse("/dashboard/login", 303)
         response.delete_cookie(COOKIE, path="/dashboard")
         return _secured(response)
@@ -215,7 +241,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
         return _secured(RedirectResponse("/dashboard/conflicts", 303))
 
     @app.post("/dashboard/conflicts/{conflict_id}/propose", include_in_schema=False)
-    async def propose(request: Request, conflict_id: int) -> Response:
+    async def propose(request: Request, conflict_id: RowId) -> Response:
         return await conflict_form(
             request,
             lambda current, form: maker_checker.propose(
@@ -224,7 +250,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
         )
 
     @app.post("/dashboard/proposals/{proposal_id}/decide", include_in_schema=False)
-    async def decide(request: Request, proposal_id: int) -> Response:
+    async def decide(request: Request, proposal_id: RowId) -> Response:
         return await conflict_form(
             request,
             lambda current, form: maker_checker.decide(

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from server_stub import metrics
 from server_stub.database import bulk
 from server_stub.database.connection import is_sqlite
 from server_stub.database.schema import alerts, conflicts, devices, events
@@ -113,6 +114,11 @@ def push(conn: Connection, prepared: Prepared) -> bytes:
         "device_seq": state.device.max_seq,
         "chain_ok": state.device.chain_ok,
     }
+    metrics.ingested(
+        [*(v.verdict for v in prepared.verdicts.values()), *(i.verdict for _, i in fresh),
+         *["repeat"] * (len(prepared.fresh) - len(fresh))],
+        [i.reason for _, i in fresh if i.verdict == "conflict"],
+    )  # fmt: skip
     return json.dumps(whole, separators=(",", ":")).encode()
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Engine, func, select
 
 from server_stub.database.schema import campaigns, conflicts, devices, events
 from server_stub.errors import ApiError
+from server_stub.records.csv_cells import guarded
 
 ReportName = Literal["redemptions", "conflicts", "points"]
 GroupName = Literal[
@@ -144,14 +145,7 @@ def _cost_against_budget(conn: Any) -> list[dict[str, Any]]:
 
 
 def to_csv_rows(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The header and rows, every text cell kept from running as a formula (csv_cells)."""
     rows = result["rows"]
     header = list(rows[0]) if rows else ["key", "count"]
-    return header, [[_cell(r.get(h, "")) for h in header] for r in rows]
-
-
-def _cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (a cashier named "=HYPERLINK(...)") is kept
-    as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return [guarded(h) for h in header], [[guarded(r.get(h, "")) for h in header] for r in rows]
