@@ -50,8 +50,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     command(
         groups,
         "migrate",
-        "bring the database's tables up to date",
-        lambda e, a: _say(a, {"migrated": True}, "database up to date"),
+        "create the database's tables, or upgrade them after installing a new instore; says"
+        " from which revision to which. A database a newer instore wrote is refused, untouched",
+        _migrate,
     )
     command(groups, "token", "print the admin token for the HTTP admin endpoints", _token)
 
@@ -230,7 +231,8 @@ def _on_database(action: Action) -> Callable[[argparse.Namespace], int]:
             )
         engine = open_engine(args.db)
         try:
-            if pending_migrations(engine):  # an older or new database: bring it up to date first
+            # an older or new database: bring it up to date first (`migrate` says what it did)
+            if args.group != "migrate" and pending_migrations(engine):
                 migrate(engine)
             return action(engine, args)
         finally:
@@ -258,6 +260,11 @@ def _plain(value: Any) -> str:
     if isinstance(value, float) and value > 1e9:  # a time stamp
         return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M")
     return "-" if value is None else str(value)
+
+
+def _migrate(engine: Engine, args: argparse.Namespace) -> int:
+    done = migrate(engine)
+    return _say(args, dataclasses.asdict(done), done.summary())
 
 
 def _token(engine: Engine, args: argparse.Namespace) -> int:

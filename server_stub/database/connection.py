@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -177,10 +178,41 @@ def pending_migrations(engine: Engine) -> bool:
         return MigrationContext.configure(conn).get_current_revision() != head
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema up to date (a no-op when it is); make the admin token on first run."""
+@dataclass(frozen=True)
+class Migrated:
+    """What `migrate` did: the revision the database was at (None: it had no tables) and now."""
+
+    before: str | None
+    after: str
+
+    def summary(self) -> str:
+        if self.before is None:
+            return f"created the tables at revision {self.after}"
+        if self.before == self.after:
+            return f"already at revision {self.after}"
+        return f"upgraded from revision {self.before} to {self.after}"
+
+
+def migrate(engine: Engine) -> Migrated:
+    """Bring the schema up to date (a no-op when it is); make the admin token on first run.
+
+    A database at a revision these steps do not know was written by a newer instore: it is
+    refused before anything is written, since no step here knows what its tables hold.
+    """
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    head = scripts.get_current_head()
+    assert head is not None  # the steps ship with the code
+    before: str | None = None
     try:
         with engine.begin() as conn:
+            before = MigrationContext.configure(conn).get_current_revision()
+            if before is not None and before not in {s.revision for s in scripts.walk_revisions()}:
+                raise DatabaseError(
+                    "database_too_new",
+                    f"this database is at revision {before}, which this instore does not know"
+                    f" (it knows up to {head}): a newer instore wrote it. Run that version or a"
+                    " newer one against it; nothing was changed.",
+                )
             command.upgrade(_alembic_config(conn), "head")
             if (
                 conn.execute(select(meta.c.value).where(meta.c.key == "admin_token")).first()
@@ -193,6 +225,14 @@ def migrate(engine: Engine) -> None:
         raise DatabaseError(
             "database_unavailable", f"cannot open the database: {exc.orig}"
         ) from None
+    except SQLAlchemyError as exc:
+        # every step runs in the one transaction above: a failed step leaves none of them behind
+        raise DatabaseError(
+            "migration_failed",
+            f"cannot upgrade the database (at revision {before or 'none'}):"
+            f" {getattr(exc, 'orig', None) or exc}; it was left as it was",
+        ) from None
+    return Migrated(before, head)
 
 
 def admin_token(conn: Connection) -> str:

@@ -16,9 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # IF EXISTS: a database made new holds the schema's indexes already (see 0001)
-    op.drop_index("events_kind_received", table_name="events", if_exists=True)
-    op.drop_index("events_points", table_name="events", if_exists=True)
+    op.drop_index("events_kind_received", table_name="events")
     where = sa.text("kind <> 'redeem'")
     op.create_index(
         "events_points", "events", ["kind", "received"], sqlite_where=where, postgresql_where=where

@@ -15,14 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # A database made new by 0001 (the schema's metadata) has the column already.
-    inspector = sa.inspect(op.get_bind())
-    if "plan_seed" not in {c["name"] for c in inspector.get_columns("campaigns")}:
-        op.add_column("campaigns", sa.Column("plan_seed", sa.String(256)))
-    if "forged" not in {c["name"] for c in inspector.get_columns("devices")}:
-        op.add_column(
-            "devices", sa.Column("forged", sa.Integer, nullable=False, server_default="0")
-        )
+    op.add_column("campaigns", sa.Column("plan_seed", sa.String(256)))
+    op.add_column("devices", sa.Column("forged", sa.Integer, nullable=False, server_default="0"))
 
 
 def downgrade() -> None:

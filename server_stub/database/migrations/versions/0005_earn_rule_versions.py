@@ -14,9 +14,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # A database made new by 0001 (the schema's metadata) has the table already.
-    if "earn_rules" in sa.inspect(op.get_bind()).get_table_names():
-        return
     op.create_table(
         "earn_rules",
         sa.Column("version", sa.Integer, primary_key=True, autoincrement=True),

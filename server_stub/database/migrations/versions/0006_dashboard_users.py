@@ -13,9 +13,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # A database made new by 0001 (the schema's metadata) has the tables already.
-    if "users" in sa.inspect(op.get_bind()).get_table_names():
-        return
     op.create_table(
         "users",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

@@ -12,12 +12,21 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+# the events table as it stands at this step: only the columns the count reads
+_events = sa.table(
+    "events",
+    sa.column("kind", sa.String),
+    sa.column("verdict", sa.String),
+    sa.column("received", sa.Float),
+    sa.column("store_id", sa.String),
+    sa.column("campaign", sa.String),
+    sa.column("tier", sa.String),
+    sa.column("value", sa.Float),
+)
+
 
 def upgrade() -> None:
-    # A database made new by 0001 (the schema's metadata) has the table already.
-    if "redemption_hours" in sa.inspect(op.get_bind()).get_table_names():
-        return
-    op.create_table(
+    hours = op.create_table(
         "redemption_hours",
         sa.Column("hour", sa.BigInteger, nullable=False),
         sa.Column("store_id", sa.String(64), nullable=False),
@@ -27,12 +36,25 @@ def upgrade() -> None:
         sa.Column("value", sa.Float, nullable=False),
     )
     op.create_index("redemption_hours_hour", "redemption_hours", ["hour"])
+    e = _events.c
+    hour = sa.cast(sa.func.floor(e.received / 3600), sa.BigInteger)
+    tier = sa.func.coalesce(e.tier, "")
+    counted = (
+        sa.select(
+            hour,
+            e.store_id,
+            e.campaign,
+            tier,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(e.value), 0.0),
+        )
+        .where(e.kind == "redeem", e.verdict == "accepted", e.campaign.is_not(None))
+        .group_by(hour, e.store_id, e.campaign, tier)
+    )
     op.execute(
-        "INSERT INTO redemption_hours (hour, store_id, campaign, tier, count, value)"
-        " SELECT CAST(FLOOR(received / 3600) AS BIGINT), store_id, campaign, COALESCE(tier, ''),"
-        " COUNT(*), COALESCE(SUM(value), 0) FROM events"
-        " WHERE kind = 'redeem' AND verdict = 'accepted' AND campaign IS NOT NULL"
-        " GROUP BY 1, 2, 3, 4"
+        hours.insert().from_select(
+            ["hour", "store_id", "campaign", "tier", "count", "value"], counted
+        )
     )
 
 

@@ -20,20 +20,14 @@ _COLUMNS = (
 
 
 def upgrade() -> None:
-    # A database made new by 0001 (the schema's metadata) has the columns already.
-    have = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("devices")}
     for name, kind in _COLUMNS:
-        if name not in have:
-            op.add_column("devices", sa.Column(name, kind))
-    if "silent_after_s" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("stores")}:
-        op.add_column(
-            "stores", sa.Column("silent_after_s", sa.Float, nullable=False, server_default="3600")
-        )
+        op.add_column("devices", sa.Column(name, kind))
+    op.add_column(
+        "stores", sa.Column("silent_after_s", sa.Float, nullable=False, server_default="3600")
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("stores") as batch:
-        batch.drop_column("silent_after_s")
-    with op.batch_alter_table("devices") as batch:
-        for name, _ in _COLUMNS:
-            batch.drop_column(name)
+    op.drop_column("stores", "silent_after_s")
+    for name, _ in reversed(_COLUMNS):
+        op.drop_column("devices", name)
