@@ -15,7 +15,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+def assets_dir() -> Path:
+    """The folder of the kiosk's catalogues (`i18n/`), fonts (`fonts/`) and art (`art/`).
+
+    It is `kiosk/assets/` wherever the kiosk runs from: an installed wheel carries the files there,
+    and in a checkout `kiosk/assets` is a link to the repository's top-level `assets/` folder.
+    """
+    return (Path(__file__).parent / "assets").resolve()
+
+
+ASSETS = assets_dir()
 LANGUAGES = ("en", "hi", "ru", "kk")
 # Devanagari needs HarfBuzz shaping (Kivy's font_script_name) and its own font
 SCRIPTS = {"hi": "Deva"}
