@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 
 from terminal.ledger import Ledger
@@ -13,9 +12,9 @@ SETTING = "pos_token"
 def bridge_token(ledger: Ledger, rotate: bool = False) -> str:
     """This till's token, made on first use; `rotate` replaces it (the old one stops working)."""
     with ledger.write() as conn:
-        row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING,)).fetchone()
-        if row is not None and not rotate:
-            return str(json.loads(row["value"]))
+        kept = Ledger.setting_in(conn, SETTING)
+        if kept is not None and not rotate:
+            return str(kept)
         token = secrets.token_urlsafe(24)
         Ledger.put_setting(conn, SETTING, token)
     return token

@@ -147,7 +147,7 @@ def _initialiser(enroller: Enroller | None) -> Runner:
             if enroller is None:
                 raise InstoreError("not_available", "enrolling needs the sync part of instore")
             device = enroller(args.db, args.server, args.token)
-            campaigns = [r["id"] for r in _campaign_ids(args.db)]
+            campaigns = _campaign_ids(args.db)
         elif not args.campaign:
             raise InstoreError(
                 "usage",
@@ -170,10 +170,10 @@ def _initialiser(enroller: Enroller | None) -> Runner:
     return run
 
 
-def _campaign_ids(path: Path) -> list[dict[str, str]]:
+def _campaign_ids(path: Path) -> list[str]:
     ledger = Ledger(path)
     try:
-        return [dict(r) for r in ledger.read("SELECT id FROM campaigns ORDER BY id")]
+        return ledger.campaign_ids()
     finally:
         ledger.close()
 
@@ -239,10 +239,9 @@ def _verify(args: argparse.Namespace) -> int:
     ledger = Ledger(args.db, read_only=True)
     try:
         broken = ledger.verify_chain()
-        total = ledger.one("SELECT COUNT(*) AS n FROM events")
+        count = ledger.event_count()
     finally:
         ledger.close()
-    count = int(total["n"]) if total else 0
     if broken is None:
         emit(
             {"ok": True, "events": count},

@@ -1,10 +1,11 @@
 """The device's SQLite ledger: what is kept in it (device, settings, events and their chain,
-claims, holds, balances, alerts), each behind a method, so the engine holds no SQL.
+claims, holds, balances, alerts), each behind a method, so no other module holds SQL.
 
 WAL with synchronous=FULL: a transaction that returned has reached the disk, so a result shown to a
 person survives a crash or a power cut. Write transactions start with BEGIN IMMEDIATE, so two
 processes on one ledger (kiosk and manager screen, POS and bridge) queue instead of deadlocking.
-Methods that take `conn` run inside the caller's `write()` transaction.
+Methods that take `conn` run inside the caller's `write()` transaction. What sync settles (events
+to send, verdicts, codes redeemed elsewhere, balances) is in `ledger_sync.py`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from codes import campaign as campaign_file
+from codes.campaign import Campaign
 from codes.common import event_form
 from terminal import chain
-from terminal.ledger_file import BUSY_TIMEOUT_S, LedgerError, LedgerFile, storage_error
+from terminal.ledger_file import BUSY_TIMEOUT_S, LedgerError, now_iso, storage_error
+from terminal.ledger_sync import SyncLedger
 
 __all__ = ["BUSY_TIMEOUT_S", "Device", "Ledger", "LedgerError", "now_iso", "storage_error"]
 
@@ -33,11 +36,7 @@ class Device:
     server_url: str
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-class Ledger(LedgerFile):
+class Ledger(SyncLedger):
     """One device's ledger: what the engine reads and writes, by name."""
 
     # -- device and settings ---------------------------------------------------------------
@@ -53,8 +52,36 @@ class Ledger(LedgerFile):
             row["device_id"], row["name"], row["store_id"], row["secret"], row["server_url"]
         )
 
+    @staticmethod
+    def enrolled(conn: sqlite3.Connection) -> tuple[str, str] | None:
+        """(device id, name) of the device this ledger belongs to, or None while it has none."""
+        row = conn.execute("SELECT device_id, name FROM device").fetchone()
+        return None if row is None else (row["device_id"], row["name"])
+
+    @staticmethod
+    def put_device(
+        conn: sqlite3.Connection, device_id: str, name: str, store_id: str, secret: bytes,
+        server_url: str,
+    ) -> None:  # fmt: skip
+        """The ledger's one device (a ledger that has one refuses a second)."""
+        conn.execute(
+            "INSERT INTO device VALUES (1, ?, ?, ?, ?, ?, ?)",
+            (device_id, name, store_id, secret, server_url, now_iso()),
+        )
+
+    @staticmethod
+    def renew_secret(conn: sqlite3.Connection, secret: bytes, server_url: str) -> None:
+        conn.execute("UPDATE device SET secret = ?, server_url = ?", (secret, server_url))
+
     def setting(self, key: str, default: Any = None) -> Any:
         row = self.one("SELECT value FROM settings WHERE key = ?", (key,))
+        return default if row is None else json.loads(row["value"])
+
+    @staticmethod
+    def setting_in(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
+        """A setting as the caller's write transaction sees it (no other process can change it
+        before the transaction ends)."""
+        row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row["value"])
 
     @staticmethod
@@ -66,19 +93,6 @@ class Ledger(LedgerFile):
         )
 
     # -- events ----------------------------------------------------------------------------
-
-    @staticmethod
-    def remember_balances(
-        conn: sqlite3.Connection, balances: list[tuple[str, int]], device_seq: int
-    ) -> None:
-        """The server's balances, counting this device's events up to `device_seq`; later ones
-        are added locally (`points_after`), so nothing is counted twice or missed."""
-        conn.executemany(
-            "INSERT INTO balances (member, balance, as_of_seq, updated) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (member) DO UPDATE SET balance = excluded.balance,"
-            " as_of_seq = excluded.as_of_seq, updated = excluded.updated",
-            [(member, balance, device_seq, now_iso()) for member, balance in balances],
-        )
 
     def points_after(self, member: str, seq: int) -> int:
         """A member's points from this device's events after `seq` (what the server has not
@@ -148,6 +162,18 @@ class Ledger(LedgerFile):
     def campaign_rows(self) -> list[sqlite3.Row]:
         """(no, id, data, key) of every campaign this device holds keys for."""
         return self.read("SELECT no, id, data, key FROM campaigns")
+
+    def campaign_ids(self) -> list[str]:
+        return [r["id"] for r in self.read("SELECT id FROM campaigns ORDER BY id")]
+
+    @staticmethod
+    def put_campaign(conn: sqlite3.Connection, campaign: Campaign, key: bytes) -> None:
+        """Add the campaign and its key, or replace what this device held of it."""
+        conn.execute(
+            "INSERT INTO campaigns (id, data, key) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET data = excluded.data, key = excluded.key",
+            (campaign.id, json.dumps(campaign_file.to_dict(campaign), default=str), key),
+        )
 
     # -- codes: claimed here, redeemed elsewhere, held ------------------------------------
     # A code is (campaign_no, serial): the campaign's number in this ledger, and the serial.
@@ -298,6 +324,10 @@ class Ledger(LedgerFile):
         )
         return [r["event_id"] for r in rows]
 
+    def event_count(self) -> int:
+        row = self.one("SELECT COUNT(*) AS n FROM events")
+        return int(row["n"]) if row else 0
+
     def state_counts(self) -> dict[str, int]:
         """Events by sync state (pending, accepted, conflict, rejected ...)."""
         return {r["state"]: int(r["n"]) for r in self.read("SELECT state, n FROM state_counts")}
@@ -330,9 +360,15 @@ class Ledger(LedgerFile):
 
     @staticmethod
     def add_alert(conn: sqlite3.Connection, kind: str, message: str) -> None:
-        conn.execute(
+        Ledger.add_alerts(conn, [(kind, message)])
+
+    @staticmethod
+    def add_alerts(conn: sqlite3.Connection, alerts: list[tuple[str, str]]) -> None:
+        """(kind, message) of each alert for the manager, all raised now."""
+        now = now_iso()
+        conn.executemany(
             "INSERT INTO alerts (kind, message, created) VALUES (?, ?, ?)",
-            (kind, message, now_iso()),
+            [(kind, message, now) for kind, message in alerts],
         )
 
     def open_alerts(self, limit: int = 50) -> tuple[int, list[dict[str, Any]]]:

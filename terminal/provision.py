@@ -5,16 +5,14 @@ Enrollment with the server and, in development, campaign files both end here.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from codes import campaign as campaign_file
 from codes.campaign import Campaign
 from terminal.config import TerminalConfig
-from terminal.ledger import Device, Ledger, LedgerError, now_iso
+from terminal.ledger import Device, Ledger, LedgerError
 
 
 def provision(
@@ -36,33 +34,26 @@ def provision(
     ledger = Ledger(path, create=True)
     try:
         with ledger.write() as conn:
-            existing = conn.execute("SELECT device_id, name FROM device").fetchone()
+            existing = Ledger.enrolled(conn)
             if existing is None:
-                conn.execute(
-                    "INSERT INTO device VALUES (1, ?, ?, ?, ?, ?, ?)",
-                    (
-                        device_id or f"dev-{secrets.token_hex(6)}",
-                        device_name or Path(path).stem,
-                        store_id,
-                        secret or secrets.token_bytes(32),
-                        server_url,
-                        now_iso(),
-                    ),
+                Ledger.put_device(
+                    conn,
+                    device_id or f"dev-{secrets.token_hex(6)}",
+                    device_name or Path(path).stem,
+                    store_id,
+                    secret or secrets.token_bytes(32),
+                    server_url,
                 )
-            elif device_id is not None and existing["device_id"] != device_id:
+            elif device_id is not None and existing[0] != device_id:
+                held_id, held_name = existing
                 raise LedgerError(
                     "already_enrolled",
-                    f"{path} belongs to device {existing['name']} ({existing['device_id']});"
-                    " use a new ledger file",
+                    f"{path} belongs to device {held_name} ({held_id}); use a new ledger file",
                 )
             elif secret is not None:  # enrollment asked again after a lost answer
-                conn.execute("UPDATE device SET secret = ?, server_url = ?", (secret, server_url))
+                Ledger.renew_secret(conn, secret, server_url)
             for campaign, key in campaigns:
-                conn.execute(
-                    "INSERT INTO campaigns (id, data, key) VALUES (?, ?, ?)"
-                    " ON CONFLICT (id) DO UPDATE SET data = excluded.data, key = excluded.key",
-                    (campaign.id, json.dumps(campaign_file.to_dict(campaign), default=str), key),
-                )
+                Ledger.put_campaign(conn, campaign, key)
             if config is not None:
                 Ledger.put_setting(conn, "config", config.to_dict())
             for key_name, value in (settings or {}).items():
