@@ -14,6 +14,7 @@ from codes.campaign_cipher import CampaignCipher
 from codes.checker import CodeChecker
 from codes.common.cli import emit, whole_number
 from codes.common.errors import InstoreError
+from codes.mint_options import add_mint_options, warn_if_tiers
 
 
 def when(text: str) -> datetime:
@@ -97,27 +98,18 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     m = sub.add_parser(
         "mint",
-        help="make the next codes of a campaign: CSV, and QR pictures or a printable PDF",
+        help="make the next codes of a campaign: a CSV for the printer, and QR pictures or a"
+        " printable PDF",
         description="Make COUNT codes from the next unissued serial (or --start), write them to a"
-        " CSV file (code,serial,tier), and optionally one QR picture per code and an A4 sheet to"
-        " print and cut. The campaign file remembers how many codes were issued. It says how"
-        " many codes of each tier the run holds, and warns when a prize tier got none. Once the"
-        " campaign is registered on a server, mint with 'instore admin codes mint' instead: the"
-        " server keeps the one count of issued codes.",
+        " CSV file for the printer (code,serial), and optionally one QR picture per code and A4"
+        " sheets to print and cut. None of these files says which codes win. The campaign file"
+        " remembers how many codes were issued. It says how many codes of each prize the run"
+        " holds, and warns when a prize got none. Once the campaign is registered on a server,"
+        " mint with 'instore admin codes mint' instead: the server keeps the one count of issued"
+        " codes.",
     )
     m.add_argument("campaign", type=Path, metavar="CAMPAIGN_FILE")
-    m.add_argument("--count", required=True, type=whole_number(1), help="how many codes to make")
-    m.add_argument(
-        "--start",
-        type=whole_number(0),
-        help="first serial (default: the next unissued one); use it to reprint",
-    )
-    m.add_argument("--out", required=True, type=Path, help="CSV file to write (.csv)")
-    m.add_argument("--png-dir", type=Path, help="folder for one QR picture (PNG) per code")
-    m.add_argument(
-        "--pdf", type=Path, help="printable A4 sheet (.pdf): QR codes with text and cut lines"
-    )
-    m.add_argument("--force", action="store_true", help="replace output files that exist")
+    add_mint_options(m)
     m.add_argument("--json", action="store_true", help="print the result as JSON")
     m.set_defaults(run=_mint)
 
@@ -179,9 +171,11 @@ def _new_campaign(args: argparse.Namespace) -> int:
 
 def _mint(args: argparse.Namespace) -> int:
     report = mint.mint_campaign_file(
-        args.campaign, args.out, args.count, args.start, args.png_dir, args.pdf, args.force
-    )
+        args.campaign, args.out, args.count, args.start, args.png_dir, args.pdf, args.force,
+        args.with_tiers,
+    )  # fmt: skip
     emit(asdict(report), args.json, report.summary())
+    warn_if_tiers(args)
     return 0
 
 

@@ -1,5 +1,9 @@
 """Minting: serials -> codes, streamed to CSV, and optionally to PNG files and a printable sheet.
 
+The CSV is `code,serial`: it goes to the printer, who must not be able to pick out the prizes.
+Only `with_tiers` adds the tier column, for the brand's own records; the PNG names and the sheet
+never carry a tier.
+
 Codes are made in chunks (one AES call per Feistel round per chunk), and each chunk's CSV rows are
 assembled as one byte matrix, so memory stays flat for any run and a million codes take about a
 second. Outputs are written to temporary files and renamed at the end: a failed run leaves no
@@ -27,7 +31,8 @@ from codes.common.errors import InstoreError
 from codes.pdf_sheet import SheetWriter
 
 CHUNK = 1 << 15
-CSV_HEADER = b"code,serial,tier\n"
+CSV_HEADER = b"code,serial\n"
+CSV_HEADER_WITH_TIERS = b"code,serial,tier\n"
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class MintReport:
     pdf: str | None = None
     seconds: float = 0.0
     reprinted: int = 0  # serials in this run that had been issued before
+    with_tiers: bool = False  # the CSV names each code's tier: not for the printer
     issued: int = 0
     tiers: dict[str, int] = field(default_factory=dict)  # every tier, with 0 where it got none
     warnings: list[str] = field(default_factory=list)
@@ -84,14 +90,15 @@ def mint_chunks(
         yield MintedChunk(serials, tiers, text)
 
 
-def csv_rows(chunk: MintedChunk, tier_names: list[str]) -> bytes:
-    """`code,serial,tier` lines of one chunk, built as a byte matrix and flattened."""
+def csv_rows(chunk: MintedChunk, tier_names: list[str] | None = None) -> bytes:
+    """`code,serial` lines of one chunk (`code,serial,tier` given the tier names), built as a
+    byte matrix and flattened."""
     count, code_w = chunk.text.shape
     serials = chunk.serials
     digits_w = len(str(int(serials[-1])))
-    names = [n.encode("ascii") for n in tier_names]
-    name_w = max(len(n) for n in names)
-    width = code_w + 1 + digits_w + 1 + name_w + 1
+    names = [n.encode("ascii") for n in tier_names or []]
+    name_w = max((len(n) for n in names), default=0)
+    width = code_w + 1 + digits_w + (1 + name_w if names else 0) + 1
     rows = np.empty((count, width), dtype=np.uint8)
     keep = np.ones((count, width), dtype=bool)
 
@@ -107,15 +114,16 @@ def csv_rows(chunk: MintedChunk, tier_names: list[str]) -> bytes:
     lengths = np.searchsorted(10 ** np.arange(1, 21, dtype=np.uint64), serials, side="right") + 1
     keep[:, col : col + digits_w] = np.arange(digits_w) >= (digits_w - lengths)[:, None]
     col += digits_w
-    rows[:, col] = ord(",")
-    col += 1
-    name_table = np.zeros((len(names), name_w), dtype=np.uint8)
-    name_keep = np.zeros((len(names), name_w), dtype=bool)
-    for i, n in enumerate(names):
-        name_table[i, : len(n)] = np.frombuffer(n, dtype=np.uint8)
-        name_keep[i, : len(n)] = True
-    rows[:, col : col + name_w] = name_table[chunk.tiers]
-    keep[:, col : col + name_w] = name_keep[chunk.tiers]
+    if names:
+        rows[:, col] = ord(",")
+        col += 1
+        name_table = np.zeros((len(names), name_w), dtype=np.uint8)
+        name_keep = np.zeros((len(names), name_w), dtype=bool)
+        for i, n in enumerate(names):
+            name_table[i, : len(n)] = np.frombuffer(n, dtype=np.uint8)
+            name_keep[i, : len(n)] = True
+        rows[:, col : col + name_w] = name_table[chunk.tiers]
+        keep[:, col : col + name_w] = name_keep[chunk.tiers]
     rows[:, -1] = ord("\n")
     return rows[keep].tobytes()
 
@@ -188,12 +196,14 @@ def mint_to_files(
     png_dir: Path | None = None,
     pdf: Path | None = None,
     force: bool = False,
+    with_tiers: bool = False,
 ) -> tuple[Campaign, MintReport]:
     """Mint `count` codes of the cipher's campaign from `start` (default: the next unissued
     serial) into the files asked; the cipher must hold the plan (the issuer's or the server's).
 
     Returns the campaign with its issued count moved on (the caller saves it) and a report.
-    No file is replaced unless `force`.
+    No file is replaced unless `force`. `with_tiers` adds each code's tier to the CSV, which
+    then tells the prizes apart and is for the brand's records, never the printer.
     """
     began = time.perf_counter()
     campaign = cipher.campaign
@@ -209,9 +219,9 @@ def mint_to_files(
     sheet = SheetWriter(tmp_pdf, f"{campaign.id}") if tmp_pdf else None
     try:
         with open(tmp_csv, "wb") as csv_out:
-            csv_out.write(CSV_HEADER)
+            csv_out.write(CSV_HEADER_WITH_TIERS if with_tiers else CSV_HEADER)
             for chunk in mint_chunks(cipher, start, count):
-                csv_out.write(csv_rows(chunk, names))
+                csv_out.write(csv_rows(chunk, names if with_tiers else None))
                 per_tier += np.bincount(chunk.tiers, minlength=len(names))
                 if png_dir is not None or sheet is not None:
                     _pictures(chunk, png_dir, sheet)
@@ -235,6 +245,7 @@ def mint_to_files(
         pdf=str(pdf) if pdf else None,
         seconds=round(time.perf_counter() - began, 3),
         reprinted=max(0, min(campaign.issued, start + count) - start),
+        with_tiers=with_tiers,
         issued=updated.issued,
         tiers={n: int(c) for n, c in zip(names, per_tier, strict=True)},
     )
@@ -250,6 +261,7 @@ def mint_campaign_file(
     png_dir: Path | None = None,
     pdf: Path | None = None,
     force: bool = False,
+    with_tiers: bool = False,
 ) -> MintReport:
     """Mint from a campaign file and record the new issued count in it.
 
@@ -265,7 +277,7 @@ def mint_campaign_file(
             f" {campaign.registered_with} codes mint {campaign.id} --count {count} --out {out_csv}",
         )
     cipher = CampaignCipher.issuer(campaign)
-    updated, report = mint_to_files(cipher, out_csv, count, start, png_dir, pdf, force)
+    updated, report = mint_to_files(cipher, out_csv, count, start, png_dir, pdf, force, with_tiers)
     campaign_file.save(updated, path)
     return report
 

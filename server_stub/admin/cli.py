@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from codes.common.cli import counted, emit, whole_number
 from codes.common.errors import InstoreError
+from codes.mint_options import add_mint_options, warn_if_tiers
 from server_stub.admin import device_control, user_cli
 from server_stub.catalog import campaign_setup, device_config, enrollment, store_setup
 from server_stub.database.connection import (
@@ -93,22 +94,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = command(
         codes,
         "mint",
-        "make the next printable codes of a registered campaign and record them as issued, so"
-        " enrolled devices accept them after their next sync; the server's count is the only one,"
-        " so no serial goes into two print runs",
+        "make the next printable codes of a registered campaign (a CSV for the printer, and QR"
+        " pictures or a printable PDF) and record them as issued, so enrolled devices accept them"
+        " after their next sync; the server's count is the only one, so no serial goes into two"
+        " print runs",
         _mint,
     )
     p.add_argument("campaign_id", metavar="CAMPAIGN_ID")
-    p.add_argument("--count", required=True, type=whole_number(1), help="how many codes to make")
-    p.add_argument(
-        "--start",
-        type=whole_number(0),
-        help="first serial (default: the next unissued); to reprint",
-    )
-    p.add_argument("--out", required=True, type=Path, help="CSV file to write (.csv)")
-    p.add_argument("--pdf", type=Path, help="also write printable A4 sheets with QR codes (.pdf)")
-    p.add_argument("--png-dir", type=Path, help="folder for one QR picture (PNG) per code")
-    p.add_argument("--force", action="store_true", help="replace output files that exist")
+    add_mint_options(p)
 
     device = groups.add_parser("device", help="in-store devices").add_subparsers(
         dest="action", metavar="ACTION", required=True
@@ -276,9 +269,11 @@ def _token(engine: Engine, args: argparse.Namespace) -> int:
 def _mint(engine: Engine, args: argparse.Namespace) -> int:
     report = campaign_setup.mint_codes(
         engine, args.campaign_id, args.count, args.out, args.start, args.pdf, args.force,
-        args.png_dir,
+        args.png_dir, args.with_tiers,
     )  # fmt: skip
-    return _say(args, dataclasses.asdict(report), report.summary())
+    _say(args, dataclasses.asdict(report), report.summary())
+    warn_if_tiers(args)
+    return 0
 
 
 def _revoked(args: argparse.Namespace, done: dict[str, Any]) -> int:

@@ -95,8 +95,10 @@ def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
 def mint_codes(
     engine: Engine, campaign_id: str, count: int, out: Path, start: int | None = None,
     pdf: Path | None = None, force: bool = False, png_dir: Path | None = None,
+    with_tiers: bool = False,
 ) -> MintReport:  # fmt: skip
-    """Mint printable codes and record them as issued, so devices accept them after a sync."""
+    """Mint printable codes and record them as issued, so devices accept them after a sync.
+    `with_tiers` adds each code's tier to the CSV (for the brand's records, not the printer)."""
     with engine.connect() as conn:
         found = [(c, k) for c, k in load_campaigns(conn) if c.id == campaign_id]
         seed = load_plan_seeds(conn).get(campaign_id)
@@ -105,7 +107,7 @@ def mint_codes(
     campaign, key = found[0]
     cipher = CampaignCipher(campaign, key, seed)
     updated, report = mint_to_files(
-        cipher, out, count, start, png_dir=png_dir, pdf=pdf, force=force
+        cipher, out, count, start, png_dir=png_dir, pdf=pdf, force=force, with_tiers=with_tiers
     )
     with engine.begin() as conn:
         conn.execute(

@@ -91,23 +91,44 @@ def test_mint_then_check_through_the_cli(campaign_dir: Path) -> None:
     report = json.loads(done.stdout)
     assert report["count"] == 500 and report["issued"] == 500
     lines = (campaign_dir / "codes.csv").read_text().splitlines()
-    assert lines[0] == "code,serial,tier" and len(lines) == 501
-    code, serial, tier = lines[7].split(",")
+    assert lines[0] == "code,serial" and len(lines) == 501
+    code, serial = lines[7].split(",")
     checked = instore("codes", "check", "c.toml", code.lower(), "--json", cwd=campaign_dir)
     assert checked.returncode == 0
-    assert json.loads(checked.stdout) | {"message": ""} == {
+    answer = json.loads(checked.stdout)
+    assert answer["tier"] in ("gold", "silver", "music")
+    assert answer | {"message": "", "tier": ""} == {
         "status": "valid",
         "message": "",
         "code": code,
         "campaign": "ice",
         "serial": int(serial),
-        "tier": tier,
+        "tier": "",
         "tier_value": 0.0,
     }
     nxt = instore(
         "codes", "mint", "c.toml", "--count", "5", "--out", "more.csv", "--json", cwd=campaign_dir
     )
     assert json.loads(nxt.stdout)["start"] == 500
+
+
+def test_only_a_run_minted_with_tiers_names_prizes_and_it_is_not_for_the_printer(
+    campaign_dir: Path,
+) -> None:
+    printer = instore("codes", "mint", "c.toml", "--count", "300", "--out", "printer.csv",
+                      cwd=campaign_dir)  # fmt: skip
+    assert printer.returncode == 0 and printer.stderr == ""
+    assert (campaign_dir / "printer.csv").read_text().splitlines()[0] == "code,serial"
+    kept = instore("codes", "mint", "c.toml", "--count", "300", "--start", "0", "--out",
+                   "brand.csv", "--with-tiers", "--json", cwd=campaign_dir)  # fmt: skip
+    assert kept.returncode == 0 and json.loads(kept.stdout)["with_tiers"] is True
+    assert "brand.csv names each code's prize" in kept.stderr
+    assert "never send it to the printer" in kept.stderr
+    lines = (campaign_dir / "brand.csv").read_text().splitlines()
+    assert lines[0] == "code,serial,tier"
+    code, serial, tier = lines[1 + 42].split(",")
+    checked = instore("codes", "check", "c.toml", code, "--json", cwd=campaign_dir)
+    assert json.loads(checked.stdout)["tier"] == tier and serial == "42"
 
 
 @pytest.mark.parametrize(

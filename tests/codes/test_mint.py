@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +27,26 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def _pdf_uncompressed(path: Path) -> bytes:
+    """The PDF's bytes with each compressed page content inflated (compressed bytes would
+    hold any short word now and then by chance)."""
+    data, out, at = path.read_bytes(), [], 0
+    for found in re.finditer(rb"/Length (\d+) /Filter /FlateDecode >>\nstream\n", data):
+        if found.start() < at:
+            continue
+        body = found.end() + int(found[1])
+        out += [data[at : found.end()], zlib.decompress(data[found.end() : body])]
+        at = body
+    return b"".join([*out, data[at:]])
+
+
 def test_csv_holds_every_code_once_and_each_checks(
     make_campaign: CampaignFactory, tmp_path: Path
 ) -> None:
     campaign, _key = make_campaign()
     out = tmp_path / "codes.csv"
     updated, report = mint.mint_to_files(CampaignCipher.issuer(campaign), out, 100_000)
-    assert out.read_bytes().startswith(b"code,serial,tier\n")
+    assert out.read_bytes().startswith(b"code,serial\n")
     rows = _rows(out)
     assert len(rows) == 100_000 == report.count
     assert [int(r["serial"]) for r in rows] == list(range(100_000))
@@ -39,9 +54,53 @@ def test_csv_holds_every_code_once_and_each_checks(
     checker = CodeChecker([CampaignCipher.issuer(updated)])
     for row in rows[::997] + rows[-3:]:
         result = checker.check(row["code"])
-        assert result.valid and result.serial == int(row["serial"]) and result.tier == row["tier"]
+        assert result.valid and result.serial == int(row["serial"])
     assert updated.issued == 100_000
     assert sum(report.tiers.values()) == 100_000
+
+
+def test_the_printer_s_csv_names_no_prize_and_only_the_brand_s_copy_does(
+    make_campaign: CampaignFactory, tmp_path: Path
+) -> None:
+    campaign, _key = make_campaign(tiers="gold:1/100,silver:1/10,music:*", capacity=10_000)
+    cipher = CampaignCipher.issuer(campaign)
+    _, printed = mint.mint_to_files(cipher, tmp_path / "printer.csv", 1_000)
+    text = (tmp_path / "printer.csv").read_text()
+    assert text.splitlines()[0] == "code,serial" and not printed.with_tiers
+    assert all(line.count(",") == 1 for line in text.splitlines())
+    assert not any(name in text.lower() for name in ("gold", "silver", "music"))
+    # the same run again, for the brand's records: every code's prize, as the checker reads it
+    _, kept = mint.mint_to_files(cipher, tmp_path / "brand.csv", 1_000, start=0, with_tiers=True)
+    assert kept.with_tiers and kept.tiers == printed.tiers == {
+        "gold": 10,
+        "silver": 100,
+        "music": 890,
+    }
+    brand = _rows(tmp_path / "brand.csv")
+    assert [(r["code"], r["serial"]) for r in brand] == [
+        (r["code"], r["serial"]) for r in _rows(tmp_path / "printer.csv")
+    ]
+    checker = CodeChecker([cipher])
+    assert all(checker.check(r["code"]).tier == r["tier"] for r in brand)
+    assert {r["tier"] for r in brand} == {"gold", "silver", "music"}
+
+
+def test_the_sheet_and_the_pictures_name_no_prize(
+    make_campaign: CampaignFactory, tmp_path: Path
+) -> None:
+    """Codes never hold I, L, O or U, so these names can only come from the tiers."""
+    campaign, _key = make_campaign(tiers="gold:1/10,silver:1/5,music:*", capacity=1_000)
+    mint.mint_to_files(
+        CampaignCipher.issuer(campaign), tmp_path / "c.csv", 30, pdf=tmp_path / "c.pdf",
+        png_dir=tmp_path / "png",
+    )  # fmt: skip
+    pdf = pypdfium2.PdfDocument(tmp_path / "c.pdf")
+    text = "".join(page.get_textpage().get_text_range() for page in pdf).lower()
+    names = " ".join(p.name for p in (tmp_path / "png").iterdir()).lower()
+    raw = _pdf_uncompressed(tmp_path / "c.pdf").lower()
+    assert "hv-" in text and b"(hv-" in raw and len(list((tmp_path / "png").iterdir())) == 30
+    for tier in ("gold", "silver", "music"):
+        assert tier not in text and tier not in names and tier.encode() not in raw
 
 
 def test_next_run_continues_and_reprints_are_counted(

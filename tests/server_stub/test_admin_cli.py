@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -44,6 +45,39 @@ def test_one_issued_counter_per_campaign_whichever_command_mints(tmp_path: Path)
     first_run = {line.split(",")[1] for line in (tmp_path / "w1.csv").read_text().splitlines()[1:]}
     second_run = {line.split(",")[1] for line in (tmp_path / "w2.csv").read_text().splitlines()[1:]}
     assert first_run.isdisjoint(second_run) and len(second_run) == 10
+    # the printer's file names no prize; the brand's copy does, and the command says so
+    assert (tmp_path / "w2.csv").read_text().splitlines()[0] == "code,serial"
+    kept = instore("admin", "--db", db, "codes", "mint", "summer-lids", "--count", "10",
+                   "--start", "2100", "--out", "w2-tiers.csv", "--with-tiers", cwd=tmp_path)  # fmt: skip
+    assert kept.returncode == 0 and "never send it to the printer" in kept.stderr
+    rows = (tmp_path / "w2-tiers.csv").read_text().splitlines()
+    assert (
+        rows[0] == "code,serial,tier"
+        and [r.rsplit(",", 1)[0] for r in rows[1:]]
+        == (tmp_path / "w2.csv").read_text().splitlines()[1:]
+    )
+
+
+def test_both_mint_commands_explain_their_options_in_the_same_words() -> None:
+    from instore_cli import build_parser
+
+    def options(argv: list[str]) -> dict[str, str | None]:
+        parser = build_parser(argv)
+        for word in argv:  # down to the mint command's own parser
+            parser = next(
+                a.choices[word] for a in parser._actions
+                if isinstance(a, argparse._SubParsersAction) and word in a.choices
+            )  # fmt: skip
+        # --json is each command family's own ("print the result as JSON", "answer in JSON")
+        return {
+            a.option_strings[0]: a.help
+            for a in parser._actions
+            if a.option_strings and a.option_strings[0] != "--json"
+        }
+
+    from_file = options(["codes", "mint"])
+    on_server = options(["admin", "codes", "mint"])
+    assert "--with-tiers" in from_file and from_file == on_server
 
 
 def test_dashboard_users_are_made_listed_and_disabled_from_the_shell(tmp_path: Path) -> None:
