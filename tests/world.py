@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from codes import campaign as campaign_file
-from codes.campaign import Campaign, parse_tiers
+from codes.campaign import Campaign, Tier, parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from server_stub.catalog import campaign_setup, enrollment, store_setup
 from server_stub.database.connection import migrate, open_engine
@@ -101,10 +101,14 @@ class World:
         self.service = SyncService(self.engine)
         self.transport = InProcess(self.service)
 
-    def setup(self, stores: tuple[str, ...] = ("s1", "s2"), issued: int = 1000) -> World:
+    def setup(
+        self, stores: tuple[str, ...] = ("s1", "s2"), issued: int = 1000,
+        tiers: tuple[Tier, ...] | None = None,
+    ) -> World:  # fmt: skip
+        """`tiers`: the campaign's, with values where a test counts costs (none by default)."""
         made = campaign_file.create(
             self.tmp / "campaign.toml", "ice-2026", "HV",
-            parse_tiers("gold:10,silver:100,music:*"), capacity=100_000,
+            tiers or parse_tiers("gold:10,silver:100,music:*"), capacity=100_000,
         )  # fmt: skip
         for store in stores:
             store_setup.create_store(self.engine, store, f"Store {store}")

@@ -1,6 +1,11 @@
 """The helpdesk's "what happened to my code?": a code as the shopper reads it off the pack
 (normalised as the terminals do), a phone number or a member id, answered with where, when, by
-which device and cashier, its state and its conflict. Narrowed to what the viewer may see."""
+which device and cashier, its state and its conflict. Narrowed to what the viewer may see.
+
+The code checker is asked first, as `instore codes check` would be: text shaped like a code that
+fails its check symbol "looks mistyped", and one that passes it but no campaign made is "not a
+valid code", instead of being looked up as a member nobody has. A phone number, or a member the
+server knows, is still a member whatever the checker thinks of it."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from codes.campaign_cipher import CampaignCipher
-from codes.checker import CodeChecker
+from codes.checker import CheckResult, CheckStatus, CodeChecker
 from server_stub.accounts.users import Viewer
 from server_stub.catalog import campaign_setup
 from server_stub.dashboard.pages import when_text
@@ -45,9 +50,10 @@ def lookup(engine: Engine, viewer: Viewer, query: str) -> dict[str, Any]:
         if checked.campaign is not None and checked.serial is not None:
             if not viewer.may_see_campaign(checked.campaign):
                 return answer
-            where: ColumnElement[bool] = and_(
-                events.c.campaign == checked.campaign, events.c.serial == checked.serial
-            )
+            where: ColumnElement[bool] = and_(  # the words of the events_code index
+                events.c.kind == "redeem", events.c.campaign == checked.campaign,
+                events.c.serial == checked.serial,
+            )  # fmt: skip
             owner = conn.execute(
                 select(claims, devices.c.name.label("device_name"))
                 .join(devices, devices.c.id == claims.c.device_id, isouter=True)
@@ -64,8 +70,15 @@ def lookup(engine: Engine, viewer: Viewer, query: str) -> dict[str, Any]:
                 answer["code"].update(redeemed_at_store="another store", redeemed_by_device=None)
         else:
             member = normalise_member(query)
-            where = events.c.member == member
             known = conn.execute(select(balances).where(balances.c.member == member)).first()
+            if known is None and _looks_like_a_code(query, checked) and not _seen(conn, member):
+                answer["code"] = {
+                    "code": checked.code or query, "campaign": None, "serial": None,
+                    "tier": None, "check": checked.status.value, "message": checked.message,
+                    "redeemed": None,
+                }  # fmt: skip
+                return answer
+            where = events.c.member == member
             answer["member"] = {"member": member, "balance": known.balance if known else None}
         rows = conn.execute(
             select(events, devices.c.name.label("device_name"), stores.c.name.label("store_name"))
@@ -93,6 +106,24 @@ def lookup(engine: Engine, viewer: Viewer, query: str) -> dict[str, Any]:
             "code": json.loads(r.payload).get("code") if r.kind == "redeem" else None,
         })  # fmt: skip
     return answer
+
+
+def _looks_like_a_code(query: str, checked: CheckResult) -> bool:
+    """A code gone wrong: a known campaign's prefix with the wrong length or check symbol, or
+    the shape of a code (its printed form) that is not one. Never a phone number."""
+    if _PHONE.match(query):
+        return False
+    if checked.status is CheckStatus.MISTYPED:
+        return True
+    return checked.code is not None and checked.status in (
+        CheckStatus.INVALID, CheckStatus.UNKNOWN_CAMPAIGN,
+    )  # fmt: skip
+
+
+def _seen(conn: Any, member: str) -> bool:
+    """Whether any event names this member (its index holds only events that name one)."""
+    query = select(events.c.event_id).where(events.c.member == member).limit(1)
+    return member != "" and conn.execute(query).first() is not None
 
 
 def _with_seeds(conn: Any) -> list[tuple[Any, bytes | None]]:

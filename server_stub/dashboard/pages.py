@@ -18,17 +18,18 @@ from server_stub.accounts.users import Viewer
 from server_stub.database.schema import (
     alerts,
     balances,
-    campaigns,
     conflicts,
     devices,
     member_stores,
     stores,
 )
-from server_stub.database.schema import redemption_hours as rh
+from server_stub.database.schema import event_counts as ec
 from server_stub.records import maker_checker, reports
 from server_stub.records.conflicts import ACTIONS
+from server_stub.records.event_counts import REDEMPTION
 
 CONFLICT_KINDS = ("double_redemption", "overdraft", "review")
+CONFLICTS_PAGE = 100  # newest first; a link leads to the older ones
 
 
 def _day_start(now: float) -> float:
@@ -41,41 +42,42 @@ def _stores_clause(viewer: Viewer, column: Any) -> ColumnElement[bool]:
 
 
 def _counted(viewer: Viewer) -> ColumnElement[bool]:
-    """The hourly counts (redemption_hours) the viewer may see."""
-    where: ColumnElement[bool] = true()
+    """The redemptions (event_counts) the viewer may see."""
+    where: ColumnElement[bool] = ec.c.kind == REDEMPTION
     if not viewer.sees_every_store:
-        where = and_(where, rh.c.store_id.in_(viewer.stores))
+        where = and_(where, ec.c.store_id.in_(viewer.stores))
     if not viewer.sees_every_campaign:
-        where = and_(where, rh.c.campaign.in_(viewer.campaigns))
+        where = and_(where, ec.c.campaign.in_(viewer.campaigns))
     return where
 
 
 def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[str, Any]:
-    """The numbers come from the hourly counts ingest keeps, never from a scan of the events."""
+    """The numbers come from the counts ingest keeps (event_counts: redemptions by the hour
+    they arrived), never from a scan of the events."""
     now = time.time() if now is None else now
     day, hour = int(_day_start(now) // 3600), int(now // 3600)
     seen = _counted(viewer)
-    total = func.coalesce(func.sum(rh.c.count), 0)
+    total = func.coalesce(func.sum(ec.c.count), 0)
     with engine.connect() as conn:
 
         def count(first: int, last: int) -> int:
-            query = select(total).where(seen, rh.c.hour >= first, rh.c.hour <= last)
+            query = select(total).where(seen, ec.c.hour >= first, ec.c.hour <= last)
             return int(conn.execute(query).scalar_one())
 
         by_tier = [
             {"tier": r.tier or "-", "redemptions": int(r.n)}
             for r in conn.execute(
-                select(rh.c.tier, total.label("n")).where(seen, rh.c.hour >= day)
-                .group_by(rh.c.tier).order_by(total.desc())
+                select(ec.c.tier, total.label("n")).where(seen, ec.c.hour >= day)
+                .group_by(ec.c.tier).order_by(total.desc())
             ) if r.n
         ]  # fmt: skip
         top_stores = [
             {"store": r.name or r.store_id, "store_id": r.store_id, "redemptions": int(r.n)}
             for r in conn.execute(
-                select(rh.c.store_id, stores.c.name, total.label("n"))
-                .join(stores, stores.c.id == rh.c.store_id, isouter=True)
-                .where(seen, rh.c.hour >= day)
-                .group_by(rh.c.store_id, stores.c.name)
+                select(ec.c.store_id, stores.c.name, total.label("n"))
+                .join(stores, stores.c.id == ec.c.store_id, isouter=True)
+                .where(seen, ec.c.hour >= day)
+                .group_by(ec.c.store_id, stores.c.name)
                 .order_by(total.desc()).limit(5)
             ) if r.n
         ]  # fmt: skip
@@ -83,28 +85,14 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
         hourly = {
             int(r.hour): int(r.n)
             for r in conn.execute(
-                select(rh.c.hour, total.label("n")).where(seen, rh.c.hour >= first)
-                .group_by(rh.c.hour)
+                select(ec.c.hour, total.label("n")).where(seen, ec.c.hour >= first)
+                .group_by(ec.c.hour)
             )
         }  # fmt: skip
-        spent_by_campaign = {
-            r.campaign: (int(r.n), float(r.v))
-            for r in conn.execute(
-                select(rh.c.campaign, total.label("n"),
-                       func.coalesce(func.sum(rh.c.value), 0.0).label("v"))
-                .where(seen).group_by(rh.c.campaign)
-            )
-        }  # fmt: skip
-        campaign_rows = []
-        for c in conn.execute(select(campaigns.c.id, campaigns.c.issued, campaigns.c.budget)):
-            if not viewer.may_see_campaign(c.id):
-                continue
-            redeemed, cost = spent_by_campaign.get(c.id, (0, 0.0))
-            campaign_rows.append({
-                "campaign": c.id, "issued": int(c.issued), "redeemed": redeemed,
-                "rate": (redeemed / int(c.issued)) if c.issued else 0.0,
-                "cost": cost, "budget": c.budget,
-            })  # fmt: skip
+        campaign_rows = reports.cost_against_budget(
+            conn, None if viewer.sees_every_campaign else viewer.campaigns,
+            None if viewer.sees_every_store else viewer.stores,
+        )  # fmt: skip
         open_conflicts = conn.execute(
             select(func.count()).select_from(conflicts)
             .join(devices, devices.c.id == conflicts.c.loser_device)
@@ -229,11 +217,11 @@ def conflicts_page(
     state = params.get("state") if params.get("state") in ("open", "resolved") else "open"
     kind = params.get("kind") if params.get("kind") in CONFLICT_KINDS else None
     store = (params.get("store") or "").strip()[:64] or None
-    found = maker_checker.visible_conflicts(engine, viewer, state, kind)
-    if store:
-        found = [
-            c for c in found if store in (c["first"].get("store_id"), c["second"].get("store_id"))
-        ]
+    before = params.get("before", "")
+    older_than = int(before) if before.isdigit() and len(before) < 12 else None
+    found = maker_checker.visible_conflicts(
+        engine, viewer, state, kind, store, limit=CONFLICTS_PAGE, before=older_than
+    )
     for c in found:
         pending = c["pending"]
         c["may_decide"] = bool(
@@ -243,6 +231,7 @@ def conflicts_page(
     return {"viewer": {"username": viewer.username, "role": viewer.role.value},
             "conflicts": found, "actions": ACTIONS, "state": state, "kind": kind or "",
             "store": store or "", "kinds": CONFLICT_KINDS,
+            "older": found[-1]["id"] if len(found) == CONFLICTS_PAGE else None,
             "two_people": list(maker_checker.TWO_PEOPLE)}  # fmt: skip
 
 

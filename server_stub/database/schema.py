@@ -120,6 +120,10 @@ _has_receipt, _has_member = events.c.receipt.is_not(None), events.c.member.is_no
 Index("events_receipt", events.c.store_id, events.c.receipt,
       sqlite_where=_has_receipt, postgresql_where=_has_receipt)  # fmt: skip
 Index("events_member", events.c.member, sqlite_where=_has_member, postgresql_where=_has_member)
+# the dashboard's lookup finds a code's redemptions by it (migration 0009); other events name none
+_redeems = events.c.kind == "redeem"
+Index("events_code", events.c.campaign, events.c.serial,
+      sqlite_where=_redeems, postgresql_where=_redeems)  # fmt: skip
 
 # one row per redeemed code: the first claim committed wins
 claims = Table(
@@ -282,18 +286,50 @@ conflict_proposals = Table(
     Column("decided_at", Float),
 )
 
-# Accepted redemptions counted by the hour they arrived, per store, campaign and tier: what the
-# dashboard's overview reads instead of the events table. Append-only (a push adds a row per
-# group, a resolution that changes a verdict adds a correcting one), so concurrent pushes of one
-# store never wait for each other; readers sum.
-redemption_hours = Table(
-    "redemption_hours",
+# What events count as (server_stub/records/event_counts.py says which count what) by the hour
+# they arrived, the device's local day and hour, campaign, tier, store, device and cashier: what
+# the overview, the reports and each campaign's cost read instead of the events table.
+# Append-only (a push adds a row per group and kind; a void or a resolution that changes a
+# verdict adds rows with negative counts), so concurrent pushes never wait for each other over a
+# row; readers sum. Text a group lacks is "".
+event_counts = Table(
+    "event_counts",
     metadata,
-    Column("hour", BigInteger, nullable=False),  # Unix time // 3600
-    Column("store_id", String(64), nullable=False),
+    Column("hour", BigInteger, nullable=False),  # Unix time of arrival // 3600
+    Column("day", String(10), nullable=False),  # the device's local day, 2026-12-01
+    Column("local_hour", String(2), nullable=False),  # the device's local hour, 00-23
+    # redemption | double_redemption | overdraft | points (records/event_counts.py)
+    Column("kind", String(20), nullable=False),
     Column("campaign", String(64), nullable=False),
-    Column("tier", String(32), nullable=False),  # "" when the event named none
+    Column("tier", String(32), nullable=False),
+    Column("store_id", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("cashier", String(128), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),  # reward value
+    Column("earned", BigInteger, nullable=False),  # points
+    Column("spent", BigInteger, nullable=False),
+)
+Index("event_counts_hour", event_counts.c.hour)
+Index("event_counts_day", event_counts.c.day)
+
+# The same counts for the shoppers who agreed to share who they are (`context.consent`), by what
+# they shared (age band, gender, city; "" where they left one out) per local day, store and
+# campaign: the demographic reports. Everyone else is "not given": event_counts less these.
+# Kept like event_counts, in the same transactions.
+shared_counts = Table(
+    "shared_counts",
+    metadata,
+    Column("day", String(10), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("campaign", String(64), nullable=False),
+    Column("store_id", String(64), nullable=False),
+    Column("age_band", String(64), nullable=False),
+    Column("gender", String(64), nullable=False),
+    Column("city", String(64), nullable=False),
     Column("count", BigInteger, nullable=False),
     Column("value", Float, nullable=False),
+    Column("earned", BigInteger, nullable=False),
+    Column("spent", BigInteger, nullable=False),
 )
-Index("redemption_hours_hour", redemption_hours.c.hour)
+Index("shared_counts_day", shared_counts.c.day)

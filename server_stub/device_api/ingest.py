@@ -30,8 +30,7 @@ from server_stub.device_api.points import judge_points
 from server_stub.device_api.push_reading import Prepared
 from server_stub.device_api.push_state import DeviceState, Incoming, Push
 from server_stub.device_api.recheck import Rechecker
-from server_stub.records import feed, redemption_hours
-from server_stub.records.redemption_hours import Counted
+from server_stub.records import event_counts, feed
 from sync.protocol import EventVerdict, WireEventData
 
 # Statements every push runs, built once (building one took as long as running it).
@@ -243,10 +242,9 @@ def _store(conn: Connection, state: Push) -> None:
         names = [*state.incoming[0].row, "verdict", "reason", "conflict_id"]
         values = [(*i.row.values(), i.verdict, i.reason, i.conflict_id) for i in state.incoming]
         bulk.insert_rows(conn, events, names, values)
-        redemption_hours.add(conn, (
-            Counted(i.row["received"], i.row["store_id"], i.code_key[0], i.row["tier"],
-                    i.row["value"])
-            for i in state.incoming if i.event["kind"] == "redeem" and i.verdict == "accepted"
+        event_counts.add(conn, (
+            c for i in state.incoming
+            for c in event_counts.of_event(i.row, i.verdict, i.event["payload"])
         ))  # fmt: skip
         # once each: a code voided and redeemed again in this push was won twice
         won = list(dict.fromkeys(i.code_key for i in state.incoming if i.claim_new))

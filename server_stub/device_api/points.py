@@ -12,7 +12,7 @@ from server_stub.database.connection import insert_ignore, is_sqlite
 from server_stub.database.schema import balances, claims, conflicts, events, member_stores
 from server_stub.device_api.push_reading import POINT_KINDS
 from server_stub.device_api.push_state import Incoming, Push
-from server_stub.records import feed
+from server_stub.records import event_counts, feed
 from sync.protocol import LoyaltyConfig
 
 
@@ -174,6 +174,7 @@ def _undo(
     if target.verdict not in ("accepted", "conflict"):
         return  # nothing took effect, nothing to undo
     if target.kind == "redeem":
+        _uncount(conn, state, target.event_id)
         released = conn.execute(
             delete(claims).where(
                 claims.c.campaign == target.campaign, claims.c.serial == target.serial,
@@ -192,3 +193,14 @@ def _undo(
         item.row["member"] = target.member
         item.row["points"] = -target.points
         deltas.append((item, target.member, -target.points))
+
+
+def _uncount(conn: Connection, state: Push, event_id: str) -> None:
+    """A redemption undone on its till counts no more (event_counts): as it stands, whether in
+    this push (not stored yet, counted with it) or stored before."""
+    held = next((i for i in state.incoming if i.event["event_id"] == event_id), None)
+    if held is None:
+        counted = event_counts.of_stored(conn, [event_id])
+    else:
+        counted = event_counts.of_event(held.row, held.verdict, held.event["payload"])
+    event_counts.add(conn, counted, sign=-1)

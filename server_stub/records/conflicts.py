@@ -11,8 +11,7 @@ from sqlalchemy import Connection, Engine, or_, select, update
 
 from server_stub.database.schema import claims, conflict_audit, conflicts, devices, events, stores
 from server_stub.errors import ApiError, not_found
-from server_stub.records import feed, redemption_hours
-from server_stub.records.redemption_hours import Counted
+from server_stub.records import event_counts, feed
 
 Action = Literal["accept_loss", "recover", "void_winner"]
 ACTIONS: dict[str, str] = {
@@ -53,8 +52,10 @@ def list_conflicts(
     engine: Engine, state: str | None = None, kind: str | None = None, store: str | None = None,
     limit: int = 1000, within_stores: Collection[str] | None = None,
     within_campaigns: Collection[str] | None = None, conflict_id: int | None = None,
+    before: int | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Newest first, each with both sides: devices, stores, cashiers, local and server times.
+    `before`: only conflicts numbered below it (the next page of older ones).
 
     `store`: a side is in this store. `within_stores`, `within_campaigns`: only conflicts with a
     side in one of these stores, of one of these campaigns (a dashboard viewer's scope).
@@ -86,6 +87,8 @@ def list_conflicts(
         query = query.where(conflicts.c.campaign.in_(list(within_campaigns)))
     if conflict_id is not None:
         query = query.where(conflicts.c.id == conflict_id)
+    if before is not None:
+        query = query.where(conflicts.c.id < before)
     out = []
     with engine.connect() as conn:
         for c in conn.execute(query):
@@ -200,14 +203,7 @@ def _pass_code_to_loser(conn: Connection, c: Any, now: float) -> None:
 def _set_verdict(
     conn: Connection, device_id: str, event_id: str, verdict: str, reason: str, conflict_id: int
 ) -> None:
-    before = conn.execute(select(events).where(events.c.event_id == event_id)).first()
-    if before is not None and before.kind == "redeem" and before.campaign is not None:
-        counted = Counted(before.received, before.store_id, before.campaign, before.tier,
-                          before.value)  # fmt: skip
-        if before.verdict == "accepted" and verdict != "accepted":
-            redemption_hours.add(conn, [counted], sign=-1)
-        elif before.verdict != "accepted" and verdict == "accepted":
-            redemption_hours.add(conn, [counted])
+    event_counts.recount(conn, event_id, verdict)
     conn.execute(
         update(events).where(events.c.event_id == event_id).values(verdict=verdict, reason=reason)
     )

@@ -23,12 +23,13 @@ TWO_PEOPLE = ("void_winner", "recover")
 
 def visible_conflicts(
     engine: Engine, viewer: Viewer, state: str | None = "open", kind: str | None = None,
-    store: str | None = None, conflict_id: int | None = None,
+    store: str | None = None, conflict_id: int | None = None, limit: int = 1000,
+    before: int | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The conflicts the viewer may see (narrowed in the query, before its limit), each with its
-    proposals."""
+    proposals; `limit` of them, numbered below `before` when given."""
     found = conflicts.list_conflicts(
-        engine, state, kind, store, conflict_id=conflict_id,
+        engine, state, kind, store, limit, conflict_id=conflict_id, before=before,
         within_stores=None if viewer.sees_every_store else viewer.stores,
         within_campaigns=None if viewer.sees_every_campaign else viewer.campaigns,
     )  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from server_stub.accounts import users
 from server_stub.dashboard import pages
 from tests.world import World
@@ -142,3 +144,21 @@ def test_a_device_stands_out_when_silent_longer_than_its_store_allows(world: Wor
     }
     assert silent == {"Till s1": False, "Till kiosk-corner": True}
     assert pages.overview(world.engine, ann, later)["tiles"]["devices_silent"] == 1
+
+
+def test_conflicts_come_a_page_at_a_time_newest_first(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.setup()
+    north, south = world.device("s1", "Till N"), world.device("s2", "Till S")
+    for serial in (5, 6, 7):
+        north.terminal.redeem(world.code(serial))
+        south.terminal.redeem(world.code(serial))
+    assert north.sync().ok and south.sync().ok
+    monkeypatch.setattr(pages, "CONFLICTS_PAGE", 2)
+    ann = _viewer(world, "ann", "admin")
+    first = pages.conflicts_page(world.engine, ann, {"store": "s2"})
+    ids = [c["id"] for c in first["conflicts"]]
+    assert len(ids) == 2 and ids == sorted(ids, reverse=True) and first["older"] == ids[-1]
+    rest = pages.conflicts_page(world.engine, ann, {"store": "s2", "before": str(ids[-1])})
+    assert [c["id"] for c in rest["conflicts"]] == [ids[-1] - 1] and rest["older"] is None
