@@ -20,7 +20,15 @@ from codes.checker import CheckResult, CheckStatus, CodeChecker
 from server_stub.accounts.users import Viewer
 from server_stub.catalog import campaign_setup
 from server_stub.dashboard.pages import when_text
-from server_stub.database.schema import balances, claims, conflicts, devices, events, stores
+from server_stub.database.schema import (
+    balances,
+    claims,
+    conflicts,
+    devices,
+    events,
+    member_stores,
+    stores,
+)
 
 # A member as the terminals write one (terminal/members.py; the server may not import the
 # terminal, and a test holds the two equal): a phone number keeps its digits and a leading +.
@@ -79,7 +87,12 @@ def lookup(engine: Engine, viewer: Viewer, query: str) -> dict[str, Any]:
                 }  # fmt: skip
                 return answer
             where = events.c.member == member
-            answer["member"] = {"member": member, "balance": known.balance if known else None}
+            shown = known is not None and _may_see_balance(conn, viewer, member)
+            answer["member"] = {"member": member, "balance": known.balance if shown else None}
+        if not viewer.sees_every_store:  # narrowed in the query, before its limit
+            where = and_(where, events.c.store_id.in_(viewer.stores))
+        if not viewer.sees_every_campaign:  # points belong to no campaign: not theirs either
+            where = and_(where, events.c.campaign.in_(viewer.campaigns))
         rows = conn.execute(
             select(events, devices.c.name.label("device_name"), stores.c.name.label("store_name"))
             .join(devices, devices.c.id == events.c.device_id, isouter=True)
@@ -96,8 +109,6 @@ def lookup(engine: Engine, viewer: Viewer, query: str) -> dict[str, Any]:
             ):
                 conflict_of[c.loser_event] = conflict_of[c.winner_event or ""] = c.id
     for r in rows:
-        if not viewer.may_see_store(r.store_id):
-            continue
         answer["events"].append({
             "kind": r.kind, "verdict": r.verdict, "reason": r.reason,
             "store": r.store_name or r.store_id, "device": r.device_name or r.device_id,
@@ -118,6 +129,19 @@ def _looks_like_a_code(query: str, checked: CheckResult) -> bool:
     return checked.code is not None and checked.status in (
         CheckStatus.INVALID, CheckStatus.UNKNOWN_CAMPAIGN,
     )  # fmt: skip
+
+
+def _may_see_balance(conn: Any, viewer: Viewer, member: str) -> bool:
+    """A member's balance is the chain's loyalty: a store manager sees it where the member was
+    seen in one of their stores, a campaign manager never (points belong to no campaign)."""
+    if not viewer.sees_every_campaign:
+        return False
+    if viewer.sees_every_store:
+        return True
+    query = select(member_stores.c.member).where(
+        member_stores.c.member == member, member_stores.c.store_id.in_(viewer.stores)
+    )
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def _seen(conn: Any, member: str) -> bool:

@@ -25,7 +25,7 @@ from server_stub.database.schema import (
 )
 from server_stub.database.schema import event_counts as ec
 from server_stub.records import maker_checker, reports
-from server_stub.records.conflicts import ACTIONS
+from server_stub.records.conflicts import ACTIONS, count_open
 from server_stub.records.event_counts import REDEMPTION
 
 CONFLICT_KINDS = ("double_redemption", "overdraft", "review")
@@ -93,11 +93,10 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
             conn, None if viewer.sees_every_campaign else viewer.campaigns,
             None if viewer.sees_every_store else viewer.stores,
         )  # fmt: skip
-        open_conflicts = conn.execute(
-            select(func.count()).select_from(conflicts)
-            .join(devices, devices.c.id == conflicts.c.loser_device)
-            .where(conflicts.c.state == "open", _stores_clause(viewer, devices.c.store_id))
-        ).scalar_one()  # fmt: skip
+        open_conflicts = count_open(
+            conn, None if viewer.sees_every_store else viewer.stores,
+            None if viewer.sees_every_campaign else viewer.campaigns,
+        )  # fmt: skip
         silent = conn.execute(
             select(func.count()).select_from(devices)
             .join(stores, stores.c.id == devices.c.store_id)

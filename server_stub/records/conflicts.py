@@ -7,7 +7,7 @@ import time
 from collections.abc import Collection
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, or_, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 
 from server_stub.database.schema import claims, conflict_audit, conflicts, devices, events, stores
 from server_stub.errors import ApiError, not_found
@@ -37,14 +37,25 @@ def _side_columns(side: str, event_id: Any, device_id: Any) -> tuple[list[Any], 
     return columns, joins
 
 
-def _side(row: Any, side: str, event_id: str | None, device_id: str | None) -> dict[str, Any]:
+# What a viewer is told of a side in a store they do not look after: where and when, never who
+# served whom (the cashier) or what the shopper gave (the payload: demographics, member).
+_OTHER_STORE_FIELDS = ("seq", "kind", "local_time", "server_time", "verdict")
+
+
+def _side(
+    row: Any, side: str, event_id: str | None, device_id: str | None,
+    details_for: Collection[str] | None,
+) -> dict[str, Any]:  # fmt: skip
     found: dict[str, Any] = {"event_id": event_id, "device_id": device_id}
     m = row._mapping
     if m[f"{side}_device_name"] is not None:
         found |= {k: m[f"{side}_{k}"] for k in ("device_name", "store_id", "store_name")}
     if m[f"{side}_seq"] is not None:
-        found |= {name: m[f"{side}_{name}"] for name in _EVENT_FIELDS}
-        found["payload"] = json.loads(found["payload"])
+        ours = details_for is None or found.get("store_id") in details_for
+        names = _EVENT_FIELDS if ours else _OTHER_STORE_FIELDS
+        found |= {name: m[f"{side}_{name}"] for name in names}
+        if ours:
+            found["payload"] = json.loads(found["payload"])
     return found
 
 
@@ -52,11 +63,13 @@ def list_conflicts(
     engine: Engine, state: str | None = None, kind: str | None = None, store: str | None = None,
     limit: int = 1000, within_stores: Collection[str] | None = None,
     within_campaigns: Collection[str] | None = None, conflict_id: int | None = None,
-    before: int | None = None,
+    before: int | None = None, details_for: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Newest first, each with both sides: devices, stores, cashiers, local and server times.
     `before`: only conflicts numbered below it (the next page of older ones).
 
+    `details_for`: stores whose sides come with their cashier and payload; a side elsewhere
+    shows only its store, device and times (None: every side in full).
     `store`: a side is in this store. `within_stores`, `within_campaigns`: only conflicts with a
     side in one of these stores, of one of these campaigns (a dashboard viewer's scope).
     One query: each side's device, store and event come in by outer joins.
@@ -92,8 +105,8 @@ def list_conflicts(
     out = []
     with engine.connect() as conn:
         for c in conn.execute(query):
-            winner = _side(c, "first", c.winner_event, c.winner_device)
-            loser = _side(c, "second", c.loser_event, c.loser_device)
+            winner = _side(c, "first", c.winner_event, c.winner_device, details_for)
+            loser = _side(c, "second", c.loser_event, c.loser_device, details_for)
             out.append({
                 "id": c.id, "kind": c.kind, "state": c.state, "campaign": c.campaign,
                 "serial": c.serial, "code": c.code, "member": c.member, "reward": c.reward,
@@ -106,6 +119,23 @@ def list_conflicts(
                 },
             })  # fmt: skip
     return out
+
+
+def count_open(
+    conn: Connection, within_stores: Collection[str] | None = None,
+    within_campaigns: Collection[str] | None = None,
+) -> int:  # fmt: skip
+    """Open conflicts with a side in one of `within_stores` (either side: a store manager's
+    store may have won or lost), of one of `within_campaigns`; None for all."""
+    query = select(func.count()).select_from(conflicts).where(conflicts.c.state == "open")
+    if within_stores is not None:
+        ours = select(devices.c.id).where(devices.c.store_id.in_(list(within_stores)))
+        query = query.where(
+            or_(conflicts.c.winner_device.in_(ours), conflicts.c.loser_device.in_(ours))
+        )
+    if within_campaigns is not None:
+        query = query.where(conflicts.c.campaign.in_(list(within_campaigns)))
+    return int(conn.execute(query).scalar_one())
 
 
 REVIEW_WINDOW_S = 24 * 3600  # a revoked device's events this recent are looked at again

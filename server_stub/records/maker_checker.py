@@ -32,6 +32,7 @@ def visible_conflicts(
         engine, state, kind, store, limit, conflict_id=conflict_id, before=before,
         within_stores=None if viewer.sees_every_store else viewer.stores,
         within_campaigns=None if viewer.sees_every_campaign else viewer.campaigns,
+        details_for=None if viewer.sees_every_store else viewer.stores,
     )  # fmt: skip
     by_conflict: dict[int, list[dict[str, Any]]] = {}
     if found:
