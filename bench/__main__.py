@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bench import codes_bench, dashboard_bench, kiosk_bench, pos_bench, sync_bench, terminal_bench
+from bench import (
+    attack_bench,
+    codes_bench,
+    dashboard_bench,
+    kiosk_bench,
+    pos_bench,
+    sync_bench,
+    terminal_bench,
+)
 
 
 def main() -> None:
@@ -10,6 +18,7 @@ def main() -> None:
     codes_bench.run()
     terminal_bench.run()
     sync_bench.run()
+    attack_bench.run()
     dashboard_bench.run()
     pos_bench.run()
     kiosk_bench.run()
