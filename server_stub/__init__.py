@@ -6,10 +6,11 @@
     device_api/     what devices call: push reading, ingest, code claims, points, pull
     catalog/        campaigns, stores, enrolled devices and the rules they are given
     records/        what happened: conflicts and their resolution, the feed, counts, reports
-    accounts/       the people who sign in: users, roles and scopes, passwords, sessions
+    accounts/       the people who sign in: users, roles and scopes, passwords, the lockout, sessions
+    limits/         attempt counters shared by every server process; the throttle on wrong tokens
     database/       the tables, opening SQLite or PostgreSQL, bulk writes, migrations
 
 A room imports only rooms listed below it (held by import-linter); `errors`, `settings`,
-`throttle`, `metrics`, `security_headers`, `log_format` and `header_timeout` are small modules
-every room may use, and import no room.
+`client_address`, `metrics`, `security_headers`, `log_format` and `header_timeout` are small
+modules every room may use, and import no room.
 """

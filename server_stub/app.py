@@ -31,9 +31,11 @@ from server_stub.dashboard import pages, web
 from server_stub.database.connection import admin_token
 from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError, describe, error_body, unstorable
+from server_stub.limits.throttle import ADMIN_TOKEN
 from server_stub.log_format import OneLineFormatter
 from server_stub.records import conflicts, reports
 from server_stub.security_headers import HEADERS, SecurityHeaders
+from server_stub.settings import ServerSettings
 from sync import protocol
 from sync.protocol import (
     MAX_BATCH,
@@ -60,13 +62,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     for status, words in (
         (400, "not JSON"), (401, "not signed, badly signed, replayed or the clock is off"),
         (403, "revoked"), (404, "no such thing"), (409, "already so"), (413, "too large"),
-        (422, "not what this endpoint takes"), (503, "the database is unavailable"),
+        (422, "not what this endpoint takes"),
+        (429, "too many wrong tokens from this address; Retry-After says when to try again"),
+        (503, "the database is unavailable"),
     )
 }  # fmt: skip
 
 
 def _error(exc: ApiError) -> Response:
-    return Response(error_body(exc), exc.status, media_type="application/json")
+    return Response(error_body(exc), exc.status, exc.headers, media_type="application/json")
 
 
 class BodyLimit:
@@ -160,11 +164,6 @@ class RequestLog:
             )  # fmt: skip
 
 
-def _source(request: Request) -> str:
-    """The address a request came from, for the token throttle."""
-    return request.client.host if request.client else ""
-
-
 def configure_logging(level: str) -> None:
     """The server's own lines on standard error, at `level` (debug, info, warning, error); each
     one line, whatever a request put in it (see log_format)."""
@@ -211,7 +210,9 @@ def app_from_environment() -> FastAPI:
 
     configure_logging(os.environ.get(LOG_LEVEL_VARIABLE, "info"))
     token = metrics_token(os.environ.get(METRICS_TOKEN_VARIABLE))
-    app = create_app(open_engine(os.environ[DATABASE_VARIABLE]), metrics_token=token)
+    engine = open_engine(os.environ[DATABASE_VARIABLE])
+    service = SyncService(engine, ServerSettings.from_environment())
+    app = create_app(engine, service, metrics_token=token)
     tune_garbage_collector()
     return app
 
@@ -233,6 +234,11 @@ def create_app(
 ) -> FastAPI:
     """The app; /metrics answers this machine, and with `metrics_token` whoever presents it."""
     service = service or SyncService(engine)
+
+    def _source(request: Request) -> str:
+        """The address a request came from: X-Forwarded-For only from a trusted proxy."""
+        return service.throttle.source(request)
+
     # No /docs page: it loads its scripts from a CDN, blank in a store without internet.
     # /openapi.json describes the API; any OpenAPI viewer reads it. No redirect from a path
     # with or without its last slash: Starlette's names the host the client claimed.
@@ -292,6 +298,11 @@ def create_app(
         )  # fmt: skip
         if request.url.path == "/v1/claim":
             metrics.claimed(status, time.perf_counter() - began)
+        elif request.url.path == "/v1/enroll" and status in (401, 429):
+            if status == 401:
+                metrics.wrong_credential("enrollment token", 0.0)
+            else:
+                metrics.held_back("enrollment token")
         return Response(answer, status, headers, media_type="application/json")
 
     for path, model, answer, summary in (
@@ -310,14 +321,22 @@ def create_app(
 
     # -- admin (bearer token) ---------------------------------------------------------------
 
-    def admin_only(request: Request, authorization: Annotated[str, Header()] = "") -> None:
-        # as bytes: compare_digest refuses a str with non-ASCII text, which a client may send
-        if not hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
-            wait = service.throttle.failed(_source(request), "admin token")
-            metrics.wrong_credential("admin token", wait)
-            raise ApiError(
-                401, "not_admin", "this needs the admin token (Authorization: Bearer ...)"
-            )
+    async def admin_only(request: Request, authorization: Annotated[str, Header()] = "") -> None:
+        """Counted per address before the token is compared: past its wrong tokens an address
+        gets 429 whatever it sends. Async, so waiting its turn holds no thread (see throttle)."""
+        try:
+            async with service.throttle.attempt(ADMIN_TOKEN, _source(request)) as attempt:
+                # as bytes: compare_digest refuses a str with non-ASCII text a client may send
+                if not hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
+                    metrics.wrong_credential("admin token", 0.0)
+                    raise ApiError(
+                        401, "not_admin", "this needs the admin token (Authorization: Bearer ...)"
+                    )
+                attempt.succeeded()
+        except ApiError as exc:
+            if exc.status == 429:
+                metrics.held_back("admin token")
+            raise
 
     guarded = [Depends(admin_only)]
 
@@ -334,7 +353,8 @@ def create_app(
             "devices_silent": tiles["devices_silent"],
         }
 
-    metrics.mount(app, metrics_token, service.throttle, database_state, _source)
+    throttle = service.throttle
+    metrics.mount(app, metrics_token, throttle.hold, throttle.failed, database_state, _source)
 
     @app.get("/v1/admin/stores", dependencies=guarded)
     def stores() -> list[dict[str, Any]]:

@@ -11,11 +11,13 @@ from sync.protocol import ErrorBody
 
 class ApiError(InstoreError):
     def __init__(
-        self, status: int, code: str, message: str, server_time: float | None = None
-    ) -> None:
+        self, status: int, code: str, message: str, server_time: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(code, message)
         self.status = status
         self.server_time = server_time  # with `clock_skew`: the device corrects its clock
+        self.headers = dict(headers or {})  # sent with the answer, e.g. Retry-After with a 429
 
 
 def not_found(what: str) -> ApiError:

@@ -38,7 +38,6 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server_stub.errors import ApiError
-from server_stub.throttle import Throttle
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -110,6 +109,11 @@ def wrong_credential(what: str, wait: float) -> None:
     WRONG_TOKENS.labels(label).inc()
     if wait > 0:
         THROTTLED.labels(label).inc()
+
+
+def held_back(what: str) -> None:
+    """An answer the throttle held back (429): its address was past its wrong tries."""
+    THROTTLED.labels(_bounded(what, _CREDENTIALS)).inc()
 
 
 def sign_in_refused(why: str) -> None:
@@ -236,7 +240,8 @@ def exposition(state: Collector | None = None) -> bytes:
 def mount(
     app: FastAPI,
     token: str | None,
-    throttle: Throttle,
+    hold: Callable[[str, str], None],  # the throttle: 429 when an address is held
+    wrong_token: Callable[[str, str], float],  # ... and its count of a wrong token
     read_state: Callable[[], Mapping[str, float]],
     source: Callable[[Request], str],
 ) -> None:
@@ -247,8 +252,9 @@ def mount(
     def metrics_page(request: Request, authorization: Annotated[str, Header()] = "") -> Response:
         host = request.client.host if request.client else ""
         if token and authorization:
+            hold(source(request), "metrics token")  # a held address: 429, token or not
             if not hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
-                wrong_credential("metrics token", throttle.failed(source(request), "metrics token"))
+                wrong_credential("metrics token", wrong_token(source(request), "metrics token"))
                 raise ApiError(401, "not_allowed", "wrong metrics token")
         elif not from_this_machine(host, request.headers):
             if token:

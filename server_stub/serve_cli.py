@@ -9,6 +9,7 @@ import tempfile
 
 from codes.common.cli import counted, whole_number
 from server_stub.database.connection import DEFAULT_URL, migrate, open_engine
+from server_stub.settings import Network, ServerSettings, proxy_network
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +56,25 @@ def register(parser: argparse.ArgumentParser) -> None:
         " first line is a token of 16 characters or more, it also answers whoever sends"
         " 'Authorization: Bearer TOKEN'",
     )
+    parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        type=_proxy,
+        metavar="ADDRESS",
+        help="a proxy or load balancer in front of this server, e.g. 10.0.0.5 or 10.0.0.0/24"
+        " (repeat for several). Only from these is X-Forwarded-For believed; from anyone else the"
+        " connection's own address counts, so nobody can dodge the limit on wrong passwords and"
+        " tokens by writing a different address into a header",
+    )
     parser.set_defaults(run=_serve)
+
+
+def _proxy(text: str) -> Network:
+    try:
+        return proxy_network(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -71,8 +90,10 @@ def _serve(args: argparse.Namespace) -> int:
         metrics_token,
         tune_garbage_collector,
     )
+    from server_stub.device_api.service import SyncService
 
     configure_logging(args.log_level)
+    settings = ServerSettings(trusted_proxies=frozenset(args.trusted_proxy))
     token = metrics_token(args.metrics_token_file)  # a bad file is said now, not by each worker
     os.environ[header_timeout.VARIABLE] = str(args.header_timeout)
     engine = open_engine(args.db)
@@ -83,16 +104,19 @@ def _serve(args: argparse.Namespace) -> int:
         f" http://{args.host}:{args.port}/openapi.json; Ctrl-C stops it",
         flush=True,
     )
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback (its
+    # default --forwarded-allow-ips), whoever wrote it; --trusted-proxy decides that, in the app
     served = {"host": args.host, "port": args.port, "log_level": "warning", "log_config": None,
-              "http": header_timeout.HeaderDeadline}  # fmt: skip
+              "http": header_timeout.HeaderDeadline, "proxy_headers": False}  # fmt: skip
     if args.workers == 1:
-        app = create_app(engine, metrics_token=token)
+        app = create_app(engine, SyncService(engine, settings), metrics_token=token)
         tune_garbage_collector()
         uvicorn.run(app, **served)
         return 0
     engine.dispose()
     os.environ[DATABASE_VARIABLE] = args.db
     os.environ[LOG_LEVEL_VARIABLE] = args.log_level
+    os.environ.update(settings.to_environment())
     if args.metrics_token_file:
         os.environ[METRICS_TOKEN_VARIABLE] = os.path.abspath(args.metrics_token_file)
     # Each worker keeps its numbers in files here and /metrics adds up all of them; a folder

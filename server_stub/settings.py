@@ -1,8 +1,26 @@
-"""The central server's settings: limits that bound what one device, stolen or broken, can do."""
+"""The central server's settings: limits that bound what one device, stolen or broken, can do,
+and whom the server believes about where a request came from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+import os
+from dataclasses import dataclass, field
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# how `instore server --workers N` hands its worker processes the --trusted-proxy addresses
+TRUSTED_PROXIES_VARIABLE = "INSTORE_TRUSTED_PROXIES"
+
+
+def proxy_network(text: str) -> Network:
+    """An address (10.0.0.5, ::1) or a network (10.0.0.0/24) a proxy of ours sends from."""
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an address or a network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -14,3 +32,16 @@ class ServerSettings:
     # After this many forged codes from one device, its online claims are held until an admin
     # looks (`instore admin device review ID`).
     forged_before_hold: int = 3
+    # Proxies whose X-Forwarded-For is believed (`instore server --trusted-proxy`). From any
+    # other peer, the socket's address is the client's, whatever the headers say: anyone can
+    # write the header, and a throttle keyed by it would be reset by each new value.
+    trusted_proxies: frozenset[Network] = field(default_factory=frozenset)
+
+    def to_environment(self) -> dict[str, str]:
+        """What a worker process needs to make these settings again (see from_environment)."""
+        return {TRUSTED_PROXIES_VARIABLE: ",".join(sorted(str(n) for n in self.trusted_proxies))}
+
+    @classmethod
+    def from_environment(cls) -> ServerSettings:
+        listed = os.environ.get(TRUSTED_PROXIES_VARIABLE, "")
+        return cls(trusted_proxies=frozenset(proxy_network(t) for t in listed.split(",") if t))

@@ -27,11 +27,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(engine: Engine, service: SyncService | None = None) -> Iterator[str]:
+def live_server(
+    engine: Engine, service: SyncService | None = None, metrics_token: str | None = None
+) -> Iterator[str]:
     """The server's base URL while the block runs."""
     port = free_port()
-    app = create_app(engine, service)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
+    app = create_app(engine, service, metrics_token=metrics_token)
+    # as `instore server` runs it: X-Forwarded-For is the app's to believe (--trusted-proxy)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="error", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -1,5 +1,6 @@
 """The people who sign in to the dashboard: users, roles and the scope each may see (`users`,
-with argon2 passwords and lockout), and their server-side sessions (`sessions`).
+with argon2 passwords), the lock after wrong passwords and its lifting (`lockout`), and their
+server-side sessions (`sessions`).
 
-May import the database room only.
+May import the limits and database rooms.
 """

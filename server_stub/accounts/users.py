@@ -1,4 +1,5 @@
-"""People who sign in to the dashboard: their roles, what each may see, passwords and lockout.
+"""People who sign in to the dashboard: their roles, what each may see, passwords; the lockout
+after wrong passwords is `lockout`'s.
 
 Roles: `admin` manages users, stores and devices and sees everything; `campaign_manager` sees
 their campaigns in every store; `store_manager` sees only their stores; `helpdesk` reads
@@ -17,13 +18,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from server_stub.accounts.lockout import LOCK_AFTER as LOCK_AFTER  # read here by callers
+from server_stub.accounts.lockout import LOCK_S as LOCK_S
+from server_stub.accounts.lockout import SIGN_IN, locked_names
+from server_stub.database.connection import reader, writing
 from server_stub.database.schema import stores, user_scopes, users, web_sessions
 from server_stub.errors import ApiError, not_found
+from server_stub.limits import counters
 
 # argon2id at the OWASP floor's memory (19 MiB) and above: about 50 ms a check on this machine
 HASHER = PasswordHasher(time_cost=2, memory_cost=24 * 1024, parallelism=1)
-LOCK_AFTER = 10  # wrong passwords in a row
-LOCK_S = 30 * 60
 MIN_PASSWORD = 10
 
 
@@ -124,11 +128,11 @@ def list_users(engine: Engine) -> list[dict[str, object]]:
         scopes: dict[int, dict[str, list[str]]] = {}
         for s in conn.execute(select(user_scopes).order_by(user_scopes.c.value)):
             scopes.setdefault(s.user_id, {"store": [], "campaign": []})[s.kind].append(s.value)
-        now = time.time()
+        locked = locked_names(engine)
         return [
             {
                 "username": r.username, "role": r.role, "disabled": bool(r.disabled),
-                "locked": r.locked_until > now,
+                "locked": r.username in locked,
                 "stores": scopes.get(r.id, {}).get("store", []),
                 "campaigns": scopes.get(r.id, {}).get("campaign", []),
             }
@@ -158,9 +162,9 @@ def reset_password(engine: Engine, username: str, password: str) -> dict[str, ob
     with engine.begin() as conn:
         user_id = _user_id(conn, username)
         conn.execute(
-            update(users).where(users.c.id == user_id)
-            .values(password_hash=HASHER.hash(password), failed=0, locked_until=0)
-        )  # fmt: skip
+            update(users).where(users.c.id == user_id).values(password_hash=HASHER.hash(password))
+        )
+        counters.clear(conn, SIGN_IN, username)
         conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
     return {"username": username, "password": "reset"}
 
@@ -170,35 +174,34 @@ def reset_password(engine: Engine, username: str, password: str) -> dict[str, ob
 _NOBODY = HASHER.hash("no such user, no such password")
 
 
-def sign_in(engine: Engine, username: str, password: str, now: float | None = None) -> Viewer:
+def sign_in(
+    engine: Engine, username: str, password: str, now: float | None = None, source: str = ""
+) -> Viewer:
     """The person, if the password is theirs and the account usable; else SignInRefused.
-    After LOCK_AFTER wrong passwords in a row the account is locked for LOCK_S."""
+
+    The attempt is counted before the password is checked (lockout.SIGN_IN, one atomic
+    statement), and only an attempt the count allows is checked: however many arrive at once,
+    no more than LOCK_AFTER are tried before the name is locked for LOCK_S. A right password
+    wipes the count. A name nobody has goes the same way, against a stand-in hash, so the
+    answer and its time are the same as for a real name. `source` (the address) is noted for
+    the admins' list of locked accounts."""
     now = time.time() if now is None else now
-    with engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.username == username[:64])).first()
-    if row is None:
-        _verify(_NOBODY, password)
-        raise SignInRefused("unknown user")
-    if row.locked_until > now:
+    name = username[:64]
+    with reader(engine).connect() as conn:  # a NUL is in no name, and PostgreSQL refuses one
+        row = None if "\x00" in name else conn.execute(
+            select(users).where(users.c.username == name)
+        ).first()  # fmt: skip
+    count = counters.attempt(engine, SIGN_IN, name, source, now)
+    if not count.allowed:
         raise SignInRefused("locked")
-    good = _verify(row.password_hash, password)
-    refusal = None
-    with engine.begin() as conn:  # committed before any refusal is raised: the count must stay
-        if not good:
-            failed = int(row.failed) + 1
-            locked = now + LOCK_S if failed >= LOCK_AFTER else 0.0
-            conn.execute(
-                update(users).where(users.c.id == row.id)
-                .values(failed=0 if locked else failed, locked_until=locked)
-            )  # fmt: skip
-            refusal = "locked now" if locked else "wrong password"
-        elif row.disabled:
-            refusal = "disabled"
-        else:
-            if row.failed:
-                conn.execute(update(users).where(users.c.id == row.id).values(failed=0))
+    good = _verify(_NOBODY if row is None else row.password_hash, password)
+    if good and row is not None and not row.disabled:
+        with writing(engine) as conn:
+            counters.clear(conn, SIGN_IN, name)
             return viewer(conn, int(row.id))
-    raise SignInRefused(refusal)
+    if count.reached:
+        raise SignInRefused("locked now")
+    raise SignInRefused("unknown user" if row is None else "disabled" if good else "wrong password")
 
 
 def _verify(stored: str, password: str) -> bool:

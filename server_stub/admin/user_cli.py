@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from codes.common.errors import InstoreError
-from server_stub.accounts import users
+from server_stub.accounts import lockout, users
 
 Command = Callable[
     [Any, str, str, Callable[[Engine, argparse.Namespace], int]], argparse.ArgumentParser
@@ -50,6 +50,19 @@ def register(groups: Any, command: Command, say: Say, table: Table) -> None:
                                  f"password of {a.username} reset"))  # fmt: skip
     p.add_argument("--username", required=True)
     _password_flag(p)
+    p = command(
+        user, "unlock",
+        "let a user sign in again after 10 wrong passwords locked them out (the lock ends by"
+        " itself after 30 minutes). Call them first: if they did not type those passwords,"
+        " someone else is guessing (the dashboard's Sign-in locks page says from which"
+        " addresses). Your name and reason are kept",
+        lambda e, a: say(a, lockout.unlock(e, a.username, a.by, a.note),
+                         f"user {a.username} unlocked"),
+    )  # fmt: skip
+    p.add_argument("username", metavar="USERNAME", help="the locked user, as they sign in")
+    p.add_argument("--by", required=True, metavar="NAME", help="who you are (kept in the audit)")
+    p.add_argument("--note", required=True, metavar="WHY",
+                   help="why, e.g. 'Nora phoned, she mistyped after the holiday'")  # fmt: skip
 
 
 def _password_flag(p: argparse.ArgumentParser) -> None:

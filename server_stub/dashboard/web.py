@@ -7,12 +7,18 @@ narrows what it shows to what that person may see.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hmac
 import io
 import json
+import os
 import secrets
+import sys
+import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -25,13 +31,13 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from server_stub import metrics
-from server_stub.accounts import sessions, users
-from server_stub.accounts.users import Viewer
-from server_stub.dashboard import lookup, pages
+from server_stub.accounts import lockout, sessions, users
+from server_stub.accounts.users import Role, Viewer
+from server_stub.dashboard import locks, lookup, pages
 from server_stub.errors import ApiError
+from server_stub.limits.throttle import SIGN_IN_ADDRESS, Throttle
 from server_stub.records import maker_checker, reports
 from server_stub.security_headers import HEADERS
-from server_stub.throttle import Throttle
 
 HERE = Path(__file__).parent
 COOKIE = "instore_session"
@@ -66,7 +72,9 @@ PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, functio
                   pages.conflicts_page),
     "lookup": ("Lookup", "lookup.html", lambda e, v, q: lookup.lookup(e, v, q.get("q", ""))),
     "reports": ("Reports", "reports.html", pages.reports_page),
+    "locks": ("Sign-in locks", "locks.html", locks.locks_page),
 }  # fmt: skip
+ADMIN_PAGES = frozenset({"locks"})  # left out of everyone else's menu; the page refuses them too
 
 
 def _same(expected: str, given: str) -> bool:
@@ -80,7 +88,10 @@ def _secured(response: Response) -> Response:
 
 
 def page_html(template: str, **context: Any) -> str:
-    return _templates.get_template(template).render(pages=PAGES, **context)
+    viewer = context.get("viewer")
+    admin = isinstance(viewer, Viewer) and viewer.role is Role.ADMIN
+    menu = {p: page for p, page in PAGES.items() if admin or p not in ADMIN_PAGES}
+    return _templates.get_template(template).render(pages=menu, **context)
 
 
 def _render(template: str, status: int = 200, **context: Any) -> Response:
@@ -125,6 +136,12 @@ def error_page(status: int, message: str) -> Response:
     return _render("error.html", status, viewer=None, message=message)
 
 
+def _yield_cpu() -> None:
+    """A password-check thread gives way to the server's others (Linux: a thread is a task)."""
+    if sys.platform == "linux":
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
     def signed_in(request: Request) -> sessions.Session | None:
         return sessions.session(engine, request.cookies.get(COOKIE, ""))
@@ -139,12 +156,21 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
     def favicon() -> Response:  # browsers ask for it beside any page, the JSON ones too
         return _secured(FileResponse(HERE / "static" / "icon.svg", media_type="image/svg+xml"))
 
-    @app.get("/dashboard/login", include_in_schema=False)
-    def login_form(request: Request, error: str = "") -> Response:
+    def login_page(request: Request, error: str | None, status: int = 200) -> Response:
         token = secrets.token_urlsafe(32)
-        response = _render("login.html", csrf=token, error=SIGN_IN_ERRORS.get(error), viewer=None)
+        response = _render("login.html", status, csrf=token, error=error, viewer=None)
         _cookie(response, request, LOGIN_COOKIE, token, 3600)
         return response
+
+    @app.get("/dashboard/login", include_in_schema=False)
+    def login_form(request: Request, error: str = "") -> Response:
+        return login_page(request, SIGN_IN_ERRORS.get(error))
+
+    # argon2 takes a core for ~50 ms a check: checks run in threads of their own, at most half
+    # the cores, at low CPU priority; a sign-in may wait a little, a till's sync never does
+    password_checks = ThreadPoolExecutor(
+        max(1, (os.cpu_count() or 2) // 2), "password-check", initializer=_yield_cpu
+    )
 
     @app.get("/dashboard", include_in_schema=False)
     def home() -> Response:  # a path, never a URL: the Host header is the client's to write
@@ -157,17 +183,29 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
         if not expected or not _same(expected, form.get("csrf", "")):
             return _render("error.html", 403, viewer=None,
                            message="The form had expired. Open the sign-in page again.")  # fmt: skip
-        source = request.client.host if request.client else ""
-        try:
-            viewer = await run_in_threadpool(
-                users.sign_in, engine, form.get("username", ""), form.get("password", "")
-            )
+        source, name = throttle.source(request), form.get("username", "")
+        if await run_in_threadpool(lockout.is_locked, engine, name):  # refused unchecked: a read
+            metrics.sign_in_refused("locked")
+            return _secured(RedirectResponse("/dashboard/login?error=locked", 303))
+        try:  # counted per address, then per name (users.sign_in); see throttle and lockout
+            async with throttle.attempt(SIGN_IN_ADDRESS, source) as attempt:
+                check = partial(
+                    users.sign_in, engine, name, form.get("password", ""), source=source
+                )
+                viewer = await asyncio.get_running_loop().run_in_executor(password_checks, check)
+                attempt.succeeded()
         except users.SignInRefused as refused:
-            wait = await run_in_threadpool(throttle.failed, source, "dashboard password")
-            metrics.wrong_credential("dashboard password", wait)
+            metrics.wrong_credential("dashboard password", 0.0)
             metrics.sign_in_refused(refused.why)
             error = "locked" if refused.why.startswith("locked") else "wrong"
             return _secured(RedirectResponse(f"/dashboard/login?error={error}", 303))
+        except ApiError as held:  # this address is past its wrong passwords: 429, Retry-After
+            if held.status != 429:
+                raise
+            metrics.held_back("dashboard password")
+            page = login_page(request, held.message[:1].upper() + held.message[1:] + ".", 429)
+            page.headers.update(held.headers)
+            return page
         token = await run_in_threadpool(sessions.open_session, engine, viewer.id)
         response = RedirectResponse("/dashboard/", 303)
         _cookie(response, request, COOKIE, token, sessions.IDLE_S * 48)
@@ -225,9 +263,11 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
 
     Action = Callable[[sessions.Session, dict[str, str]], object]
 
-    async def conflict_form(request: Request, action: Action) -> Response:
-        """A conflicts form: carried out for the signed-in person when it carries their session's
-        CSRF token, then back to the conflicts page; what refuses it is said on a page."""
+    async def conflict_form(
+        request: Request, action: Action, back: str = "/dashboard/conflicts"
+    ) -> Response:
+        """A form (conflicts, unlocks): carried out for the signed-in person when it carries
+        their session's CSRF token, then back to its page; what refuses it is said on a page."""
         form = await _form(request)
         current = await run_in_threadpool(signed_in, request)
         try:
@@ -238,7 +278,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
             await run_in_threadpool(action, current, form)
         except ApiError as exc:
             return _render("error.html", exc.status, viewer=None, message=exc.message)
-        return _secured(RedirectResponse("/dashboard/conflicts", 303))
+        return _secured(RedirectResponse(back, 303))
 
     @app.post("/dashboard/conflicts/{conflict_id}/propose", include_in_schema=False)
     async def propose(request: Request, conflict_id: RowId) -> Response:
@@ -256,4 +296,12 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
             lambda current, form: maker_checker.decide(
                 engine, current.viewer, proposal_id, form.get("decision") == "approve"
             ),
+        )
+
+    @app.post("/dashboard/locks/unlock", include_in_schema=False)
+    async def unlock(request: Request) -> Response:
+        return await conflict_form(
+            request,
+            lambda current, form: locks.unlock(engine, current.viewer, form),
+            "/dashboard/locks",
         )

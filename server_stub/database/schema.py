@@ -245,9 +245,19 @@ users = Table(
     Column("password_hash", Text, nullable=False),  # argon2id, with its parameters
     Column("role", String(32), nullable=False),
     Column("disabled", Boolean, nullable=False, server_default="0"),
-    Column("failed", Integer, nullable=False, server_default="0"),  # wrong passwords in a row
-    Column("locked_until", Float, nullable=False, server_default="0"),
     Column("created", Float, nullable=False),
+)
+# Accounts unlocked after a lockout: who lifted it, when and why. Wrong passwords and locks
+# themselves are attempt counters (`sign_in`, below).
+account_audit = Table(
+    "account_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("action", String(32), nullable=False),  # unlocked
+    Column("by", String(128), nullable=False),
+    Column("note", Text, nullable=False),  # why, after checking with the account's owner
+    Column("at", Float, nullable=False),
 )
 
 # the stores and campaigns a store or campaign manager may see
@@ -333,3 +343,29 @@ shared_counts = Table(
     Column("spent", BigInteger, nullable=False),
 )
 Index("shared_counts_day", shared_counts.c.day)
+
+# Attempts counted per thing limited and per who tried, within a window, shared by every server
+# process (server_stub/limits/counters.py; migration 0010)
+attempt_counters = Table(
+    "attempt_counters",
+    metadata,
+    Column("what", String(32), nullable=False),  # sign_in, admin_token, ...
+    Column("who", String(200), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("started", Float, nullable=False),
+    Column("ends", Float, nullable=False),
+    PrimaryKeyConstraint("what", "who", name="attempt_counters_pk"),
+)
+Index("attempt_counters_ends", attempt_counters.c.ends)
+
+# the addresses each window's attempts came from
+attempt_sources = Table(
+    "attempt_sources",
+    metadata,
+    Column("what", String(32), nullable=False),
+    Column("who", String(200), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    PrimaryKeyConstraint("what", "who", "source", name="attempt_sources_pk"),
+)

@@ -34,9 +34,9 @@ from server_stub.device_api.push_reading import Prepared, prepare
 from server_stub.device_api.push_state import Signer
 from server_stub.device_api.recheck import Claimed, Rechecker
 from server_stub.errors import ApiError, describe, error_body, unstorable
+from server_stub.limits.throttle import ENROLLMENT_TOKEN, Throttle
 from server_stub.records import feed
 from server_stub.settings import ServerSettings
-from server_stub.throttle import Throttle
 from sync import protocol
 from sync.protocol import (
     BalanceRequest,
@@ -81,7 +81,7 @@ class SyncService:
         self.engine = engine
         self.settings = settings or ServerSettings()
         self.claim_guard = ClaimGuard(engine, self.settings)
-        self.throttle = Throttle()
+        self.throttle = Throttle(engine, self.settings.trusted_proxies)
         self._rechecker: tuple[int, Rechecker] | None = None
         self._lock = threading.Lock()
         # Built once: a statement built per request cost more than the database took to run it.
@@ -114,13 +114,7 @@ class SyncService:
         """
         try:
             if path == "/v1/enroll":
-                try:
-                    enrolled = self._enroll(self._parse(EnrollRequest, body))
-                except ApiError as exc:
-                    if exc.code == "bad_token":
-                        self.throttle.failed(source, "enrollment token")
-                    raise
-                return 200, enrolled.model_dump_json().encode(), {}
+                return 200, self._enroll_counted(self._parse(EnrollRequest, body), source), {}
             if path == "/v1/push":
                 caller, answer = self._push_request(method, path, headers, body)
             elif path in self._signed:
@@ -135,7 +129,7 @@ class SyncService:
                 raise ApiError(404, "not_found", f"no endpoint {path}")
         except ApiError as exc:
             self.claim_guard.flush()
-            return exc.status, error_body(exc), {}
+            return exc.status, error_body(exc), exc.headers
         except DataError:
             return 422, error_body(unstorable()), {}
         except KeyTaken:  # twice: another device stored the same event id in the same instant
@@ -146,6 +140,21 @@ class SyncService:
             return 503, error_body(ApiError(503, "unavailable", words)), {}
         signature = protocol.sign_answer(caller.secret, caller.nonce, 200, answer)
         return 200, answer, {protocol.SIGNATURE: signature}
+
+    def _enroll_counted(self, request: EnrollRequest, source: str) -> bytes:
+        """An enrollment, counted against its address before the token is looked up: an
+        address past its wrong tokens gets 429 whatever it sends (see throttle)."""
+        count = self.throttle.count(ENROLLMENT_TOKEN, source)
+        try:
+            enrolled = self._enroll(request)
+        except ApiError as exc:
+            if exc.code == "bad_token":
+                self.throttle.wrong(ENROLLMENT_TOKEN, source, count)
+                raise
+            self.throttle.forgive(ENROLLMENT_TOKEN, source)
+            raise
+        self.throttle.forgive(ENROLLMENT_TOKEN, source)
+        return enrolled.model_dump_json().encode()
 
     def _push_request(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes

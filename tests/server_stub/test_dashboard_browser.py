@@ -11,11 +11,10 @@ import requests
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from server_stub.accounts import users
+from server_stub.accounts import lockout, users
 from server_stub.catalog import store_setup
 from server_stub.dashboard import web
 from server_stub.records import conflicts, maker_checker
-from server_stub.throttle import Throttle
 from tests.live import live_server
 from tests.world import World
 
@@ -45,7 +44,6 @@ def site(world: World) -> Iterator[tuple[World, str]]:
     for name, (role, stores) in ROLES.items():
         campaigns = ["ice-2026"] if role == "campaign_manager" else []
         users.create_user(world.engine, name, PASSWORD, role, stores, campaigns)
-    world.service.throttle = Throttle(sleep=lambda _: None)
     with live_server(world.engine, world.service) as url:
         yield world, url
 
@@ -90,7 +88,14 @@ def test_each_role_signs_in_and_opens_every_page(
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     _sign_in(page, url, name)
     assert page.url == f"{url}/dashboard/"
+    mine = [p for p in web.PAGES if ROLES[name][0] == "admin" or p not in web.ADMIN_PAGES]
+    assert page.locator("nav a").all_inner_texts() == [web.PAGES[p][0] for p in mine]
     for path, (title, _, _) in web.PAGES.items():
+        if path not in mine:  # the page refuses whoever may not see it, in words
+            refused = requests.get(f"{url}/dashboard/{path}?format=json", timeout=5,
+                                   cookies={c["name"]: c["value"] for c in page.context.cookies()})  # fmt: skip
+            assert refused.status_code == 403 and refused.json()["error"] == "admins_only"
+            continue
         page.goto(f"{url}/dashboard/{path}")
         assert page.locator("h1").inner_text() == title
         _shot(page, f"{name}-{path or 'overview'}.png")
@@ -145,6 +150,37 @@ def test_ten_wrong_passwords_lock_the_account(site: tuple[World, str], browser: 
     assert page.url.startswith(f"{url}/dashboard/login")
     _shot(page, "login-locked.png")
     page.close()
+
+
+def test_an_admin_sees_who_is_locked_out_and_unlocks_them(
+    site: tuple[World, str], browser: Browser
+) -> None:
+    world, url = site
+    for _ in range(users.LOCK_AFTER):  # as the sign-in form would, from another address
+        with pytest.raises(users.SignInRefused):
+            users.sign_in(world.engine, "hel", "not the password", source="203.0.113.7")
+    page = browser.new_page()
+    _sign_in(page, url, "ann")
+    page.goto(f"{url}/dashboard/locks")
+    lock = page.locator("#lock-hel")
+    assert "helpdesk; 10 wrong passwords" in lock.inner_text()
+    assert "203.0.113.7" in lock.locator("table").inner_text()  # where the guesses came from
+    shown = page.goto(f"{url}/dashboard/locks?format=json")
+    assert shown is not None and [a["username"] for a in shown.json()["locked"]] == ["hel"]
+    page.goto(f"{url}/dashboard/locks")
+    _shot(page, "locks.png")
+    page.fill("#lock-hel input[name=note]", "Hel phoned: her cat walked on the keyboard")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Unlock hel").click()
+    assert page.url == f"{url}/dashboard/locks"
+    main = page.locator("main").inner_text()
+    assert "No account is locked" in main and "her cat walked on the keyboard" in main
+    assert [(u["username"], u["by"]) for u in lockout.audit(world.engine)] == [("hel", "ann")]
+    page.close()
+    owner = browser.new_page()
+    _sign_in(owner, url, "hel")
+    assert owner.url == f"{url}/dashboard/"
+    owner.close()
 
 
 def test_sign_in_without_its_csrf_token_is_refused(site: tuple[World, str]) -> None:
@@ -275,11 +311,12 @@ def _dashboard_spec() -> dict[str, object]:
     answer = {"responses": {"default": {"description": "a page, JSON or a redirect"}}}
     paths: dict[str, object] = {
         f"/dashboard/{p}": {"get": {"parameters": query, **answer}}
-        for p in ("", "devices", "conflicts", "lookup", "reports", "reports.csv")
+        for p in ("", "devices", "conflicts", "lookup", "reports", "reports.csv", "locks")
     }
     paths["/dashboard/login"] = {"post": {**form, **answer}}
     paths["/dashboard/conflicts/{id}/propose"] = {"post": {"parameters": ident, **form, **answer}}
     paths["/dashboard/proposals/{id}/decide"] = {"post": {"parameters": ident, **form, **answer}}
+    paths["/dashboard/locks/unlock"] = {"post": {**form, **answer}}
     return {"openapi": "3.0.3", "info": {"title": "dashboard", "version": "1"}, "paths": paths}
 
 
@@ -309,7 +346,7 @@ def test_no_dashboard_request_makes_a_server_error(site: tuple[World, str]) -> N
 
         call()
         checked += 1
-    assert checked == 9
+    assert checked == 11
 
 
 def test_tiles_refresh_by_themselves_and_sign_out_ends_the_session(

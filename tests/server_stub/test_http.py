@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.case import Case
 
 from server_stub.database.connection import admin_token
-from server_stub.throttle import Throttle
 from sync.cycle import run_cycle
 from sync.transport import HttpTransport
 from tests.live import live_server
@@ -25,8 +24,6 @@ def served(world: World) -> Iterator[tuple[World, str, str]]:
     world.setup()
     with world.engine.connect() as conn:
         token = admin_token(conn)
-    # schemathesis sends many wrong tokens: they are still refused, without the wait
-    world.service.throttle = Throttle(sleep=lambda _: None)
     with live_server(world.engine, world.service) as url:
         yield world, url, token
 

@@ -16,7 +16,6 @@ from server_stub.accounts import sessions, users
 from server_stub.catalog import store_setup
 from server_stub.dashboard import pages
 from server_stub.database.connection import admin_token
-from server_stub.throttle import Throttle
 from tests.live import live_server
 from tests.world import World
 
@@ -51,7 +50,6 @@ class Site:
 def site(world: World) -> Iterator[Site]:
     world.setup()
     users.create_user(world.engine, "ann", PASSWORD, "admin")
-    world.service.throttle = Throttle(sleep=lambda _: None)
     with live_server(world.engine, world.service) as url:
         yield Site(world, url)
 
