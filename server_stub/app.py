@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import gc
-import gzip
 import hmac
 import json
-import logging
 import os
 import time
-import zlib
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
@@ -21,7 +18,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server_stub import metrics
 from server_stub.accounts.users import Role, Viewer
@@ -30,10 +26,10 @@ from server_stub.catalog import campaign_setup, enrollment, store_setup
 from server_stub.dashboard import pages, web
 from server_stub.database.connection import admin_token
 from server_stub.device_api.service import SyncService
-from server_stub.errors import ApiError, describe, error_body, unstorable
+from server_stub.errors import ApiError, describe, unstorable
 from server_stub.limits.throttle import ADMIN_TOKEN
-from server_stub.log_format import OneLineFormatter
 from server_stub.records import conflicts, reports
+from server_stub.request_layers import BodyLimit, RequestLog, configure_logging, error_response
 from server_stub.security_headers import HEADERS, SecurityHeaders
 from server_stub.settings import ServerSettings
 from sync import protocol
@@ -67,109 +63,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (503, "the database is unavailable"),
     )
 }  # fmt: skip
-
-
-def _error(exc: ApiError) -> Response:
-    return Response(error_body(exc), exc.status, exc.headers, media_type="application/json")
-
-
-class BodyLimit:
-    """Refuse oversized bodies (413) and unpack gzip ones before anything else reads them."""
-
-    def __init__(self, app: ASGIApp, limit: int = protocol.MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                too_large = ApiError(
-                    413, "too_large", f"the request body is over {self.limit} bytes"
-                )
-                await _error(too_large)(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
-        headers = dict(scope["headers"])
-        if headers.get(b"content-encoding", b"").lower() == b"gzip":
-            try:
-                body = _gunzip(body, self.limit)
-            except ApiError as exc:
-                await _error(exc)(scope, receive, send)
-                return
-            scope = dict(scope)
-            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-encoding"]
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    try:
-        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = inflate.decompress(body, limit + 1)
-    except (zlib.error, gzip.BadGzipFile):
-        raise ApiError(400, "bad_body", "the body is not valid gzip") from None
-    if len(out) > limit:
-        raise ApiError(413, "bad_body", f"the unpacked body is too large (over {limit} bytes)")
-    return out
-
-
-REQUEST_LOG = logging.getLogger("instore.server.requests")
-
-
-class RequestLog:
-    """One line per request: method, path, status, milliseconds, and the device that signed it.
-
-    Never a body, a query string or a header's secret: a device id is no secret.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not REQUEST_LOG.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
-            return
-        began, status = time.perf_counter(), 500
-
-        async def note_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, note_status)
-        finally:
-            device = dict(scope["headers"]).get(protocol.DEVICE.lower().encode(), b"-")
-            REQUEST_LOG.info(
-                "%s %s %d %.1f ms device=%s", scope["method"], scope["path"], status,
-                (time.perf_counter() - began) * 1000, device.decode("ascii", "replace")[:64],
-            )  # fmt: skip
-
-
-def configure_logging(level: str) -> None:
-    """The server's own lines on standard error, at `level` (debug, info, warning, error); each
-    one line, whatever a request put in it (see log_format)."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
 
 
 class NewStore(BaseModel):
@@ -258,7 +151,7 @@ def create_app(
         """An error as a page for a person at the dashboard, as JSON for everyone else."""
         if web.wants_page(request):
             return web.error_page(exc.status, exc.message)
-        return _error(exc)
+        return error_response(exc)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:

@@ -85,12 +85,12 @@ def _serve(args: argparse.Namespace) -> int:
         DATABASE_VARIABLE,
         LOG_LEVEL_VARIABLE,
         METRICS_TOKEN_VARIABLE,
-        configure_logging,
         create_app,
         metrics_token,
         tune_garbage_collector,
     )
     from server_stub.device_api.service import SyncService
+    from server_stub.request_layers import configure_logging
 
     configure_logging(args.log_level)
     settings = ServerSettings(trusted_proxies=frozenset(args.trusted_proxy))

@@ -88,7 +88,8 @@ def lookup(engine: Engine, viewer: Viewer, query: str) -> dict[str, Any]:
                 return answer
             where = events.c.member == member
             shown = known is not None and _may_see_balance(conn, viewer, member)
-            answer["member"] = {"member": member, "balance": known.balance if shown else None}
+            balance = known.balance if known is not None and shown else None
+            answer["member"] = {"member": member, "balance": balance}
         if not viewer.sees_every_store:  # narrowed in the query, before its limit
             where = and_(where, events.c.store_id.in_(viewer.stores))
         if not viewer.sees_every_campaign:  # points belong to no campaign: not theirs either

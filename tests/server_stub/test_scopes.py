@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 import pytest
 import requests
@@ -96,7 +97,7 @@ def _walk(chain: Chain, name: str) -> str:
     ]  # fmt: skip
     for q in (chain.ice_only_at_north, chain.lollies_only_at_south, chain.ice_twice,
               chain.lollies_twice, NORTH_MEMBER, SOUTH_MEMBER):  # fmt: skip
-        queries.append(f"lookup?q={requests.utils.quote(q)}")
+        queries.append(f"lookup?q={quote(q)}")
     for what in reports.REPORTS:
         for by in reports.GROUPS:
             queries.append(f"reports?what={what}&by={by}")
@@ -107,7 +108,7 @@ def _walk(chain: Chain, name: str) -> str:
             joined = "&".join(p for p in (params, "format=json" if fmt == "json" else "") if p)
             answer = session.get(f"{url}/dashboard/{path}?{joined}", timeout=10)
             assert answer.status_code in (200, 403, 404), (query, answer.status_code)
-            typed = requests.utils.unquote(params[2:]) if path == "lookup" else ""
+            typed = unquote(params[2:]) if path == "lookup" else ""
             seen.append(answer.text.replace(typed, "(typed)") if typed else answer.text)
         if path == "reports":
             seen.append(session.get(f"{url}/dashboard/reports.csv?{params}", timeout=10).text)
@@ -127,7 +128,7 @@ def test_a_store_manager_sees_nothing_of_another_store(chain: Chain) -> None:
         assert secret not in shown, secret
     overview = _json(chain, "nora", "?format=json")
     assert overview["tiles"]["open_conflicts"] == 2  # type: ignore[index]  # North is in both
-    looked = _json(chain, "nora", f"lookup?format=json&q={requests.utils.quote(SOUTH_MEMBER)}")
+    looked = _json(chain, "nora", f"lookup?format=json&q={quote(SOUTH_MEMBER)}")
     assert looked["events"] == [] and not (looked["member"] or {}).get("balance")  # type: ignore[attr-defined]
 
 
@@ -151,7 +152,7 @@ def test_a_campaign_manager_sees_nothing_of_another_campaign(chain: Chain) -> No
     overview = _json(chain, "cam", "?format=json")
     assert overview["tiles"]["open_conflicts"] == 1  # type: ignore[index]
     for member in (NORTH_MEMBER, SOUTH_MEMBER):  # points belong to no campaign: not theirs
-        looked = _json(chain, "cam", f"lookup?format=json&q={requests.utils.quote(member)}")
+        looked = _json(chain, "cam", f"lookup?format=json&q={quote(member)}")
         assert all(e["kind"] == "redeem" for e in looked["events"])  # type: ignore[attr-defined]
 
 
