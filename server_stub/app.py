@@ -29,7 +29,13 @@ from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError, describe, unstorable
 from server_stub.limits.throttle import ADMIN_TOKEN
 from server_stub.records import conflicts, reports
-from server_stub.request_layers import BodyLimit, RequestLog, configure_logging, error_response
+from server_stub.request_layers import (
+    BodyLimit,
+    RequestTimer,
+    configure_logging,
+    error_response,
+    log_request,
+)
 from server_stub.security_headers import HEADERS, SecurityHeaders
 from server_stub.settings import ServerSettings
 from sync import protocol
@@ -140,8 +146,7 @@ def create_app(
         docs_url=None, redoc_url=None, redirect_slashes=False,
     )  # fmt: skip
     app.add_middleware(BodyLimit)
-    app.add_middleware(RequestLog)
-    app.add_middleware(metrics.RequestMetrics)
+    app.add_middleware(RequestTimer, observers=(log_request, metrics.observe_request))
     app.add_middleware(SecurityHeaders)
     with engine.connect() as conn:
         token = admin_token(conn)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
-import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated
@@ -35,7 +34,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from server_stub.errors import ApiError
 
@@ -134,32 +133,12 @@ def claimed(status: int, seconds: float) -> None:
     CLAIMS.labels(str(status)).observe(seconds)
 
 
-class RequestMetrics:
-    """Counts each HTTP request by its route's template and status, and times it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        began, status = time.perf_counter(), 500
-
-        async def note_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, note_status)
-        finally:
-            route, method = route_template(scope), scope["method"]
-            REQUESTS.labels(route, method if method in _METHODS else "other", str(status)).inc()
-            LATENCY.labels(route, method if method in _METHODS else "other").observe(
-                time.perf_counter() - began
-            )
+def observe_request(scope: Scope, status: int, seconds: float) -> None:
+    """Count a request by its route's template and status, and note how long it took (one of
+    request_layers.RequestTimer's observers)."""
+    route, method = route_template(scope), scope["method"]
+    REQUESTS.labels(route, method if method in _METHODS else "other", str(status)).inc()
+    LATENCY.labels(route, method if method in _METHODS else "other").observe(seconds)
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
