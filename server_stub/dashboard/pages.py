@@ -41,6 +41,10 @@ def _stores_clause(viewer: Viewer, column: Any) -> ColumnElement[bool]:
     return true() if viewer.sees_every_store else column.in_(viewer.stores)
 
 
+def _campaigns_clause(viewer: Viewer, column: Any) -> ColumnElement[bool]:
+    return true() if viewer.sees_every_campaign else column.in_(viewer.campaigns)
+
+
 def _counted(viewer: Viewer) -> ColumnElement[bool]:
     """The redemptions (event_counts) the viewer may see."""
     where: ColumnElement[bool] = ec.c.kind == REDEMPTION
@@ -109,11 +113,15 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
         members = select(member_stores.c.member).where(
             _stores_clause(viewer, member_stores.c.store_id)
         )
-        points = conn.execute(
-            select(func.coalesce(func.sum(balances.c.balance), 0)).where(
-                balances.c.member.in_(members)
-            )
-        ).scalar_one()
+        points = (
+            conn.execute(
+                select(func.coalesce(func.sum(balances.c.balance), 0)).where(
+                    balances.c.member.in_(members)
+                )
+            ).scalar_one()
+            if viewer.sees_every_campaign
+            else None
+        )  # points belong to no campaign
         this_hour, same_hour_yesterday = count(hour, hour), count(hour - 24, hour - 24)
         today = count(day, hour)
     return {
@@ -124,7 +132,7 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
             "same_hour_yesterday": same_hour_yesterday,
             "open_conflicts": int(open_conflicts),
             "devices_silent": int(silent),
-            "points_outstanding": int(points),
+            "points_outstanding": None if points is None else int(points),
         },
         "by_tier": by_tier,
         "campaigns": campaign_rows,
@@ -148,7 +156,8 @@ def stores_and_devices(engine: Engine, viewer: Viewer, now: float | None = None)
             r.loser_device: int(r.n)
             for r in conn.execute(
                 select(conflicts.c.loser_device, func.count().label("n"))
-                .where(conflicts.c.state == "open").group_by(conflicts.c.loser_device)
+                .where(conflicts.c.state == "open", _campaigns_clause(viewer, conflicts.c.campaign))
+                .group_by(conflicts.c.loser_device)
             )
         }  # fmt: skip
         alert_counts = {
@@ -262,8 +271,8 @@ def reports_page(engine: Engine, viewer: Viewer, params: Mapping[str, str]) -> d
          "share": (float(r.get(measure) or 0) / top) if top else 0.0}
         for r in result["rows"][:60]
     ]  # fmt: skip
-    if not viewer.sees_every_store:  # the chain's open count is not a store's
-        result.pop("open", None)
+    if not (viewer.sees_every_store and viewer.sees_every_campaign):
+        result.pop("open", None)  # the chain's open count is not a store's or a campaign's
     return {
         "viewer": {"username": viewer.username, "role": viewer.role.value},
         "what": what, "by": by, "since": since or "", "until": until or "",

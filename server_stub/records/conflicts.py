@@ -109,7 +109,10 @@ def list_conflicts(
             loser = _side(c, "second", c.loser_event, c.loser_device, details_for)
             out.append({
                 "id": c.id, "kind": c.kind, "state": c.state, "campaign": c.campaign,
-                "serial": c.serial, "code": c.code, "member": c.member, "reward": c.reward,
+                "serial": c.serial, "code": c.code, "reward": c.reward,
+                # the member is the later event's shopper: theirs to see where that side is
+                "member": c.member if details_for is None or loser.get("store_id") in details_for
+                else None,
                 "value": c.value, "points": c.points, "created": c.created,
                 "first": winner, "second": loser,
                 "devices": [winner.get("device_id"), loser.get("device_id")],

@@ -60,7 +60,7 @@ def chain(world: World) -> Iterator[Chain]:
     assert north.terminal.accrue(NORTH_MEMBER, 100, "R-N1", actor="nora-cashier").ok
     assert north.sync().ok
     lollies_shopper = {**south_shopper, "city": SOUTH_LOLLIES_CITY}
-    ice_shopper = {**south_shopper, "city": SOUTH_ICE_CITY}
+    ice_shopper = {**south_shopper, "city": SOUTH_ICE_CITY, "member": SOUTH_MEMBER}
     assert south.terminal.redeem(codes.lollies_only_at_south, "sid-cashier", lollies_shopper).ok
     assert south.terminal.redeem(codes.ice_twice, "sid-cashier", ice_shopper).ok
     assert south.terminal.redeem(codes.lollies_twice, "sid-cashier", lollies_shopper).ok
@@ -151,6 +151,9 @@ def test_a_campaign_manager_sees_nothing_of_another_campaign(chain: Chain) -> No
     assert SOUTH_ICE_CITY in shown  # the ice campaign's own demographics are theirs to see
     overview = _json(chain, "cam", "?format=json")
     assert overview["tiles"]["open_conflicts"] == 1  # type: ignore[index]
+    assert overview["tiles"]["points_outstanding"] is None  # type: ignore[index]
+    conflicts = _json(chain, "cam", "reports?what=conflicts&by=store&format=json")["result"]
+    assert "open" not in conflicts  # type: ignore[operator]  # the chain's count spans others
     for member in (NORTH_MEMBER, SOUTH_MEMBER):  # points belong to no campaign: not theirs
         looked = _json(chain, "cam", f"lookup?format=json&q={quote(member)}")
         assert all(e["kind"] == "redeem" for e in looked["events"])  # type: ignore[attr-defined]
