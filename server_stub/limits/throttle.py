@@ -119,9 +119,7 @@ class Throttle:
         """Count an attempt from `source` before its credential is checked (in a worker
         thread: it reads and writes the database, never waits); ApiError 429 when held."""
         key, now = (limit.what, address_key(source)), time.time()
-        known = self._held.get(key)
-        if known is not None and known.ends > now:
-            raise too_many(limit, known, now)
+        self._refuse_if_held(limit, key, now)
         count = counters.attempt(self.engine, limit, key[1], now=now)
         if not count.allowed:
             self._remember(key, count, now)
@@ -146,9 +144,7 @@ class Throttle:
         """Around checking one credential from `source`: counted first (429 when held), given
         back if the block calls `succeeded()`, else logged as wrong. Attempts from one address
         take turns here; waiting for a turn holds no thread."""
-        known = self._held.get((limit.what, address_key(source)))
-        if known is not None and known.ends > time.time():
-            raise too_many(limit, known)  # no turn needed to say no
+        self._refuse_if_held(limit, (limit.what, address_key(source)), time.time())  # no turn
         async with self._turns.turn((limit.what, address_key(source))):
             count = await run_in_threadpool(self.count, limit, source)
             attempt = Attempt(count)
@@ -165,9 +161,7 @@ class Throttle:
         asked before a credential is compared, with `failed` after a wrong one. For secrets too
         long to guess, where a burst in flight checked before its count lands costs nothing."""
         limit, now = _limit(what), time.time()
-        known = self._held.get((limit.what, address_key(source)))
-        if known is not None and known.ends > now:
-            raise too_many(limit, known, now)
+        self._refuse_if_held(limit, (limit.what, address_key(source)), now)
         with reader(self.engine).connect() as conn:
             seen = counters.peek(conn, limit, address_key(source), now)
         if seen is not None and seen.reached:
@@ -186,6 +180,12 @@ class Throttle:
             return 0.0
         self._remember(key, count, now)
         return count.ends - now
+
+    def _refuse_if_held(self, limit: Limit, key: tuple[str, str], now: float) -> None:
+        """ApiError 429 when this process already saw `key` held: no database needed."""
+        known = self._held.get(key)
+        if known is not None and known.ends > now:
+            raise too_many(limit, known, now)
 
     def _remember(self, key: tuple[str, str], count: Count, now: float) -> None:
         if len(self._held) > 10_000:  # an attack from many addresses: forget the ended holds
