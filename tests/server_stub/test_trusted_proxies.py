@@ -64,3 +64,16 @@ def test_the_trusted_proxies_reach_every_worker_process(monkeypatch: pytest.Monk
     for name, value in given.to_environment().items():
         monkeypatch.setenv(name, value)
     assert ServerSettings.from_environment() == given
+
+
+def test_an_ipv4_client_on_a_dual_stack_socket_is_one_address() -> None:
+    """A server listening on :: sees an IPv4 proxy as ::ffff:a.b.c.d; it is still the proxy
+    named with --trusted-proxy a.b.c.d, and an IPv4 client counts as its IPv4 address."""
+    from server_stub.client_address import client_address
+    from server_stub.limits.throttle import address_key
+
+    trusted = [proxy_network("10.0.0.5")]
+    assert client_address("::ffff:10.0.0.5", ["203.0.113.7"], trusted) == "203.0.113.7"
+    assert client_address("::ffff:198.51.100.9", ["203.0.113.7"], trusted) == "::ffff:198.51.100.9"
+    assert address_key("::ffff:198.51.100.9") == address_key("198.51.100.9") == "198.51.100.9"
+    assert address_key("2001:db8::1") == "2001:db8::/64"
