@@ -71,6 +71,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+# a filter's text: no control characters (C0 or C1), which no stored id holds and PostgreSQL
+# cannot compare (NUL), so the schema says so and such a request is refused as invalid
+NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
+
 class NewStore(BaseModel):
     id: Ident = Field(min_length=1, max_length=64)
     name: Name = Field(min_length=1, max_length=200)
@@ -282,7 +287,7 @@ def create_app(
     def conflict_list(
         state: Literal["open", "resolved"] | None = None,
         kind: Literal["double_redemption", "overdraft"] | None = None,
-        store: Annotated[str | None, Query(max_length=64)] = None,
+        store: Annotated[str | None, Query(max_length=64, pattern=NO_CONTROL)] = None,
     ) -> list[dict[str, Any]]:
         return conflicts.list_conflicts(engine, state, kind, store)
 
