@@ -41,6 +41,9 @@ class Tier:
     # "instant": handed over at the counter (a music code, a coupon); "claim": shipped after the
     # brand verifies the win (a gold coin), so an offline acceptance is provisional until then
     kind: TierKind = "instant"
+    # a claim prize must be claimed within this many days of its redemption (the campaign file's
+    # `claim_days`); an instant one ignores it
+    claim_days: int = 30
 
     def spec(self) -> str | int:
         """The count as a campaign file and `--tiers` write it: 10, "1/10000" or "*"."""
@@ -70,6 +73,12 @@ class Campaign:
     # a kiosk asks the shopper's details (phone, and optionally age band, gender, city) before
     # the reward; kept only with their consent
     ask_details: bool = False
+    # prize claims one phone may file in this campaign before each further one is flagged for
+    # the verifier (never refused by a machine); 0: no limit
+    claims_per_phone: int = 3
+    # where its one-time passwords and vouchers may be sent by SMS: calling codes as ISO
+    # regions ("IN", "KZ"); empty: any country
+    sms_countries: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
     def block(self) -> int:
@@ -266,6 +275,10 @@ def to_dict(c: Campaign) -> dict[str, Any]:
         data["plan_version"] = c.plan_version
     if c.ask_details:
         data["ask_details"] = True
+    if c.claims_per_phone != 3:
+        data["claims_per_phone"] = c.claims_per_phone
+    if c.sms_countries:
+        data["sms_countries"] = list(c.sms_countries)
     if c.starts_at:
         data["starts_at"] = c.starts_at
     if c.ends_at:
@@ -276,7 +289,8 @@ def to_dict(c: Campaign) -> dict[str, Any]:
             "count": t.spec(),
             "value": t.value,
             "description": t.description,
-            **({"kind": t.kind} if t.kind != "instant" else {}),
+            **({"delivery": t.kind} if t.kind != "instant" else {}),
+            **({"claim_days": t.claim_days} if t.kind == "claim" and t.claim_days != 30 else {}),
         }
         for t in c.tiers
     ]
@@ -285,8 +299,26 @@ def to_dict(c: Campaign) -> dict[str, Any]:
 
 def _kind(value: Any) -> TierKind:
     if value not in TIER_KINDS:
-        raise InstoreError("bad_campaign", f"a tier's kind is 'instant' or 'claim', not {value!r}")
+        raise InstoreError(
+            "bad_campaign", f"a tier's delivery is 'instant' or 'claim', not {value!r}"
+        )
     return cast(TierKind, value)
+
+
+def _countries(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, str) and len(v) == 2 and v.isalpha() and v.isascii() for v in value
+    ):
+        raise InstoreError(
+            "bad_campaign", f"sms_countries lists two-letter regions (IN, KZ), not {value!r}"
+        )
+    return tuple(v.upper() for v in value)
+
+
+def _claim_days(value: Any) -> int:
+    if type(value) is not int or not 1 <= value <= 3660:
+        raise InstoreError("bad_campaign", f"a tier's claim_days is 1 to 3660 days, not {value!r}")
+    return value
 
 
 def _when(value: Any, name: str) -> datetime | None:
@@ -312,7 +344,8 @@ def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
                     value=float(t.get("value", 0)),
                     description=str(t.get("description", "")),
                 ),
-                kind=_kind(t.get("kind", "instant")),
+                kind=_kind(t.get("delivery", t.get("kind", "instant"))),
+                claim_days=_claim_days(t.get("claim_days", 30)),
             )
             for t in data["tiers"]
         )
@@ -331,6 +364,8 @@ def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
             registered_with=str(data.get("registered_with", "")),
             ask_details=data.get("ask_details", False) is True,
             plan_version=int(data.get("plan_version", 1)),
+            claims_per_phone=int(data.get("claims_per_phone", 3)),
+            sms_countries=_countries(data.get("sms_countries", ())),
             path=path,
         )
     except KeyError as exc:

@@ -11,6 +11,12 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # how `instore server --workers N` hands its worker processes the --trusted-proxy addresses
 TRUSTED_PROXIES_VARIABLE = "INSTORE_TRUSTED_PROXIES"
+# ... and the rest of its settings, one variable each
+_VARIABLES = {
+    "sms_gateway": "INSTORE_SMS_GATEWAY",
+    "documents_dir": "INSTORE_DOCUMENTS_DIR",
+    "public_url": "INSTORE_PUBLIC_URL",
+}
 
 
 def proxy_network(text: str) -> Network:
@@ -36,12 +42,29 @@ class ServerSettings:
     # other peer, the socket's address is the client's, whatever the headers say: anyone can
     # write the header, and a throttle keyed by it would be reset by each new value.
     trusted_proxies: frozenset[Network] = field(default_factory=frozenset)
+    # Where SMS go (`instore server --sms-gateway URL`): file:///DIR writes one JSON file per
+    # message, http(s)://... posts it to a gateway; "" sends none (see notifications/sms.py).
+    sms_gateway: str = ""
+    # Where prize claims' documents are kept: a folder no web server serves; "" keeps them in a
+    # folder beside the database (see prizes/documents.py).
+    documents_dir: str = ""
+    # The address shoppers reach this server at (https://play.example.com), for the links in QR
+    # codes and SMS; "" names paths only.
+    public_url: str = ""
 
     def to_environment(self) -> dict[str, str]:
         """What a worker process needs to make these settings again (see from_environment)."""
-        return {TRUSTED_PROXIES_VARIABLE: ",".join(sorted(str(n) for n in self.trusted_proxies))}
+        return {
+            TRUSTED_PROXIES_VARIABLE: ",".join(sorted(str(n) for n in self.trusted_proxies)),
+            **{variable: getattr(self, name) for name, variable in _VARIABLES.items()},
+        }
 
     @classmethod
     def from_environment(cls) -> ServerSettings:
         listed = os.environ.get(TRUSTED_PROXIES_VARIABLE, "")
-        return cls(trusted_proxies=frozenset(proxy_network(t) for t in listed.split(",") if t))
+        text = {name: os.environ.get(variable, "") for name, variable in _VARIABLES.items()}
+        return cls(
+            trusted_proxies=frozenset(proxy_network(t) for t in listed.split(",") if t),
+            sms_gateway=text["sms_gateway"], documents_dir=text["documents_dir"],
+            public_url=text["public_url"],
+        )  # fmt: skip

@@ -240,6 +240,14 @@ class MemberBalance(Model):
     balance: int
 
 
+class VoucherGrant(Model):
+    """A voucher of a digital prize's pool, held by a device to hand out while offline."""
+
+    campaign: Text = Field(min_length=1, max_length=64)
+    tier: Text = Field(min_length=1, max_length=32)
+    voucher: Text = Field(min_length=1, max_length=128)
+
+
 class PullResponse(Model):
     cursor: int
     more: bool  # another page is waiting
@@ -251,6 +259,9 @@ class PullResponse(Model):
     config_version: int
     config: DeviceConfig | None = None  # only when it changed since the device's version
     campaigns: list[CampaignGrant] | None = None
+    # every voucher the device holds now, when that changed (None: as before); one it held and
+    # no longer finds here was withdrawn, and is never shown
+    vouchers: list[VoucherGrant] | None = None
     server_time: float
 
 

@@ -369,3 +369,140 @@ attempt_sources = Table(
     Column("last_seen", Float, nullable=False),
     PrimaryKeyConstraint("what", "who", "source", name="attempt_sources_pk"),
 )
+
+# -- the winner's journey (migration 0011) ---------------------------------------------------
+# Redemptions made on the shopper's web at /play/ are events of one built-in device of one
+# built-in store, so conflicts, counts and reports treat them like any till's.
+WEB_STORE = "shoppers-web"
+WEB_DEVICE = "shoppers-web"
+
+# a partner's voucher codes for a digital prize tier (server_stub/prizes/vouchers.py); each is
+# free, held by one device (its offline slice), given to one redemption, or withdrawn
+vouchers = Table(
+    "vouchers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign", String(64), nullable=False),
+    Column("tier", String(32), nullable=False),
+    Column("voucher", String(128), nullable=False),
+    Column("state", String(16), nullable=False),  # free, held, given, withdrawn
+    Column("device_id", String(64)),  # who holds it, or who gave it
+    Column("event_id", String(64), unique=True),  # the redemption it was given to
+    Column("loaded", Float, nullable=False),
+    Column("changed", Float, nullable=False),
+    UniqueConstraint("campaign", "tier", "voucher", name="vouchers_once"),
+)
+Index("vouchers_pool", vouchers.c.campaign, vouchers.c.tier, vouchers.c.state)
+Index("vouchers_holder", vouchers.c.device_id, vouchers.c.state)
+
+# one-time passwords sent by SMS (server_stub/play/otp.py): only a hash of each is kept
+otp_codes = Table(
+    "otp_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("phone", String(32), nullable=False),
+    Column("purpose", String(16), nullable=False),  # play, claim, status
+    Column("code_hash", String(64), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("expires", Float, nullable=False),
+    Column("tries", Integer, nullable=False, server_default="0"),
+    Column("used", Float),
+)
+Index("otp_codes_phone", otp_codes.c.phone, otp_codes.c.purpose, otp_codes.c.created)
+
+# a shopper's visit to /play/: a random token in a cookie, its hash here, the CSRF token of its
+# forms, and the phone once a one-time password confirmed it (server_stub/play/visits.py)
+play_sessions = Table(
+    "play_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("csrf", String(64), nullable=False),
+    Column("phone", String(32)),  # confirmed
+    Column("pending_phone", String(32)),  # a one-time password is on its way there
+    Column("created", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+Index("play_sessions_last_seen", play_sessions.c.last_seen)
+
+# a prize claim (server_stub/prizes/claims.py): one per code, joined to its redemption by event id
+prize_claims = Table(
+    "prize_claims",
+    metadata,
+    Column("number", String(16), primary_key=True),  # CL-XXXXXXXX
+    Column("campaign", String(64), nullable=False),
+    Column("serial", BigInteger, nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("tier", String(32), nullable=False),
+    Column("value", Float, nullable=False, server_default="0"),
+    Column("event_id", String(64), nullable=False),  # the redemption claimed
+    Column("device_id", String(64)),  # where it was redeemed, when a device's QR said so
+    Column("phone", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("address", Text, nullable=False),
+    Column("email", String(200)),
+    Column("id_type", String(20), nullable=False),
+    Column("id_number", String(64), nullable=False),
+    Column("invoice_number", String(64)),
+    Column("consent_at", Float, nullable=False),
+    Column("status", String(20), nullable=False),  # received, in_verification, approved, ...
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("resubmissions", Integer, nullable=False, server_default="0"),
+    Column("flags", Text, nullable=False, server_default="[]"),  # JSON: duplicate flags
+    Column("carrier", String(64)),
+    Column("tracking", String(64)),
+    Column("deadline", Float, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    UniqueConstraint("campaign", "serial", name="prize_claims_code"),
+)
+Index("prize_claims_phone", prize_claims.c.phone)
+Index("prize_claims_status", prize_claims.c.status, prize_claims.c.created)
+Index("prize_claims_event", prize_claims.c.event_id)
+
+# what happened to a claim, in order: its timeline
+claim_timeline = Table(
+    "claim_timeline",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("number", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("actor", String(200), nullable=False, server_default=""),
+)
+Index("claim_timeline_number", claim_timeline.c.number, claim_timeline.c.at)
+
+# a claim's uploaded documents, stored re-encoded outside any served folder under random names
+# (server_stub/prizes/documents.py)
+claim_documents = Table(
+    "claim_documents",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random: what the document handler takes
+    Column("number", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # invoice, id_front, id_back
+    Column("stored", String(64), nullable=False),  # the file's random name in the store
+    Column("content_type", String(40), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),  # of the file as sent
+    Column("phash", String(16)),  # an image's perceptual hash, hex
+    Column("current", Boolean, nullable=False, server_default="1"),  # False once resubmitted
+    Column("created", Float, nullable=False),
+)
+Index("claim_documents_number", claim_documents.c.number)
+Index("claim_documents_sha256", claim_documents.c.sha256)
+Index("claim_documents_phash", claim_documents.c.phash)
+
+# SMS sent through the gateway, and what its delivery reports said (never the text: it may hold
+# a one-time password); server_stub/notifications/sms.py
+sms_messages = Table(
+    "sms_messages",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("phone", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # otp, voucher, ...
+    Column("status", String(16), nullable=False),  # sent, failed, delivered, ...
+    Column("error", Text, nullable=False, server_default=""),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+Index("sms_messages_phone", sms_messages.c.phone, sms_messages.c.created)
