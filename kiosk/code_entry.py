@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codes import crockford, layout
-from codes.checker import CODE_TAIL, CheckStatus, CodeChecker
+from codes import crockford, layout, typo
+from codes.checker import CODE_TAIL, CodeChecker
 
 KEYS = crockford.ALPHABET
-_NOT_GENUINE = (CheckStatus.MISTYPED, CheckStatus.INVALID, CheckStatus.UNKNOWN_CAMPAIGN)
 
 
 @dataclass
@@ -108,24 +107,4 @@ class CodeEntry:
         return self._suspect[1]
 
     def _search(self, compact: str) -> int | None:
-        start = len(self._split()[0])
-        found: set[int] = set()
-        for position in range(start, len(compact)):
-            for symbol in KEYS:
-                if symbol == compact[position]:
-                    continue
-                candidate = compact[:position] + symbol + compact[position + 1 :]
-                if not crockford.check_passes_text(candidate):
-                    continue
-                if self.checker.check(candidate).status not in _NOT_GENUINE:
-                    found.add(_group_of(position - start))
-        return found.pop() if len(found) == 1 else None
-
-
-def _group_of(offset: int) -> int:
-    end = 0
-    for number, size in enumerate(layout.GROUPS, start=1):
-        end += size
-        if offset < end:
-            return number
-    return len(layout.GROUPS)
+        return typo.suspect_group(self.checker, compact, self._split()[0])
