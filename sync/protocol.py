@@ -129,6 +129,9 @@ class DeviceConfig(Model):
     hold_seconds: int = Field(default=15 * 60, ge=1)
     max_offline_seconds: int = Field(default=72 * 3600, ge=60)
     claim_timeout: float = Field(default=0.8, gt=0, le=10)
+    # the shoppers' address of the server (its public URL), for the claim QR a device shows;
+    # empty: the address the device syncs with
+    play_url: str = Field(default="", max_length=200)
 
 
 class CampaignGrant(Model):

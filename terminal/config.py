@@ -84,6 +84,7 @@ class TerminalConfig:
     hold_seconds: int = 15 * 60  # an abandoned basket frees its codes after this
     max_offline_seconds: int = 72 * 3600  # pending older than this is overdue
     claim_timeout: float = 0.8
+    play_url: str = ""  # the shoppers' address for a claim QR; empty: the sync server's
 
     def item(self, item_id: str) -> CatalogueItem | None:
         return next((i for i in self.catalogue if i.id == item_id), None)
@@ -107,4 +108,5 @@ class TerminalConfig:
             hold_seconds=int(data.get("hold_seconds", defaults.hold_seconds)),
             max_offline_seconds=int(data.get("max_offline_seconds", defaults.max_offline_seconds)),
             claim_timeout=float(data.get("claim_timeout", defaults.claim_timeout)),
+            play_url=str(data.get("play_url", defaults.play_url)),
         )
