@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Engine, and_, func, select, true
 
 from server_stub.accounts.users import Viewer
 from server_stub.database.schema import (
+    WEB_STORE,
     alerts,
     balances,
     conflicts,
@@ -167,11 +168,14 @@ def stores_and_devices(engine: Engine, viewer: Viewer, now: float | None = None)
                 .where(alerts.c.created >= now - 86400).group_by(alerts.c.device_id)
             )
         }  # fmt: skip
+        # the shopper's web is a store nobody runs and a device that never syncs: not listed here
         store_rows = conn.execute(
-            select(stores).where(_stores_clause(viewer, stores.c.id)).order_by(stores.c.id)
-        ).all()
+            select(stores).where(_stores_clause(viewer, stores.c.id), stores.c.id != WEB_STORE)
+            .order_by(stores.c.id)
+        ).all()  # fmt: skip
         device_rows = conn.execute(
-            select(devices).where(_stores_clause(viewer, devices.c.store_id))
+            select(devices).where(_stores_clause(viewer, devices.c.store_id),
+                                  devices.c.store_id != WEB_STORE)
             .order_by(devices.c.store_id, devices.c.name)
         ).all()  # fmt: skip
     out = []
