@@ -108,7 +108,7 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
             .where(
                 devices.c.revoked_at.is_(None), devices.c.enrolled_at.is_not(None),
                 func.coalesce(devices.c.last_seen, 0) < now - stores.c.silent_after_s,
-                _stores_clause(viewer, devices.c.store_id),
+                _stores_clause(viewer, devices.c.store_id), devices.c.store_id != WEB_STORE,
             )
         ).scalar_one()  # fmt: skip
         members = select(member_stores.c.member).where(
