@@ -33,11 +33,12 @@ from starlette.concurrency import run_in_threadpool
 from server_stub import metrics
 from server_stub.accounts import lockout, sessions, users
 from server_stub.accounts.users import Role, Viewer
-from server_stub.dashboard import locks, lookup, pages
+from server_stub.dashboard import documents, locks, lookup, pages
 from server_stub.errors import ApiError
 from server_stub.limits.throttle import SIGN_IN_ADDRESS, Throttle
 from server_stub.records import maker_checker, reports
 from server_stub.security_headers import HEADERS
+from server_stub.settings import ServerSettings
 
 HERE = Path(__file__).parent
 COOKIE = "instore_session"
@@ -142,7 +143,9 @@ def _yield_cpu() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
-def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
+def mount(
+    app: FastAPI, engine: Engine, throttle: Throttle, settings: ServerSettings | None = None
+) -> None:
     def signed_in(request: Request) -> sessions.Session | None:
         return sessions.session(engine, request.cookies.get(COOKIE, ""))
 
@@ -244,6 +247,7 @@ def mount(app: FastAPI, engine: Engine, throttle: Throttle) -> None:
 
     for path in PAGES:
         page(path)
+    documents.mount(app, engine, signed_in, settings)  # a claim's documents, to those who verify
 
     @app.get("/dashboard/reports.csv", include_in_schema=False)
     def report_csv(request: Request) -> Response:
