@@ -28,6 +28,7 @@ from server_stub.database.connection import admin_token
 from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError, describe, unstorable
 from server_stub.limits.throttle import ADMIN_TOKEN
+from server_stub.notifications import delivery, sms
 from server_stub.records import conflicts, reports
 from server_stub.request_layers import (
     BodyLimit,
@@ -300,6 +301,19 @@ def create_app(
     @app.get("/v1/admin/reports/{what}", dependencies=guarded)
     def report(what: reports.ReportName, by: reports.GroupName = "day") -> dict[str, Any]:
         return reports.report(engine, what, by)
+
+    # -- the SMS gateway's delivery reports (bearer $INSTORE_SMS_TOKEN) ----------------------
+
+    sms_token = sms.gateway_token()  # $INSTORE_SMS_TOKEN
+
+    def sms_gateway_only(request: Request, authorization: Annotated[str, Header()] = "") -> None:
+        delivery.check_token(authorization, sms_token, throttle, _source(request))
+
+    # not in /openapi.json (the devices' and admins' API): a gateway's, described in
+    # docs/operations.md, and its 503 without a token is no fault of the server's
+    @app.post("/v1/sms/report", dependencies=[Depends(sms_gateway_only)], include_in_schema=False)
+    def sms_report(body: delivery.Report) -> dict[str, Any]:
+        return delivery.record_report(engine, body.id, body.status)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
