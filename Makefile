@@ -11,8 +11,10 @@ DEMO_SERVER := http://127.0.0.1:$(DEMO_PORT)
 SERVER_DB := $(DEMO_DIR)/server.db
 BRIDGE_PORT ?= 8781
 BRIDGE := http://127.0.0.1:$(BRIDGE_PORT)
-# start `instore server` in the background for the demo, and wait until it answers
-START_SERVER = $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) --log-level warning & echo $$! > $(DEMO_DIR)/server.pid
+# start `instore server` in the background for the demo, and wait until it answers; its text
+# messages (the shoppers' one-time passwords) land as files in $(DEMO_DIR)/sms
+START_SERVER = $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) --log-level warning \
+	--sms-gateway file://$(abspath $(DEMO_DIR))/sms --public-url $(DEMO_SERVER) & echo $$! > $(DEMO_DIR)/server.pid
 WAIT_FOR_SERVER = $(BIN)/python -c "import time, requests; [time.sleep(0.2) for _ in range(100) if not requests.get('$(DEMO_SERVER)/v1/health', timeout=1).ok]" 2>/dev/null || sleep 3
 SIM_SEEDS ?= 10000
 

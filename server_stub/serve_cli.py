@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import tempfile
+from pathlib import Path
+from urllib.parse import urlparse
 
 from codes.common.cli import counted, whole_number
 from server_stub.database.connection import DEFAULT_URL, migrate, open_engine
+from server_stub.notifications.sms import gateway_for, start_warnings
 from server_stub.settings import Network, ServerSettings, proxy_network
+
+LOG = logging.getLogger("instore.server")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +73,34 @@ def register(parser: argparse.ArgumentParser) -> None:
         " connection's own address counts, so nobody can dodge the limit on wrong passwords and"
         " tokens by writing a different address into a header",
     )
+    parser.add_argument(
+        "--sms-gateway",
+        default="",
+        type=_gateway,
+        metavar="URL",
+        help="where text messages to shoppers go (one-time passwords, vouchers):"
+        " file:///DIR writes each message as a file DIR/<id>.json for someone to read or pass on"
+        " (the demo and tests read the one-time passwords there); http://... or https://..."
+        " hands each message to an SMS gateway company's service with the token in"
+        " $INSTORE_SMS_TOKEN, the same token its delivery reports to /v1/sms/report must carry."
+        " Without it no message is sent, so shoppers cannot sign in at /play/",
+    )
+    parser.add_argument(
+        "--public-url",
+        default="",
+        type=_public_url,
+        metavar="URL",
+        help="the address shoppers reach this server at, e.g. https://play.example.com; the links"
+        " in QR codes and text messages start with it (default: paths only, for this machine)",
+    )
+    parser.add_argument(
+        "--documents-dir",
+        metavar="DIR",
+        help="where the documents shoppers send with prize claims are kept (ID cards, invoices):"
+        " a folder no web server serves, on a disk that is backed up (default: a folder beside"
+        " the SQLite database, server.db.documents beside server.db; ./instore-documents with"
+        " PostgreSQL)",
+    )
     parser.set_defaults(run=_serve)
 
 
@@ -75,6 +109,25 @@ def _proxy(text: str) -> Network:
         return proxy_network(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _gateway(text: str) -> str:
+    try:
+        gateway_for(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def _public_url(text: str) -> str:
+    if not text.strip():
+        return ""  # paths only
+    parsed = urlparse(text.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an address shoppers can open, e.g. https://play.example.com"
+        )
+    return text.strip().rstrip("/")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -93,7 +146,14 @@ def _serve(args: argparse.Namespace) -> int:
     from server_stub.request_layers import configure_logging
 
     configure_logging(args.log_level)
-    settings = ServerSettings(trusted_proxies=frozenset(args.trusted_proxy))
+    # absolute, so every worker agrees; "" leaves the default to prizes/documents.py
+    documents = str(Path(args.documents_dir).resolve()) if args.documents_dir else ""
+    settings = ServerSettings(
+        trusted_proxies=frozenset(args.trusted_proxy), sms_gateway=args.sms_gateway,
+        public_url=args.public_url, documents_dir=documents,
+    )  # fmt: skip
+    for words in start_warnings(args.sms_gateway):
+        LOG.warning("%s", words)
     token = metrics_token(args.metrics_token_file)  # a bad file is said now, not by each worker
     os.environ[header_timeout.VARIABLE] = str(args.header_timeout)
     engine = open_engine(args.db)
