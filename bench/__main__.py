@@ -8,6 +8,7 @@ from bench import (
     dashboard_bench,
     kiosk_bench,
     pos_bench,
+    prizes_bench,
     sync_bench,
     terminal_bench,
 )
@@ -22,6 +23,7 @@ def main() -> None:
     dashboard_bench.run()
     pos_bench.run()
     kiosk_bench.run()
+    prizes_bench.run()
 
 
 if __name__ == "__main__":
