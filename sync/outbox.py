@@ -16,6 +16,7 @@ from codes import campaign as campaign_file
 from sync.protocol import EventVerdict, Notice, PullResponse
 from terminal.ledger import Ledger, now_iso
 from terminal.ledger_sync import Settled
+from terminal.ledger_vouchers import Held
 
 
 def outgoing(ledger: Ledger, limit: int, after_seq: int = 0) -> list[dict[str, Any]]:
@@ -46,7 +47,8 @@ def _settle(conn: sqlite3.Connection, answers: list[EventVerdict] | list[Notice]
 
 
 def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
-    """Codes redeemed or freed elsewhere, notices, balances, new rules and keys; and the cursor."""
+    """Codes redeemed or freed elsewhere, notices, balances, new rules and keys, the vouchers
+    held; and the cursor."""
     with ledger.write() as conn:
         for grant in answer.campaigns or []:
             campaign = campaign_file.from_dict(grant.campaign)
@@ -57,6 +59,11 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
         Ledger.remember_balances(
             conn, [(b.member, b.balance) for b in answer.balances], answer.device_seq
         )
+        added = withdrawn = 0
+        if answer.vouchers is not None:  # the whole slice held now: one missing was withdrawn
+            added, withdrawn = Ledger.hold_vouchers(
+                conn, [Held(v.campaign, v.tier, v.voucher) for v in answer.vouchers]
+            )
         if answer.config is not None:
             Ledger.put_setting(conn, "config", answer.config.model_dump())
         Ledger.put_setting(conn, "config_version", answer.config_version)
@@ -66,4 +73,5 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
         "redeemed": len(answer.redeemed), "released": len(answer.released),
         "notices": changed, "balances": len(answer.balances),
         "config": int(answer.config is not None), "campaigns": len(answer.campaigns or []),
+        "vouchers": added, "vouchers_withdrawn": withdrawn,
     }  # fmt: skip

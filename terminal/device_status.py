@@ -1,5 +1,5 @@
 """What a store manager sees of a device at a glance: pending events and their age, conflicts,
-rejections, alerts, offline budgets used, and the last redemptions."""
+rejections, alerts, offline budgets used, vouchers held, and the last redemptions."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ def status(ledger: Ledger, device: Device, setup: DeviceSetup) -> dict[str, Any]
         "alerts": open_alerts,
         "alert_list": alerts,
         "offline_budget": budget,
+        # vouchers held to hand out, by "campaign/tier" of every pool this device was sent
+        "vouchers": {f"{c}/{t}": n for (c, t), n in ledger.vouchers_held().items()},
     }
 
 

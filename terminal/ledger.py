@@ -5,7 +5,8 @@ WAL with synchronous=FULL: a transaction that returned has reached the disk, so 
 person survives a crash or a power cut. Write transactions start with BEGIN IMMEDIATE, so two
 processes on one ledger (kiosk and manager screen, POS and bridge) queue instead of deadlocking.
 Methods that take `conn` run inside the caller's `write()` transaction. What sync settles (events
-to send, verdicts, codes redeemed elsewhere, balances) is in `ledger_sync.py`.
+to send, verdicts, codes redeemed elsewhere, balances) is in `ledger_sync.py`; the vouchers a
+device holds and hands out, in `ledger_vouchers.py`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from codes.common import event_form
 from terminal import chain
 from terminal.ledger_file import BUSY_TIMEOUT_S, LedgerError, now_iso, storage_error
 from terminal.ledger_sync import SyncLedger
+from terminal.ledger_vouchers import VoucherLedger
 
 __all__ = ["BUSY_TIMEOUT_S", "Device", "Ledger", "LedgerError", "now_iso", "storage_error"]
 
@@ -36,7 +38,7 @@ class Device:
     server_url: str
 
 
-class Ledger(SyncLedger):
+class Ledger(SyncLedger, VoucherLedger):
     """One device's ledger: what the engine reads and writes, by name."""
 
     # -- device and settings ---------------------------------------------------------------

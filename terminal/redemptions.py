@@ -12,7 +12,7 @@ from typing import Any
 
 from codes.checker import CheckResult, CheckStatus
 from codes.common.cli import counted
-from terminal import chain
+from terminal import chain, delivery
 from terminal.device_setup import DeviceSetup
 from terminal.ledger import Device, Ledger, LedgerError
 from terminal.members import normalise_member
@@ -124,6 +124,10 @@ class Redemptions:
         }  # fmt: skip
         try:
             with self.ledger.write() as conn:
+                # taken with the event that carries it: both are saved, or neither
+                voucher = self.ledger.take_voucher(conn, checked.campaign, checked.tier, event_id)
+                if voucher is not None:
+                    payload["voucher"] = voucher
                 self.ledger.append(
                     conn, self.device, "redeem", payload, event_id=event_id, actor=actor,
                     member=member, offline=0 if online else 1, tier=checked.tier,
@@ -138,18 +142,28 @@ class Redemptions:
             if exc.code == "duplicate":  # another process redeemed it a moment ago
                 return _refused(Status.ALREADY_REDEEMED_HERE, checked)
             return _result(Status.NOT_SAVED, f"Not redeemed: {exc.message}.", checked)
-        status = Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE
+        return self._won(checked, bool(online), event_id, voucher, tuple(warnings))
+
+    def _won(
+        self, checked: CheckResult, online: bool, event_id: str, voucher: str | None,
+        warnings: tuple[str, ...],
+    ) -> Result:  # fmt: skip
+        """An accepted redemption, with how its prize reaches the shopper."""
+        assert checked.campaign is not None and checked.tier is not None
         reward = self.setup.campaigns[checked.campaign].tier_named(checked.tier)
-        what = reward.description or reward.name
-        if not online and reward.kind == "claim":
-            return _result(
-                status, f"Recorded: {what}, provisional until the brand confirms it when this"
-                " device syncs.", checked, event_id=event_id, warnings=tuple(warnings),
-                provisional=True,
-            )  # fmt: skip
-        return _result(
-            status, f"Redeemed: {what}.", checked, event_id=event_id, warnings=tuple(warnings)
+        claim = reward.kind == "claim"
+        later = voucher is None and self.ledger.voucher_pool(checked.campaign, checked.tier)
+        code = checked.code or ""
+        link = (
+            delivery.claim_link(self.device, self.setup.config, code, event_id) if claim else None
         )
+        provisional = claim and not online
+        return _result(
+            Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE,
+            delivery.won_words(reward, voucher, later, link, provisional), checked,
+            event_id=event_id, warnings=warnings, provisional=provisional or None,
+            voucher=voucher, voucher_later=later or None, claim_url=link,
+        )  # fmt: skip
 
     # -- two-phase: hold at scan, commit at payment ---------------------------------------
 

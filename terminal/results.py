@@ -61,6 +61,12 @@ class Result:
     warnings: tuple[str, ...] = field(default=())
     # accepted offline for a prize shipped after verification: not a win until the server agrees
     provisional: bool | None = None
+    # an instant prize that comes as a voucher: the one handed out with this redemption, or, when
+    # the device held none, `voucher_later` (it comes by SMS once the server has the redemption)
+    voucher: str | None = None
+    voucher_later: bool | None = None
+    # a prize to be claimed: the link the shopper's QR carries (codes/common/claim_link.py)
+    claim_url: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -129,3 +129,29 @@ def m002_receipts(db: Database) -> None:
         CREATE INDEX holds_basket ON holds (basket);
         """
     )
+
+
+@migrations()
+def m003_vouchers(db: Database) -> None:
+    db.executescript(
+        """
+        -- the slice of digital prizes' voucher pools this device holds, as sync last sent it;
+        -- one handed out keeps the redemption it went with (event_id), is never held again, and
+        -- the key refuses a second voucher for one redemption
+        CREATE TABLE vouchers (
+            campaign TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            voucher TEXT NOT NULL,
+            event_id TEXT UNIQUE,
+            PRIMARY KEY (campaign, tier, voucher)
+        );
+        CREATE INDEX vouchers_held ON vouchers (campaign, tier) WHERE event_id IS NULL;
+        -- every (campaign, tier) this device was ever sent vouchers of: a win of such a tier
+        -- with none held here says its voucher comes later
+        CREATE TABLE voucher_pools (
+            campaign TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            PRIMARY KEY (campaign, tier)
+        ) WITHOUT ROWID;
+        """
+    )

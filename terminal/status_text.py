@@ -51,7 +51,8 @@ def event_line(event: dict[str, Any]) -> str:
 
 
 def lines(s: dict[str, Any]) -> list[str]:
-    """Every line a manager reads: the headline, then conflicts, rejections, alerts, budget."""
+    """Every line a manager reads: the headline, then conflicts, rejections, alerts, budget,
+    vouchers."""
     out = [headline(s)]
     out += [f"  conflict: {event_line(e)}" for e in s["conflict_list"]]
     out += [f"  rejected: {event_line(e)}" for e in s["rejected_list"]]
@@ -61,6 +62,8 @@ def lines(s: dict[str, Any]) -> list[str]:
             out.append(
                 f"  offline budget {tier}: {b['used']} of {b['max']} used since the last sync"
             )
+    for pool, held in s.get("vouchers", {}).items():
+        out.append(f"  vouchers {pool}: {held} held to hand out")
     if s.get("last_sync_error"):
         out.append(f"  last sync failed: {s['last_sync_error']}")
     return out
