@@ -114,9 +114,9 @@ def _file(world: World, store: DocumentStore, kind: str, filename: str, sent: by
 def test_an_admin_gets_the_file_as_an_attachment_and_everyone_else_a_404(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "claim-documents"
-    monkeypatch.setenv("INSTORE_DOCUMENTS_DIR", str(folder))  # as a worker process is told
-    settings = ServerSettings(documents_dir=str(folder))
+    # the server's own settings say where (instore server --documents-dir), nothing else
+    monkeypatch.delenv("INSTORE_DOCUMENTS_DIR", raising=False)
+    settings = ServerSettings(documents_dir=str(tmp_path / "claim-documents"))
     store = store_for(settings, world.url)
     photo = io.BytesIO()
     Image.new("RGB", (64, 40), "teal").save(photo, "JPEG")
