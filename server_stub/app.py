@@ -29,6 +29,9 @@ from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError, describe, unstorable
 from server_stub.limits.throttle import ADMIN_TOKEN
 from server_stub.notifications import delivery, sms
+from server_stub.play import claim_form
+from server_stub.play import web as play_web
+from server_stub.prizes import documents
 from server_stub.records import conflicts, reports
 from server_stub.request_layers import (
     BodyLimit,
@@ -151,12 +154,16 @@ def create_app(
         title="instore server", version=str(protocol.PROTOCOL_VERSION), responses=ERRORS,
         docs_url=None, redoc_url=None, redirect_slashes=False,
     )  # fmt: skip
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, streamed={"/play/claim": claim_form.HARD_LIMIT})
     app.add_middleware(RequestTimer, observers=(log_request, metrics.observe_request))
     app.add_middleware(SecurityHeaders)
     with engine.connect() as conn:
         token = admin_token(conn)
-    web.mount(app, engine, service.throttle)
+    web.mount(app, engine, service.throttle, service.settings)
+    play_web.mount(
+        app, engine, service, sms.gateway_for(service.settings.sms_gateway),
+        documents.store_for(service.settings, engine.url.render_as_string(hide_password=False)),
+    )  # fmt: skip
 
     def refusal(request: Request, exc: ApiError) -> Response:
         """An error as a page for a person at the dashboard, as JSON for everyone else."""

@@ -8,7 +8,7 @@ import gzip
 import logging
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,14 +24,25 @@ def error_response(exc: ApiError) -> Response:
 
 
 class BodyLimit:
-    """Refuse oversized bodies (413) and unpack gzip ones before anything else reads them."""
+    """Refuse oversized bodies (413) and unpack gzip ones before anything else reads them.
 
-    def __init__(self, app: ASGIApp, limit: int = protocol.MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    `streamed`: paths whose bodies are larger (a prize claim's documents) and are read by their
+    route as they arrive, never held whole here: refused up front past their limit by their
+    Content-Length, and cut off should they run past it anyway.
+    """
+
+    def __init__(
+        self, app: ASGIApp, limit: int = protocol.MAX_BODY_BYTES,
+        streamed: Mapping[str, int] | None = None,
+    ) -> None:  # fmt: skip
+        self.app, self.limit, self.streamed = app, limit, dict(streamed or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
             await self.app(scope, receive, send)
+            return
+        if scope["path"] in self.streamed:
+            await self._streamed(self.streamed[scope["path"]], scope, receive, send)
             return
         chunks, size = [], 0
         while True:
@@ -67,6 +78,29 @@ class BodyLimit:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+    async def _streamed(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"")
+        refusal = None
+        if headers.get(b"content-encoding"):
+            refusal = ApiError(415, "bad_body", "this form is sent as it is, not compressed")
+        elif not length.isdigit():
+            refusal = ApiError(411, "length_required", "send the form with its Content-Length")
+        elif int(length) > limit:
+            refusal = ApiError(413, "too_large", f"the request body is over {limit} bytes")
+        if refusal is not None:
+            await error_response(refusal)(scope, receive, send)
+            return
+        size = 0
+
+        async def counted() -> Message:
+            nonlocal size
+            message = await receive()
+            size += len(message.get("body", b""))
+            return {"type": "http.disconnect"} if size > limit else message
+
+        await self.app(scope, counted, send)
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:

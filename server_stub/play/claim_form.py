@@ -1,0 +1,285 @@
+"""The claim form at /play/claim and the status page at /play/status.
+
+A claim starts from a `claim` win: the link on the web's result (`?event=`) or a device's QR
+(`?code=&event=&device=&mac=`). The shopper confirms the phone with a one-time password, then
+gives name, address, ID and three documents, and gets a claim number. The status page takes a
+claim number, sends a one-time password to the phone the claim was filed with, and shows where
+the claim stands; it never says whether a number exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import Engine, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from codes.common.claim_link import ClaimLink
+from server_stub.database.connection import reader
+from server_stub.database.schema import prize_claims
+from server_stub.errors import ApiError
+from server_stub.play import claim_target, otp, pages, visits
+from server_stub.play.claim_target import ClaimTarget
+from server_stub.play.forms import read_form, same
+from server_stub.play.visits import Visit
+from server_stub.prizes import claims, uploads
+from server_stub.prizes.documents import DocumentStore
+
+if TYPE_CHECKING:
+    from server_stub.play.web import Play
+
+DOCUMENTS = ("invoice", "id_front", "id_back")
+ID_TYPES = ("aadhaar", "passport", "national_id", "driving_licence", "voter_id")
+TARGET_FIELDS = ("code", "event", "device", "mac")
+MAX_FILE = 10 * 1024 * 1024
+MAX_CLAIM_BODY = 3 * MAX_FILE + 256 * 1024  # three documents and the fields
+# A larger body is read and dropped, then refused with a page (a browser cut off mid-upload shows
+# a broken connection, not our words); past this one the connection is simply refused.
+HARD_LIMIT = 4 * MAX_CLAIM_BODY
+# claims being read at once by this process: each may hold 30 MB; more wait their turn briefly
+UPLOADS_AT_ONCE = 4
+UPLOAD_WAIT_S = 20.0
+
+
+class ClaimDesk:
+    """The claim and status routes, beside /play/'s (`play`: its engine, ciphers, rendering)."""
+
+    def __init__(self, play: Play, store: DocumentStore) -> None:
+        self.play, self.store = play, store
+        self.engine: Engine = play.engine
+        self._uploads = asyncio.Semaphore(UPLOADS_AT_ONCE)
+
+    # -- which win -----------------------------------------------------------------------------
+
+    def target(self, fields: dict[str, str], visit: Visit) -> ClaimTarget:
+        rechecker = self.play.rechecker()
+        if fields.get("mac"):
+            link = ClaimLink(fields.get("code", "")[:64], fields.get("event", "")[:64],
+                             fields.get("device", "")[:64], fields["mac"][:64])  # fmt: skip
+            return claim_target.from_link(
+                self.engine, rechecker, self.play.checkers.checker(rechecker), link
+            )
+        if not visit.phone:
+            raise ApiError(401, "confirm_phone", "Confirm your phone first.")
+        return claim_target.from_event(self.engine, rechecker, fields.get("event", ""), visit.phone)
+
+    def claim_data(self, fields: dict[str, str], visit: Visit, **more: Any) -> dict[str, Any]:
+        """The claim page's data at the visit's step: phone, password, form, or filed."""
+        carried = {k: fields[k][:64] for k in TARGET_FIELDS if fields.get(k)}
+        data: dict[str, Any] = {"carried": carried, "id_types": ID_TYPES, **more}
+        if more.get("number"):
+            return {**data, "step": "filed"}
+        if not visit.phone:
+            if fields.get("mac"):  # a QR: show the prize before asking anything
+                data["target"] = _shown(self.target(fields, visit))
+            if visit.pending_phone:
+                return {**data, "step": "otp", "phone": pages.masked(visit.pending_phone)}
+            return {**data, "step": "phone"}
+        target = self.target(fields, visit)
+        data["target"] = _shown(target)
+        existing = claims.claim_for_code(self.engine, target.campaign, target.serial)
+        if existing is not None:
+            mine = self._phone_of(existing["number"]) == visit.phone
+            return {**data, "step": "already", "number": existing["number"] if mine else ""}
+        return {**data, "step": "form", "phone": pages.masked(visit.phone)}
+
+    def _phone_of(self, number: str) -> str | None:
+        with reader(self.engine).connect() as conn:
+            phone = conn.execute(
+                select(prize_claims.c.phone).where(prize_claims.c.number == number[:16])
+            ).scalar()
+        return str(phone) if phone else None
+
+    # -- /play/claim -----------------------------------------------------------------------------
+
+    def page(self, request: Request) -> Response:
+        play = self.play
+        visit = play.visit(request)
+        fields = dict(request.query_params)
+        try:
+            data = self.claim_data(fields, visit)
+        except ApiError as exc:
+            return play.refused(request, "claim.html", visit, {"step": "none"}, exc)
+        return play.render(request, "claim.html", visit, data)
+
+    async def post(self, request: Request) -> Response:
+        play = self.play
+        visit = await run_in_threadpool(play.visit, request)
+        fields: dict[str, str] = {}
+        try:
+            visit, more = await self._received(request, visit, fields)
+            data = await run_in_threadpool(self.claim_data, fields, visit, **more)
+        except ApiError as exc:
+            try:
+                data = await run_in_threadpool(self.claim_data, fields, visit)
+            except ApiError:
+                data = {"step": "none"}
+            return play.refused(request, "claim.html", visit, {**data, **_kept(fields)}, exc)
+        return play.render(request, "claim.html", visit, data)
+
+    async def _received(
+        self, request: Request, visit: Visit, fields: dict[str, str]
+    ) -> tuple[Visit, dict[str, Any]]:
+        """The form read (its text fields into `fields`) and carried out, a few at a time."""
+        size = request.headers.get("content-length", "")
+        if not size.isdigit():
+            raise ApiError(411, "length_required", "Please send the form again.")
+        if int(size) > MAX_CLAIM_BODY:
+            async for _ in request.stream():  # read and dropped, so the browser hears us
+                pass
+            raise ApiError(413, "upload_too_large", "Each file may be at most 10 MB.")
+        try:
+            await asyncio.wait_for(self._uploads.acquire(), UPLOAD_WAIT_S)
+        except TimeoutError:
+            raise ApiError(503, "busy", "Many claims are arriving: try again in a minute.",
+                           headers={"Retry-After": "60"}) from None  # fmt: skip
+        try:
+            form = await request.form(max_files=len(DOCUMENTS), max_fields=30)
+            fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+            if not same(visit.csrf, fields.get("csrf", "")):
+                raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
+            return await self._step(request, self.play, visit, fields, form)
+        finally:
+            self._uploads.release()
+
+    async def _step(
+        self, request: Request, play: Play, visit: Visit, fields: dict[str, str], form: FormData
+    ) -> tuple[Visit, dict[str, Any]]:
+        if "otp" in fields and visit.pending_phone and not visit.phone:
+            await run_in_threadpool(
+                otp.check_otp, self.engine, visit.pending_phone, "claim", fields["otp"].strip()
+            )
+            return await run_in_threadpool(
+                visits.confirm, self.engine, visit, visit.pending_phone
+            ), {}
+        if "phone" in fields and not visit.phone:
+            phone = otp.normalise_phone(fields["phone"])
+            await run_in_threadpool(play.send_password, request, phone, "claim")
+            return await run_in_threadpool(visits.await_phone, self.engine, visit, phone), {}
+        if "name" in fields and visit.phone:
+            files = await _read_files(form)
+            number = await run_in_threadpool(self.file, visit, fields, files)
+            return visit, {"number": number}
+        return visit, {}
+
+    def file(
+        self, visit: Visit, fields: dict[str, str], files: dict[str, tuple[str, bytes]]
+    ) -> str:
+        if fields.get("consent") not in ("on", "yes", "1", "true"):
+            raise ApiError(422, "consent_needed", "Please tick the box to agree, then send again.")
+        missing = [k for k in DOCUMENTS if k not in files]
+        if missing:
+            raise ApiError(422, "document_missing", "Please add all three documents.")
+        checked = {kind: uploads.check_upload(name, data) for kind, (name, data) in files.items()}
+        target = self.target(fields, visit)
+        assert visit.phone is not None
+        draft = claims.ClaimDraft(
+            campaign=target.campaign, serial=target.serial, code=target.code, tier=target.tier,
+            value=target.value, event_id=target.event_id, device_id=target.device_id,
+            redeemed_at=target.redeemed_at, phone=visit.phone, name=fields.get("name", "").strip(),
+            address=fields.get("address", "").strip(), email=fields.get("email", "").strip() or None,
+            id_type=fields.get("id_type", ""), id_number=fields.get("id_number", "").strip(),
+            invoice_number=fields.get("invoice_number", "").strip() or None, consent=True,
+            claim_days=target.claim_days, claims_per_phone=target.claims_per_phone,
+        )  # fmt: skip
+        return claims.file_claim(self.engine, self.store, draft, files=checked)
+
+    # -- /play/status ------------------------------------------------------------------------
+
+    def status_data(self, fields: dict[str, str], visit: Visit, **more: Any) -> dict[str, Any]:
+        number = fields.get("claim", "").strip().upper()[:16]
+        if not number:
+            return {"step": "number", **more}
+        phone = self._phone_of(number)
+        if visit.phone and phone == visit.phone:
+            shown = claims.status_page(self.engine, number, visit.phone)
+            if shown is not None:
+                return {"step": "status", "claim": shown, "number": number,
+                        "steps": pages.claim_steps(shown), **more}  # fmt: skip
+        return {"step": "otp", "number": number, **more}
+
+    def status(self, request: Request) -> Response:
+        """A claim number in the link (`?claim=`) is taken as typed in the form."""
+        play = self.play
+        visit = play.visit(request)
+        fields = dict(request.query_params)
+        if fields.get("claim") and "otp" not in fields:
+            try:
+                visit = self._send_status_password(request, play, visit, fields["claim"])
+            except ApiError as exc:
+                return play.refused(
+                    request, "status.html", visit, self.status_data(fields, visit), exc
+                )
+        if fields.get("otp"):  # the shopper's own link with both: as the form's second step
+            try:
+                visit = self._confirm_status(visit, fields)
+            except ApiError as exc:
+                return play.refused(
+                    request, "status.html", visit, self.status_data(fields, visit), exc
+                )
+        return play.render(request, "status.html", visit, self.status_data(fields, visit))
+
+    async def status_post(self, request: Request) -> Response:
+        play = self.play
+        visit = await run_in_threadpool(play.visit, request)
+        fields: dict[str, str] = {}
+        try:
+            fields = await read_form(request)
+            if not same(visit.csrf, fields.get("csrf", "")):
+                raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
+            if fields.get("otp"):
+                visit = await run_in_threadpool(self._confirm_status, visit, fields)
+            elif fields.get("claim"):
+                visit = await run_in_threadpool(
+                    self._send_status_password, request, play, visit, fields["claim"]
+                )
+        except ApiError as exc:
+            data = await run_in_threadpool(self.status_data, fields, visit)
+            return play.refused(request, "status.html", visit, data, exc)
+        data = await run_in_threadpool(self.status_data, fields, visit)
+        return play.render(request, "status.html", visit, data)
+
+    def _send_status_password(
+        self, request: Request, play: Play, visit: Visit, number: str
+    ) -> Visit:
+        """A password to the claim's phone; the same answer whether the number exists or not."""
+        phone = self._phone_of(number.strip().upper())
+        if phone is None or phone == visit.phone:
+            return visit
+        play.send_password(request, phone, "status")
+        return visits.await_phone(self.engine, visit, phone)
+
+    def _confirm_status(self, visit: Visit, fields: dict[str, str]) -> Visit:
+        phone = self._phone_of(fields.get("claim", "").strip().upper())
+        if phone is None or visit.pending_phone != phone:
+            raise ApiError(401, "otp_wrong", "That code is not right.")
+        otp.check_otp(self.engine, phone, "status", fields.get("otp", "").strip())
+        return visits.confirm(self.engine, visit, phone)
+
+
+def _shown(target: ClaimTarget) -> dict[str, Any]:
+    return {"reward": target.reward, "code": target.code, "tier": target.tier}
+
+
+def _kept(fields: dict[str, str]) -> dict[str, Any]:
+    """What the shopper typed, back in the form after a refusal (never the files)."""
+    keep = ("name", "address", "email", "id_type", "id_number", "invoice_number")
+    return {"typed": {k: fields[k][:500] for k in keep if k in fields}}
+
+
+async def _read_files(form: FormData) -> dict[str, tuple[str, bytes]]:
+    """Each document's name and bytes; one past MAX_FILE is refused before it is all read."""
+    files: dict[str, tuple[str, bytes]] = {}
+    for kind in DOCUMENTS:
+        part = form.get(kind)
+        if not isinstance(part, UploadFile) or not part.filename:
+            continue
+        data = await part.read(MAX_FILE + 1)
+        if len(data) > MAX_FILE:
+            raise ApiError(413, "upload_too_large", "Each file may be at most 10 MB.")
+        files[kind] = (part.filename, data)
+    return files

@@ -1,0 +1,102 @@
+"""Each page of the shopper's web as data: what the template lays out, and what `?format=json`
+answers. No HTTP here: the routes (`web.py`) read the request, call these, and render.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from server_stub.database.connection import reader
+from server_stub.database.schema import events, prize_claims, vouchers
+from server_stub.device_api.recheck import Rechecker
+from server_stub.play.web_redeem import Entry, Outcome
+
+SHOWN_CODES = 50  # the newest a page lists; a shopper with more sees these
+
+
+def masked(phone: str) -> str:
+    """+91 ••• ••• 3210: enough for the shopper to know the number, not for a passer-by."""
+    return f"{phone[:3]} ••• ••• {phone[-4:]}" if len(phone) > 7 else phone
+
+
+def entry_data(entry: Entry) -> dict[str, Any]:
+    """What one typed code came to: the words' key and what fills them."""
+    key = {
+        Outcome.WON: "entry.won", Outcome.YOURS: "entry.yours", Outcome.TAKEN: "entry.taken",
+        Outcome.MISTYPED: "entry.typo_group" if entry.group else "entry.mistyped",
+        Outcome.INVALID: "entry.invalid", Outcome.NOT_ISSUED: "entry.not_issued",
+        Outcome.EXPIRED: "entry.expired", Outcome.NOT_STARTED: "entry.not_started",
+    }[entry.outcome]  # fmt: skip
+    return {
+        "outcome": entry.outcome.value, "won": entry.won, "key": key, "code": entry.code,
+        "group": entry.group, "reward": entry.reward or entry.tier, "tier": entry.tier,
+        "kind": entry.kind, "voucher": entry.voucher, "claim_by": entry.claim_by,
+        "claim_link": f"/play/claim?event={entry.event_id}" if entry.won and entry.kind == "claim" else "",
+    }  # fmt: skip
+
+
+def codes_so_far(engine: Engine, rechecker: Rechecker, phone: str) -> list[dict[str, Any]]:
+    """The phone's redemptions, newest first, on the web or at a kiosk that took the number,
+    each with its reward, its voucher and where its prize claim stands."""
+    with reader(engine).connect() as conn:
+        rows = conn.execute(
+            select(events.c.event_id, events.c.campaign, events.c.serial, events.c.tier,
+                   events.c.payload, events.c.received, events.c.verdict, events.c.store_id)
+            .where(events.c.member == phone, events.c.kind == "redeem")
+            .order_by(events.c.received.desc()).limit(SHOWN_CODES)
+        ).all()  # fmt: skip
+        ids = [r.event_id for r in rows]
+        given = dict(
+            conn.execute(
+                select(vouchers.c.event_id, vouchers.c.voucher).where(vouchers.c.event_id.in_(ids))
+            ).all()
+        ) if ids else {}  # fmt: skip
+        claimed = {
+            (c.campaign, int(c.serial)): (c.number, c.status)
+            for c in conn.execute(
+                select(prize_claims.c.campaign, prize_claims.c.serial, prize_claims.c.number,
+                       prize_claims.c.status).where(prize_claims.c.phone == phone)
+            )
+        }  # fmt: skip
+    listed = []
+    for r in rows:
+        campaign = rechecker.campaign(r.campaign or "")
+        tier = campaign.tier_named(r.tier) if campaign and r.tier else None
+        kind = tier.kind if tier else "instant"
+        number, status = claimed.get((r.campaign, int(r.serial)), ("", ""))
+        listed.append({
+            "code": json.loads(r.payload).get("code", ""), "reward": (tier.description or tier.name) if tier else "",
+            "kind": kind, "voucher": given.get(r.event_id), "when": r.received,
+            "accepted": r.verdict == "accepted", "claim": number, "claim_status": status,
+            "claim_link": f"/play/claim?event={r.event_id}" if kind == "claim" and not number
+            and r.verdict == "accepted" else "",
+        })  # fmt: skip
+    return listed
+
+
+CLAIM_PATH = ("received", "in_verification", "approved", "dispatched", "delivered")
+REJECTED_PATH = ("received", "in_verification", "rejected")
+
+
+def claim_steps(claim: dict[str, Any]) -> list[dict[str, Any]]:
+    """The claim's way as steps for the status page: each done (with its date), the current
+    one, or still to come."""
+    path = REJECTED_PATH if claim["status"] == "rejected" else CLAIM_PATH
+    when = {step["status"]: step["at"] for step in claim.get("timeline", [])}
+    at = path.index(claim["status"]) if claim["status"] in path else 0
+    return [
+        {
+            "status": status,
+            "state": "done" if i < at else "current" if i == at else "todo",
+            "at": _day(when[status]) if status in when and i <= at else "",
+        }
+        for i, status in enumerate(path)
+    ]
+
+
+def _day(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d")

@@ -1,0 +1,249 @@
+"""The shopper's web at /play/: routes that read the request, call the engine and the page
+functions, and render a template (or answer JSON with `?format=json`). Works without JavaScript.
+
+Every form posts with the visit's CSRF token in the hidden field `csrf`. `/play/` walks a visit
+through its steps: a phone number, its one-time password, then codes one after another.
+`/play/claim` files a prize claim, `/play/status` shows where one stands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from server_stub.device_api.recheck import Rechecker
+from server_stub.device_api.service import SyncService
+from server_stub.errors import ApiError
+from server_stub.notifications.sms import SmsGateway, send_sms
+from server_stub.play import i18n, otp, pages, visits, web_redeem
+from server_stub.play.claim_form import ClaimDesk
+from server_stub.play.forms import read_form, same
+from server_stub.play.visits import Visit
+from server_stub.prizes.documents import DocumentStore
+
+HERE = Path(__file__).parent
+COOKIE = "instore_play"
+LANG_COOKIE = "instore_play_lang"
+STATIC = {"play.css": "text/css"}
+FONTS = HERE / "static" / "fonts"
+
+_templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
+)
+
+
+class Play:
+    """The routes' shared parts: the engine, the device service (its campaign ciphers and the
+    address a request came from), the SMS gateway and the document store."""
+
+    def __init__(
+        self, engine: Engine, service: SyncService, gateway: SmsGateway, store: DocumentStore
+    ) -> None:
+        self.engine, self.service, self.gateway = engine, service, gateway
+        self.checkers = web_redeem.CheckerCache()
+        self.claims = ClaimDesk(self, store)
+
+    # -- the request's parts -------------------------------------------------------------------
+
+    def lang(self, request: Request) -> str:
+        asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+        return i18n.pick(asked, request.headers.get("accept-language", ""))
+
+    def source(self, request: Request) -> str:
+        return self.service.throttle.source(request)
+
+    def visit(self, request: Request) -> Visit:
+        """The visit behind the cookie, or a new one."""
+        found = visits.find(self.engine, request.cookies.get(COOKIE, ""))
+        return found or visits.start(self.engine)
+
+    def rechecker(self) -> Rechecker:
+        with self.engine.connect() as conn:
+            return self.service.rechecker(conn)
+
+    def render(
+        self, request: Request, template: str, visit: Visit, data: dict[str, Any],
+        status: int = 200, headers: Mapping[str, str] | None = None,
+    ) -> Response:  # fmt: skip
+        """The page, or its data as JSON with ?format=json; the visit's cookie renewed."""
+        lang = self.lang(request)
+        if request.query_params.get("format") == "json":
+            body = json.dumps({k: v for k, v in data.items() if k != "csrf"}, default=str)
+            response: Response = Response(body, status, media_type="application/json")
+        else:
+            links = [
+                (
+                    code,
+                    _same_page(request, code, data.get("carried") or {}),
+                    i18n.say(code, "language.name"),
+                )
+                for code in i18n.LANGUAGES
+            ]
+            html = _templates.get_template(template).render(
+                t=i18n.translator(lang), lang=lang, language_links=links, csrf=visit.csrf,
+                error_words=_error_words(lang, data.get("error"), headers or {}), **data,
+            )  # fmt: skip
+            response = HTMLResponse(html, status)
+        response.headers.update(headers or {})
+        secure = request.url.scheme == "https"
+        response.set_cookie(COOKIE, visit.token, max_age=visits.IDLE_S, httponly=True,
+                            samesite="lax", path="/play", secure=secure)  # fmt: skip
+        if request.query_params.get("lang") in i18n.LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                                path="/play", secure=secure)  # fmt: skip
+        return response
+
+    def refused(
+        self, request: Request, template: str, visit: Visit, data: dict[str, Any], exc: ApiError
+    ) -> Response:
+        """The page again, saying why in the shopper's language (the server's words when the
+        catalogue has none for that code)."""
+        error = {"code": exc.code, "message": exc.message, "key": f"error.{exc.code}"}
+        return self.render(
+            request, template, visit, {**data, "error": error}, exc.status, exc.headers
+        )
+
+    # -- /play/ ------------------------------------------------------------------------------
+
+    def step_data(self, visit: Visit, **more: Any) -> tuple[str, dict[str, Any]]:
+        """Which step the visit is at, and its page's data."""
+        if visit.phone:
+            codes = pages.codes_so_far(self.engine, self.rechecker(), visit.phone)
+            return "codes.html", {"step": "codes", "phone": pages.masked(visit.phone),
+                                  "codes": codes, **more}  # fmt: skip
+        if visit.pending_phone:
+            return "otp.html", {"step": "otp", "phone": pages.masked(visit.pending_phone), **more}
+        return "phone.html", {"step": "phone", **more}
+
+    def home(self, request: Request) -> Response:
+        visit = self.visit(request)
+        template, data = self.step_data(visit)
+        return self.render(request, template, visit, data)
+
+    async def act(self, request: Request) -> Response:
+        visit = await run_in_threadpool(self.visit, request)
+        try:
+            form = await read_form(request)
+            if not same(visit.csrf, form.get("csrf", "")):
+                raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
+            visit, more = await run_in_threadpool(self.step, request, visit, form)
+        except ApiError as exc:
+            template, data = await run_in_threadpool(self.step_data, visit)
+            return self.refused(request, template, visit, data, exc)
+        template, data = await run_in_threadpool(self.step_data, visit, **more)
+        return self.render(request, template, visit, data)
+
+    def step(
+        self, request: Request, visit: Visit, form: dict[str, str]
+    ) -> tuple[Visit, dict[str, Any]]:
+        """Carry out what the form asks; the visit afterwards and what the page adds."""
+        lang = self.lang(request)
+        if "leave" in form:
+            visits.end(self.engine, visit.token)
+            return visits.start(self.engine), {}
+        if "change" in form:  # another number
+            return visits.await_phone(self.engine, visit, ""), {}
+        if "code" in form and visit.phone:
+            entry = web_redeem.redeem(
+                self.engine, self.rechecker(), self.checkers.checker(self.rechecker()),
+                visit.phone, form["code"], self.source(request),
+            )  # fmt: skip
+            if entry.outcome is web_redeem.Outcome.WON and entry.voucher:
+                self.send_voucher(visit.phone, entry, lang)
+            return visit, {"entry": pages.entry_data(entry), "typed": form["code"][:60]}
+        if "otp" in form and visit.pending_phone:
+            otp.check_otp(self.engine, visit.pending_phone, "play", form["otp"].strip())
+            return visits.confirm(self.engine, visit, visit.pending_phone), {"welcome": True}
+        if "resend" in form and visit.pending_phone:
+            self.send_password(request, visit.pending_phone, "play")
+            return visit, {"resent": True}
+        if "phone" in form:
+            phone = otp.normalise_phone(form["phone"])
+            self.send_password(request, phone, "play")
+            return visits.await_phone(self.engine, visit, phone), {}
+        return visit, {}
+
+    def send_password(self, request: Request, phone: str, purpose: str) -> None:
+        words = i18n.say(self.lang(request), "sms.otp", code="{code}")
+        otp.send_otp(
+            self.engine, self.gateway, phone, purpose, source=self.source(request),
+            countries=self.countries(), words=words,
+        )  # fmt: skip
+
+    def countries(self) -> tuple[str, ...]:
+        """Where this server's campaigns send SMS: every campaign's list together; a campaign
+        without a list allows any country."""
+        campaigns = [c.campaign for c in self.rechecker().ciphers.values()]
+        if not campaigns or any(not c.sms_countries for c in campaigns):
+            return ()
+        return tuple(sorted({r for c in campaigns for r in c.sms_countries}))
+
+    def send_voucher(self, phone: str, entry: web_redeem.Entry, lang: str) -> None:
+        """The voucher by SMS too; the page already shows it, so a gateway down costs nothing."""
+        text = i18n.say(lang, "sms.voucher", reward=entry.reward, voucher=entry.voucher)
+        with contextlib.suppress(ApiError):
+            send_sms(self.engine, self.gateway, phone, text, "voucher")
+
+
+def _same_page(request: Request, lang: str, carried: Mapping[str, str]) -> str:
+    """This page in another language: its path and query, and the win a claim form is for."""
+    url = request.url.include_query_params(**carried, lang=lang)
+    return f"{url.path}?{url.query}"
+
+
+def _error_words(lang: str, error: Any, headers: Mapping[str, str]) -> str:
+    """A refusal in the shopper's language, with the date or the wait it names; the server's own
+    words where the catalogue has none for that code."""
+    if not error:
+        return ""
+    if error["key"] not in i18n.catalogue("en"):
+        return str(error["message"])
+    dated = re.search(r"\d{4}-\d{2}-\d{2}", error["message"])
+    return i18n.say(
+        lang, error["key"], date=dated.group(0) if dated else "",
+        seconds=headers.get("Retry-After", "60"),
+    )  # fmt: skip
+
+
+def mount(
+    app: FastAPI, engine: Engine, service: SyncService, gateway: SmsGateway, store: DocumentStore
+) -> None:
+    play = Play(engine, service, gateway, store)
+    Route = Callable[..., Any]
+    routes: list[tuple[str, str, Route]] = [
+        ("GET", "/play/", play.home), ("POST", "/play/", play.act),
+        ("GET", "/play/claim", play.claims.page), ("POST", "/play/claim", play.claims.post),
+        ("GET", "/play/status", play.claims.status), ("POST", "/play/status", play.claims.status_post),
+    ]  # fmt: skip
+    for method, path, route in routes:
+        app.add_api_route(path, route, methods=[method], include_in_schema=False)
+
+    @app.get("/play", include_in_schema=False)
+    def slash() -> Response:
+        return RedirectResponse("/play/", 303)
+
+    @app.get("/play/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in STATIC:
+            return Response("not found", 404)
+        response = FileResponse(HERE / "static" / name, media_type=STATIC[name])
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    @app.get("/play/static/fonts/{name}", include_in_schema=False)
+    def font(name: str) -> Response:
+        if name not in {p.name for p in FONTS.glob("*.ttf")}:
+            return Response("not found", 404)
+        response = FileResponse(FONTS / name, media_type="font/ttf")
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response

@@ -1,0 +1,209 @@
+"""A code a shopper types on the web, redeemed through the devices' own claim path.
+
+The shopper's web is one built-in device (`WEB_DEVICE`) of one built-in store. A code is checked
+by the same ciphers a push is re-checked with, claimed in the same `claims` table a till's online
+claim uses (`code_claims.claim_codes`), and kept as an accepted redeem event of that device,
+counted like any other. So the web and a store can never both win a code online, and a code a
+store redeemed offline and syncs later is caught as a `double_redemption` conflict naming the
+web's redemption as the first.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Connection, Engine, bindparam, select, update
+
+from codes import crockford, layout
+from codes.checker import CheckResult, CheckStatus, CodeChecker
+from codes.common.event_form import GENESIS, canonical_payload
+from codes.typo import suspect_group
+from server_stub.database.connection import writing
+from server_stub.database.schema import WEB_DEVICE, WEB_STORE, devices, events
+from server_stub.device_api.code_claims import claim_codes
+from server_stub.device_api.recheck import Rechecker
+from server_stub.errors import ApiError
+from server_stub.limits import counters
+from server_stub.limits.counters import Limit
+from server_stub.prizes import vouchers
+from server_stub.records import event_counts, feed
+
+# Codes that are not ours, per phone: a shopper mistypes a few, a guesser thousands.
+WRONG_CODES = Limit("play_wrong_code", 20, 3600, 3600, "codes that are not ours")
+
+_NEXT_SEQ = (
+    update(devices)
+    .where(devices.c.id == bindparam("device_id"))
+    .values(max_seq=devices.c.max_seq + 1, last_seen=bindparam("now"))
+    .returning(devices.c.max_seq)
+)
+
+
+class Outcome(StrEnum):
+    WON = "won"  # this entry won the code
+    YOURS = "yours"  # this phone entered it before: the same win, shown again
+    TAKEN = "taken"  # redeemed by someone else, in a store or on the web
+    MISTYPED = "mistyped"
+    INVALID = "invalid"
+    NOT_ISSUED = "not_issued"
+    EXPIRED = "expired"
+    NOT_STARTED = "not_started"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one typed code came to, for the page to say."""
+
+    outcome: Outcome
+    code: str = ""  # as printed, when the text read as a code
+    campaign: str = ""
+    tier: str = ""
+    reward: str = ""  # the tier's description in the campaign's words
+    kind: str = ""  # instant | claim
+    value: float = 0.0
+    event_id: str = ""
+    serial: int = -1
+    voucher: str | None = None
+    redeemed_at: float = 0.0
+    claim_by: str = ""  # a claim prize's deadline, ISO date
+    group: int | None = None  # the printed group to look at again (a typo)
+
+    @property
+    def won(self) -> bool:
+        return self.outcome in (Outcome.WON, Outcome.YOURS)
+
+
+_REFUSALS = {
+    CheckStatus.MISTYPED: Outcome.MISTYPED, CheckStatus.INVALID: Outcome.INVALID,
+    CheckStatus.UNKNOWN_CAMPAIGN: Outcome.INVALID, CheckStatus.NOT_ISSUED: Outcome.NOT_ISSUED,
+    CheckStatus.EXPIRED: Outcome.EXPIRED, CheckStatus.NOT_STARTED: Outcome.NOT_STARTED,
+}  # fmt: skip
+
+
+class CheckerCache:
+    """A code checker over the campaigns a rechecker holds, made once per rechecker."""
+
+    def __init__(self) -> None:
+        self._made: tuple[Rechecker, CodeChecker] | None = None
+
+    def checker(self, rechecker: Rechecker) -> CodeChecker:
+        made = self._made
+        if made is None or made[0] is not rechecker:
+            made = self._made = (rechecker, CodeChecker(rechecker.ciphers.values()))
+        return made[1]
+
+
+def redeem(
+    engine: Engine, rechecker: Rechecker, checker: CodeChecker, phone: str, text: str,
+    source: str = "",
+) -> Entry:  # fmt: skip
+    """Redeem a typed code for a confirmed phone. Raises ApiError 429 when the phone has typed
+    too many codes that are not ours."""
+    checked = checker.check(text[:200])
+    if not checked.valid:
+        return _refused(engine, checker, checked, phone, text, source)
+    campaign_id, serial, tier_name = checked.campaign, checked.serial, checked.tier
+    assert campaign_id is not None and serial is not None and tier_name is not None
+    campaign = rechecker.campaign(campaign_id)
+    assert campaign is not None
+    now = time.time()
+    if rechecker.too_late(campaign_id, now):
+        return Entry(Outcome.EXPIRED, checked.code or "")
+    tier = campaign.tier_named(tier_name)
+    printed = checked.code or ""
+    event_id = f"web-{secrets.token_hex(16)}"
+    key = (campaign_id, serial)
+    with writing(engine) as conn:
+        owner = claim_codes(conn, WEB_DEVICE, WEB_STORE, now, [(*key, event_id)])[key]
+        if owner.event_id != event_id:
+            return _earlier(conn, owner.event_id, owner.device_id, phone, printed)
+        feed.redeemed(conn, WEB_DEVICE, [key], now)
+        voucher = vouchers.give(conn, campaign_id, tier_name, event_id, WEB_DEVICE, now=now)
+        payload = {
+            "code": printed, "campaign": campaign_id, "serial": serial, "tier": tier_name,
+            "context": {"member": phone, "channel": "web"},
+            **({"voucher": voucher} if voucher else {}),
+        }  # fmt: skip
+        _store_event(conn, event_id, payload, now, phone, rechecker.value(campaign_id, tier_name))
+    kind = tier.kind if tier else "instant"
+    return Entry(
+        Outcome.WON, printed, campaign_id, tier_name, (tier.description or tier_name) if tier else "",
+        kind, rechecker.value(campaign_id, tier_name), event_id, serial, voucher, now,
+        _claim_by(now, tier.claim_days) if tier and kind == "claim" else "",
+    )  # fmt: skip
+
+
+def _store_event(
+    conn: Connection, event_id: str, payload: dict[str, object], now: float, phone: str,
+    value: float,
+) -> None:  # fmt: skip
+    """The web's redemption as an accepted event, counted. Its sequence number is taken last:
+    the web device's row is locked from there to the commit, so entries queue only briefly."""
+    seq = int(conn.execute(_NEXT_SEQ, {"device_id": WEB_DEVICE, "now": now}).scalar_one())
+    row = {
+        "event_id": event_id, "device_id": WEB_DEVICE, "seq": seq, "kind": "redeem",
+        "payload": canonical_payload(payload), "local_time": datetime.fromtimestamp(now, UTC).isoformat(),
+        "prev_hash": GENESIS, "mac": "", "received": now, "verdict": "accepted", "reason": "",
+        "store_id": WEB_STORE, "actor": "web", "campaign": payload["campaign"],
+        "serial": payload["serial"], "tier": payload["tier"], "value": value, "member": phone,
+        "points": 0, "receipt": None, "target": None, "conflict_id": None,
+    }  # fmt: skip
+    conn.execute(events.insert(), row)
+    event_counts.add(conn, event_counts.of_event(row, "accepted", payload))
+
+
+def _earlier(conn: Connection, event_id: str, device_id: str, phone: str, printed: str) -> Entry:
+    """The code was claimed before: by this phone on the web (the same win, shown again), or by
+    anyone else."""
+    if device_id == WEB_DEVICE:
+        row = conn.execute(
+            select(events.c.member, events.c.campaign, events.c.serial, events.c.tier,
+                   events.c.value, events.c.received, events.c.payload)
+            .where(events.c.event_id == event_id)
+        ).first()  # fmt: skip
+        if row is not None and row.member == phone:
+            voucher = json.loads(row.payload).get("voucher")
+            return Entry(
+                Outcome.YOURS, printed, row.campaign, row.tier, "", "", float(row.value),
+                event_id, int(row.serial), voucher, float(row.received),
+            )  # fmt: skip
+    return Entry(Outcome.TAKEN, printed)
+
+
+def _refused(
+    engine: Engine, checker: CodeChecker, checked: CheckResult, phone: str, text: str,
+    source: str,
+) -> Entry:  # fmt: skip
+    outcome = _REFUSALS.get(checked.status, Outcome.INVALID)
+    if outcome in (Outcome.MISTYPED, Outcome.INVALID):
+        count = counters.attempt(engine, WRONG_CODES, phone, source or None)
+        if not count.allowed:
+            raise ApiError(
+                429, "too_many_wrong_codes",
+                "Too many codes that are not ours. Try again in an hour.",
+                headers={"Retry-After": str(count.retry_after())},
+            )  # fmt: skip
+    group = None
+    if outcome is Outcome.MISTYPED and checked.code:
+        compact = checked.code.replace("-", "")
+        prefix = next((p for p in checker.prefixes if compact.startswith(p)), "")
+        if prefix and len(compact) == len(prefix) + layout.BODY_SYMBOLS + 1:
+            group = suspect_group(checker, compact, prefix)
+    return Entry(outcome, checked.code or _readable(text), group=group)
+
+
+def _readable(text: str) -> str:
+    """What the shopper typed, folded as a code is read, for the page to repeat."""
+    try:
+        return crockford.normalise(text)
+    except crockford.NotACode:
+        return text.strip()[:40]
+
+
+def _claim_by(redeemed_at: float, days: int) -> str:
+    return (datetime.fromtimestamp(redeemed_at, UTC) + timedelta(days=days)).date().isoformat()
