@@ -35,6 +35,8 @@ class ResultView:
     lines: tuple[Text, ...]
     art: str  # a picture file, or "" for none
     actions: tuple[str, ...]  # button keys, the first the primary one
+    voucher: str = ""  # the voucher code an instant prize came with, shown large; "" for none
+    qr: str = ""  # the link a claim prize's QR carries to the claim form; "" for none
 
     @property
     def won(self) -> bool:
@@ -54,18 +56,19 @@ def view_of(result: Result, reward: Tier | None) -> ResultView:
     status = result.status
     if status in (Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE):
         lines: list[Text] = []
-        claim = reward is not None and reward.kind == "claim"
         if result.provisional:
             lines.append(Text.of("result.provisional"))
         elif status is Status.ACCEPTED_OFFLINE:
             lines.append(Text.of("result.offline"))
-        lines.append(Text.of("result.next.claim" if claim else "result.next.instant"))
+        lines.append(_how_it_comes(result, reward))
         if result.warnings:  # a soft limit: let through, and the manager was told
             lines.append(Text.of("result.soft_limit"))
         words = (reward.description or reward.name) if reward else (result.tier or "")
+        claim = reward is not None and reward.kind == "claim"
         return ResultView(
             status.value, "win", Text.of("result.win"), words, tuple(lines),
             art_for(result.campaign, result.tier), ("button.done",),
+            voucher=result.voucher or "", qr=(result.claim_url or "") if claim else "",
         )  # fmt: skip
     if status in _REFUSAL_KEYS:
         return ResultView(
@@ -77,6 +80,18 @@ def view_of(result: Result, reward: Tier | None) -> ResultView:
         status.value, "error", Text.of("result.sorry"), "", (Text.of("result.not_saved"),), "",
         ("button.try_again", "button.start_over"),
     )  # fmt: skip
+
+
+def _how_it_comes(result: Result, reward: Tier | None) -> Text:
+    """What the shopper does next to get the prize: keep the voucher shown, wait for it by
+    SMS, scan the claim QR, or (with no link to show) wait for the brand, or see a cashier."""
+    if result.voucher:
+        return Text.of("result.voucher")
+    if result.voucher_later:
+        return Text.of("result.voucher_later")
+    if reward is not None and reward.kind == "claim":
+        return Text.of("result.scan_to_claim" if result.claim_url else "result.next.claim")
+    return Text.of("result.next.instant")
 
 
 def art_files() -> list[Path]:

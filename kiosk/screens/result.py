@@ -1,15 +1,36 @@
-"""The answer to a code: the reward with its art, or why not, and the ways on."""
+"""The answer to a code: the reward with its art, or why not, and the ways on; for an instant
+prize its voucher code, for a claim prize the QR a phone follows to the claim form."""
 
 from __future__ import annotations
 
+import numpy as np
 from kivy.app import App
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, NumericProperty
 
+from codes.qr import qr_image
 from kiosk.flow import Flow
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KButton, KioskScreen, say
 
 
+def qr_texture(link: str) -> Texture:
+    """The QR of `link` (with its quiet zone), one texel a module, drawn with sharp edges at any
+    size."""
+    grey = qr_image(link, module_px=1)[::-1]  # GL's rows run bottom to top
+    rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+    height, width = grey.shape
+    texture = Texture.create(size=(width, height), colorfmt="rgba")
+    texture.mag_filter = texture.min_filter = "nearest"
+    texture.blit_buffer(rgba.tobytes(), colorfmt="rgba", bufferfmt="ubyte")
+    return texture
+
+
 class ResultScreen(KioskScreen):
+    voucher_length = NumericProperty(0)
+    qr_shown = BooleanProperty(False)
+    _qr_link = ""
+
     def refresh(self, flow: Flow) -> None:
         view, lang, ids = flow.result, flow.lang, self.ids
         if view is None:
@@ -19,7 +40,13 @@ class ResultScreen(KioskScreen):
         say(ids.title, render(view.title, lang), lang)
         ids.title.color = theme["win"] if view.won else theme["error"]
         say(ids.reward, view.reward, lang)
+        self.voucher_length = len(view.voucher)
+        say(ids.voucher, view.voucher, lang)
         say(ids.lines, "\n\n".join(render(line, lang) for line in view.lines), lang)
+        if view.qr and view.qr != self._qr_link:  # made once a win, not at each redraw
+            ids.qr.texture = qr_texture(view.qr)
+        self._qr_link = view.qr
+        self.qr_shown = bool(view.qr)
         # the same buttons, relabelled: a kiosk shows tens of thousands of results a day, and
         # widgets made afresh each time leave their textures to the garbage collector
         buttons = self._buttons(flow, len(view.actions))

@@ -15,9 +15,9 @@ from codes.checker import CodeChecker
 from kiosk.flow import Flow
 from kiosk.result_view import ResultView
 from kiosk.settings import KioskSettings
-from tests.terminal.conftest import FakeServer, Store, StoreFactory, make_store
+from tests.terminal.conftest import FakeServer, Store, StoreFactory, make_store, send_slice
 
-__all__ = ["FakeServer", "StoreFactory", "make_store", "scan"]
+__all__ = ["FakeServer", "Store", "StoreFactory", "make_store", "scan", "send_slice"]
 
 
 @pytest.fixture(autouse=True)

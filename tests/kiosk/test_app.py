@@ -8,7 +8,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import zxingcpp
+from PIL import Image
+
+from codes.common.claim_link import ClaimLink, mac_matches
 from codes.qr import write_png
 from kiosk.flow import Flow
 from kiosk.frames import FolderFrames, FrameReader
@@ -17,8 +22,8 @@ from kiosk.manager_lock import set_pin
 from kiosk.screens.common import DEBOUNCE_S, KLabel
 from kiosk.settings import KioskSettings
 from terminal.config import TerminalConfig
-from tests.kiosk.conftest import Clocks, StoreFactory
-from tests.kiosk.tour import CATALOGUE, tour, tour_flow
+from tests.kiosk.conftest import Clocks, StoreFactory, send_slice
+from tests.kiosk.tour import CATALOGUE, TOUR_CONFIG, tour, tour_flow
 from tests.kiosk.ui import ARTIFACTS, SIZE_VARIABLE, Ui
 
 
@@ -26,8 +31,13 @@ def _labels(ui: Ui) -> str:
     return "\n".join(w.text for w in ui.widgets(KLabel))
 
 
+def claim_link_of(url: str) -> ClaimLink:
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    return ClaimLink(query["code"], query["event"], query["device"], query["mac"])
+
+
 def test_every_screen_in_every_language(make_store: StoreFactory) -> None:
-    store = make_store(TerminalConfig(catalogue=CATALOGUE), name="tour", ask_details=True)
+    store = make_store(TOUR_CONFIG, name="tour", ask_details=True, claim_tiers="gold")
     clocks = Clocks()
     flow = tour_flow(store, clocks)
     ui = Ui(flow)
@@ -178,5 +188,44 @@ def test_details_and_points_by_touch_on_widgets_laid_out_once(make_store: StoreF
         ui.tap(ui.button(text="Yes"))
         assert flow.loyalty.balance == 60 and "Cap" in _labels(ui)
         assert ui.button(text="Check in") is check_in  # the member's part came back as it was
+    finally:
+        ui.close()
+
+
+def test_a_claim_win_shows_a_qr_a_phone_can_follow_in_every_language(
+    make_store: StoreFactory,
+) -> None:
+    """The result screen as the shopper sees it: the claim QR read back from the screenshot by
+    zxing-cpp, its link signed by this kiosk; a voucher large; no QR where there is no link."""
+    store = make_store(TerminalConfig(play_url="https://play.example.com"), name="qr",
+                       claim_tiers="gold")  # fmt: skip
+    flow = Flow(store.open(), KioskSettings(db=store.path))
+    send_slice(flow.terminal, *(f"MUSIC-{n}K7Q-PX2M" for n in range(len(LANGUAGES))))
+    device = flow.terminal.device
+    out = ARTIFACTS / "prizes"
+    ui = Ui(flow)
+    try:
+        for n, lang in enumerate(LANGUAGES):
+            flow.start_over()
+            flow.set_language(lang)
+            gold = store.code(store.serial_of_tier("gold", n))
+            flow.code_seen(gold)
+            ui.wait(lambda: ui.screen.name == "result")
+            assert ui.screen.ids.qr.opacity == 1
+            shot = ui.shot(out / f"{lang}-claim.png")
+            (read,) = zxingcpp.read_barcodes(Image.open(shot).convert("L"))
+            link = claim_link_of(read.text)
+            assert link.code == gold and link.device_id == device.device_id
+            assert mac_matches(device.secret, link)
+            if lang == "en":
+                assert "Scan this with your phone to claim your prize" in _labels(ui)
+            flow.start_over()  # a new shopper, who picks the same language
+            flow.set_language(lang)
+            flow.code_seen(store.code(store.serial_of_tier("music", n)))
+            ui.wait(lambda: ui.screen.ids.voucher.text != "")
+            assert ui.screen.ids.voucher.text == f"MUSIC-{n}K7Q-PX2M"
+            assert ui.screen.ids.qr.opacity == 0
+            assert flow.lang == lang
+            ui.shot(out / f"{lang}-voucher.png")
     finally:
         ui.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 from kivy.metrics import dp
 
 from codes import campaign as campaign_file
-from codes.campaign import parse_tiers
+from codes.campaign import parse_tiers, with_claim_tiers
 from codes.campaign_cipher import CampaignCipher
 from kiosk.flow import Flow, Screen
 from kiosk.i18n import LANGUAGES
@@ -26,6 +26,8 @@ from tests.kiosk.ui import Ui
 from tests.terminal.conftest import Store
 
 CATALOGUE = (CatalogueItem("cap", "Cap", 50), CatalogueItem("tee", "T-shirt", 500))
+# the tour's gold is a prize to claim, so its win shows the claim QR
+TOUR_CONFIG = TerminalConfig(catalogue=CATALOGUE, play_url="https://play.example.com")
 CITIES = ("Delhi", "Almaty", "Moscow")
 
 
@@ -90,8 +92,9 @@ def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path) -> None:
     flow.details.toggle_consent()
     shot("details-filled", Screen.DETAILS)
     view = flow.details_done()
-    assert view is not None and view.won
+    assert view is not None and view.won and view.qr
     shot("result-win", Screen.RESULT)
+    assert ui.screen.ids.qr.opacity == 1
     fresh()
     scan(flow, "HV-not-a-code")
     shot("result-refused", Screen.RESULT)
@@ -128,13 +131,14 @@ def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path) -> None:
 def kiosk_store(folder: Path) -> Store:
     """A kiosk's ledger with a campaign that asks details, and a catalogue of prizes."""
     made = campaign_file.create(
-        folder / "tour.toml", "ice-2026", "HV", parse_tiers("gold:1/200,silver:1/20,music:*"),
+        folder / "tour.toml", "ice-2026", "HV",
+        with_claim_tiers(parse_tiers("gold:1/200,silver:1/20,music:*"), "gold"),
         capacity=2000, ask_details=True,
     )  # fmt: skip
     campaign = campaign_file.save(replace(made.campaign, issued=1000), folder / "tour.toml")
     path = folder / "tour.db"
     provision(path, [(campaign, made.key)], device_name="tour", store_id="store-1",
-              config=TerminalConfig(catalogue=CATALOGUE))  # fmt: skip
+              config=TOUR_CONFIG)  # fmt: skip
     return Store(path, CampaignCipher.issuer(campaign))
 
 

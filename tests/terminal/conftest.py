@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from codes.campaign_cipher import CampaignCipher
+from sync.outbox import apply_pull
+from sync.protocol import PullResponse, VoucherGrant
 from terminal.config import TerminalConfig
 from terminal.engine import Terminal
 from terminal.online_claims import ClaimRequest
@@ -71,6 +73,14 @@ def make_store(make_campaign: CampaignFactory, tmp_path: Path) -> Iterator[Store
     for store in stores:
         for terminal in store.terminals:
             terminal.close()
+
+
+def send_slice(terminal: Terminal, *vouchers: str, tier: str = "music") -> dict[str, int]:
+    """A pull whose answer lists every voucher the device holds now (of the store's campaign),
+    applied as sync applies it."""
+    grants = [VoucherGrant(campaign="ice-2026", tier=tier, voucher=v) for v in vouchers]
+    answer = PullResponse(cursor=1, more=False, config_version=0, server_time=0.0, vouchers=grants)
+    return apply_pull(terminal.ledger, answer)
 
 
 class FakeServer:

@@ -15,21 +15,13 @@ from pathlib import Path
 import pytest
 
 from sync.outbox import apply_pull
-from sync.protocol import PullResponse, VoucherGrant
+from sync.protocol import PullResponse
 from terminal.engine import Terminal
 from terminal.ledger import Ledger, LedgerError
 from terminal.results import Status
-from tests.terminal.conftest import FakeServer, Store, StoreFactory
+from tests.terminal.conftest import FakeServer, Store, StoreFactory, send_slice
 
 CAMPAIGN = "ice-2026"
-
-
-def send_slice(terminal: Terminal, *vouchers: str, tier: str = "music") -> dict[str, int]:
-    """A pull whose answer lists every voucher the device holds now, applied as sync does."""
-    grants = [VoucherGrant(campaign=CAMPAIGN, tier=tier, voucher=v) for v in vouchers]
-    answer = PullResponse(cursor=1, more=False, config_version=0, server_time=time.time(),
-                          vouchers=grants)  # fmt: skip
-    return apply_pull(terminal.ledger, answer)
 
 
 def music(store: Store, n: int) -> str:
