@@ -7,6 +7,7 @@ from bench import (
     codes_bench,
     dashboard_bench,
     kiosk_bench,
+    play_otp_bench,
     pos_bench,
     prizes_bench,
     sync_bench,
@@ -24,6 +25,7 @@ def main() -> None:
     pos_bench.run()
     kiosk_bench.run()
     prizes_bench.run()
+    play_otp_bench.run()
 
 
 if __name__ == "__main__":
