@@ -65,6 +65,12 @@ class Answer:
     warnings: tuple[str, ...] = ()
     items: tuple[Answer, ...] = ()  # each code and points line of a payment or a refund
     receipt: str | None = None  # the whole receipt block, after a payment
+    # the receipt as a picture for the printer (PNG, base64), when it holds a QR or a voucher:
+    # 576 dots wide, an 80 mm printer's line at 203 dpi
+    receipt_png: str | None = None
+    voucher: str | None = None  # the voucher an instant prize came with
+    voucher_later: bool | None = None  # none was held here: it comes by SMS after a sync
+    claim_url: str | None = None  # a claim prize: the link its QR carries to the claim form
 
     def __post_init__(self) -> None:
         if not self.receipt_line:  # every answer has a line to print, made from what it says
@@ -102,7 +108,9 @@ def from_result(result: Result, reward: Reward | None = None, **extra: Any) -> A
         reward=reward.name if reward else None, tier=result.tier,
         value=reward.value if reward else None, campaign=result.campaign, serial=result.serial,
         hold_id=result.hold_id, event_id=result.event_id, member=result.member,
-        points=result.points, balance=result.balance, warnings=result.warnings, **extra,
+        points=result.points, balance=result.balance, warnings=result.warnings,
+        voucher=result.voucher, voucher_later=result.voucher_later, claim_url=result.claim_url,
+        **extra,
     )  # fmt: skip
 
 

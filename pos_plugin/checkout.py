@@ -28,7 +28,8 @@ from pos_plugin.answers import (
     Reward,
     from_result,
 )
-from pos_plugin.receipt import receipt_text
+from pos_plugin.receipt import needs_picture, receipt_parts, receipt_text
+from pos_plugin.receipt_picture import receipt_png
 from pos_plugin.settings import PosSettings
 from sync.cycle import CycleReport
 from sync.online import OnlineDevice
@@ -267,13 +268,15 @@ class Checkout:
                 f"{counted(points.points or 0, 'point')} earned" if points.ok else points.message
             )
         self.state = "paid"
+        receipt = receipt_parts(receipt_id, lines, points, member)
         self._paid = Answer(
             PAID, "Paid: " + "; ".join(parts) + ".", checkout_id=self.checkout_id,
             receipt_id=receipt_id, total=total, member=member,
             points=points.points if points is not None and points.ok else None,
             balance=points.balance if points is not None else None,
             items=tuple(lines) + ((points,) if points is not None else ()),
-            receipt=receipt_text(receipt_id, lines, points, member),
+            receipt=receipt_text(receipt),
+            receipt_png=receipt_png(receipt) if needs_picture(receipt) else None,
             warnings=tuple(w for a in lines for w in a.warnings),
         )  # fmt: skip
         return self._paid

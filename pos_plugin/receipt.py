@@ -1,35 +1,88 @@
-"""The block a till prints on the receipt after payment: coupons, points and the new balance."""
+"""The block a till prints on the receipt after payment: coupons, the voucher or claim QR a prize
+came with, points and the new balance.
+
+One layout (`receipt_parts`), printed two ways: as text, at most WIDTH characters a line, for the
+POS to print under its own lines (`receipt_text`); and as a picture with the QR drawn and the
+voucher large, for a printer that prints pictures (`receipt_picture.receipt_png`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, NamedTuple
 
 from codes.common.cli import counted
 from pos_plugin.answers import Answer
 
 WIDTH = 40  # characters on a common 80 mm receipt printer
+VOUCHER_WORDS = "Your voucher code:"
+CLAIM_WORDS = "Scan the QR code with your phone to claim your prize:"
+VOUCHER_LATER_WORDS = "Your voucher code comes by SMS once this till has synced."
 
 
-def receipt_text(
+class Part(NamedTuple):
+    """One piece of the receipt: a line of text, a voucher code shown large, or a QR."""
+
+    kind: Literal["line", "big", "qr"]
+    text: str
+
+
+def receipt_parts(
     receipt_id: str, coupons: Sequence[Answer], points: Answer | None, member: str | None
-) -> str:
-    """Plain text, at most WIDTH characters a line, for the POS to print under its own lines."""
+) -> list[Part]:
     lines = [f"instore rewards - receipt {receipt_id}"[:WIDTH], "-" * WIDTH]
+    parts = [Part("line", line) for line in lines]
     for coupon in coupons:  # the code on its own line: it is as wide as a narrow receipt
         code, _, outcome = coupon.receipt_line.removeprefix("Coupon ").partition(" ")
-        lines.append(code)
-        lines.extend(_wrap(outcome, indent="  "))
+        parts.append(Part("line", code))
+        parts += [Part("line", line) for line in _wrap(outcome, indent="  ")]
+        parts += _prize(coupon)
     if not coupons:
-        lines.append("No coupons")
+        parts.append(Part("line", "No coupons"))
     if member:
-        lines.append(f"Member {member}"[:WIDTH])
+        parts.append(Part("line", f"Member {member}"[:WIDTH]))
         if points is not None and points.points is not None:
-            lines.append(f"Points earned: {points.points}")
-            lines.append(f"Balance: {counted(points.balance or 0, 'point')}")
+            parts.append(Part("line", f"Points earned: {points.points}"))
+            parts.append(Part("line", f"Balance: {counted(points.balance or 0, 'point')}"))
         elif points is not None:
-            lines.extend(_wrap(points.message))
-    lines.append("-" * WIDTH)
-    return "\n".join(lines)
+            parts += [Part("line", line) for line in _wrap(points.message)]
+    parts.append(Part("line", "-" * WIDTH))
+    return parts
+
+
+def _prize(coupon: Answer) -> list[Part]:
+    """How the coupon's prize reaches the shopper: its voucher, or the QR to claim it (with the
+    link written out, for a phone that cannot scan)."""
+    if not coupon.ok:
+        return []
+    if coupon.voucher:
+        return [Part("line", f"  {VOUCHER_WORDS}"), Part("big", coupon.voucher)]
+    if coupon.claim_url:
+        words = [Part("line", line) for line in _wrap(CLAIM_WORDS, indent="  ")]
+        link = coupon.claim_url
+        pieces = [link[i : i + WIDTH] for i in range(0, len(link), WIDTH)]
+        return [*words, Part("qr", link), *(Part("line", piece) for piece in pieces)]
+    if coupon.voucher_later:
+        return [Part("line", line) for line in _wrap(VOUCHER_LATER_WORDS, indent="  ")]
+    return []
+
+
+def receipt_text(parts: Sequence[Part]) -> str:
+    """The receipt as plain text: a voucher framed on lines of its own, a QR left to the picture
+    (its link is written below it)."""
+    out: list[str] = []
+    for part in parts:
+        if part.kind == "big":
+            pieces = [part.text[i : i + WIDTH] for i in range(0, len(part.text), WIDTH)]
+            out += ["=" * WIDTH, *(piece.center(WIDTH).rstrip() for piece in pieces), "=" * WIDTH]
+        elif part.kind == "line":
+            out.append(part.text)
+    return "\n".join(out)
+
+
+def needs_picture(parts: Sequence[Part]) -> bool:
+    """A QR or a voucher: what plain text cannot print well."""
+    return any(part.kind != "line" for part in parts)
 
 
 def _wrap(text: str, indent: str = "") -> list[str]:
