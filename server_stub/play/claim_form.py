@@ -109,7 +109,9 @@ class ClaimDesk:
     async def post(self, request: Request) -> Response:
         play = self.play
         visit = await run_in_threadpool(play.visit, request)
-        fields: dict[str, str] = {}
+        # the win the form is for rides in its address too, so a form refused unread (too
+        # large) is shown again for the same win
+        fields = {k: v for k, v in request.query_params.items() if k in TARGET_FIELDS}
         try:
             visit, more = await self._received(request, visit, fields)
             data = await run_in_threadpool(self.claim_data, fields, visit, **more)
@@ -160,6 +162,10 @@ class ClaimDesk:
             phone = otp.normalise_phone(fields["phone"])
             await run_in_threadpool(play.send_password, request, phone, "claim")
             return await run_in_threadpool(visits.await_phone, self.engine, visit, phone), {}
+        if fields.get("resubmit") and visit.phone:
+            files = await _read_files(form)
+            await run_in_threadpool(self.resubmit, visit, fields["resubmit"], files)
+            return visit, {"number": fields["resubmit"][:16], "resubmitted": True}
         if "name" in fields and visit.phone:
             files = await _read_files(form)
             number = await run_in_threadpool(self.file, visit, fields, files)
@@ -187,6 +193,14 @@ class ClaimDesk:
             claim_days=target.claim_days, claims_per_phone=target.claims_per_phone,
         )  # fmt: skip
         return claims.file_claim(self.engine, self.store, draft, files=checked)
+
+    def resubmit(self, visit: Visit, number: str, files: dict[str, tuple[str, bytes]]) -> None:
+        """A rejected claim's documents sent once more: those given replace their kind's."""
+        if not files:
+            raise ApiError(422, "document_missing", "Please add the documents to send again.")
+        checked = {kind: uploads.check_upload(name, data) for kind, (name, data) in files.items()}
+        assert visit.phone is not None
+        claims.resubmit(self.engine, self.store, number[:16], visit.phone, checked)
 
     # -- /play/status ------------------------------------------------------------------------
 

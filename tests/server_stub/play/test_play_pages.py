@@ -3,16 +3,20 @@ forms a browser without JavaScript posts."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Iterator
 
 import pytest
 from PIL import Image
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
 from sqlalchemy import select
 
 from codes.common.claim_link import claim_url
 from server_stub.database.schema import devices, events, prize_claims
+from server_stub.prizes import claims
 from tests.server_stub.play.shopper import (
     TIERS,
     Client,
@@ -66,7 +70,9 @@ def _claim(shopper: Shopper, **changes: object) -> None:
         "id_back": ("back.pdf", PDF, "application/pdf"),
     }
     files.update({k: v for k, v in changes.items() if isinstance(v, tuple)})
-    shopper.page = shopper.client.post("/play/claim", data=fields, files=files)
+    action = re.search(r'<form method="post" action="([^"]+)" enctype', shopper.html)
+    path = html.unescape(action.group(1)) if action else "/play/claim"
+    shopper.page = shopper.client.post(path, data=fields, files=files)
 
 
 def test_phone_then_password_then_codes_one_after_another(world: World, shopper: Shopper) -> None:
@@ -198,3 +204,79 @@ def test_a_forged_qr_finds_no_win(world: World, shopper: Shopper) -> None:
     link = claim_url("", b"not the kiosk's secret", code, "ev-1", device_id)
     page = shopper.open(link)
     assert page.status_code == 404 and "cannot find this win" in page.text
+
+
+def _filed(world: World, shopper: Shopper) -> str:
+    shopper.sign_in(PHONE)
+    shopper.enter(world.code(serial_of_tier(world, "gold")))
+    link = re.search(r'href="(/play/claim\?event=[^"]+)"', shopper.html)
+    assert link, shopper.html
+    shopper.open(link.group(1))
+    return shopper.html
+
+
+def _pdf_with_script() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(300, 200)
+    writer.add_open_action(JavaScript("app.alert(1);"))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+JS_PDF = _pdf_with_script()
+
+
+@pytest.mark.parametrize(
+    "kind, upload, words",
+    [
+        ("invoice", ("invoice.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg"),
+         "Only JPEG, PNG or PDF"),
+        ("id_front", ("../../etc/front.jpg", _photo(3), "image/jpeg"), "name is not allowed"),
+        ("id_back", ("back.pdf", JS_PDF, "application/pdf"), "holds a script"),
+        ("invoice", ("huge.jpg", b"\xff\xd8\xff" + bytes(50 * 1024 * 1024), "image/jpeg"),
+         "at most 10 MB"),
+    ],
+)  # fmt: skip
+def test_a_harmful_upload_is_refused_in_words_and_nothing_is_filed(
+    world: World, shopper: Shopper, kind: str, upload: tuple[str, bytes, str], words: str
+) -> None:
+    _filed(world, shopper)
+    _claim(shopper, **{kind: upload})
+    assert shopper.page is not None and shopper.page.status_code in (413, 415, 422)
+    assert words in shopper.html and 'name="name"' in shopper.html  # the form again
+    if len(upload[1]) < 10 * 1024 * 1024:  # read whole: what was typed is kept
+        assert "Asha Rao" in shopper.html
+    with world.engine.connect() as conn:
+        assert conn.execute(select(prize_claims)).first() is None
+
+
+def test_a_rejected_claim_may_be_sent_again_once(world: World, shopper: Shopper) -> None:
+    _filed(world, shopper)
+    _claim(shopper)
+    number = re.search(r"CL-[0-9A-Z]{4,}", shopper.html).group(0)  # type: ignore[union-attr]
+    claims.move(world.engine, number, "in_verification", "vera")
+    claims.move(world.engine, number, "rejected", "vera", note="The invoice photo is blurred.")
+
+    shopper.open("/play/status", claim=number)
+    assert "Not approved" in shopper.html and "The invoice photo is blurred." in shopper.html
+    fields = {"csrf": shopper.csrf(), "resubmit": number}
+    again = ("invoice.jpg", _photo(7), "image/jpeg")
+    shopper.page = shopper.client.post("/play/claim", data=fields, files={"invoice": again})
+    assert "Documents received again" in shopper.html
+
+    shopper.open("/play/status", claim=number)
+    assert "Received" in shopper.html and 'name="resubmit"' not in shopper.html
+    claims.move(world.engine, number, "in_verification", "vera")
+    claims.move(world.engine, number, "rejected", "vera", note="Still blurred.")
+    shopper.open("/play/status", claim=number)
+    assert 'name="resubmit"' not in shopper.html  # once only
+    shopper.open("/play/")
+    fields = {"csrf": shopper.csrf(), "resubmit": number}
+    shopper.page = shopper.client.post("/play/claim", data=fields, files={"invoice": again})
+    assert shopper.page.status_code == 409
+
+
+def test_an_unknown_page_is_a_page(shopper: Shopper) -> None:
+    page = shopper.open("/play/nothing-here")
+    assert page.status_code == 404
