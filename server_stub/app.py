@@ -169,6 +169,8 @@ def create_app(
         """An error as a page for a person at the dashboard, as JSON for everyone else."""
         if web.wants_page(request):
             return web.error_page(exc.status, exc.message)
+        if play_web.wants_page(request):
+            return play_web.error_page(request, exc)
         return error_response(exc)
 
     @app.exception_handler(ApiError)

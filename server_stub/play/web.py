@@ -215,6 +215,24 @@ def _error_words(lang: str, error: Any, headers: Mapping[str, str]) -> str:
     )  # fmt: skip
 
 
+def wants_page(request: Request) -> bool:
+    """Whether an error should be a shopper's page: anything under /play/ but its files."""
+    path = request.url.path
+    return (path == "/play" or path.startswith("/play/")) and not path.startswith("/play/static/")
+
+
+def error_page(request: Request, exc: ApiError) -> Response:
+    """A refusal no route of ours answered (no such page, a method not allowed), in words."""
+    lang = i18n.pick(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE),
+                     request.headers.get("accept-language", ""))  # fmt: skip
+    error = {"code": exc.code, "message": exc.message, "key": f"error.{exc.code}"}
+    html = _templates.get_template("error.html").render(
+        t=i18n.translator(lang), lang=lang, csrf="", error=error, language_links=[],
+        error_words=_error_words(lang, error, exc.headers),
+    )  # fmt: skip
+    return HTMLResponse(html, exc.status, exc.headers)
+
+
 def mount(
     app: FastAPI, engine: Engine, service: SyncService, gateway: SmsGateway, store: DocumentStore
 ) -> None:

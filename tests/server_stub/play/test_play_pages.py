@@ -278,5 +278,5 @@ def test_a_rejected_claim_may_be_sent_again_once(world: World, shopper: Shopper)
 
 
 def test_an_unknown_page_is_a_page(shopper: Shopper) -> None:
-    page = shopper.open("/play/nothing-here")
-    assert page.status_code == 404
+    page = shopper.open("/play/nothing-here", lang="ru")
+    assert page.status_code == 404 and "Такой страницы нет." in page.text
