@@ -16,12 +16,13 @@ from sqlalchemy import select
 
 from codes.common.claim_link import claim_url
 from server_stub.database.schema import devices, events, prize_claims
-from server_stub.prizes import claims
+from server_stub.prizes import claims, vouchers
 from tests.server_stub.play.shopper import (
     TIERS,
     Client,
     Shopper,
     last_password,
+    messages,
     serial_of_tier,
     server_for,
     sms_folder,
@@ -280,3 +281,21 @@ def test_a_rejected_claim_may_be_sent_again_once(world: World, shopper: Shopper)
 def test_an_unknown_page_is_a_page(shopper: Shopper) -> None:
     page = shopper.open("/play/nothing-here", lang="ru")
     assert page.status_code == 404 and "Такой страницы нет." in page.text
+
+
+def test_a_music_win_gets_its_voucher_on_the_page_and_by_sms(
+    world: World, shopper: Shopper
+) -> None:
+    pool = world.tmp / "vouchers.csv"
+    pool.write_text("voucher\nMUSIC-AAAA-0001\nMUSIC-AAAA-0002\n")
+    vouchers.load(world.engine, world.campaign.id, "music", pool)
+    shopper.sign_in(PHONE)
+    code = world.code(serial_of_tier(world, "music"))
+
+    shopper.enter(code)
+    (given,) = re.findall(r"MUSIC-AAAA-000\d", shopper.html.split("My codes and prizes")[0])
+    shopper.enter(code)  # entered again: the same voucher, not a second one
+    assert given in shopper.html.split("My codes and prizes")[0]
+
+    sent = messages(shopper.folder, "voucher")
+    assert len(sent) == 1 and given in sent[0]["text"] and sent[0]["to"] == PHONE
