@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from codes.common.cli import counted, emit, whole_number
 from codes.common.errors import InstoreError
 from codes.mint_options import add_mint_options, warn_if_tiers
-from server_stub.admin import device_control, user_cli
+from server_stub.admin import device_control, rewards_cli, user_cli
 from server_stub.catalog import campaign_setup, device_config, enrollment, store_setup
 from server_stub.database.connection import (
     DEFAULT_URL,
@@ -205,6 +205,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--note", required=True, help="why, in a sentence")
 
     user_cli.register(groups, command, _say, _table)
+    rewards_cli.register(groups, command, _say, _table)
 
     p = command(groups, "report", "redemptions, conflicts or points, grouped", _report)
     p.add_argument("what", choices=reports.REPORTS)
@@ -277,12 +278,13 @@ def _mint(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _revoked(args: argparse.Namespace, done: dict[str, Any]) -> int:
-    freed = done["claims_released"]
+    freed, withdrawn = done["claims_released"], done["vouchers_withdrawn"]
     return _say(
         args, done, f"device {args.device_id} revoked; {counted(freed, 'code')} it had claimed"
         " online without a redemption released; "
         f"{counted(done['flagged_for_review'], 'recent event')} put on the conflicts list for"
-        " review (instore admin conflicts --kind review)",
+        " review (instore admin conflicts --kind review)"
+        + (f"; {counted(withdrawn, 'voucher')} it held withdrawn" if withdrawn else ""),
     )  # fmt: skip
 
 

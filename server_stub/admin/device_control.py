@@ -17,12 +17,15 @@ from server_stub.database.schema import (
 )
 from server_stub.device_api.claim_guard import FORGED, REVIEWED
 from server_stub.errors import not_found
+from server_stub.prizes import vouchers
 from server_stub.records import conflicts, feed
 
 
 def revoke_device(engine: Engine, device_id: str) -> dict[str, Any]:
     """Stop a device syncing, and free the codes it claimed online whose redemption never
-    arrived: a stolen till that squatted on codes must not keep shoppers refused everywhere."""
+    arrived: a stolen till that squatted on codes must not keep shoppers refused everywhere.
+    The vouchers it held to hand out offline are withdrawn: whoever has the till may read
+    them, so they are never given to anyone."""
     now = time.time()
     with engine.begin() as conn:
         done = conn.execute(
@@ -41,14 +44,16 @@ def revoke_device(engine: Engine, device_id: str) -> dict[str, Any]:
         orphans = [(r.campaign, int(r.serial)) for r in freed]
         feed.released(conn, device_id, orphans, now)
         flagged = conflicts.flag_for_review(conn, device_id, now)
+        withdrawn = vouchers.withdraw(conn, device_id, now)
         conn.execute(alerts.insert().values(
             device_id=device_id, kind="revoked", created=now,
             message=f"revoked; {len(orphans)} online claims without a redemption released,"
-            f" {flagged} recent events flagged for review",
+            f" {flagged} recent events flagged for review"
+            + (f", {withdrawn} vouchers it held withdrawn" if withdrawn else ""),
         ))  # fmt: skip
     return {
         "device_id": device_id, "revoked": True, "claims_released": len(orphans),
-        "flagged_for_review": flagged,
+        "flagged_for_review": flagged, "vouchers_withdrawn": withdrawn,
     }  # fmt: skip
 
 

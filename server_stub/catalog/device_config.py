@@ -60,11 +60,13 @@ def device_config(conn: Connection, store_id: str) -> DeviceConfig:
     return DeviceConfig.model_validate(merged)
 
 
-def config_for_device(conn: Connection, store_id: str) -> DeviceConfig:
-    """The rules as a device of the store is given them, its earn rules numbered (earn_rules)."""
+def config_for_device(conn: Connection, store_id: str, play_url: str = "") -> DeviceConfig:
+    """The rules as a device of the store is given them, its earn rules numbered (earn_rules),
+    with the server's address for shoppers (`instore server --public-url`), the base of the
+    claim QR links it shows."""
     config = device_config(conn, store_id)
     loyalty = earn_rules.stamped(conn, store_id, config.loyalty)
-    return config.model_copy(update={"loyalty": loyalty})
+    return config.model_copy(update={"loyalty": loyalty, "play_url": play_url})
 
 
 def _overlaid(

@@ -4,8 +4,9 @@ A push comes in two steps. `push_reading.prepare` does the work that needs no da
 (validation, the signature of every event, the cipher re-check) before any lock is taken, so
 several server processes do it side by side; `push` here is then one short transaction, and
 changes the prepared events' verdicts (a push redone must be prepared again). In order: retries,
-the chain (chain_check), redemptions and their claims (code_claims), points (points), then
-conflicts, events, alerts and the device's row are stored.
+the chain (chain_check), redemptions and their claims (code_claims), their vouchers
+(prizes.vouchers), points (points), then conflicts, events, alerts and the device's row are
+stored.
 
 A retry of an event returns the verdict it got the first time, so a response lost on the way back
 costs nothing. Claim keys and member rows are touched in sorted order, so concurrent pushes on
@@ -30,6 +31,7 @@ from server_stub.device_api.points import judge_points
 from server_stub.device_api.push_reading import Prepared
 from server_stub.device_api.push_state import DeviceState, Incoming, Push
 from server_stub.device_api.recheck import Rechecker
+from server_stub.prizes import vouchers
 from server_stub.records import event_counts, feed
 from sync.protocol import EventVerdict, WireEventData
 
@@ -91,6 +93,7 @@ def push(conn: Connection, prepared: Prepared) -> bytes:
 
     check_chain(conn, state)
     _judge_redemptions(conn, state, prepared.rechecker)
+    _give_vouchers(conn, state)
     judge_points(conn, state)
     _record_conflicts(conn, state)
     _store(conn, state)
@@ -210,6 +213,33 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
             code=item.event["payload"]["code"], reward=(tier.description or tier.name) if tier else "",
             value=item.row["value"],
         )  # fmt: skip
+
+
+# a refused event whose signature did not hold (or was never read): its payload says nothing
+_UNSIGNED = ("altered", "unknown_kind")
+
+
+def _give_vouchers(conn: Connection, state: Push) -> None:
+    """Each accepted redemption of a tier with a voucher pool gets one: the one its device
+    showed (payload `voucher`) when the device holds it, else a free one. A voucher the device
+    showed for a redemption that became a conflict, or was refused, is spent all the same: a
+    shopper saw it, so it is never given to anyone else. Retries never get here (their first
+    verdict stands), and `give_many` answers an event that has a voucher with that one."""
+    if not vouchers.any_pools(conn):  # most pushes: cached, no query
+        return
+    asks = []
+    for item in state.incoming:
+        campaign, tier = item.row["campaign"], item.row["tier"]
+        if item.event["kind"] != "redeem" or campaign is None or tier is None:
+            continue
+        shown = item.event["payload"].get("voucher")
+        offered = shown if isinstance(shown, str) and 0 < len(shown) <= 128 else None
+        if item.verdict == "accepted":
+            asks.append(vouchers.Ask(campaign, tier, item.event["event_id"], offered))
+        elif offered is not None and not item.reason.startswith(_UNSIGNED):
+            asks.append(vouchers.Ask(campaign, tier, item.event["event_id"], offered, False))
+    if asks:
+        vouchers.give_many(conn, state.device.id, asks, state.now)
 
 
 def _device_names(conn: Connection, ids: set[str]) -> dict[str, str]:

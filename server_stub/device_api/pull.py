@@ -1,6 +1,7 @@
 """What a device pulls: the feed's rows after its cursor, meant for it, its store or every device,
 folded to each code's last state and each member's newest balance; new rules and keys when the
-config version moved.
+config version moved; and, where voucher pools exist, every voucher the device holds, its slice
+topped up first (prizes.vouchers).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from sqlalchemy import Connection, and_, or_, select
 from server_stub.catalog.campaign_setup import campaign_grants
 from server_stub.catalog.device_config import config_for_device, config_version
 from server_stub.database.schema import devices, feed
+from server_stub.prizes import vouchers
 from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse
 
 
 def changes_for(
-    conn: Connection, device_id: str, store_id: str, request: PullRequest
+    conn: Connection, device_id: str, store_id: str, request: PullRequest, play_url: str = ""
 ) -> PullResponse:
+    """`play_url`: the server's address for shoppers, sent with the rules (see config_for_device)."""
     rows = conn.execute(
         select(feed.c.id, feed.c.kind, feed.c.data)
         .where(
@@ -58,6 +61,8 @@ def changes_for(
     answer.released = [key for key, taken in redeemed_now.items() if not taken]
     answer.balances = [MemberBalance(member=m, balance=b) for m, b in latest.items()]
     if answer.config_version != request.config_version:
-        answer.config = config_for_device(conn, store_id)
+        answer.config = config_for_device(conn, store_id, play_url)
         answer.campaigns = campaign_grants(conn)
+    if vouchers.any_pools(conn):  # the whole list: a voucher missing from it is not shown
+        answer.vouchers = vouchers.slice_for(conn, device_id, answer.server_time)
     return answer

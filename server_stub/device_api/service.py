@@ -303,9 +303,11 @@ class SyncService:
                 update(devices).where(devices.c.id == row.id)
                 .values(secret=secret.hex(), enrolled_at=time.time(), token_hash=None)
             )  # fmt: skip
+            # with the shoppers' address: the base of the claim QR links the device shows
+            config = device_config.config_for_device(conn, row.store_id, self.settings.public_url)
             return EnrollResponse(
                 device_id=row.id, device_name=row.name, store_id=row.store_id, secret=secret.hex(),
-                campaigns=campaign_setup.campaign_grants(conn), config=device_config.config_for_device(conn, row.store_id),
+                campaigns=campaign_setup.campaign_grants(conn), config=config,
                 config_version=device_config.config_version(conn), server_time=time.time(),
             )  # fmt: skip
 
@@ -333,7 +335,9 @@ class SyncService:
             seen.update(reported_pending=request.pending,
                         reported_oldest_s=request.oldest_pending_s, reported_at=seen["last_seen"])  # fmt: skip
         conn.execute(update(devices).where(devices.c.id == caller.device_id).values(**seen))
-        return pull.changes_for(conn, caller.device_id, caller.store_id, request)
+        return pull.changes_for(
+            conn, caller.device_id, caller.store_id, request, self.settings.public_url
+        )
 
     def _claim(self, conn: Connection, caller: Caller, request: ClaimRequest) -> BaseModel:
         """Online redemption: the first claim of a code wins; the same event may ask again."""
