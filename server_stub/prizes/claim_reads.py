@@ -19,8 +19,10 @@ _MISREAD = str.maketrans("OIL", "011")  # what a shopper types for 0 and 1
 def normal_number(typed: str) -> str | None:
     """A claim number as the shopper typed it (`cl-7q2m 9xk4`, O for 0, I or L for 1) in its
     written form `CL-7Q2M9XK4`; None when it cannot be one."""
-    letters = "".join(typed.split()).upper()
-    letters = letters.removeprefix("CL").removeprefix("-").translate(_MISREAD)
+    letters = "".join(typed.split()).upper().replace("-", "")
+    if len(letters) == 10 and letters.startswith("CL"):
+        letters = letters[2:]
+    letters = letters.translate(_MISREAD)
     if len(letters) != 8 or any(c not in _ALPHABET for c in letters):
         return None
     return f"CL-{letters}"

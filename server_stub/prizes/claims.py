@@ -141,6 +141,7 @@ def resubmit(
     with reader(engine).begin() as conn:
         _may_resubmit(_claim_of(conn, wanted, phone))
     with _saved(store, files) as saved, writing(engine) as conn:
+        _one_filing_at_a_time(conn)  # its flags see every claim filed before it, as a filing's do
         found = _may_resubmit(_claim_of(conn, wanted, phone, lock=True))  # again: two tabs at once
         conn.execute(
             update(claim_documents)

@@ -238,6 +238,8 @@ def test_the_status_page_shows_a_claim_only_to_its_phone(
     other = "CL-" + ("0" if number[3] != "0" else "1") + number[4:]
     assert claims.status_page(w.engine, other, PHONE) is None
     assert claims.status_page(w.engine, "not a number", PHONE) is None
+    typed = " ".join(number[3:].lower().replace("0", "o").replace("1", "l"))  # no CL-, spaced
+    assert claims.status_page(w.engine, typed, PHONE) == page
 
 
 def test_the_back_office_moves_a_claim_forward_only(world: World, store: DocumentStore) -> None:
