@@ -68,11 +68,12 @@ class VoucherLedger(LedgerFile):
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def voucher_pool(self, campaign: str, tier: str) -> bool:
+    @staticmethod
+    def voucher_pool(conn: sqlite3.Connection, campaign: str, tier: str) -> bool:
         """Whether this prize comes as a voucher (the server has sent this device some)."""
-        return bool(self.one(
+        return bool(conn.execute(
             "SELECT 1 FROM voucher_pools WHERE campaign = ? AND tier = ?", (campaign, tier)
-        ))  # fmt: skip
+        ).fetchone())  # fmt: skip
 
     def vouchers_held(self) -> dict[tuple[str, str], int]:
         """How many vouchers this device holds, by (campaign, tier) of every pool it knows."""

@@ -128,6 +128,10 @@ class Redemptions:
                 voucher = self.ledger.take_voucher(conn, checked.campaign, checked.tier, event_id)
                 if voucher is not None:
                     payload["voucher"] = voucher
+                # none held of a pool this device knows: the server gives one at sync
+                later = voucher is None and self.ledger.voucher_pool(
+                    conn, checked.campaign, checked.tier
+                )
                 self.ledger.append(
                     conn, self.device, "redeem", payload, event_id=event_id, actor=actor,
                     member=member, offline=0 if online else 1, tier=checked.tier,
@@ -142,17 +146,16 @@ class Redemptions:
             if exc.code == "duplicate":  # another process redeemed it a moment ago
                 return _refused(Status.ALREADY_REDEEMED_HERE, checked)
             return _result(Status.NOT_SAVED, f"Not redeemed: {exc.message}.", checked)
-        return self._won(checked, bool(online), event_id, voucher, tuple(warnings))
+        return self._won(checked, bool(online), event_id, voucher, later, tuple(warnings))
 
     def _won(
         self, checked: CheckResult, online: bool, event_id: str, voucher: str | None,
-        warnings: tuple[str, ...],
+        later: bool, warnings: tuple[str, ...],
     ) -> Result:  # fmt: skip
         """An accepted redemption, with how its prize reaches the shopper."""
         assert checked.campaign is not None and checked.tier is not None
         reward = self.setup.campaigns[checked.campaign].tier_named(checked.tier)
         claim = reward.kind == "claim"
-        later = voucher is None and self.ledger.voucher_pool(checked.campaign, checked.tier)
         code = checked.code or ""
         link = (
             delivery.claim_link(self.device, self.setup.config, code, event_id) if claim else None
