@@ -87,6 +87,16 @@ class ClaimDesk:
             return {**data, "step": "already", "number": existing["number"] if mine else ""}
         return {**data, "step": "form", "phone": pages.masked(visit.phone)}
 
+    def _reward_of(self, number: str, tier: str) -> str:
+        """The prize in the campaign's words ("Gold coin"), not the tier's name."""
+        with reader(self.engine).connect() as conn:
+            campaign_id = conn.execute(
+                select(prize_claims.c.campaign).where(prize_claims.c.number == number[:16])
+            ).scalar()
+        campaign = self.play.rechecker().campaign(str(campaign_id or ""))
+        found = campaign.tier_named(tier) if campaign else None
+        return (found.description or found.name) if found else tier
+
     def _phone_of(self, number: str) -> str | None:
         with reader(self.engine).connect() as conn:
             phone = conn.execute(
@@ -159,7 +169,7 @@ class ClaimDesk:
                 visits.confirm, self.engine, visit, visit.pending_phone
             ), {}
         if "phone" in fields and not visit.phone:
-            phone = otp.normalise_phone(fields["phone"])
+            phone = otp.normalise_phone(fields["phone"], play.region(play.lang(request)))
             await run_in_threadpool(play.send_password, request, phone, "claim")
             return await run_in_threadpool(visits.await_phone, self.engine, visit, phone), {}
         if fields.get("resubmit") and visit.phone:
@@ -212,6 +222,7 @@ class ClaimDesk:
         if visit.phone and phone == visit.phone:
             shown = claims.status_page(self.engine, number, visit.phone)
             if shown is not None:
+                shown["reward"] = self._reward_of(number, shown["tier"])
                 return {"step": "status", "claim": shown, "number": number,
                         "steps": pages.claim_steps(shown), **more}  # fmt: skip
         return {"step": "otp", "number": number, **more}

@@ -115,10 +115,12 @@ class Play:
 
     # -- /play/ ------------------------------------------------------------------------------
 
-    def step_data(self, visit: Visit, **more: Any) -> tuple[str, dict[str, Any]]:
+    def step_data(
+        self, visit: Visit, rechecker: Rechecker | None = None, **more: Any
+    ) -> tuple[str, dict[str, Any]]:
         """Which step the visit is at, and its page's data."""
         if visit.phone:
-            codes = pages.codes_so_far(self.engine, self.rechecker(), visit.phone)
+            codes = pages.codes_so_far(self.engine, rechecker or self.rechecker(), visit.phone)
             return "codes.html", {"step": "codes", "phone": pages.masked(visit.phone),
                                   "codes": codes, **more}  # fmt: skip
         if visit.pending_phone:
@@ -136,16 +138,26 @@ class Play:
             form = await read_form(request)
             if not same(visit.csrf, form.get("csrf", "")):
                 raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
-            visit, more = await run_in_threadpool(self.step, request, visit, form)
+            visit, template, data = await run_in_threadpool(self.answer, request, visit, form)
         except ApiError as exc:
             template, data = await run_in_threadpool(self.step_data, visit)
             return self.refused(request, template, visit, data, exc)
-        template, data = await run_in_threadpool(self.step_data, visit, **more)
         return self.render(request, template, visit, data)
 
-    def step(
+    def answer(
         self, request: Request, visit: Visit, form: dict[str, str]
-    ) -> tuple[Visit, dict[str, Any]]:
+    ) -> tuple[Visit, str, dict[str, Any]]:
+        """The step the form asks for, then the page after it. With a confirmed phone (a code
+        entry, then the codes so far) the campaigns are read once for both: each reading is a
+        connection and a query, and a code entry made three."""
+        rechecker = self.rechecker() if visit.phone else None
+        visit, more = self.step(request, visit, form, rechecker)
+        return (visit, *self.step_data(visit, rechecker, **more))
+
+    def step(
+        self, request: Request, visit: Visit, form: dict[str, str],
+        rechecker: Rechecker | None = None,
+    ) -> tuple[Visit, dict[str, Any]]:  # fmt: skip
         """Carry out what the form asks; the visit afterwards and what the page adds."""
         lang = self.lang(request)
         if "leave" in form:
@@ -154,8 +166,9 @@ class Play:
         if "change" in form:  # another number
             return visits.await_phone(self.engine, visit, ""), {}
         if "code" in form and visit.phone:
+            rechecker = rechecker or self.rechecker()
             entry = web_redeem.redeem(
-                self.engine, self.rechecker(), self.checkers.checker(self.rechecker()),
+                self.engine, rechecker, self.checkers.checker(rechecker),
                 visit.phone, form["code"], self.source(request),
             )  # fmt: skip
             if entry.outcome is web_redeem.Outcome.WON and entry.voucher:
@@ -168,7 +181,7 @@ class Play:
             self.send_password(request, visit.pending_phone, "play")
             return visit, {"resent": True}
         if "phone" in form:
-            phone = otp.normalise_phone(form["phone"])
+            phone = otp.normalise_phone(form["phone"], self.region(lang))
             self.send_password(request, phone, "play")
             return visits.await_phone(self.engine, visit, phone), {}
         return visit, {}
@@ -179,6 +192,15 @@ class Play:
             self.engine, self.gateway, phone, purpose, source=self.source(request),
             countries=self.countries(), words=words,
         )  # fmt: skip
+
+    def region(self, lang: str) -> str:
+        """Where a number typed without its country code is read as from: the campaigns' one
+        country when they name one, else the shopper's language's (Russian: Russia, Kazakh:
+        Kazakhstan), else India."""
+        countries = self.countries()
+        if len(countries) == 1:
+            return countries[0]
+        return {"ru": "RU", "kk": "KZ"}.get(lang, "IN")
 
     def countries(self) -> tuple[str, ...]:
         """Where this server's campaigns send SMS: every campaign's list together; a campaign
@@ -210,7 +232,7 @@ def _error_words(lang: str, error: Any, headers: Mapping[str, str]) -> str:
         return str(error["message"])
     dated = re.search(r"\d{4}-\d{2}-\d{2}", error["message"])
     return i18n.say(
-        lang, error["key"], date=dated.group(0) if dated else "",
+        lang, error["key"], date=pages.unbroken(dated.group(0)) if dated else "",
         seconds=headers.get("Retry-After", "60"),
     )  # fmt: skip
 
