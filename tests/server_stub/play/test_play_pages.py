@@ -7,6 +7,7 @@ import html
 import io
 import re
 from collections.abc import Iterator
+from urllib.parse import SplitResult, urlsplit
 
 import pytest
 from PIL import Image
@@ -169,10 +170,16 @@ def test_a_kiosk_qr_joins_its_redemption_before_and_after_the_kiosk_syncs(
     results = [kiosk.terminal.redeem(code) for code in codes]
     assert all(r.status.value == "accepted_offline" for r in results)
 
-    def follow(code: str, event_id: str, phone: str) -> str:
-        link = claim_url("", secret, code, event_id, device_id)
+    # the link the kiosk's QR carries, as its result made it (the server it syncs with as base)
+    links = [urlsplit(r.claim_url or "") for r in results]
+    assert all(link.path == "/play/claim" for link in links)
+    assert claim_url("", secret, codes[0], str(results[0].event_id), device_id).endswith(
+        links[0].query
+    )
+
+    def follow(link: SplitResult, phone: str) -> str:
         shopper.client.cookies.clear()
-        shopper.open(link)
+        shopper.open(f"{link.path}?{link.query}")
         assert "Gold coin" in shopper.html and 'name="phone"' in shopper.html
         shopper.post("/play/claim", phone=phone)
         shopper.post("/play/claim", otp=last_password(shopper.folder, phone))
@@ -181,9 +188,9 @@ def test_a_kiosk_qr_joins_its_redemption_before_and_after_the_kiosk_syncs(
         assert found, shopper.html
         return found.group(0)
 
-    before = follow(codes[0], results[0].event_id or "", "+919811111111")  # kiosk not synced
+    before = follow(links[0], "+919811111111")  # the kiosk has not synced
     kiosk.sync()
-    after = follow(codes[1], results[1].event_id or "", "+919822222222")
+    after = follow(links[1], "+919822222222")
 
     with world.engine.connect() as conn:
         redemptions = (
