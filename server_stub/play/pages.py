@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
 from server_stub.database.connection import reader
 from server_stub.database.schema import events, prize_claims, vouchers
@@ -45,31 +45,36 @@ def entry_data(entry: Entry) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# Built once: every code entry lists the codes so far, and building these statements each time
+# cost it about as much as running them.
+_NEWEST = (
+    select(events.c.event_id, events.c.campaign, events.c.serial, events.c.tier,
+           events.c.payload, events.c.received, events.c.verdict, events.c.store_id)
+    .where(events.c.member == bindparam("phone"), events.c.kind == "redeem")
+    .order_by(events.c.received.desc()).limit(SHOWN_CODES).subquery()
+)  # fmt: skip
+# the shown events' vouchers joined in (an event is given at most one), after the limit so a
+# phone's thousandth code costs no more: a list of 50 event ids bound one by one cost every code
+# entry a statement and most of a millisecond
+_SHOWN = (
+    select(_NEWEST, vouchers.c.voucher)
+    .select_from(_NEWEST.outerjoin(vouchers, vouchers.c.event_id == _NEWEST.c.event_id))
+    .order_by(_NEWEST.c.received.desc())
+)
+_CLAIMED = select(
+    prize_claims.c.campaign, prize_claims.c.serial, prize_claims.c.number, prize_claims.c.status
+).where(prize_claims.c.phone == bindparam("phone"))
+
+
 def codes_so_far(engine: Engine, rechecker: Rechecker, phone: str) -> list[dict[str, Any]]:
     """The phone's redemptions, newest first, on the web or at a kiosk that took the number,
     each with its reward, its voucher and where its prize claim stands."""
     with reader(engine).connect() as conn:
-        newest = (
-            select(events.c.event_id, events.c.campaign, events.c.serial, events.c.tier,
-                   events.c.payload, events.c.received, events.c.verdict, events.c.store_id)
-            .where(events.c.member == phone, events.c.kind == "redeem")
-            .order_by(events.c.received.desc()).limit(SHOWN_CODES).subquery()
-        )  # fmt: skip
-        # the shown events' vouchers joined in (an event is given at most one), after the limit
-        # so a phone's thousandth code costs no more: a list of 50 event ids bound one by one
-        # cost every code entry a statement and most of a millisecond
-        rows = conn.execute(
-            select(newest, vouchers.c.voucher)
-            .select_from(newest.outerjoin(vouchers, vouchers.c.event_id == newest.c.event_id))
-            .order_by(newest.c.received.desc())
-        ).all()
+        rows = conn.execute(_SHOWN, {"phone": phone}).all()
         claimed = {
             (c.campaign, int(c.serial)): (c.number, c.status)
-            for c in conn.execute(
-                select(prize_claims.c.campaign, prize_claims.c.serial, prize_claims.c.number,
-                       prize_claims.c.status).where(prize_claims.c.phone == phone)
-            )
-        }  # fmt: skip
+            for c in conn.execute(_CLAIMED, {"phone": phone})
+        }
     listed = []
     for r in rows:
         campaign = rechecker.campaign(r.campaign or "")
