@@ -49,6 +49,8 @@ def _read(f: TextIO, path: Path) -> list[str]:
         raise _bad(f"{path}, line {reader.line_num}: not a CSV line ({exc})") from None
     if not header:
         raise _bad(f"{path} is empty: write the header '{HEADER}', then one voucher a line")
+    if not found:  # a pool of nothing is a mistake, most likely the wrong file
+        raise _bad(f"{path} holds no vouchers, only its header")
     return found
 
 

@@ -144,6 +144,7 @@ BAD_LOADS = [
      "line 4: a voucher is at most 128 characters; this one has 129"),
     (None, "music", "voucher\nA\tB\n", "line 2: the voucher holds a control or invisible"),
     (None, "music", "voucher\nA,B\n", "line 2: one voucher a line, in one column"),
+    (None, "music", "voucher\n\n  \n", "holds no vouchers, only its header"),
 ]  # fmt: skip
 
 
