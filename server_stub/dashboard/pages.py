@@ -25,6 +25,7 @@ from server_stub.database.schema import (
     stores,
 )
 from server_stub.database.schema import event_counts as ec
+from server_stub.prizes import voucher_pools, vouchers
 from server_stub.records import maker_checker, reports
 from server_stub.records.conflicts import ACTIONS, count_open
 from server_stub.records.event_counts import REDEMPTION
@@ -137,6 +138,7 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
         },
         "by_tier": by_tier,
         "campaigns": campaign_rows,
+        "pools": prize_pools(engine, viewer),
         "top_stores": top_stores,
         "hourly": [
             {
@@ -147,6 +149,20 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
         ],
         "as_of": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
     }
+
+
+def prize_pools(engine: Engine, viewer: Viewer) -> list[dict[str, Any]]:
+    """Each voucher pool of the viewer's campaigns: free, held by devices, given, and whether it
+    runs low (the alert `voucher_pool_low` was raised) or is empty."""
+    counted = vouchers.pool_counts(engine)
+    with engine.connect() as conn:
+        known = voucher_pools.pools(conn)
+    return [
+        {**pool, "state": known[key].state_at(pool["free"]) if key in known else "ok"}
+        for pool in counted
+        if viewer.sees_every_campaign or pool["campaign"] in viewer.campaigns
+        for key in [(pool["campaign"], pool["tier"])]
+    ]
 
 
 def stores_and_devices(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import pytest
 
 from server_stub.accounts import users
 from server_stub.dashboard import pages
+from server_stub.prizes import vouchers
 from tests.world import World
 
 PASSWORD = "correct horse battery"
@@ -162,3 +163,22 @@ def test_conflicts_come_a_page_at_a_time_newest_first(
     assert len(ids) == 2 and ids == sorted(ids, reverse=True) and first["older"] == ids[-1]
     rest = pages.conflicts_page(world.engine, ann, {"store": "s2", "before": str(ids[-1])})
     assert [c["id"] for c in rest["conflicts"]] == [ids[-1] - 1] and rest["older"] is None
+
+
+def test_a_voucher_pool_running_low_stands_out_on_the_overview(world: World) -> None:
+    world.setup()
+    pool = world.tmp / "vouchers.csv"
+    pool.write_text("voucher\n" + "".join(f"MUSIC-{n:04d}\n" for n in range(30)))
+    vouchers.load(world.engine, world.campaign.id, "music", pool)
+    viewer = _viewer(world, "ada", "admin")
+    assert pages.overview(world.engine, viewer)["pools"][0]["state"] == "ok"
+    with world.engine.begin() as conn:
+        for n in range(15):  # 15 of 30 left: below the floor of 20
+            vouchers.give(conn, world.campaign.id, "music", f"ev-{n}", "shoppers-web")
+    (shown,) = pages.overview(world.engine, viewer)["pools"]
+    assert (shown["tier"], shown["free"], shown["given"], shown["state"]) == (
+        "music",
+        15,
+        15,
+        "low",
+    )
