@@ -3,7 +3,10 @@
     app.py          the HTTP face: device API, admin API and dashboard routes (they only translate)
     admin/          what staff run: `instore admin`, `instore server`, revoking a device
     dashboard/      the dashboard's pages as data, its routes, templates and script; the lookup
+    play/           the shopper's web at /play/: visits, one-time passwords, codes, claim forms
     device_api/     what devices call: push reading, ingest, code claims, points, pull
+    prizes/         vouchers and the slices devices hold, prize claims, uploads and documents
+    notifications/  the SMS gateway and its delivery reports
     catalog/        campaigns, stores, enrolled devices and the rules they are given
     records/        what happened: conflicts and their resolution, the feed, counts, reports
     accounts/       the people who sign in: users, roles and scopes, passwords, the lockout, sessions
