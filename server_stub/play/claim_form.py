@@ -4,12 +4,14 @@ A claim starts from a `claim` win: the link on the web's result (`?event=`) or a
 (`?code=&event=&device=&mac=`). The shopper confirms the phone with a one-time password, then
 gives name, address, ID and three documents, and gets a claim number. The status page takes a
 claim number, sends a one-time password to the phone the claim was filed with, and shows where
-the claim stands; it never says whether a number exists.
+the claim stands; it never says whether a number exists, nor anything of its phone: a made-up
+number, a real one and a real one whose phone is held by its limits get the same answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -24,7 +26,7 @@ from server_stub.database.schema import prize_claims
 from server_stub.errors import ApiError
 from server_stub.play import claim_target, otp, pages, visits
 from server_stub.play.claim_target import ClaimTarget
-from server_stub.play.forms import read_form, same
+from server_stub.play.forms import from_elsewhere, read_form, same
 from server_stub.play.visits import Visit
 from server_stub.prizes import claims, uploads
 from server_stub.prizes.documents import DocumentStore
@@ -32,6 +34,7 @@ from server_stub.prizes.documents import DocumentStore
 if TYPE_CHECKING:
     from server_stub.play.web import Play
 
+LOG = logging.getLogger("instore.server.play")
 DOCUMENTS = ("invoice", "id_front", "id_back")
 ID_TYPES = ("aadhaar", "passport", "national_id", "driving_licence", "voter_id")
 TARGET_FIELDS = ("code", "event", "device", "mac")
@@ -215,37 +218,37 @@ class ClaimDesk:
     # -- /play/status ------------------------------------------------------------------------
 
     def status_data(self, fields: dict[str, str], visit: Visit, **more: Any) -> dict[str, Any]:
-        number = fields.get("claim", "").strip().upper()[:16]
-        if not number:
+        typed = fields.get("claim", "")
+        number = claims.normal_number(typed[:40])
+        if not typed.strip():
             return {"step": "number", **more}
-        phone = self._phone_of(number)
-        if visit.phone and phone == visit.phone:
+        if number and visit.phone and self._phone_of(number) == visit.phone:
             shown = claims.status_page(self.engine, number, visit.phone)
             if shown is not None:
                 shown["reward"] = self._reward_of(number, shown["tier"])
                 return {"step": "status", "claim": shown, "number": number,
                         "steps": pages.claim_steps(shown), **more}  # fmt: skip
-        return {"step": "otp", "number": number, **more}
+        return {"step": "otp", "number": number or typed.strip().upper()[:16], **more}
 
     def status(self, request: Request) -> Response:
-        """A claim number in the link (`?claim=`) is taken as typed in the form."""
+        """A claim number in the link (`?claim=`) is taken as typed in the form, and a password
+        with it (`&otp=`) as typed in the next; but from a link on another site, the number only
+        waits in the form, so no other site can text a claim's phone or sign its visitor in."""
         play = self.play
         visit = play.visit(request)
         fields = dict(request.query_params)
-        if fields.get("claim") and "otp" not in fields:
-            try:
-                visit = self._send_status_password(request, play, visit, fields["claim"])
-            except ApiError as exc:
-                return play.refused(
-                    request, "status.html", visit, self.status_data(fields, visit), exc
-                )
-        if fields.get("otp"):  # the shopper's own link with both: as the form's second step
-            try:
+        if from_elsewhere(request):
+            data = self.status_data(fields, visit)
+            if data["step"] == "otp":
+                data["step"] = "number"
+            return play.render(request, "status.html", visit, data)
+        try:
+            if fields.get("otp"):  # the shopper's own link with both: as the form's second step
                 visit = self._confirm_status(visit, fields)
-            except ApiError as exc:
-                return play.refused(
-                    request, "status.html", visit, self.status_data(fields, visit), exc
-                )
+            elif fields.get("claim"):
+                self._send_status_password(request, play, visit, fields["claim"])
+        except ApiError as exc:
+            return play.refused(request, "status.html", visit, self.status_data(fields, visit), exc)
         return play.render(request, "status.html", visit, self.status_data(fields, visit))
 
     async def status_post(self, request: Request) -> Response:
@@ -259,7 +262,7 @@ class ClaimDesk:
             if fields.get("otp"):
                 visit = await run_in_threadpool(self._confirm_status, visit, fields)
             elif fields.get("claim"):
-                visit = await run_in_threadpool(
+                await run_in_threadpool(
                     self._send_status_password, request, play, visit, fields["claim"]
                 )
         except ApiError as exc:
@@ -268,21 +271,41 @@ class ClaimDesk:
         data = await run_in_threadpool(self.status_data, fields, visit)
         return play.render(request, "status.html", visit, data)
 
-    def _send_status_password(
-        self, request: Request, play: Play, visit: Visit, number: str
-    ) -> Visit:
-        """A password to the claim's phone; the same answer whether the number exists or not."""
-        phone = self._phone_of(number.strip().upper())
+    def _claim_phone(self, typed: str) -> str | None:
+        number = claims.normal_number(typed[:40])
+        return self._phone_of(number) if number else None
+
+    def _send_status_password(self, request: Request, play: Play, visit: Visit, typed: str) -> None:
+        """A password to the claim's phone, answered alike whether the number exists or not.
+        The visit keeps nothing of that phone (its pages would show it masked), and a phone
+        the limits hold is answered as a number that is no claim's: otherwise a second ask, or
+        a held phone, would tell a stranger the number is real. The limits still hold: at most
+        5 codes an hour reach the phone, however many ask."""
+        phone = self._claim_phone(typed)
         if phone is None or phone == visit.phone:
-            return visit
-        play.send_password(request, phone, "status")
-        return visits.await_phone(self.engine, visit, phone)
+            return
+        try:
+            play.send_password(request, phone, "status")
+        except ApiError as exc:
+            if exc.code == "sms_failed":  # the gateway is down: the shopper should ask again
+                raise
+            LOG.info("status password for a claim not sent: %s", exc.code)
 
     def _confirm_status(self, visit: Visit, fields: dict[str, str]) -> Visit:
-        phone = self._phone_of(fields.get("claim", "").strip().upper())
-        if phone is None or visit.pending_phone != phone:
-            raise ApiError(401, "otp_wrong", "That code is not right.")
-        otp.check_otp(self.engine, phone, "status", fields.get("otp", "").strip())
+        """The claim's phone confirmed by the password sent to it. Every failure is the same
+        answer (wrong, expired, spent, none sent, no such claim), so none tells a stranger that
+        the number is real."""
+        phone = self._claim_phone(fields.get("claim", ""))
+        try:
+            if phone is None:
+                raise ApiError(401, "otp_wrong", "no such claim")
+            otp.check_otp(self.engine, phone, "status", fields.get("otp", "").strip())
+        except ApiError:
+            raise ApiError(
+                401,
+                "otp_wrong",
+                "That code is not right, or it no longer works: ask for a new one.",
+            ) from None
         return visits.confirm(self.engine, visit, phone)
 
 

@@ -1,4 +1,5 @@
-"""Reading the shopper's small forms, and their CSRF token compared in constant time."""
+"""Reading the shopper's small forms, their CSRF token compared in constant time, and whether a
+request came from a link on another site."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ MAX_FIELDS = 10
 def same(expected: str, given: str) -> bool:
     """A token compared in constant time; as bytes, since a form may send any text."""
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def from_elsewhere(request: Request) -> bool:
+    """Whether the browser says another site sent it here (Sec-Fetch-Site). A link typed, opened
+    from an SMS or a QR, or followed on our own pages is not; a browser too old to say is
+    taken at its word, as are scripts."""
+    return request.headers.get("sec-fetch-site", "none") not in ("same-origin", "none")
 
 
 async def read_form(request: Request) -> dict[str, str]:

@@ -1,0 +1,346 @@
+"""The shopper's web attacked from outside, over HTTP against a real server on loopback: forged
+forms, one-time passwords guessed and texts sent to someone else's phone, claim numbers probed,
+other shoppers' wins, claims and vouchers asked for, a kiosk's claim QR forged, codes guessed,
+odd input in every field, abusive uploads and a hundred requests at once.
+
+Each attack gets a clear answer with an error code, never a 5xx, and leaves nothing confirmed
+lost. Most run on SQLite only, to stay fast; those where the database matters (NUL in text) run
+on PostgreSQL too.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from server_stub.database.schema import events, otp_codes, prize_claims
+from server_stub.device_api.service import SyncService
+from server_stub.play import otp
+from server_stub.prizes import vouchers
+from server_stub.settings import ServerSettings, proxy_network
+from tests.live import live_server
+from tests.server_stub.play.shopper import (
+    TIERS,
+    Client,
+    Shopper,
+    last_password,
+    messages,
+    serial_of_tier,
+    sms_folder,
+)
+from tests.server_stub.play.test_play_pages import _claim, _photo
+from tests.world import World
+
+PHONE = "+919876543210"  # the shopper
+ATTACKER = "+919811111111"
+VICTIM = "+919822222222"
+SQLITE = pytest.mark.parametrize("server_url", ["sqlite"], indirect=True)
+CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+ERROR = re.compile(r'role="alert">([^<]*)<')
+
+
+class Clock:
+    """The one-time passwords' clock, moved on by the test (the server runs in this process)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+@dataclass
+class Site:
+    base: str
+    world: World
+
+    def shopper(self, address: str | None = None) -> Shopper:
+        """A new browser; `address`: where it seems to come from (the server trusts loopback as
+        its proxy, so each test can play many addresses)."""
+        client = Client(self.base)
+        if address:
+            client.headers["X-Forwarded-For"] = address
+        return Shopper(client, sms_folder(self.world))
+
+    def otps(self, phone: str) -> list[str]:
+        return [m["text"] for m in messages(sms_folder(self.world), "otp") if m["to"] == phone]
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    made = Clock()
+    monkeypatch.setattr(otp, "time", made)
+    return made
+
+
+@pytest.fixture
+def site(world: World, clock: Clock) -> Iterator[Site]:
+    world.setup(tiers=TIERS)
+    settings = ServerSettings(
+        sms_gateway=f"file://{sms_folder(world)}", documents_dir=str(world.tmp / "documents"),
+        trusted_proxies=frozenset({proxy_network("127.0.0.1")}),
+    )  # fmt: skip
+    with live_server(world.engine, SyncService(world.engine, settings)) as url:
+        yield Site(url, world)
+
+
+def _gold_link(site: Site, shopper: Shopper, skip: int = 0) -> str:
+    shopper.enter(site.world.code(serial_of_tier(site.world, "gold", skip)))
+    link = re.search(r'href="(/play/claim\?event=[^"]+)"', shopper.html)
+    assert link, shopper.html
+    return html.unescape(link.group(1))
+
+
+def _filed(site: Site, phone: str) -> str:
+    """A claim filed from the web by `phone`; its number."""
+    shopper = site.shopper().sign_in(phone)
+    shopper.open(_gold_link(site, shopper))
+    _claim(shopper)
+    found = re.search(r"CL-[0-9A-Z]{8}", shopper.html)
+    assert found, shopper.html
+    return found.group(0)
+
+
+def _claims(site: Site) -> int:
+    with site.world.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(prize_claims)).scalar_one())
+
+
+def _redemptions(site: Site) -> int:
+    with site.world.engine.connect() as conn:
+        query = select(func.count()).select_from(events).where(events.c.kind == "redeem")
+        return int(conn.execute(query).scalar_one())
+
+
+# -- forged forms and fixed sessions -----------------------------------------------------------
+
+
+@SQLITE
+def test_a_form_posted_from_elsewhere_or_with_another_visits_token_does_nothing(
+    site: Site,
+) -> None:
+    victim = site.shopper().sign_in(PHONE)
+    attacker = site.shopper()
+    attacker.open()
+    gold = site.world.code(serial_of_tier(site.world, "gold"))
+    forged = [
+        ("/play/", {"code": gold}), ("/play/", {"leave": "1"}), ("/play/", {"phone": ATTACKER}),
+        ("/play/status", {"claim": "CL-7Q2M9XK4"}), ("/play/claim", {"phone": ATTACKER}),
+    ]  # fmt: skip
+    for path, fields in forged:
+        for token in ({}, {"csrf": attacker.csrf()}, {"csrf": ""}):
+            page = victim.client.post(
+                path, data={**fields, **token}
+            )  # the victim's cookie rides along
+            assert page.status_code == 403 and "expired" in page.text, (path, token)
+    assert _redemptions(site) == 0 and site.otps(ATTACKER) == []
+    assert victim.client.get("/play/?format=json").json()["step"] == "codes"  # still signed in
+
+
+@SQLITE
+def test_a_token_after_sign_out_and_a_cookie_fixed_before_sign_in_are_worth_nothing(
+    site: Site,
+) -> None:
+    shopper = site.shopper().sign_in(PHONE)
+    cookies, token = shopper.client.cookies.copy(), shopper.csrf()
+    shopper.post(leave="1")
+    again = site.shopper()
+    again.client.cookies.update(cookies)  # the cookie and token from before the sign-out
+    page = again.client.post("/play/", data={"csrf": token, "code": "HV-0000"})
+    assert page.status_code == 403
+    assert again.client.get("/play/?format=json").json()["step"] == "phone"
+
+    # fixation: the attacker's cookie planted in the victim's browser before the victim signs in
+    attacker = site.shopper()
+    attacker.open()
+    planted = attacker.client.cookies.get("instore_play")
+    victim = site.shopper()
+    victim.client.cookies.update(attacker.client.cookies)
+    victim.sign_in(VICTIM)
+    assert victim.client.cookies.get("instore_play") != planted
+    assert attacker.client.get("/play/?format=json").json() == {"step": "phone"}
+    page = attacker.client.post("/play/", data={"csrf": attacker.csrf(), "code": "HV-0000"})
+    assert page.status_code == 403
+
+
+@SQLITE
+def test_a_status_link_from_another_site_neither_texts_nor_signs_the_visitor_in(
+    site: Site,
+) -> None:
+    """Login CSRF: the attacker sends a victim's browser to the status page of the attacker's
+    own claim, with the password the attacker received; the victim would then enter their codes
+    under the attacker's phone."""
+    number = _filed(site, ATTACKER)
+    texts = len(site.otps(ATTACKER))
+    victim = site.shopper()
+    victim.open()
+    page = victim.client.get(f"/play/status?claim={number}", headers=CROSS_SITE)
+    assert page.status_code == 200 and len(site.otps(ATTACKER)) == texts  # nothing sent
+    assert f'value="{number}"' in page.text  # the number is in the form, for the visitor to send
+
+    attacker = site.shopper()
+    attacker.open("/play/status")
+    attacker.post("/play/status", claim=number)
+    code = last_password(sms_folder(site.world), ATTACKER)
+    page = victim.client.get(f"/play/status?claim={number}&otp={code}", headers=CROSS_SITE)
+    assert "Received" not in page.text
+    assert victim.client.get("/play/?format=json").json()["step"] == "phone"
+    # the same link opened by its owner (typed, or from the SMS: no other site) works
+    page = attacker.client.get(f"/play/status?claim={number}&otp={code}")
+    assert "Received" in page.text
+
+
+# -- claim numbers, one-time passwords, texts --------------------------------------------------
+
+
+def _status_answers(site: Site, number: str, address: str) -> list[object]:
+    """Everything a stranger sees when asking for `number`'s status: two asks, the visit's own
+    page, six wrong passwords; the number itself written N."""
+    stranger = site.shopper(address)
+    stranger.open("/play/status")
+    token = stranger.csrf()
+    seen: list[object] = []
+
+    def note(page: requests.Response) -> None:
+        seen.append((page.status_code, page.headers.get("Retry-After"),
+                     page.text.replace(number, "N")))  # fmt: skip
+
+    for _ in range(2):
+        note(
+            stranger.client.post("/play/status?format=json", data={"csrf": token, "claim": number})
+        )
+    note(stranger.client.get("/play/?format=json"))
+    sent = site.otps(PHONE)
+    wrong = "111111" if "111111" not in sent[-1] else "222222"
+    for _ in range(6):
+        note(stranger.client.post(
+            "/play/status?format=json", data={"csrf": token, "claim": number, "otp": wrong}
+        ))  # fmt: skip
+    return seen
+
+
+@SQLITE
+def test_a_claim_number_real_or_made_up_gets_the_same_answers(site: Site) -> None:
+    number = _filed(site, PHONE)
+    real = _status_answers(site, number, "198.51.100.1")
+    assert _status_answers(site, "CL-ZZZZZZZZ", "198.51.100.2") == real
+    assert not any("3210" in str(answer) for answer in real)  # no part of the phone either
+
+
+@SQLITE
+def test_a_claim_number_typed_sloppily_still_reaches_its_phone(site: Site) -> None:
+    number = _filed(site, PHONE)
+    owner = site.shopper()  # another browser, later
+    owner.open("/play/status")
+    owner.post("/play/status", claim=f" {number[3:].lower()[:4]} {number[3:].lower()[4:]} ")
+    owner.post("/play/status", claim=owner.carried()["claim"], otp=last_password(
+        sms_folder(site.world), PHONE))  # fmt: skip
+    assert "Received" in owner.html
+
+
+@SQLITE
+def test_texts_to_a_claims_phone_through_its_status_page_stay_within_the_phones_limit(
+    site: Site, clock: Clock
+) -> None:
+    """SMS bombing: whoever knows a claim number asks its status again and again, each time from
+    another address; the phone's own limit (5 an hour, all purposes) bounds what it receives."""
+    number = _filed(site, PHONE)  # one password already
+    for minute in range(15):
+        clock.now += 61
+        page = site.shopper(f"198.51.100.{minute}").open("/play/status", claim=number)
+        assert page.status_code == 200  # a held phone answers as any other number
+    assert len(site.otps(PHONE)) == otp.PER_PHONE.most
+
+
+@SQLITE
+def test_passwords_guessed_across_purposes_and_addresses_get_five_tries_each(
+    site: Site, clock: Clock
+) -> None:
+    """A new password every minute for someone else's phone, for playing, claiming and a claim's
+    status in turn, each from another address, and six guesses at each."""
+    number = _filed(site, VICTIM)
+    asks = [("/play/", {}), ("/play/claim", {}), ("/play/status", {"claim": number})]
+    for minute in range(12):
+        clock.now += 61
+        attacker = site.shopper(f"203.0.113.{minute}")
+        path, carried = asks[minute % 3]
+        attacker.open(path)
+        attacker.post(path, **(carried or {"phone": VICTIM}))
+        sent = site.otps(VICTIM)
+        wrong = "111111" if "111111" not in sent[-1] else "222222"
+        for _ in range(6):
+            page = attacker.post(path, **carried, otp=wrong)
+            assert page.status_code < 500, page.text
+    with site.world.engine.connect() as conn:
+        rows = conn.execute(select(otp_codes.c.tries).where(otp_codes.c.phone == VICTIM)).all()
+    assert len(site.otps(VICTIM)) == len(rows) <= otp.PER_PHONE.most
+    assert all(r.tries <= otp.MOST_TRIES for r in rows)  # at most 25 guesses compared an hour
+
+
+# -- what is not yours ---------------------------------------------------------------------------
+
+
+@SQLITE
+def test_another_phones_wins_vouchers_and_claims_stay_theirs(site: Site) -> None:
+    pool = site.world.tmp / "vouchers.csv"
+    pool.write_text("voucher\nMUSIC-AAAA-0001\nMUSIC-AAAA-0002\n")
+    vouchers.load(site.world.engine, site.world.campaign.id, "music", pool)
+    victim = site.shopper().sign_in(VICTIM)
+    music = site.world.code(serial_of_tier(site.world, "music"))
+    victim.enter(music)
+    assert "MUSIC-AAAA-000" in victim.html
+    link = _gold_link(site, victim)
+    victim.open(link)
+    _claim(victim)
+    number = re.search(r"CL-[0-9A-Z]{8}", victim.html).group(0)  # type: ignore[union-attr]
+
+    attacker = site.shopper().sign_in(ATTACKER)
+    theirs = attacker.client.get(link + "&format=json")
+    made_up = attacker.client.get("/play/claim?event=web-0123456789abcdef&format=json")
+    assert theirs.status_code == made_up.status_code == 404
+    assert theirs.json()["error"] == made_up.json()["error"]
+    assert attacker.client.get("/play/?format=json").json()["codes"] == []
+    attacker.enter(music)  # someone else's code, typed in: taken, and no voucher
+    assert "MUSIC-AAAA" not in attacker.html and "already" in attacker.html
+    again = ("invoice.jpg", _photo(9), "image/jpeg")
+    for claim in (number, "CL-ZZZZZZZZ"):
+        page = attacker.client.post("/play/claim", data={"csrf": attacker.csrf(), "resubmit": claim},
+                                    files={"invoice": again})  # fmt: skip
+        assert page.status_code == 404, page.text
+    page = attacker.client.get(f"/play/status?claim={number}&otp=123456")
+    assert "Received" not in page.text and "MUSIC" not in page.text
+
+
+@SQLITE
+def test_json_pages_never_carry_the_forms_token(site: Site) -> None:
+    shopper = site.shopper().sign_in(PHONE)
+    token = shopper.csrf()
+    for path in ("/play/?format=json", "/play/claim?format=json", "/play/status?format=json"):
+        page = shopper.client.get(path)
+        assert token not in page.text and "csrf" not in json.loads(page.text)
+
+
+# -- guessing codes ------------------------------------------------------------------------------
+
+
+@SQLITE
+def test_codes_that_are_not_ours_hold_the_phone_after_twenty(site: Site) -> None:
+    guesser = site.shopper().sign_in(ATTACKER)
+    for n in range(20):
+        assert guesser.enter(f"HV-{n:04d}-AAAA-BBBB-CCCC-D").status_code == 200
+    page = guesser.enter("HV-9999-AAAA-BBBB-CCCC-D")
+    assert page.status_code == 429 and int(page.headers["Retry-After"]) > 3000
+    # a genuine code still counts for a held phone: the limit costs guessers, not shoppers
+    genuine = site.world.code(serial_of_tier(site.world, "sticker"))
+    assert "You won" in guesser.enter(genuine).text
+    # another phone from the same address is not held by it
+    other = site.shopper().sign_in(PHONE)
+    assert other.enter("HV-9999-AAAA-BBBB-CCCC-D").status_code == 200
