@@ -3,7 +3,8 @@ the QR of a kiosk's result screen or a till's receipt (code, event id, device, M
 
 A QR's MAC is checked with the secret the server holds for that device, and its code with the
 campaign's cipher, so the claim joins that very redemption, even before the device has synced,
-and never redeems the code a second time.
+and never redeems the code a second time. A revoked device's QR names only a redemption that
+reached the server.
 """
 
 from __future__ import annotations
@@ -57,14 +58,20 @@ def from_link(
 ) -> ClaimTarget:
     """The redemption a device's QR names; refused when the MAC or the code is not right."""
     with reader(engine).connect() as conn:
-        secret = conn.execute(
-            select(devices.c.secret).where(devices.c.id == link.device_id[:64])
-        ).scalar()
+        device = conn.execute(
+            select(devices.c.secret, devices.c.revoked_at).where(
+                devices.c.id == link.device_id[:64]
+            )
+        ).first()
         row = conn.execute(
             select(events.c.device_id, events.c.received, events.c.kind, events.c.campaign,
                    events.c.serial).where(events.c.event_id == link.event_id[:64])
         ).first()  # fmt: skip
-    if not secret or not mac_matches(bytes.fromhex(secret), link):
+    if device is None or not device.secret or not mac_matches(bytes.fromhex(device.secret), link):
+        raise NOT_OURS
+    if device.revoked_at is not None and row is None:
+        # whoever holds a revoked device holds its secret, and revoking freed the wins it never
+        # sent: only a redemption that reached us before is still a win
         raise NOT_OURS
     checked = checker.check(link.code)
     if not checked.valid or checked.campaign is None or checked.serial is None:

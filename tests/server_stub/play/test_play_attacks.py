@@ -16,12 +16,15 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
-from server_stub.database.schema import events, otp_codes, prize_claims
+from codes.common.claim_link import claim_url
+from server_stub.admin.device_control import revoke_device
+from server_stub.database.schema import devices, events, otp_codes, prize_claims
 from server_stub.device_api.service import SyncService
 from server_stub.play import otp
 from server_stub.prizes import vouchers
@@ -326,6 +329,57 @@ def test_json_pages_never_carry_the_forms_token(site: Site) -> None:
     for path in ("/play/?format=json", "/play/claim?format=json", "/play/status?format=json"):
         page = shopper.client.get(path)
         assert token not in page.text and "csrf" not in json.loads(page.text)
+
+
+# -- a kiosk's claim QR --------------------------------------------------------------------------
+
+
+def _kiosk(site: Site, name: str) -> tuple[object, str, bytes]:
+    kiosk = site.world.device("s1", name)
+    kiosk.sync()
+    with site.world.engine.connect() as conn:
+        row = conn.execute(
+            select(devices.c.id, devices.c.secret).where(devices.c.name == name)
+        ).one()
+    return kiosk, row.id, bytes.fromhex(row.secret)
+
+
+@SQLITE
+def test_a_forged_or_stale_claim_qr_finds_no_win(site: Site) -> None:
+    kiosk, device, secret = _kiosk(site, "Kiosk 1")
+    world = site.world
+    gold = [world.code(serial_of_tier(world, "gold", n)) for n in (0, 1)]
+    music = world.code(serial_of_tier(world, "music"))
+    ids = [str(kiosk.terminal.redeem(code).event_id) for code in (*gold, music)]  # type: ignore[attr-defined]
+    kiosk.sync()  # type: ignore[attr-defined]
+    _, other_device, _ = _kiosk(site, "Kiosk 2")
+
+    def opened(link: str) -> requests.Response:
+        return site.shopper().open(link)
+
+    good = claim_url("", secret, gold[0], ids[0], device)
+    assert opened(good).status_code == 200 and "Gold coin" in opened(good).text
+    query = dict(p.split("=", 1) for p in urlsplit(good).query.split("&"))
+    for changed in ({"code": quote(gold[1])}, {"event": ids[1]}, {"device": other_device},
+                    {"mac": query["mac"][:-1] + ("0" if query["mac"][-1] != "0" else "1")}):  # fmt: skip
+        forged = "/play/claim?" + "&".join(f"{k}={v}" for k, v in {**query, **changed}.items())
+        page = opened(forged)
+        assert page.status_code == 404 and "cannot find this win" in page.text, changed
+    # signed with the device's own secret (a stolen tablet): another code's event, an instant prize
+    page = opened(claim_url("", secret, gold[0], ids[1], device))
+    assert page.status_code == 404
+    page = opened(claim_url("", secret, music, ids[2], device))
+    assert page.status_code == 409 and "nothing to claim" in page.text
+
+    # a revoked device's secret names no win its server never received
+    thief, stolen, stolen_secret = _kiosk(site, "Kiosk 3")
+    late = world.code(serial_of_tier(world, "gold", 2))
+    unsynced = str(thief.terminal.redeem(late).event_id)  # type: ignore[attr-defined]
+    revoke_device(world.engine, stolen)
+    page = opened(claim_url("", stolen_secret, late, unsynced, stolen))
+    assert page.status_code == 404 and "cannot find this win" in page.text
+    page = opened(claim_url("", stolen_secret, late, "made-up-event", stolen))
+    assert page.status_code == 404
 
 
 # -- guessing codes ------------------------------------------------------------------------------
