@@ -23,6 +23,7 @@ _LIMITS = {
     "name": 200, "address": 1000, "email": 200, "id_type": 20, "id_number": 64, "invoice_number": 64,
 }  # fmt: skip
 _OPTIONAL = {"email", "invoice_number", "device_id"}
+_JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner: how Hindi spells some words
 
 
 class BadClaim(ApiError):
@@ -117,6 +118,10 @@ def checked_text(
     allowed = "\n\r\t" if multiline else ""
     if any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in value):
         raise BadClaim(name, f"{what} holds characters that cannot be kept.")
+    # invisible format characters: a right-to-left override turns what the verifier reads
+    # around, and a field of nothing else is empty; Indic scripts' joiners are spelling
+    if any(unicodedata.category(c) == "Cf" and c not in _JOINERS for c in value):
+        raise BadClaim(name, f"{what} holds invisible characters; type it again.")
     return value
 
 

@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -39,7 +40,7 @@ from tests.server_stub.play.shopper import (
     serial_of_tier,
     sms_folder,
 )
-from tests.server_stub.play.test_play_pages import _claim, _photo
+from tests.server_stub.play.test_play_pages import PDF, _claim, _photo
 from tests.world import World
 
 PHONE = "+919876543210"  # the shopper
@@ -398,3 +399,95 @@ def test_codes_that_are_not_ours_hold_the_phone_after_twenty(site: Site) -> None
     # another phone from the same address is not held by it
     other = site.shopper().sign_in(PHONE)
     assert other.enter("HV-9999-AAAA-BBBB-CCCC-D").status_code == 200
+
+
+# -- odd input ------------------------------------------------------------------------------------
+
+ODD = [
+    "a\x00b",
+    "\ud800x",
+    "x" * 10_000,
+    "\u202e\ufeff",
+    "\uff11\uff12\uff13\uff14\uff15\uff16",  # full-width digits
+    "<b>x</b>\r\nSet-Cookie: a=1",
+]
+
+
+def _q(value: str) -> str:
+    return quote(value.encode("utf-8", "surrogatepass"))
+
+
+def _answered(page: requests.Response, what: object) -> None:
+    """A clear answer: no 5xx, no traceback, and a refusal names its error."""
+    assert page.status_code < 500, (what, page.status_code, page.text[:300])
+    assert "Traceback" not in page.text and "Set-Cookie: a" not in str(page.headers)
+    if page.status_code >= 400:
+        assert ERROR.search(page.text) or '"error"' in page.text, (what, page.text[:300])
+
+
+def test_odd_input_in_every_field_is_answered_in_words(site: Site) -> None:
+    shopper = site.shopper().sign_in(PHONE)
+    link = _gold_link(site, shopper)
+    shopper.open(link)
+    carried = shopper.carried()
+    pending = site.shopper()
+    pending.open()
+    pending.post(phone=ATTACKER)
+    files = [("invoice", ("i.jpg", _photo(1), "image/jpeg")),
+             ("id_front", ("f.jpg", _photo(2), "image/jpeg")),
+             ("id_back", ("b.pdf", PDF, "application/pdf"))]  # fmt: skip
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    details = {"name": "Asha Rao", "address": "12 MG Road", "id_type": "aadhaar",
+               "id_number": "1234", "consent": "on"}  # fmt: skip
+    for value in ODD:
+        v = _q(value)
+        for path in ("/play/", "/play/claim", "/play/status"):
+            for name in ("lang", "format", "claim", "otp", "event", "code", "device", "mac"):
+                _answered(shopper.client.get(f"{path}?{name}={v}&mac=1"), (path, name, value))
+        for who, name in ((site.shopper(), "phone"), (pending, "otp"), (shopper, "code")):
+            who.open()
+            body = f"csrf={who.csrf()}&{name}={v}"
+            _answered(who.client.post(f"/play/?lang={v}", data=body, headers=form), (name, value))
+        shopper.open("/play/status")
+        body = f"csrf={shopper.csrf()}&claim={v}&otp={v}"
+        page = shopper.client.post("/play/status", data=body, headers=form)
+        _answered(page, ("status", value))
+        if value in ODD[4:]:  # readable text: a name in full-width digits is still a name
+            continue
+        for name in (*details, "email", "invoice_number", "event", "resubmit"):
+            fields = {"csrf": shopper.csrf(), **carried, **details, name: value}
+            parts: list[tuple[str, Any]] = [
+                (k, (None, f.encode("utf-8", "surrogatepass"))) for k, f in fields.items()
+            ]
+            page = shopper.client.post(link, files=parts + files)
+            _answered(page, ("claim", name, value))
+            if name != "event":
+                assert page.status_code in (404, 409, 422), (name, value, page.status_code)
+    assert _claims(site) == 0  # nothing odd was filed
+
+
+@SQLITE
+def test_html_typed_into_a_form_comes_back_as_text(site: Site) -> None:
+    shopper = site.shopper().sign_in(PHONE)
+    shopper.enter('<img src=x onerror="alert(1)">')
+    assert "<img src=x" not in shopper.html and "&lt;img src=x" in shopper.html
+    shopper.open(_gold_link(site, shopper))
+    _claim(shopper, name="<script>alert(1)</script>", consent="")
+    assert shopper.page is not None and shopper.page.status_code == 422
+    assert "<script>alert" not in shopper.html and "&lt;script&gt;alert(1)" in shopper.html
+    page = shopper.client.get("/play/?lang=en%0d%0aSet-Cookie:%20evil=1")
+    assert "evil" not in str(page.headers) and "instore_play_lang" not in str(page.headers)
+
+
+@SQLITE
+def test_invisible_characters_are_no_name_or_address(site: Site) -> None:
+    """A right-to-left override turns what a verifier reads around; a field of nothing but
+    invisible characters is an empty one. Hindi's joiners (ZWJ, ZWNJ) are letters' business."""
+    shopper = site.shopper().sign_in(PHONE)
+    shopper.open(_gold_link(site, shopper))
+    for field, value in (("name", "\u202eoaR ahsA"), ("address", "\u200b\ufeff"),
+                         ("id_number", "1234\u2066")):  # fmt: skip
+        _claim(shopper, **{field: value})
+        assert shopper.page is not None and shopper.page.status_code == 422, (field, shopper.html)
+    _claim(shopper, name="क्\u200dष रा\u200cव")
+    assert re.search(r"CL-[0-9A-Z]{8}", shopper.html), shopper.html
