@@ -11,7 +11,9 @@ number, a real one and a real one whose phone is held by its limits get the same
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -19,6 +21,8 @@ from fastapi.responses import Response
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from codes.common.claim_link import ClaimLink
 from server_stub.database.connection import reader
@@ -43,9 +47,12 @@ MAX_CLAIM_BODY = 3 * MAX_FILE + 256 * 1024  # three documents and the fields
 # A larger body is read and dropped, then refused with a page (a browser cut off mid-upload shows
 # a broken connection, not our words); past this one the connection is simply refused.
 HARD_LIMIT = 4 * MAX_CLAIM_BODY
-# claims being read at once by this process: each may hold 30 MB; more wait their turn briefly
+# claims whose documents are read and checked at once by this process: each may hold 30 MB, and
+# an image decoded is more; more wait their turn briefly. A form is received before it takes a
+# turn (its files spooled to disk past 1 MB), so a slow or stalled upload holds none.
 UPLOADS_AT_ONCE = 4
 UPLOAD_WAIT_S = 20.0
+MAX_FIELD = 64 * 1024  # bytes of one text field: the longest, an address, is 1,000 characters
 
 
 class ClaimDesk:
@@ -144,20 +151,34 @@ class ClaimDesk:
         if not size.isdigit():
             raise ApiError(411, "length_required", "Please send the form again.")
         if int(size) > MAX_CLAIM_BODY:
-            async for _ in request.stream():  # read and dropped, so the browser hears us
-                pass
+            await _drain(request)
             raise ApiError(413, "upload_too_large", "Each file may be at most 10 MB.")
+        try:
+            form = await request.form(
+                max_files=len(DOCUMENTS), max_fields=30, max_part_size=MAX_FIELD
+            )
+        except HTTPException:  # not multipart, too many parts, a field too long
+            await _drain(request)
+            raise ApiError(
+                400, "bad_form", "The form did not arrive as sent. Please send it again."
+            ) from None
+        except ClientDisconnect:  # nobody hears this; the log says 400, not a server fault
+            raise ApiError(400, "incomplete_form", "The form did not arrive whole.") from None
+        fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+        if not same(visit.csrf, fields.get("csrf", "")):
+            raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
+        return await self._step(request, self.play, visit, fields, form)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """One of the few claims whose documents are read and checked at once."""
         try:
             await asyncio.wait_for(self._uploads.acquire(), UPLOAD_WAIT_S)
         except TimeoutError:
             raise ApiError(503, "busy", "Many claims are arriving: try again in a minute.",
                            headers={"Retry-After": "60"}) from None  # fmt: skip
         try:
-            form = await request.form(max_files=len(DOCUMENTS), max_fields=30)
-            fields.update({k: v for k, v in form.items() if isinstance(v, str)})
-            if not same(visit.csrf, fields.get("csrf", "")):
-                raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
-            return await self._step(request, self.play, visit, fields, form)
+            yield
         finally:
             self._uploads.release()
 
@@ -176,12 +197,14 @@ class ClaimDesk:
             await run_in_threadpool(play.send_password, request, phone, "claim")
             return await run_in_threadpool(visits.await_phone, self.engine, visit, phone), {}
         if fields.get("resubmit") and visit.phone:
-            files = await _read_files(form)
-            await run_in_threadpool(self.resubmit, visit, fields["resubmit"], files)
+            async with self._turn():
+                files = await _read_files(form)
+                await run_in_threadpool(self.resubmit, visit, fields["resubmit"], files)
             return visit, {"number": fields["resubmit"][:16], "resubmitted": True}
         if "name" in fields and visit.phone:
-            files = await _read_files(form)
-            number = await run_in_threadpool(self.file, visit, fields, files)
+            async with self._turn():
+                files = await _read_files(form)
+                number = await run_in_threadpool(self.file, visit, fields, files)
             return visit, {"number": number}
         return visit, {}
 
@@ -317,6 +340,14 @@ def _kept(fields: dict[str, str]) -> dict[str, Any]:
     """What the shopper typed, back in the form after a refusal (never the files)."""
     keep = ("name", "address", "email", "id_type", "id_number", "invoice_number")
     return {"typed": {k: fields[k][:500] for k in keep if k in fields}}
+
+
+async def _drain(request: Request) -> None:
+    """The rest of a refused body read and dropped, so the browser hears the answer: a server
+    that closes a connection with unread data resets it, and the browser shows that instead."""
+    with contextlib.suppress(RuntimeError, ClientDisconnect):  # RuntimeError: all of it was read
+        async for _ in request.stream():
+            pass
 
 
 async def _read_files(form: FormData) -> dict[str, tuple[str, bytes]]:

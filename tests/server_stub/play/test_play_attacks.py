@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
+import socket
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -27,7 +32,7 @@ from codes.common.claim_link import claim_url
 from server_stub.admin.device_control import revoke_device
 from server_stub.database.schema import devices, events, otp_codes, prize_claims
 from server_stub.device_api.service import SyncService
-from server_stub.play import otp
+from server_stub.play import claim_form, otp
 from server_stub.prizes import vouchers
 from server_stub.settings import ServerSettings, proxy_network
 from tests.live import live_server
@@ -491,3 +496,136 @@ def test_invisible_characters_are_no_name_or_address(site: Site) -> None:
         assert shopper.page is not None and shopper.page.status_code == 422, (field, shopper.html)
     _claim(shopper, name="क्\u200dष रा\u200cव")
     assert re.search(r"CL-[0-9A-Z]{8}", shopper.html), shopper.html
+
+
+# -- abusive requests -----------------------------------------------------------------------------
+
+
+def _raw(base: str, request: bytes) -> bytes:
+    """One request on its own connection, closed after the answer."""
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as s:
+        s.sendall(request)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _multipart(body: bytes, length: bool = True) -> bytes:
+    head = b"POST /play/claim HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n"
+    head += b"Content-Type: multipart/form-data; boundary=b\r\n"
+    if length:
+        return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    return head + b"Transfer-Encoding: chunked\r\n\r\n%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+
+
+@SQLITE
+def test_abusive_multipart_bodies_are_refused_with_a_code(site: Site) -> None:
+    field = b'--b\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n'
+    upload = b'--b\r\nContent-Disposition: form-data; name="f%d"; filename="a.jpg"\r\n\r\nx\r\n'
+    cases = {
+        "many fields": b"".join(field % i for i in range(5000)) + b"--b--\r\n",
+        "many files": b"".join(upload % i for i in range(50)) + b"--b--\r\n",
+        "a 3 MB field": b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\n'
+        + b"x" * (3 * 1024 * 1024) + b"\r\n--b--\r\n",
+        "not multipart": b"no boundary anywhere",
+    }  # fmt: skip
+    for what, body in cases.items():
+        answer = _raw(site.base, _multipart(body))
+        head = answer.split(b"\r\n", 1)[0]
+        assert head.startswith(b"HTTP/1.1 4") and b"error" in answer, (what, answer[:300])
+    answer = _raw(site.base, _multipart(b"--b--\r\n", length=False))
+    assert answer.startswith(b"HTTP/1.1 411") and b"length_required" in answer
+
+
+@contextmanager
+def _trickling(base: str, count: int) -> Iterator[None]:
+    """`count` uploads that send their headers and a little of their body, then nothing."""
+    parts = urlsplit(base)
+    slow = []
+    for _ in range(count):
+        s = socket.create_connection((parts.hostname, parts.port))
+        s.sendall(b"POST /play/claim HTTP/1.1\r\nHost: shop\r\nContent-Length: 9000000\r\n"
+                  b"Content-Type: multipart/form-data; boundary=b\r\n\r\n--b\r\nContent-Disposition:"
+                  b' form-data; name="invoice"; filename="a.jpg"\r\n\r\n\xff\xd8')  # fmt: skip
+        slow.append(s)
+    try:
+        yield
+    finally:
+        for s in slow:
+            s.close()
+
+
+class _Seen(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@SQLITE
+def test_slow_uploads_keep_no_one_else_from_claiming(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(claim_form, "UPLOAD_WAIT_S", 2.0)  # the wait a busy server allows
+    seen = _Seen()
+    logging.getLogger("uvicorn.error").addHandler(seen)
+    try:
+        shopper = site.shopper().sign_in(PHONE)
+        shopper.open(_gold_link(site, shopper))
+        with _trickling(site.base, claim_form.UPLOADS_AT_ONCE + 2):
+            time.sleep(0.3)
+            began = time.monotonic()
+            _claim(shopper)
+            assert re.search(r"CL-[0-9A-Z]{8}", shopper.html), shopper.html
+            assert time.monotonic() - began < 2.0
+        time.sleep(0.3)  # the slow ones have gone: nothing of theirs is a server fault
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(seen)
+    assert not seen.records, [r.getMessage() for r in seen.records]
+
+
+@SQLITE
+def test_a_hundred_requests_at_once_are_each_answered(site: Site) -> None:
+    shopper = site.shopper().sign_in(PHONE)
+    link = _gold_link(site, shopper)
+    shopper.open(link)
+    fields = {"csrf": shopper.csrf(), **shopper.carried(), "name": "Asha Rao",
+              "address": "12 MG Road", "id_type": "aadhaar", "id_number": "1234", "consent": "on"}  # fmt: skip
+    files = {"invoice": ("i.jpg", _photo(1), "image/jpeg"),
+             "id_front": ("f.jpg", _photo(2), "image/jpeg"), "id_back": ("b.pdf", PDF, "application/pdf")}  # fmt: skip
+    cookies = dict(shopper.client.cookies)
+
+    def visit(n: int) -> int:
+        return requests.get(site.base + ("/play/", "/play/claim")[n % 2], timeout=30).status_code
+
+    def claim(n: int) -> tuple[int, str]:
+        page = requests.post(
+            site.base + link, data=fields, files=files, cookies=cookies, timeout=60
+        )
+        found = re.search(r"CL-[0-9A-Z]{8}", page.text)
+        return page.status_code, found.group(0) if found else ""
+
+    barrier = threading.Barrier(2)
+
+    def visits() -> list[int]:
+        with ThreadPoolExecutor(100) as pool:
+            barrier.wait()
+            return list(pool.map(visit, range(100)))
+
+    def claims() -> list[tuple[int, str]]:
+        with ThreadPoolExecutor(100) as pool:
+            barrier.wait()
+            return list(pool.map(claim, range(100)))
+
+    with ThreadPoolExecutor(2) as both:
+        pages, filings = both.submit(visits), both.submit(claims)
+        visited, filed = pages.result(), filings.result()
+    assert visited == [200] * 100
+    statuses = sorted(status for status, _ in filed)
+    assert statuses == [200] + [409] * 99, statuses  # one claim; the rest told it is filed
+    assert len({number for _, number in filed}) == 1 and _claims(site) == 1
+    assert requests.get(site.base + "/v1/health", timeout=5).status_code == 200
