@@ -1,8 +1,10 @@
 """A shopper's visit to /play/: a random token in a cookie, its hash in the database, the CSRF
 token its forms carry, and the phone a one-time password confirmed.
 
-A visit starts unconfirmed; `await_phone` notes the number a password was sent to, `confirm`
-makes it the visit's phone. A visit idle for IDLE_S ends; a confirmed one lasts at most
+A visit starts anonymous (`anonymous`): nothing is stored until a password is sent, so a flood
+of first requests writes nothing; its CSRF token lives in a cookie of its own until then.
+`await_phone` stores the visit with the number a password was sent to, `confirm` makes it the
+visit's phone. A visit idle for IDLE_S ends; a confirmed one lasts at most
 LONGEST_S, then the shopper confirms the phone again.
 """
 
@@ -35,19 +37,32 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def anonymous(csrf: str = "") -> Visit:
+    """A visit nothing is stored of yet (token ""): its CSRF token, the one its cookie carried
+    when that looks like ours, else a new one."""
+    if not 32 <= len(csrf) <= 64 or not csrf.replace("-", "").replace("_", "").isalnum():
+        csrf = secrets.token_urlsafe(32)
+    return Visit("", csrf, None, None)
+
+
 def start(engine: Engine, now: float | None = None) -> Visit:
-    now = time.time() if now is None else now
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    """A visit stored at once, with no phone yet (for tools that sign shoppers in directly)."""
+    return _stored(engine, anonymous().csrf, None, time.time() if now is None else now)
+
+
+def _stored(engine: Engine, csrf: str, pending_phone: str | None, now: float) -> Visit:
+    token = secrets.token_urlsafe(32)
     with writing(engine) as conn:
         if now - _purged[0] > PURGE_EVERY_S:
             _purged[0] = now
             conn.execute(delete(play_sessions).where(play_sessions.c.last_seen < now - IDLE_S))
         conn.execute(
             insert(play_sessions).values(
-                token_hash=_hash(token), csrf=csrf, created=now, last_seen=now
+                token_hash=_hash(token), csrf=csrf, pending_phone=pending_phone, created=now,
+                last_seen=now,
             )
-        )
-    return Visit(token, csrf, None, None)
+        )  # fmt: skip
+    return Visit(token, csrf, None, pending_phone)
 
 
 def find(engine: Engine, token: str, now: float | None = None) -> Visit | None:
@@ -73,7 +88,9 @@ def find(engine: Engine, token: str, now: float | None = None) -> Visit | None:
 
 def await_phone(engine: Engine, visit: Visit, phone: str) -> Visit:
     """A one-time password went to `phone`: the visit waits for it (a confirmed phone stays
-    confirmed until another is)."""
+    confirmed until another is). An anonymous visit is stored from here."""
+    if not visit.token:
+        return _stored(engine, visit.csrf, phone, time.time())
     with writing(engine) as conn:
         conn.execute(
             update(play_sessions)
@@ -99,5 +116,7 @@ def confirm(engine: Engine, visit: Visit, phone: str) -> Visit:
 
 
 def end(engine: Engine, token: str) -> None:
+    if not token:
+        return
     with writing(engine) as conn:
         conn.execute(delete(play_sessions).where(play_sessions.c.token_hash == _hash(token)))

@@ -34,6 +34,7 @@ from server_stub.prizes.documents import DocumentStore
 HERE = Path(__file__).parent
 COOKIE = "instore_play"
 LANG_COOKIE = "instore_play_lang"
+FORM_COOKIE = "instore_play_form"  # the CSRF token of a visit not stored yet
 STATIC = {"play.css": "text/css"}
 FONTS = HERE / "static" / "fonts"
 
@@ -63,9 +64,10 @@ class Play:
         return self.service.throttle.source(request)
 
     def visit(self, request: Request) -> Visit:
-        """The visit behind the cookie, or a new one."""
+        """The visit behind the cookie, or an anonymous one (nothing stored until a password
+        is sent)."""
         found = visits.find(self.engine, request.cookies.get(COOKIE, ""))
-        return found or visits.start(self.engine)
+        return found or visits.anonymous(request.cookies.get(FORM_COOKIE, ""))
 
     def rechecker(self) -> Rechecker:
         with self.engine.connect() as conn:
@@ -96,8 +98,12 @@ class Play:
             response = HTMLResponse(html, status)
         response.headers.update(headers or {})
         secure = request.url.scheme == "https"
-        response.set_cookie(COOKIE, visit.token, max_age=visits.IDLE_S, httponly=True,
-                            samesite="lax", path="/play", secure=secure)  # fmt: skip
+        if visit.token:
+            response.set_cookie(COOKIE, visit.token, max_age=visits.IDLE_S, httponly=True,
+                                samesite="lax", path="/play", secure=secure)  # fmt: skip
+        else:  # the anonymous visit's form token, compared with the form's (double submit)
+            response.set_cookie(FORM_COOKIE, visit.csrf, max_age=visits.IDLE_S, httponly=True,
+                                samesite="lax", path="/play", secure=secure)  # fmt: skip
         if request.query_params.get("lang") in i18n.LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
                                 path="/play", secure=secure)  # fmt: skip
@@ -162,7 +168,7 @@ class Play:
         lang = self.lang(request)
         if "leave" in form:
             visits.end(self.engine, visit.token)
-            return visits.start(self.engine), {}
+            return visits.anonymous(), {}
         if "change" in form:  # another number
             return visits.await_phone(self.engine, visit, ""), {}
         if "code" in form and visit.phone:
