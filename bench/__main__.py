@@ -7,6 +7,7 @@ from bench import (
     codes_bench,
     dashboard_bench,
     kiosk_bench,
+    play_bench,
     play_otp_bench,
     pos_bench,
     prizes_bench,
@@ -26,6 +27,7 @@ def main() -> None:
     kiosk_bench.run()
     prizes_bench.run()
     play_otp_bench.run()
+    play_bench.run()
 
 
 if __name__ == "__main__":
