@@ -29,14 +29,12 @@ backends still open at the end: one the pool closed during a phase takes its sha
 from __future__ import annotations
 
 import csv
-import http.client
 import os
 import re
 import statistics
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from pathlib import Path
 import psycopg
 
 from bench.cpu_time import CpuMeter, Split
+from bench.play_shopper import Shopper
 from bench.report import Row, print_table
 from bench.sync_bench import POSTGRES, _backends, _drop_postgres, _fresh_postgres
 from codes import campaign as campaign_file
@@ -53,7 +52,6 @@ from server_stub.database.connection import migrate, open_engine
 from server_stub.database.schema import WEB_DEVICE
 from server_stub.play import visits
 from server_stub.play.pages import SHOWN_CODES
-from server_stub.play.web import COOKIE
 from server_stub.prizes import vouchers
 from tests.live import ServerProcess
 
@@ -73,8 +71,6 @@ PACED_S = 15.0
 SATURATED_S = 8.0
 BASELINE_S = 4.0
 _LOGGED = re.compile(r" INFO (GET|POST) (\S+) (\d{3}) ([\d.]+) ms ")
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-_SIX = re.compile(r"(?<!\d)\d{6}(?!\d)")
 
 
 def _phone(i: int) -> str:
@@ -94,85 +90,6 @@ def _setup(db: str, folder: Path) -> list[str]:
     engine.dispose()
     with (folder / "codes.csv").open(newline="") as f:
         return [row["code"] for row in csv.DictReader(f)]
-
-
-@dataclass
-class Answer:
-    status: int
-    text: str
-
-
-@dataclass
-class Shopper:
-    """One phone's browser: a kept-alive connection, the visit's cookie and its last page. Plain
-    http.client, not requests: the phones are not on the server's machine, and requests took
-    a millisecond of these two cores for each page."""
-
-    port: int
-    phone: str
-    address: str  # what the proxy says in X-Forwarded-For
-    cookies: dict[str, str] = field(default_factory=dict)
-    csrf: str = ""
-    page: str = ""
-    entered: int = 0  # codes this phone won: its page lists up to 50 of them
-    connection: http.client.HTTPConnection | None = None
-
-    def ask(self, method: str, path: str, form: dict[str, str] | None = None) -> Answer:
-        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        headers = {"X-Forwarded-For": self.address, "Cookie": cookie}
-        body = urllib.parse.urlencode(form) if form is not None else None
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            try:
-                self.connection.request(method, path, body, headers)
-                response = self.connection.getresponse()
-                text = response.read().decode()
-                break
-            except (http.client.RemoteDisconnected, ConnectionError):  # closed while idle
-                self.connection.close()
-                self.connection = None
-                if attempt == 2:
-                    raise
-        for given in response.headers.get_all("Set-Cookie") or []:
-            name, _, value = given.split(";", 1)[0].partition("=")
-            if value.strip('"') and "max-age=0" not in given.lower():
-                self.cookies[name.strip()] = value
-            else:  # deleted
-                self.cookies.pop(name.strip(), None)
-        self.page = text
-        found = _CSRF.search(text)
-        self.csrf = found.group(1) if found else self.csrf
-        return Answer(response.status, text)
-
-    def get(self, path: str) -> Answer:
-        return self.ask("GET", path)
-
-    def post(self, **fields: str) -> Answer:
-        return self.ask("POST", "/play/", {"csrf": self.csrf, **fields})
-
-    def sign_in(self, sms: Path) -> None:
-        self.get("/play/")
-        self.post(phone=self.phone)
-        assert 'name="otp"' in self.page, self.page[:2000]
-        self.post(otp=_password(sms, self.phone))
-        assert 'name="code"' in self.page, self.page[:2000]
-
-    def signed_in(self, visit: visits.Visit) -> None:
-        """Signed in through the engine: the cookie and CSRF token a confirmed visit has."""
-        self.cookies[COOKIE], self.csrf = visit.token, visit.csrf
-
-
-def _password(sms: Path, phone: str) -> str:
-    for _ in range(250):
-        for path in sms.glob("*.json"):
-            text = path.read_text()
-            if f'"{phone}"' in text:
-                return str(_SIX.findall(text.split('"text"', 1)[1])[0])
-        time.sleep(0.02)
-    raise AssertionError(f"no password for {phone} in {sms}")
 
 
 @dataclass
@@ -345,6 +262,7 @@ def measure(db: str, folder: Path) -> Measured:
         page = phase(heavy, _fetch("/play/", 'name="code"'), BASELINE_S, None, "GET", "/play/")
     finally:
         server.stop()
+        server.log.unlink(missing_ok=True)
     with psycopg.connect(db) as conn:
         row = conn.execute(
             "SELECT count(*) FROM events WHERE device_id = %s AND kind = 'redeem'", (WEB_DEVICE,)
@@ -383,8 +301,9 @@ def _rows(got: Measured) -> list[Row]:
             f"{p95 / _p95(health.server_ms):.1f}x /v1/health's p95; p50"
             f" {statistics.median(paced.server_ms):.1f} ms, client p95 {_p95(paced.client_ms):.1f} ms"),
         Row("  CPU per code entry, all processes (ms)", f"{paced.cpu_ms().total:.2f}", "-", None,
-            f"{_cpu(paced)}; at that, {cores} cores of their own would be full at about"
-            f" {cores * 1000 / paced.cpu_ms().total:,.0f} codes/s; /v1/health's {_cpu(health)}"),
+            f"{_cpu(paced)}, PostgreSQL's only its backends open at the end; at that, {cores}"
+            f" cores of their own would be full at about {cores * 1000 / paced.cpu_ms().total:,.0f}"
+            f" codes/s; /v1/health's {_cpu(health)}"),
         Row(f"codes entered by {CLIENTS} shoppers back to back, lists growing to"
             f" {got.listed:.0f} (codes/s)", f"{fastest.rate:,.0f}", "-", None,
             f"{fastest.rate / health.rate:.2f} of /v1/health's requests/s; {_times(fastest)};"
