@@ -375,6 +375,8 @@ attempt_sources = Table(
 # built-in store, so conflicts, counts and reports treat them like any till's.
 WEB_STORE = "shoppers-web"
 WEB_DEVICE = "shoppers-web"
+# the web device's event numbers on PostgreSQL (SQLite takes max_seq + 1 under its one writer)
+WEB_EVENT_SEQ = "web_event_seq"
 
 # a partner's voucher codes for a digital prize tier (server_stub/prizes/vouchers.py); each is
 # free, held by one device (its offline slice), given to one redemption, or withdrawn

@@ -18,14 +18,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from codes import crockford, layout
 from codes.checker import CheckResult, CheckStatus, CodeChecker
 from codes.common.event_form import GENESIS, canonical_payload
 from codes.typo import suspect_group
 from server_stub.database.connection import is_sqlite, writing
-from server_stub.database.schema import WEB_DEVICE, WEB_STORE, devices, events
+from server_stub.database.schema import WEB_DEVICE, WEB_EVENT_SEQ, WEB_STORE, devices, events
 from server_stub.device_api.code_claims import claim_codes
 from server_stub.device_api.recheck import Rechecker
 from server_stub.errors import ApiError
@@ -37,22 +37,12 @@ from server_stub.records import event_counts, feed
 # Codes that are not ours, per phone: a shopper mistypes a few, a guesser thousands.
 WRONG_CODES = Limit("play_wrong_code", 20, 3600, 3600, "codes that are not ours")
 
-_NEXT_SEQ = (
+_NEXT_SEQ = (  # SQLite's web event number (PostgreSQL's comes from WEB_EVENT_SEQ)
     update(devices)
     .where(devices.c.id == bindparam("device_id"))
     .values(max_seq=devices.c.max_seq + 1, last_seen=bindparam("now"))
     .returning(devices.c.max_seq)
 )
-_UNNUMBERED = [column.name for column in events.c if column.name != "seq"]
-# PostgreSQL: the number taken and the event stored in one statement, so the web device's row
-# is locked for that one round trip and the commit (SQLite has one writer at a time anyway).
-# The event's values are bound as e_<column>: a parameter named like a column of devices
-# would be set on the device's row too.
-_STORE_NUMBERED = insert(events).from_select(
-    [*_UNNUMBERED, "seq"],
-    select(*(bindparam(f"e_{name}", type_=events.c[name].type) for name in _UNNUMBERED),
-           _NEXT_SEQ.cte("next_seq").c.max_seq),
-).returning(events.c.seq)  # fmt: skip
 
 
 class Outcome(StrEnum):
@@ -153,11 +143,9 @@ def _store_event(
     conn: Connection, event_id: str, payload: dict[str, object], now: float, phone: str,
     value: float,
 ) -> None:  # fmt: skip
-    """The web's redemption as an accepted event, counted. Its sequence number is taken last,
-    as the event's row goes in: the web device's row is locked from there to the commit and
-    every web entry queues for that lock, so nothing else happens inside it. (With the event
-    and its counts written after the number, three round trips each waiting for a busy Python
-    thread, code entries spent most of their time in that queue.)"""
+    """The web's redemption as an accepted event, counted. On PostgreSQL its number comes from a
+    sequence of its own, so concurrent entries never queue on one row; on SQLite, where one
+    writer holds the database anyway, from the web device's row."""
     row: dict[str, Any] = {
         "event_id": event_id, "device_id": WEB_DEVICE, "kind": "redeem",
         "payload": canonical_payload(payload), "local_time": datetime.fromtimestamp(now, UTC).isoformat(),
@@ -167,16 +155,13 @@ def _store_event(
         "points": 0, "receipt": None, "target": None, "conflict_id": None,
     }  # fmt: skip
     event_counts.add(conn, event_counts.of_event(row, "accepted", payload))
-    if not is_sqlite(conn):
-        numbered = {f"e_{name}": v for name, v in row.items()}
-        # one row or none (no web device to number it): then scalar_one raises and nothing of
-        # this entry is kept, as before
-        conn.execute(
-            _STORE_NUMBERED, {**numbered, "device_id": WEB_DEVICE, "now": now}
-        ).scalar_one()
-        return
-    row["seq"] = int(conn.execute(_NEXT_SEQ, {"device_id": WEB_DEVICE, "now": now}).scalar_one())
-    conn.execute(events.insert(), row)
+    if is_sqlite(conn):
+        row["seq"] = int(
+            conn.execute(_NEXT_SEQ, {"device_id": WEB_DEVICE, "now": now}).scalar_one()
+        )
+        conn.execute(events.insert(), row)
+    else:
+        conn.execute(events.insert().values(seq=func.nextval(WEB_EVENT_SEQ)), row)
 
 
 def _earlier(conn: Connection, event_id: str, device_id: str, phone: str, printed: str) -> Entry:

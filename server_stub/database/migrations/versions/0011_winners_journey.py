@@ -126,6 +126,10 @@ def upgrade() -> None:
         sa.Column("updated", sa.Float, nullable=False),
     )
     op.create_index("sms_messages_phone", "sms_messages", ["phone", "created"])
+    # the web's redemptions are numbered by a sequence of their own on PostgreSQL, so entries
+    # never queue on the web device's row (SQLite has one writer at a time anyway)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE SEQUENCE web_event_seq")
     # the shopper's web redeems as this device of this store: it has no secret, so it can never
     # sign a request; its store is never silent for long enough to stand out
     now = time.time()
@@ -149,6 +153,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute("DROP SEQUENCE web_event_seq")
     bind.execute(sa.text("DELETE FROM devices WHERE id = 'shoppers-web'"))
     bind.execute(sa.text("DELETE FROM stores WHERE id = 'shoppers-web'"))
     for table in ("sms_messages", "claim_documents", "claim_timeline", "prize_claims",
