@@ -175,7 +175,10 @@ demo: $(STAMP)
 	@echo "--- the dashboard is at $(DEMO_SERVER)/dashboard/ while the server runs; sign in as:"
 	@echo "    ann-admin / demo-ann-admin-2026 (admin), cam-manager / demo-cam-manager-2026 (campaign manager),"
 	@echo "    nora-north / demo-nora-north-2026 (store manager of North), hal-helpdesk / demo-hal-helpdesk-2026 (helpdesk)"
-	@echo "--- to open it again later: $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT)"
+	@echo "--- shoppers enter codes on their phone at $(DEMO_SERVER)/play/; each one-time password"
+	@echo "    arrives as a file in $(DEMO_DIR)/sms/ (the demo's SMS gateway)"
+	@echo "--- to open it again later: $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) \\"
+	@echo "    --sms-gateway file://$(abspath $(DEMO_DIR))/sms"
 	@kill $$(cat $(DEMO_DIR)/server.pid)
 
 # Re-resolve every pinned dependency (all extras) into constraints.txt.
