@@ -14,6 +14,6 @@
     database/       the tables, opening SQLite or PostgreSQL, bulk writes, migrations
 
 A room imports only rooms listed below it (held by import-linter); `errors`, `settings`,
-`client_address`, `metrics`, `security_headers`, `request_layers`, `log_format` and
-`header_timeout` are small modules every room may use, and import no room.
+`client_address`, `metrics`, `security_headers`, `request_layers`, `log_format`,
+`header_timeout` and `web_forms` are small modules every room may use, and import no room.
 """

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import hmac
 import io
 import json
 import os
@@ -21,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi import Path as InPath
@@ -39,6 +37,7 @@ from server_stub.limits.throttle import SIGN_IN_ADDRESS, Throttle
 from server_stub.records import maker_checker, reports
 from server_stub.security_headers import HEADERS
 from server_stub.settings import ServerSettings
+from server_stub.web_forms import read_form, same
 
 HERE = Path(__file__).parent
 COOKIE = "instore_session"
@@ -78,11 +77,6 @@ PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, functio
 ADMIN_PAGES = frozenset({"locks"})  # left out of everyone else's menu; the page refuses them too
 
 
-def _same(expected: str, given: str) -> bool:
-    """A token compared in constant time; as bytes, since a form may send any text."""
-    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
-
-
 def _secured(response: Response) -> Response:
     response.headers.update(HEADERS)
     return response
@@ -107,17 +101,9 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """A form's fields, each once. Any body is read as a form (a multipart one or a stray
-    encoding comes out as fields nobody asks for); too large, too many fields or a NUL is
-    refused (413, 400), said on a page."""
-    body = await request.body()
-    if len(body) > MAX_FORM:
-        raise ApiError(413, "too_large", f"The form is over {MAX_FORM} bytes.")
-    try:
-        parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=MAX_FIELDS)
-    except ValueError:  # more fields than that
-        raise ApiError(400, "bad_form", f"The form has more than {MAX_FIELDS} fields.") from None
-    form = {k: v[0] for k, v in parsed.items()}
+    """A form's fields, each once (`web_forms.read_form`); a NUL is refused too (400), said on
+    a page."""
+    form = await read_form(request, MAX_FORM, MAX_FIELDS)
     if any("\x00" in k or "\x00" in v for k, v in form.items()):
         raise ApiError(400, "bad_form", "The form holds a NUL character.")
     return form
@@ -183,7 +169,7 @@ def mount(
     async def login(request: Request) -> Response:
         form = await _form(request)
         expected = request.cookies.get(LOGIN_COOKIE, "")
-        if not expected or not _same(expected, form.get("csrf", "")):
+        if not expected or not same(expected, form.get("csrf", "")):
             return _render("error.html", 403, viewer=None,
                            message="The form had expired. Open the sign-in page again.")  # fmt: skip
         source, name = throttle.source(request), form.get("username", "")
@@ -277,7 +263,7 @@ def mount(
         try:
             if current is None:
                 raise ApiError(401, "not_signed_in", "Your session ended. Sign in again.")
-            if not _same(current.csrf, form.get("csrf", "")):
+            if not same(current.csrf, form.get("csrf", "")):
                 raise ApiError(403, "bad_csrf", "The form had expired. Open the page again.")
             await run_in_threadpool(action, current, form)
         except ApiError as exc:
