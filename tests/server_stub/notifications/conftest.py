@@ -9,13 +9,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
-
-from server_stub.database.connection import migrate, open_engine
 
 
 @dataclass
@@ -66,11 +62,3 @@ def gateway() -> Iterator[LoopbackGateway]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    made = open_engine(f"sqlite:///{tmp_path / 'server.db'}")
-    migrate(made)
-    yield made
-    made.dispose()

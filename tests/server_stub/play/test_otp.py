@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -31,14 +31,6 @@ PHONE = "+919876543210"
 ADDRESS = "203.0.113.7"
 WORDS = "Your code is {code}. It works for 10 minutes. Do not share it."
 SIX = re.compile(r"(?<!\d)\d{6}(?!\d)")
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    made = open_engine(f"sqlite:///{tmp_path / 'server.db'}")
-    migrate(made)
-    yield made
-    made.dispose()
 
 
 @pytest.fixture
