@@ -79,6 +79,11 @@ class Campaign:
     # where its one-time passwords and vouchers may be sent by SMS: calling codes as ISO
     # regions ("IN", "KZ"); empty: any country
     sms_countries: tuple[str, ...] = ()
+    # a claimed prize worth this much or more needs an approver besides the verifier who
+    # recommended it; 0: every claim needs both
+    approval_value: float = 0.0
+    # a public page lists this campaign's major winners (first name, initial, city)
+    winners_list: bool = False
     path: Path | None = field(default=None, compare=False)
 
     def block(self) -> int:
@@ -188,6 +193,8 @@ def validate(c: Campaign) -> Campaign:
 
     if not _ID.match(c.id):
         raise bad(f"campaign id {c.id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    if not (math.isfinite(c.approval_value) and c.approval_value >= 0):
+        raise bad(f"approval_value {c.approval_value!r} must be a prize value of 0 or more")
     if not 1 <= len(c.prefix) <= layout.MAX_PREFIX or any(
         ch not in crockford.ALPHABET for ch in c.prefix
     ):
@@ -279,6 +286,10 @@ def to_dict(c: Campaign) -> dict[str, Any]:
         data["claims_per_phone"] = c.claims_per_phone
     if c.sms_countries:
         data["sms_countries"] = list(c.sms_countries)
+    if c.approval_value:
+        data["approval_value"] = c.approval_value
+    if c.winners_list:
+        data["winners_list"] = True
     if c.starts_at:
         data["starts_at"] = c.starts_at
     if c.ends_at:
@@ -366,6 +377,8 @@ def from_dict(data: dict[str, Any], path: Path | None = None) -> Campaign:
             plan_version=int(data.get("plan_version", 1)),
             claims_per_phone=int(data.get("claims_per_phone", 3)),
             sms_countries=_countries(data.get("sms_countries", ())),
+            approval_value=float(data.get("approval_value", 0.0)),
+            winners_list=data.get("winners_list", False) is True,
             path=path,
         )
     except KeyError as exc:

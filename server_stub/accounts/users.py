@@ -36,6 +36,11 @@ class Role(StrEnum):
     CAMPAIGN_MANAGER = "campaign_manager"
     STORE_MANAGER = "store_manager"
     HELPDESK = "helpdesk"
+    # the prize office: checks a claim's documents and recommends; decides a recommendation
+    # made by someone else; ships approved prizes
+    VERIFIER = "verifier"
+    APPROVER = "approver"
+    LOGISTICS = "logistics"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,15 @@ from sqlalchemy import Engine
 from codes.common.cli import counted, emit, whole_number
 from codes.common.errors import InstoreError
 from codes.mint_options import add_mint_options, warn_if_tiers
-from server_stub.admin import claim_cli, device_control, rewards_cli, user_cli
+from server_stub.admin import (
+    claim_cli,
+    device_control,
+    dispatch_cli,
+    outbox_cli,
+    person_cli,
+    rewards_cli,
+    user_cli,
+)
 from server_stub.catalog import campaign_setup, device_config, enrollment, store_setup
 from server_stub.database.connection import (
     DEFAULT_URL,
@@ -207,6 +215,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     user_cli.register(groups, command, _say, _table)
     rewards_cli.register(groups, command, _say, _table)
     claim_cli.register(groups, command)
+    dispatch_cli.register(groups, command)
+    person_cli.register(groups, command)
+    outbox_cli.register(groups, command)
 
     p = command(groups, "report", "redemptions, conflicts or points, grouped", _report)
     p.add_argument("what", choices=reports.REPORTS)

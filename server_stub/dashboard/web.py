@@ -31,7 +31,17 @@ from starlette.concurrency import run_in_threadpool
 from server_stub import metrics
 from server_stub.accounts import lockout, sessions, users
 from server_stub.accounts.users import Role, Viewer
-from server_stub.dashboard import documents, locks, lookup, pages
+from server_stub.dashboard import (
+    claim_pages,
+    claim_web,
+    dispatch_pages,
+    dispatch_web,
+    documents,
+    locks,
+    lookup,
+    outbox_pages,
+    pages,
+)
 from server_stub.errors import ApiError
 from server_stub.limits.throttle import SIGN_IN_ADDRESS, Throttle
 from server_stub.records import maker_checker, reports
@@ -72,9 +82,25 @@ PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, functio
                   pages.conflicts_page),
     "lookup": ("Lookup", "lookup.html", lambda e, v, q: lookup.lookup(e, v, q.get("q", ""))),
     "reports": ("Reports", "reports.html", pages.reports_page),
+    "claims": ("Claims", "claims.html", claim_pages.queue_page),
+    "dispatch": ("Dispatch", "dispatch.html", dispatch_pages.dispatch_page),
+    "outbox": ("Messages", "outbox.html", outbox_pages.outbox_page),
     "locks": ("Sign-in locks", "locks.html", locks.locks_page),
 }  # fmt: skip
-ADMIN_PAGES = frozenset({"locks"})  # left out of everyone else's menu; the page refuses them too
+_OFFICE = frozenset({Role.VERIFIER, Role.APPROVER, Role.LOGISTICS})
+_STORES = frozenset(Role) - _OFFICE
+# whose menu shows each page; each page function refuses everyone else itself
+MENU_ROLES: dict[str, frozenset[Role]] = {
+    "": _STORES,
+    "devices": _STORES,
+    "conflicts": _STORES,
+    "lookup": _STORES,
+    "reports": _STORES,
+    "claims": frozenset(Role) - {Role.STORE_MANAGER},
+    "dispatch": frozenset({Role.ADMIN, Role.LOGISTICS}),
+    "outbox": frozenset({Role.ADMIN, Role.HELPDESK}),
+    "locks": frozenset({Role.ADMIN}),
+}
 
 
 def _secured(response: Response) -> Response:
@@ -84,8 +110,8 @@ def _secured(response: Response) -> Response:
 
 def page_html(template: str, **context: Any) -> str:
     viewer = context.get("viewer")
-    admin = isinstance(viewer, Viewer) and viewer.role is Role.ADMIN
-    menu = {p: page for p, page in PAGES.items() if admin or p not in ADMIN_PAGES}
+    role = viewer.role if isinstance(viewer, Viewer) else None
+    menu = {p: page for p, page in PAGES.items() if role in MENU_ROLES[p]}
     return _templates.get_template(template).render(pages=menu, **context)
 
 
@@ -234,6 +260,8 @@ def mount(
     for path in PAGES:
         page(path)
     documents.mount(app, engine, signed_in, settings)  # a claim's documents, to those who verify
+    claim_web.mount(app, engine, signed_in, settings)  # one claim, its decision and checklist
+    dispatch_web.mount(app, engine, signed_in, settings)  # the shipping partner's CSV in and out
 
     @app.get("/dashboard/reports.csv", include_in_schema=False)
     def report_csv(request: Request) -> Response:

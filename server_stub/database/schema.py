@@ -452,6 +452,16 @@ prize_claims = Table(
     Column("flags", Text, nullable=False, server_default="[]"),  # JSON: duplicate flags
     Column("carrier", String(64)),
     Column("tracking", String(64)),
+    Column("delivered_on", String(10)),  # the shipping partner's date, YYYY-MM-DD
+    Column("lang", String(8), nullable=False, server_default="en"),  # the winner's language
+    Column("city", String(100)),  # for the public winners list
+    Column("listed", Boolean, nullable=False, server_default="1"),  # False: opted out of it
+    # the verifier's recommendation (approve or reject), which an approver then decides
+    Column("recommendation", String(10)),
+    Column("recommended_by", String(64)),
+    Column("recommended_note", Text, nullable=False, server_default=""),
+    Column("recommended_at", Float),
+    Column("erased", Float),  # when the person's details were erased on request
     Column("deadline", Float, nullable=False),
     Column("created", Float, nullable=False),
     Column("updated", Float, nullable=False),
@@ -460,6 +470,7 @@ prize_claims = Table(
 Index("prize_claims_phone", prize_claims.c.phone)
 Index("prize_claims_status", prize_claims.c.status, prize_claims.c.created)
 Index("prize_claims_event", prize_claims.c.event_id)
+Index("prize_claims_queue", prize_claims.c.campaign, prize_claims.c.status, prize_claims.c.created)
 
 # what happened to a claim, in order: its timeline
 claim_timeline = Table(
@@ -488,6 +499,8 @@ claim_documents = Table(
     Column("sha256", String(64), nullable=False),  # of the file as sent
     Column("phash", String(16)),  # an image's perceptual hash, hex
     Column("current", Boolean, nullable=False, server_default="1"),  # False once resubmitted
+    Column("checks", Text, nullable=False, server_default="{}"),  # JSON: the verifier's checklist
+    Column("deleted", Float),  # when the file left the disk (retention or erasure)
     Column("created", Float, nullable=False),
 )
 Index("claim_documents_number", claim_documents.c.number)
@@ -508,3 +521,28 @@ sms_messages = Table(
     Column("updated", Float, nullable=False),
 )
 Index("sms_messages_phone", sms_messages.c.phone, sms_messages.c.created)
+
+# messages to winners (SMS, email), written in the same transaction as the change they tell of
+# and sent by the notification worker; `key` (claim, status, channel) makes each change's message
+# one row, whatever retries the change had
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(160), nullable=False, unique=True),
+    Column("channel", String(8), nullable=False),  # sms, email
+    Column("to", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),  # claim_received, ..., voucher
+    Column("claim", String(16)),
+    Column("lang", String(8), nullable=False, server_default="en"),
+    Column("subject", Text, nullable=False, server_default=""),
+    Column("body", Text, nullable=False),
+    Column("state", String(8), nullable=False),  # pending, sent, dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_at", Float, nullable=False),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("created", Float, nullable=False),
+    Column("sent_at", Float),
+)
+Index("outbox_due", outbox.c.state, outbox.c.next_at)
+Index("outbox_claim", outbox.c.claim)

@@ -1,0 +1,15 @@
+"""The dashboard's page of approved prizes to ship, and the shipping partner's tracking file: a server function the template lays out and
+?format=json answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+
+from server_stub.accounts.users import Viewer
+
+
+def dispatch_page(engine: Engine, viewer: Viewer, query: Mapping[str, str]) -> dict[str, Any]:
+    return {}
