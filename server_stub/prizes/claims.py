@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, exists, select, text, update
@@ -162,11 +162,13 @@ def resubmit(
 def move(
     engine: Engine, number: str, status: str, actor: str, note: str = "",
     carrier: str | None = None, tracking: str | None = None, now: float | None = None,
+    delivered_on: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The back office's step: received -> in_verification -> approved or rejected (the reason,
     `note`, is required: the shopper reads it) -> dispatched (`carrier` and `tracking` required)
-    -> delivered. Only forward; each step is a timeline row with its actor and note, and the
-    shopper's status page shows the note. Answers {number, status}."""
+    -> delivered (`delivered_on`, the shipping partner's YYYY-MM-DD, kept when given). Only
+    forward; each step is a timeline row with its actor and note, and the shopper's status page
+    shows the note. Answers {number, status}."""
     now = time.time() if now is None else now
     if status not in STATUSES:
         raise ApiError(422, "bad_status", f"{status!r} is not a status: {', '.join(STATUSES)}")
@@ -184,6 +186,8 @@ def move(
             raise ApiError(
                 422, "tracking_needed", "A dispatched prize needs its carrier and tracking number."
             )
+    if status == "delivered" and delivered_on is not None:  # in the step's own transaction
+        values["delivered_on"] = _day(delivered_on)
     wanted = normal_number(number) or number
     with writing(engine) as conn:
         query = select(prize_claims.c.status).where(prize_claims.c.number == wanted)
@@ -325,6 +329,14 @@ def _may_resubmit(found: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if found["status"] != "rejected":
         raise ApiError(409, "not_rejected", "Only a rejected claim can be sent again.")
     return found
+
+
+def _day(typed: str) -> str:
+    """A date as YYYY-MM-DD, or 422 `bad_date`."""
+    with contextlib.suppress(ValueError):
+        if date.fromisoformat(typed).isoformat() == typed:  # not 20260314 nor 2026-W11-6
+            return typed
+    raise ApiError(422, "bad_date", f"{typed[:40]!r} is not a date: write it as YYYY-MM-DD")
 
 
 def _no_move(before: str, status: str) -> str:
