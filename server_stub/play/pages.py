@@ -53,17 +53,21 @@ _NEWEST = (
     .where(events.c.member == bindparam("phone"), events.c.kind == "redeem")
     .order_by(events.c.received.desc()).limit(SHOWN_CODES).subquery()
 )  # fmt: skip
-# the shown events' vouchers joined in (an event is given at most one), after the limit so a
-# phone's thousandth code costs no more: a list of 50 event ids bound one by one cost every code
-# entry a statement and most of a millisecond
+# the shown events' vouchers and this phone's prize claims joined in (an event is given at most
+# one voucher, a code at most one claim), after the limit so a phone's thousandth code costs no
+# more: each second statement cost every code entry most of a millisecond
+_CLAIM_OF = (prize_claims.c.campaign == _NEWEST.c.campaign) & (
+    prize_claims.c.serial == _NEWEST.c.serial
+) & (prize_claims.c.phone == bindparam("phone"))  # fmt: skip
 _SHOWN = (
-    select(_NEWEST, vouchers.c.voucher)
-    .select_from(_NEWEST.outerjoin(vouchers, vouchers.c.event_id == _NEWEST.c.event_id))
+    select(_NEWEST, vouchers.c.voucher, prize_claims.c.number, prize_claims.c.status)
+    .select_from(
+        _NEWEST.outerjoin(vouchers, vouchers.c.event_id == _NEWEST.c.event_id).outerjoin(
+            prize_claims, _CLAIM_OF
+        )
+    )
     .order_by(_NEWEST.c.received.desc())
 )
-_CLAIMED = select(
-    prize_claims.c.campaign, prize_claims.c.serial, prize_claims.c.number, prize_claims.c.status
-).where(prize_claims.c.phone == bindparam("phone"))
 
 
 def codes_so_far(engine: Engine, rechecker: Rechecker, phone: str) -> list[dict[str, Any]]:
@@ -71,16 +75,12 @@ def codes_so_far(engine: Engine, rechecker: Rechecker, phone: str) -> list[dict[
     each with its reward, its voucher and where its prize claim stands."""
     with reader(engine).connect() as conn:
         rows = conn.execute(_SHOWN, {"phone": phone}).all()
-        claimed = {
-            (c.campaign, int(c.serial)): (c.number, c.status)
-            for c in conn.execute(_CLAIMED, {"phone": phone})
-        }
     listed = []
     for r in rows:
         campaign = rechecker.campaign(r.campaign or "")
         tier = campaign.tier_named(r.tier) if campaign and r.tier else None
         kind = tier.kind if tier else "instant"
-        number, status = claimed.get((r.campaign, int(r.serial)), ("", ""))
+        number, status = r.number or "", r.status or ""
         listed.append({
             "code": json.loads(r.payload).get("code", ""), "reward": (tier.description or tier.name) if tier else "",
             "kind": kind, "voucher": r.voucher, "when": r.received,
@@ -99,7 +99,14 @@ def claim_steps(claim: dict[str, Any]) -> list[dict[str, Any]]:
     """The claim's way as steps for the status page: each done (with its date), the current
     one, or still to come."""
     path = REJECTED_PATH if claim["status"] == "rejected" else CLAIM_PATH
-    when = {step["status"]: step["at"] for step in claim.get("timeline", [])}
+    when: dict[str, float] = {}
+    before = ""
+    for step in claim.get("timeline", []):
+        # a line that repeats the status before it is a note (documents deleted after the
+        # retention period, details erased), not a step: the step keeps its own date
+        if step["status"] != before:
+            when[step["status"]] = step["at"]
+        before = step["status"]
     at = path.index(claim["status"]) if claim["status"] in path else 0
     return [
         {
