@@ -31,7 +31,7 @@ from server_stub.device_api.points import judge_points
 from server_stub.device_api.push_reading import Prepared
 from server_stub.device_api.push_state import DeviceState, Incoming, Push
 from server_stub.device_api.recheck import Rechecker
-from server_stub.prizes import vouchers
+from server_stub.prizes import claim_flags, vouchers
 from server_stub.records import event_counts, feed
 from sync.protocol import EventVerdict, WireEventData
 
@@ -261,6 +261,8 @@ def _record_conflicts(conn: Connection, state: Push) -> None:
         conn, state.device.id,
         [(i.event["event_id"], "conflict", i.reason, i.conflict_id) for i, _ in state.conflicts],
     )  # fmt: skip
+    redeemed = [i.event["event_id"] for i, _ in state.conflicts if i.event["kind"] == "redeem"]
+    claim_flags.after_conflict(conn, redeemed)  # a claim filed from its QR before it synced
 
 
 # -- points ---------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ Each flag is a small object in `prize_claims.flags`, with `kind` one of:
   every later claim of that phone carry it);
 - `redemption_elsewhere`: the server holds the code for another redemption than the one claimed
   (`event`, `device`, `store`): the code was redeemed twice, and this claim is not the first.
+  Looked for at filing, and again when the claimed redemption arrives later as a conflict (a
+  kiosk's QR followed before the kiosk synced): `after_conflict`.
 
 Limits, said plainly: these checks run inside the filing's transaction (so two duplicates filed
 at once still see each other), and two of them scan. ID and invoice numbers are compared with
@@ -28,9 +30,10 @@ need columns of their own with an index each, so no scan is left.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true, update
 
 from server_stub.database.schema import claim_documents, prize_claims
 from server_stub.database.schema import claims as held_codes
@@ -194,3 +197,24 @@ def _redemption_elsewhere(conn: Connection, mine: Any) -> list[Flag]:
         {"kind": "redemption_elsewhere", "event": held.event_id, "device": held.device_id,
          "store": held.store_id}
     ]  # fmt: skip
+
+
+def after_conflict(conn: Connection, event_ids: Sequence[str]) -> int:
+    """Redemptions that just became conflicts (a device synced them after another held the
+    code): a claim already filed for one of them gets its `redemption_elsewhere` flag now, in
+    the push's transaction. How many claims were flagged."""
+    if not event_ids:
+        return 0
+    flagged = 0
+    claimed = select(prize_claims).where(prize_claims.c.event_id.in_(list(event_ids)))
+    for mine in conn.execute(claimed.with_for_update()).all():
+        known = json.loads(mine.flags)
+        new = [f for f in _redemption_elsewhere(conn, mine) if f not in known]
+        if new:
+            conn.execute(
+                update(prize_claims)
+                .where(prize_claims.c.number == mine.number)
+                .values(flags=json.dumps(known + new))
+            )
+            flagged += 1
+    return flagged

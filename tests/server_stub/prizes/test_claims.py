@@ -433,3 +433,27 @@ def test_admin_claim_show_for_a_store_manager(
     assert instore(["admin", "--db", w.url, "claim", "list", "--status", "in_verification",
                     "--json"]) == 0  # fmt: skip
     assert [c["number"] for c in json.loads(capsys.readouterr().out)] == [number]
+
+
+def test_a_claim_from_a_qr_is_flagged_when_its_redemption_syncs_as_a_conflict(
+    world: World, store: DocumentStore
+) -> None:
+    """The kiosk's QR is followed before the kiosk syncs; meanwhile another till redeems the
+    same code and syncs first. When the kiosk's redemption arrives as a double redemption, the
+    claim filed for it carries the flag the verifier must see."""
+    w = world.setup()
+    kiosk, till = w.device("s1", "Kiosk 1"), w.device("s2", "Till 1")
+    shown = kiosk.terminal.redeem(w.code(7))
+    ours = claims.file_claim(
+        w.engine, store, draft(w, 7, event_id=shown.event_id, device_id=kiosk.client.device_id),
+        documents(),
+    )  # fmt: skip
+    other = till.terminal.redeem(w.code(7))
+    till.sync()
+    assert kinds(w, ours) == []
+    kiosk.sync()  # its redemption is the later one: a conflict naming the till's
+    flags = claims.show(w.engine, ours)["flags"]
+    assert flags == [{"kind": "redemption_elsewhere", "event": other.event_id,
+                      "device": till.client.device_id, "store": "s2"}]  # fmt: skip
+    kiosk.sync()  # a retry flags nothing twice
+    assert claims.show(w.engine, ours)["flags"] == flags
