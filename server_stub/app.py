@@ -23,7 +23,7 @@ from server_stub import metrics
 from server_stub.accounts.users import Role, Viewer
 from server_stub.admin import device_control
 from server_stub.catalog import campaign_setup, enrollment, store_setup
-from server_stub.dashboard import pages, web
+from server_stub.dashboard import dispatch_web, pages, web
 from server_stub.database.connection import admin_token
 from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError, describe, unstorable
@@ -154,7 +154,11 @@ def create_app(
         title="instore server", version=str(protocol.PROTOCOL_VERSION), responses=ERRORS,
         docs_url=None, redoc_url=None, redirect_slashes=False,
     )  # fmt: skip
-    app.add_middleware(BodyLimit, streamed={"/play/claim": claim_form.HARD_LIMIT})
+    streamed = {
+        "/play/claim": claim_form.HARD_LIMIT,
+        dispatch_web.IMPORT_PATH: dispatch_web.HARD_LIMIT,
+    }
+    app.add_middleware(BodyLimit, streamed=streamed)
     app.add_middleware(RequestTimer, observers=(log_request, metrics.observe_request))
     app.add_middleware(SecurityHeaders)
     with engine.connect() as conn:
