@@ -332,7 +332,7 @@ def summary(result: Mapping[str, Any]) -> str:
     said = "; ".join(parts)
     if not result["applied"] and not result["bad"] and result["unchanged"]:
         said += " (this file was imported before)"
-    return said + "."
+    return said[:1].upper() + said[1:] + "."
 
 
 def _count(n: int, what: str) -> str:

@@ -29,8 +29,9 @@ _UTF16 = (b"\xff\xfe", b"\xfe\xff")
 
 @dataclass(frozen=True)
 class TrackingRow:
-    """One row as the partner wrote it: its line in the file (where the row starts, the header
-    being line 1) and its four cells, trimmed, a formula guard's quote taken off."""
+    """One row as the partner wrote it: its line as a spreadsheet numbers its rows (the header
+    is 1; an address of two lines is one row) and its four cells, trimmed, a formula guard's
+    quote taken off."""
 
     line: int
     claim: str
@@ -54,10 +55,9 @@ def read_tracking(data: bytes) -> list[TrackingRow]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[TrackingRow] = []
     where: dict[str, int] | None = None
-    start = 1
+    line = 0
     try:
-        for cells in reader:
-            line, start = start, reader.line_num + 1
+        for line, cells in enumerate(reader, start=1):
             cells = [cell.strip() for cell in cells]
             if not any(cells):
                 continue  # a blank line
@@ -68,7 +68,7 @@ def read_tracking(data: bytes) -> list[TrackingRow]:
                 raise _bad(f"The file holds more than {MAX_ROWS:,} rows: split it.")
             rows.append(_row(line, cells, where))
     except csv.Error as exc:  # a cell past csv's field limit (128 KB): no tracking file's
-        raise _bad(f"Line {start}: not a CSV line ({exc}).") from None
+        raise _bad(f"Line {line + 1}: not a CSV line ({exc}).") from None
     if not rows:
         raise _bad("The file holds no rows, only its header: most likely the wrong file.")
     return rows

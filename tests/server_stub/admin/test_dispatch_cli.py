@@ -58,7 +58,7 @@ def test_logistics_exports_the_prizes_to_ship_and_imports_the_partners_file(
     assert claims.show(engine, second)["timeline"][-1]["actor"] == getpass.getuser()
     assert instore([*db, "dispatch", "import", "--csv", str(back)]) == 0
     assert capsys.readouterr().out == (
-        "nothing changed; 2 rows already recorded (this file was imported before).\n"
+        "Nothing changed; 2 rows already recorded (this file was imported before).\n"
     )
 
     on_the_way = tmp_path / "on-the-way.csv"
