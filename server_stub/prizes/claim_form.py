@@ -21,8 +21,10 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LIMITS = {
     "campaign": 64, "code": 64, "tier": 32, "event_id": 64, "device_id": 64, "phone": 32,
     "name": 200, "address": 1000, "email": 200, "id_type": 20, "id_number": 64, "invoice_number": 64,
+    "city": 100,
 }  # fmt: skip
-_OPTIONAL = {"email", "invoice_number", "device_id"}
+_OPTIONAL = {"email", "invoice_number", "device_id", "city"}
+_LANG = re.compile(r"[a-z]{2,3}")  # the page's language code; the outbox falls back to English
 _JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner: how Hindi spells some words
 
 
@@ -57,6 +59,10 @@ class ClaimDraft:
     invoice_number: str | None = None
     claim_days: int = 30
     claims_per_phone: int = 3
+    lang: str = "en"  # the page's language: the winner's messages are written in it
+    city: str | None = None  # shown on the campaign's public winners list, if it has one
+    # on that list: only where the form offered the choice and the winner did not opt out
+    listed: bool = False
 
 
 def checked_changes(**given: str | None) -> dict[str, Any]:
@@ -74,21 +80,25 @@ def checked_row(draft: ClaimDraft) -> dict[str, Any]:
     row = {
         k: _field(k, getattr(draft, k), required=k not in _OPTIONAL)
         for k in ("campaign", "code", "tier", "event_id", "device_id", "phone", "name", "address",
-                  "email", "id_type", "id_number", "invoice_number")
+                  "email", "id_type", "id_number", "invoice_number", "city")
     }  # fmt: skip
     check_id_type(row["id_type"])
+    if not _LANG.fullmatch(draft.lang):
+        raise BadClaim("lang", f"{draft.lang!r} is not a language code such as en or hi")
     if not 0 <= draft.serial < 2**63:
         raise BadClaim("serial", f"serial {draft.serial} is out of range")
     if not (math.isfinite(draft.value) and draft.value >= 0):
         raise BadClaim("value", f"a prize's value is a number of 0 or more, not {draft.value}")
     if draft.claim_days < 1 or draft.claims_per_phone < 1:
         raise BadClaim("claim_days", "claim_days and claims_per_phone are 1 or more")
-    return row | {"serial": draft.serial, "value": draft.value}
+    return row | {
+        "serial": draft.serial, "value": draft.value, "lang": draft.lang, "listed": draft.listed,
+    }  # fmt: skip
 
 
 _WHAT = {
     "name": "your name", "address": "your postal address", "id_number": "your ID's number",
-    "phone": "your phone number", "id_type": "the type of your ID",
+    "phone": "your phone number", "id_type": "the type of your ID", "city": "your town or city",
 }  # fmt: skip
 
 

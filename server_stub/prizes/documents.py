@@ -66,10 +66,15 @@ class DocumentStore:
         with os.fdopen(descriptor, "rb") as kept:
             return kept.read()
 
-    def delete(self, stored_name: str) -> None:
-        """Removes a kept file; one already gone is no error."""
-        self._path(stored_name).unlink(missing_ok=True)
+    def delete(self, stored_name: str) -> bool:
+        """Removes a kept file; one already gone is no error. True when there was one."""
+        path = self._path(stored_name)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
         _sync_folder(self.root)
+        return True
 
 
 def _sync_folder(folder: Path) -> None:
