@@ -6,6 +6,10 @@ gives name, address, ID and three documents, and gets a claim number. The status
 claim number, sends a one-time password to the phone the claim was filed with, and shows where
 the claim stands; it never says whether a number exists, nor anything of its phone: a made-up
 number, a real one and a real one whose phone is held by its limits get the same answers.
+
+Where the campaign keeps a public winners list, the form offers to stay off it, and the status
+page lets the winner change that choice (`prizes/winners.py`). The claim keeps the page's
+language, which the winner's messages are written in.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from codes.campaign import Campaign
 from codes.common.claim_link import ClaimLink
 from server_stub.database.connection import reader
 from server_stub.database.schema import prize_claims
@@ -32,7 +37,7 @@ from server_stub.play import claim_target, otp, pages, visits
 from server_stub.play.claim_target import ClaimTarget
 from server_stub.play.forms import from_elsewhere, read_form, same
 from server_stub.play.visits import Visit
-from server_stub.prizes import claims, uploads
+from server_stub.prizes import claims, uploads, winners
 from server_stub.prizes.documents import DocumentStore
 
 if TYPE_CHECKING:
@@ -95,16 +100,23 @@ class ClaimDesk:
         if existing is not None:
             mine = self._phone_of(existing["number"]) == visit.phone
             return {**data, "step": "already", "number": existing["number"] if mine else ""}
-        return {**data, "step": "form", "phone": pages.masked(visit.phone)}
+        return {**data, "step": "form", "phone": pages.masked(visit.phone),
+                "winners_list": self._has_list(target.campaign)}  # fmt: skip
 
-    def _reward_of(self, number: str, tier: str) -> str:
-        """The prize in the campaign's words ("Gold coin"), not the tier's name."""
+    def _has_list(self, campaign_id: str) -> bool:
+        campaign = self.play.rechecker().campaign(campaign_id)
+        return bool(campaign and campaign.winners_list)
+
+    def _campaign_of(self, number: str) -> Campaign | None:
         with reader(self.engine).connect() as conn:
             campaign_id = conn.execute(
                 select(prize_claims.c.campaign).where(prize_claims.c.number == number[:16])
             ).scalar()
-        campaign = self.play.rechecker().campaign(str(campaign_id or ""))
-        found = campaign.tier_named(tier) if campaign else None
+        return self.play.rechecker().campaign(str(campaign_id or ""))
+
+    def _reward_of(self, campaign: Campaign | None, tier: str) -> str:
+        """The prize in the campaign's words ("Gold coin"), not the tier's name."""
+        found = next((t for t in campaign.tiers if t.name == tier), None) if campaign else None
         return (found.description or found.name) if found else tier
 
     def _phone_of(self, number: str) -> str | None:
@@ -204,13 +216,17 @@ class ClaimDesk:
         if "name" in fields and visit.phone:
             async with self._turn():
                 files = await _read_files(form)
-                number = await run_in_threadpool(self.file, visit, fields, files)
+                lang = play.lang(request)
+                number = await run_in_threadpool(self.file, visit, fields, files, lang)
             return visit, {"number": number}
         return visit, {}
 
     def file(
-        self, visit: Visit, fields: dict[str, str], files: dict[str, tuple[str, bytes]]
-    ) -> str:
+        self, visit: Visit, fields: dict[str, str], files: dict[str, tuple[str, bytes]],
+        lang: str = "en",
+    ) -> str:  # fmt: skip
+        """The claim filed in the page's language; on the campaign's winners list unless the
+        winner ticked to stay off it (only a form that offered the choice puts a claim on it)."""
         if fields.get("consent") not in ("on", "yes", "1", "true"):
             raise ApiError(422, "consent_needed", "Please tick the box to agree, then send again.")
         missing = [k for k in DOCUMENTS if k not in files]
@@ -226,7 +242,9 @@ class ClaimDesk:
             address=fields.get("address", "").strip(), email=fields.get("email", "").strip() or None,
             id_type=fields.get("id_type", ""), id_number=fields.get("id_number", "").strip(),
             invoice_number=fields.get("invoice_number", "").strip() or None, consent=True,
-            claim_days=target.claim_days, claims_per_phone=target.claims_per_phone,
+            claim_days=target.claim_days, claims_per_phone=target.claims_per_phone, lang=lang,
+            city=fields.get("city", "").strip() or None,
+            listed=self._has_list(target.campaign) and not _ticked(fields.get("unlisted")),
         )  # fmt: skip
         return claims.file_claim(self.engine, self.store, draft, files=checked)
 
@@ -248,8 +266,13 @@ class ClaimDesk:
         if number and visit.phone and self._phone_of(number) == visit.phone:
             shown = claims.status_page(self.engine, number, visit.phone)
             if shown is not None:
-                shown["reward"] = self._reward_of(number, shown["tier"])
-                return {"step": "status", "claim": shown, "number": number,
+                campaign = self._campaign_of(number)
+                shown["reward"] = self._reward_of(campaign, shown["tier"])
+                # the winners list's choice, where the campaign keeps one
+                listed = winners.listing(self.engine, number, visit.phone)
+                if not (campaign and campaign.winners_list):
+                    listed = None
+                return {"step": "status", "claim": shown, "number": number, "listed": listed,
                         "steps": pages.claim_steps(shown), **more}  # fmt: skip
         return {"step": "otp", "number": number or typed.strip().upper()[:16], **more}
 
@@ -282,8 +305,12 @@ class ClaimDesk:
             fields = await read_form(request)
             if not same(visit.csrf, fields.get("csrf", "")):
                 raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
+            more: dict[str, Any] = {}
             if fields.get("otp"):
                 visit = await run_in_threadpool(self._confirm_status, visit, fields)
+            elif fields.get("listed") in ("0", "1") and visit.phone:
+                await run_in_threadpool(self._set_listed, visit, fields)
+                more = {"listed_saved": True}
             elif fields.get("claim"):
                 await run_in_threadpool(
                     self._send_status_password, request, play, visit, fields["claim"]
@@ -291,8 +318,18 @@ class ClaimDesk:
         except ApiError as exc:
             data = await run_in_threadpool(self.status_data, fields, visit)
             return play.refused(request, "status.html", visit, data, exc)
-        data = await run_in_threadpool(self.status_data, fields, visit)
+        data = await run_in_threadpool(self.status_data, fields, visit, **more)
         return play.render(request, "status.html", visit, data)
+
+    def _set_listed(self, visit: Visit, fields: dict[str, str]) -> None:
+        """The winner's own claim on the winners list or off it; any other number, or a
+        campaign without a list, is answered as no such claim."""
+        assert visit.phone is not None
+        number = claims.normal_number(fields.get("claim", "")[:40]) or ""
+        campaign = self._campaign_of(number) if number else None
+        if not (campaign and campaign.winners_list):
+            raise ApiError(404, "not_found", "There is no such claim for this phone number.")
+        winners.set_listed(self.engine, number, visit.phone, fields["listed"] == "1")
 
     def _claim_phone(self, typed: str) -> str | None:
         number = claims.normal_number(typed[:40])
@@ -336,9 +373,14 @@ def _shown(target: ClaimTarget) -> dict[str, Any]:
     return {"reward": target.reward, "code": target.code, "tier": target.tier}
 
 
+def _ticked(value: str | None) -> bool:
+    return value in ("on", "yes", "1", "true")
+
+
 def _kept(fields: dict[str, str]) -> dict[str, Any]:
     """What the shopper typed, back in the form after a refusal (never the files)."""
-    keep = ("name", "address", "email", "id_type", "id_number", "invoice_number")
+    keep = ("name", "address", "email", "id_type", "id_number", "invoice_number", "city",
+            "unlisted")  # fmt: skip
     return {"typed": {k: fields[k][:500] for k in keep if k in fields}}
 
 
