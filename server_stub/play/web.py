@@ -28,7 +28,7 @@ from server_stub.device_api.recheck import Rechecker
 from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError
 from server_stub.notifications.sms import SmsGateway, send_sms
-from server_stub.play import i18n, otp, pages, visits, web_redeem
+from server_stub.play import i18n, otp, pages, visits, web_redeem, winners
 from server_stub.play.claim_form import ClaimDesk
 from server_stub.play.forms import read_form, same
 from server_stub.play.visits import Visit
@@ -307,6 +307,7 @@ def mount(
         ("GET", "/play/", play.home), ("POST", "/play/", play.act),
         ("GET", "/play/claim", play.claims.page), ("POST", "/play/claim", play.claims.post),
         ("GET", "/play/status", play.claims.status), ("POST", "/play/status", play.claims.status_post),
+        ("GET", "/play/winners", winners.WinnersPage(play).page),
     ]  # fmt: skip
     for method, path, route in routes:
         app.add_api_route(path, route, methods=[method], include_in_schema=False)
