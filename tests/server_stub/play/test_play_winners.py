@@ -109,6 +109,13 @@ def test_the_claim_keeps_the_language_and_city_and_the_winner_may_stay_off_the_l
     other.post("/play/status", claim=number, listed="0")
     assert _row(listed_world, number)["listed"] is True and "Your choice" not in other.html
 
+    # approved, both are on the public page (the route as a visitor opens it)
+    for claim in (number, hidden):
+        claims.move(listed_world.engine, claim, "in_verification", "vera")
+        claims.move(listed_world.engine, claim, "approved", "ada")
+    page = other.client.get(f"/play/winners?campaign={listed_world.campaign.id}")
+    assert page.status_code == 200 and "Pune" in page.text and "Mumbai" in page.text
+
 
 def test_without_a_list_the_form_asks_nothing_and_nobody_is_listed(world: World) -> None:
     world.setup(tiers=TIERS)
