@@ -57,18 +57,17 @@ def mount(
             raise ApiError(401, "not_signed_in", "Your session ended. Sign in again.")
         if not same(current.csrf, csrf):
             raise ApiError(403, "bad_csrf", "The form had expired. Open the page again.")
-        status = 200
         try:
             page = await run_in_threadpool(dispatch_pages.import_page, engine, current.viewer, data)
         except ApiError as exc:
-            if exc.code not in dispatch_pages.REFUSED_FILE:
-                raise
+            if exc.code not in dispatch_pages.REFUSED_FILE or format == "json":
+                raise  # the app's answer: a page, or JSON with its code
             page = await run_in_threadpool(dispatch_pages.dispatch_page, engine, current.viewer)
-            page, status = page | {"refused": exc.message}, exc.status
+            return _page(page | {"refused": exc.message}, exc.status, current)
         if format == "json":
-            body = page.get("result") or {"error": "refused", "message": page["refused"]}
-            return _secured(Response(json.dumps(body), status, media_type="application/json"))
-        return _page(page, status, current)
+            answer = json.dumps(page["result"])
+            return _secured(Response(answer, 200, media_type="application/json"))
+        return _page(page, 200, current)
 
 
 async def _upload(request: Request) -> tuple[bytes | None, str]:

@@ -147,6 +147,8 @@ def test_a_wrong_or_too_large_file_is_refused_on_the_page(office: Office) -> Non
     said = text_of(wrong.text)
     assert "Nothing was imported. The first line must name the columns claim, carrier," in said
     assert 'name="csv"' in wrong.text  # beside the form, to send the right one
+    as_json = office.upload(lou, b"number,courier\n", office.csrf(lou), json_answer=True)
+    assert as_json.status_code == 422 and as_json.json()["error"] == "bad_tracking_file"
     # past the 4 MB every other form may send: this path's own limit (app.py) lets the browser
     # hear the page's words, not a bare 413
     big = (HEADER + "\n" + "x" * (5 * 1024 * 1024)).encode()
