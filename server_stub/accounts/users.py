@@ -3,8 +3,11 @@ after wrong passwords is `lockout`'s.
 
 Roles: `admin` manages users, stores and devices and sees everything; `campaign_manager` sees
 their campaigns in every store; `store_manager` sees only their stores; `helpdesk` reads
-everything and may propose conflict resolutions, nothing more. Every page and form asks
-`Viewer` what the signed-in person may see; nothing is filtered in a template.
+everything and may propose conflict resolutions, nothing more. The prize office works on prize
+claims only: a `verifier` checks a claim's documents and recommends approving or rejecting it,
+an `approver` decides a recommendation someone else made, `logistics` ships approved prizes.
+Every page and form asks `Viewer` what the signed-in person may see; nothing is filtered in a
+template.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class Role(StrEnum):
     LOGISTICS = "logistics"
 
 
+OFFICE = frozenset({Role.VERIFIER, Role.APPROVER, Role.LOGISTICS})  # the prize office's roles
+
+
 @dataclass(frozen=True)
 class Viewer:
     """A signed-in person and what they may see."""
@@ -71,6 +77,41 @@ class Viewer:
     def may_approve(self) -> bool:
         """Approve a resolution someone else proposed (every role may propose one)."""
         return self.role in (Role.ADMIN, Role.CAMPAIGN_MANAGER)
+
+    # -- the prize office (prizes/verification.py, dashboard/claim_pages.py) --------------------
+
+    @property
+    def in_prize_office(self) -> bool:
+        """Works on prize claims only: no store's pages (overview, devices, conflicts, lookup,
+        reports)."""
+        return self.role in OFFICE
+
+    @property
+    def sees_claims(self) -> bool:
+        """The claims queue and a claim's status and timeline; a store manager's stores ship
+        no prizes."""
+        return self.role is not Role.STORE_MANAGER
+
+    @property
+    def sees_claim_documents(self) -> bool:
+        """A claim's invoice and ID: those who check or decide claims, nobody else."""
+        return self.role in (Role.ADMIN, Role.VERIFIER, Role.APPROVER)
+
+    @property
+    def sees_claim_contact(self) -> bool:
+        """A winner's phone, email, postal address and ID number whole; everyone else who sees
+        the claim (helpdesk, campaign manager) sees them masked."""
+        return self.role in (Role.ADMIN, Role.VERIFIER, Role.APPROVER, Role.LOGISTICS)
+
+    @property
+    def may_verify(self) -> bool:
+        """Start a claim's verification, fill its checklists, recommend approve or reject."""
+        return self.role in (Role.ADMIN, Role.VERIFIER)
+
+    @property
+    def may_decide_claims(self) -> bool:
+        """Decide a claim on a recommendation someone else made."""
+        return self.role in (Role.ADMIN, Role.APPROVER)
 
 
 class SignInRefused(Exception):

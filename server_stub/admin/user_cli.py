@@ -33,7 +33,10 @@ def register(groups: Any, command: Command, say: Say, table: Table) -> None:
     p.add_argument("--role", required=True, choices=tuple(users.Role),
                    help="admin: users, stores, devices; campaign_manager: their campaigns in every"
                    " store; store_manager: their stores only; helpdesk: reads all, proposes"
-                   " conflict resolutions")  # fmt: skip
+                   " conflict resolutions. The prize office sees prize claims only: verifier:"
+                   " checks a winner's invoice and ID and recommends approve or reject; approver:"
+                   " decides a recommendation someone else made; logistics: ships approved"
+                   " prizes")  # fmt: skip
     p.add_argument("--store", action="append", default=[], metavar="ID",
                    help="a store a store manager runs (repeat for several)")  # fmt: skip
     p.add_argument("--campaign", action="append", default=[], metavar="ID",

@@ -55,7 +55,8 @@ def status_page(engine: Engine, number: str, phone: str) -> dict[str, Any] | Non
     phone (the page then shows nothing, never whether the number exists).
 
     number, status, tier, reason (when rejected, else ""), can_resubmit, carrier, tracking, and
-    the timeline: [{at, status, note}] in order. No documents, ID number or address.
+    the timeline: [{at, status, note}] in order, its statuses only (no staff step). No
+    documents, ID number or address.
     """
     wanted = normal_number(number)
     if wanted is None:
@@ -66,7 +67,7 @@ def status_page(engine: Engine, number: str, phone: str) -> dict[str, Any] | Non
         found = conn.execute(query.where(c.number == wanted, c.phone == phone)).first()
         if found is None:
             return None
-        steps = _timeline(conn, wanted, with_actor=False)
+        steps = _timeline(conn, wanted, with_actor=False, statuses_only=True)
     rejected = found.status == "rejected"
     return {
         "number": found.number, "status": found.status, "tier": found.tier,
@@ -124,8 +125,17 @@ def list_claims(
     return [row | {"flags": len(json.loads(row["flags"]))} for row in rows]
 
 
-def _timeline(conn: Connection, number: str, with_actor: bool) -> list[dict[str, Any]]:
+# the steps a shopper sees: the claim's statuses. The staff's own rows (a checklist saved, a
+# verifier's recommendation: prizes/verification.py) are for staff only
+_STATUSES = ("received", "in_verification", "approved", "rejected", "dispatched", "delivered")
+
+
+def _timeline(
+    conn: Connection, number: str, with_actor: bool, statuses_only: bool = False
+) -> list[dict[str, Any]]:
     t = claim_timeline.c
     columns = [t.at, t.status, t.note, *([t.actor] if with_actor else [])]
     query = select(*columns).where(t.number == number).order_by(t.at, t.id)
+    if statuses_only:
+        query = query.where(t.status.in_(_STATUSES))
     return [dict(row._mapping) for row in conn.execute(query)]
