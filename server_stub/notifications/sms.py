@@ -54,7 +54,12 @@ class Sms:
 
 
 class SendFailed(Exception):
-    """The gateway did not take the message; the words say why (never the message's text)."""
+    """The gateway did not take the message; the words say why (never the message's text).
+    `status`: the HTTP status a gateway answered with, when it answered at all."""
+
+    def __init__(self, words: str, status: int | None = None) -> None:
+        super().__init__(words)
+        self.status = status
 
 
 class SmsGateway(Protocol):
@@ -114,7 +119,7 @@ class HttpGateway:
         except urllib.error.HTTPError as exc:
             exc.close()
             raise SendFailed(
-                f"the SMS gateway at {self.where} refused the message (HTTP {exc.code})"
+                f"the SMS gateway at {self.where} refused the message (HTTP {exc.code})", exc.code
             ) from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):

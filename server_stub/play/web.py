@@ -8,7 +8,6 @@ through its steps: a phone number, its one-time password, then codes one after a
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
@@ -27,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from server_stub.device_api.recheck import Rechecker
 from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError
-from server_stub.notifications.sms import SmsGateway, send_sms
+from server_stub.notifications.sms import SmsGateway
 from server_stub.play import i18n, otp, pages, visits, web_redeem, winners
 from server_stub.play.claim_form import ClaimDesk
 from server_stub.play.forms import read_form, same
@@ -207,12 +206,11 @@ class Play:
             return visits.await_phone(self.engine, visit, ""), {}
         if "code" in form and visit.phone:
             rechecker = rechecker or self.rechecker()
+            # a voucher won goes to the phone by SMS too, through the outbox (web_redeem)
             entry = web_redeem.redeem(
                 self.engine, rechecker, self.checkers.checker(rechecker),
-                visit.phone, form["code"], self.source(request),
+                visit.phone, form["code"], self.source(request), lang,
             )  # fmt: skip
-            if entry.outcome is web_redeem.Outcome.WON and entry.voucher:
-                self.send_voucher(visit.phone, entry, lang)
             return visit, {"entry": pages.entry_data(entry), "typed": form["code"][:60]}
         if "otp" in form and visit.pending_phone:
             otp.check_otp(self.engine, visit.pending_phone, "play", form["otp"].strip())
@@ -249,12 +247,6 @@ class Play:
         if not campaigns or any(not c.sms_countries for c in campaigns):
             return ()
         return tuple(sorted({r for c in campaigns for r in c.sms_countries}))
-
-    def send_voucher(self, phone: str, entry: web_redeem.Entry, lang: str) -> None:
-        """The voucher by SMS too; the page already shows it, so a gateway down costs nothing."""
-        text = i18n.say(lang, "sms.voucher", reward=entry.reward, voucher=entry.voucher)
-        with contextlib.suppress(ApiError):
-            send_sms(self.engine, self.gateway, phone, text, "voucher")
 
 
 def _same_page(request: Request, lang: str, carried: Mapping[str, str]) -> str:

@@ -31,7 +31,7 @@ from server_stub.device_api.recheck import Rechecker
 from server_stub.errors import ApiError
 from server_stub.limits import counters
 from server_stub.limits.counters import Limit
-from server_stub.prizes import vouchers
+from server_stub.prizes import outbox, vouchers
 from server_stub.records import event_counts, feed
 
 # Codes that are not ours, per phone: a shopper mistypes a few, a guesser thousands.
@@ -101,10 +101,11 @@ class CheckerCache:
 
 def redeem(
     engine: Engine, rechecker: Rechecker, checker: CodeChecker, phone: str, text: str,
-    source: str = "",
+    source: str = "", lang: str = "en",
 ) -> Entry:  # fmt: skip
-    """Redeem a typed code for a confirmed phone. Raises ApiError 429 when the phone has typed
-    too many codes that are not ours."""
+    """Redeem a typed code for a confirmed phone. A voucher won is also sent to the phone by
+    SMS in `lang`, written to the outbox with the redemption. Raises ApiError 429 when the phone
+    has typed too many codes that are not ours."""
     checked = checker.check(text[:200])
     if not checked.valid:
         return _refused(engine, checker, checked, phone, text, source)
@@ -125,6 +126,9 @@ def redeem(
             return _earlier(conn, owner.event_id, owner.device_id, phone, printed)
         feed.redeemed(conn, WEB_DEVICE, [key], now)
         voucher = vouchers.give(conn, campaign_id, tier_name, event_id, WEB_DEVICE, now=now)
+        if voucher:  # its SMS leaves with the redemption or not at all
+            reward = (tier.description or tier_name) if tier else tier_name
+            outbox.voucher_won(conn, phone, event_id, reward, voucher, lang, now)
         payload = {
             "code": printed, "campaign": campaign_id, "serial": serial, "tier": tier_name,
             "context": {"member": phone, "channel": "web"},

@@ -24,7 +24,7 @@ from server_stub.database.connection import is_sqlite, reader, writing
 from server_stub.database.schema import claim_documents, claim_timeline, events, prize_claims
 from server_stub.database.schema import claims as held_codes
 from server_stub.errors import ApiError
-from server_stub.prizes import claim_flags
+from server_stub.prizes import claim_flags, outbox
 from server_stub.prizes.claim_form import (
     DOCUMENT_KINDS,
     ID_TYPES,
@@ -312,6 +312,9 @@ def _add_step(conn: Connection, number: str, at: float, status: str, note: str, 
     conn.execute(
         claim_timeline.insert().values(number=number, at=at, status=status, note=note, actor=actor)
     )
+    # the winner hears of the step by SMS and email: written in this transaction, so a step
+    # is never recorded without its messages, nor a message sent for a step rolled back
+    outbox.claim_changed(conn, number, status, at)
 
 
 def _set_flags(conn: Connection, number: str, flags: list[dict[str, Any]]) -> None:

@@ -16,6 +16,8 @@ from requests import Response
 
 from codes.campaign import Tier
 from server_stub.device_api.service import SyncService
+from server_stub.notifications.sms import gateway_for
+from server_stub.notifications.worker import Worker
 from server_stub.settings import ServerSettings
 from tests.live import live_server
 from tests.world import World
@@ -45,6 +47,12 @@ def messages(folder: Path, kind: str | None = None) -> list[dict[str, Any]]:
         for p in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
     ]
     return [m for m in found if kind is None or m["kind"] == kind]
+
+
+def send_outbox(world: World) -> None:
+    """What `instore server`'s outbox worker does within a second: the messages to winners
+    (a voucher's SMS, a claim's news) sent, here to the world's SMS folder."""
+    Worker(world.engine, None, gateway_for(f"file://{sms_folder(world)}")).send_due()
 
 
 def last_password(folder: Path, phone: str | None = None) -> str:

@@ -26,11 +26,12 @@ from sqlalchemy import func, select
 from server_stub.database.schema import claim_documents, prize_claims
 from server_stub.play import i18n
 from server_stub.play.otp import normalise_phone
-from server_stub.prizes import vouchers
+from server_stub.prizes import outbox, vouchers
 from tests.server_stub.play.shopper import (
     TIERS,
     last_password,
     messages,
+    send_outbox,
     serial_of_tier,
     server_for,
     sms_folder,
@@ -274,8 +275,11 @@ def test_a_winner_goes_from_phone_to_a_filed_claim_and_follows_it(
     shown = page.locator(".result .voucher").inner_text().strip()
     assert shown in VOUCHERS and "Music subscription" in page.locator(".result").inner_text()
     assert _lines(page, ".result .voucher") == 1  # to be typed elsewhere: no break to misread
+    send_outbox(world)  # the voucher's SMS, written with the redemption
     assert [m["text"] for m in messages(folder, "voucher") if m["to"] == number] == [
-        i18n.say(lang, "sms.voucher", reward="Music subscription, 3 months", voucher=shown)
+        outbox.render(
+            lang, "voucher", {"reward": "Music subscription, 3 months", "voucher": shown}
+        )["sms"]
     ]
     phone.shot("voucher", "entry.won", "entry.voucher", "entry.voucher_sms")
 

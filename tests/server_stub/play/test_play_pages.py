@@ -24,6 +24,7 @@ from tests.server_stub.play.shopper import (
     Shopper,
     last_password,
     messages,
+    send_outbox,
     serial_of_tier,
     server_for,
     sms_folder,
@@ -304,5 +305,6 @@ def test_a_music_win_gets_its_voucher_on_the_page_and_by_sms(
     shopper.enter(code)  # entered again: the same voucher, not a second one
     assert given in shopper.html.split("My codes and prizes")[0]
 
+    send_outbox(world)  # written with the redemption, sent by the outbox's worker
     sent = messages(shopper.folder, "voucher")
     assert len(sent) == 1 and given in sent[0]["text"] and sent[0]["to"] == PHONE
