@@ -74,21 +74,38 @@ SIGN_IN_ERRORS = {
 }
 
 Page = Callable[[Engine, Viewer, Mapping[str, str]], dict[str, Any]]
+
+
+def stores_only(viewer: Viewer) -> None:
+    """The stores' pages and forms are not the prize office's: its work is the claims."""
+    if viewer.in_prize_office:
+        raise ApiError(
+            403, "stores_only", "This page is for the stores; the prize office works under Claims."
+        )
+
+
+def _of_the_stores(function: Page) -> Page:
+    def page(engine: Engine, viewer: Viewer, query: Mapping[str, str]) -> dict[str, Any]:
+        stores_only(viewer)
+        return function(engine, viewer, query)
+
+    return page
+
+
 PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, function of the query)
-    "": ("Overview", "overview.html", lambda e, v, _: pages.overview(e, v)),
+    "": ("Overview", "overview.html", _of_the_stores(lambda e, v, _: pages.overview(e, v))),
     "devices": ("Stores and devices", "devices.html",
-                lambda e, v, _: pages.stores_and_devices(e, v)),
-    "conflicts": ("Conflicts", "conflicts.html",
-                  pages.conflicts_page),
-    "lookup": ("Lookup", "lookup.html", lambda e, v, q: lookup.lookup(e, v, q.get("q", ""))),
-    "reports": ("Reports", "reports.html", pages.reports_page),
+                _of_the_stores(lambda e, v, _: pages.stores_and_devices(e, v))),
+    "conflicts": ("Conflicts", "conflicts.html", _of_the_stores(pages.conflicts_page)),
+    "lookup": ("Lookup", "lookup.html",
+               _of_the_stores(lambda e, v, q: lookup.lookup(e, v, q.get("q", "")))),
+    "reports": ("Reports", "reports.html", _of_the_stores(pages.reports_page)),
     "claims": ("Claims", "claims.html", claim_pages.queue_page),
     "dispatch": ("Dispatch", "dispatch.html", dispatch_pages.dispatch_page),
     "outbox": ("Messages", "outbox.html", outbox_pages.outbox_page),
     "locks": ("Sign-in locks", "locks.html", locks.locks_page),
 }  # fmt: skip
-_OFFICE = frozenset({Role.VERIFIER, Role.APPROVER, Role.LOGISTICS})
-_STORES = frozenset(Role) - _OFFICE
+_STORES = frozenset(Role) - users.OFFICE
 # whose menu shows each page; each page function refuses everyone else itself
 MENU_ROLES: dict[str, frozenset[Role]] = {
     "": _STORES,
@@ -100,6 +117,12 @@ MENU_ROLES: dict[str, frozenset[Role]] = {
     "dispatch": frozenset({Role.ADMIN, Role.LOGISTICS}),
     "outbox": frozenset({Role.ADMIN, Role.HELPDESK}),
     "locks": frozenset({Role.ADMIN}),
+}
+# where the prize office lands at /dashboard/: its own work, not the stores' overview
+HOME: dict[Role, str] = {
+    Role.VERIFIER: "/dashboard/claims",
+    Role.APPROVER: "/dashboard/claims",
+    Role.LOGISTICS: "/dashboard/dispatch",
 }
 
 
@@ -248,6 +271,8 @@ def mount(
                 if format == "json":
                     return _secured(JSONResponse({"error": "not_signed_in"}, 401))
                 return _secured(RedirectResponse("/dashboard/login", 303))
+            if path == "" and format != "json" and current.viewer.role in HOME:
+                return _secured(RedirectResponse(HOME[current.viewer.role], 303))
             data = function(engine, current.viewer, request.query_params)
             if format == "json":
                 return _secured(Response(json.dumps(data, default=str), 200,
@@ -268,6 +293,7 @@ def mount(
         current = signed_in(request)
         if current is None:
             return _secured(RedirectResponse("/dashboard/login", 303))
+        stores_only(current.viewer)
         page = pages.reports_page(engine, current.viewer, request.query_params)
         header, rows = reports.to_csv_rows(page["result"])
         out = io.StringIO()
@@ -293,6 +319,7 @@ def mount(
                 raise ApiError(401, "not_signed_in", "Your session ended. Sign in again.")
             if not same(current.csrf, form.get("csrf", "")):
                 raise ApiError(403, "bad_csrf", "The form had expired. Open the page again.")
+            stores_only(current.viewer)  # a conflict is a store's; the unlock is admins' anyway
             await run_in_threadpool(action, current, form)
         except ApiError as exc:
             return _render("error.html", exc.status, viewer=None, message=exc.message)
