@@ -48,7 +48,7 @@ EXPORT_COLUMNS = (
 SHIPPING = ("approved", "dispatched", "delivered")
 _TEXT_LIMIT = 64  # prize_claims.carrier and .tracking
 _SHORTENED = re.compile(r"\d+(\.\d+)?E\+\d+", re.IGNORECASE)  # 3.40434E+17: a spreadsheet's
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits, where \d takes any script's
 _EARTH_S = 14 * 3600.0  # a date is "today" somewhere on earth from UTC-12 to UTC+14
 _CHUNK = 500  # claim numbers looked up per query
 # claims moved per transaction: one commit (an fsync) per claim was most of an import's time;
