@@ -325,7 +325,7 @@ def _dashboard_spec() -> dict[str, object]:
                   "claims")
     }  # fmt: skip
     number = [{"name": "number", "in": "path", "required": True, "schema": text}]
-    paths["/dashboard/claims/{number}"] = {"get": {"parameters": query + number, **answer}}
+    paths["/dashboard/claims/{number}"] = {"get": {"parameters": [*query, *number], **answer}}
     paths["/dashboard/claims/{number}/decision"] = {
         "post": {"parameters": number, **form, **answer}
     }
