@@ -32,6 +32,10 @@ PARTS = {
         "the shopper's kiosk: scan or type a code, see the reward; the store manager's screen",
     ),
     "server": ("server_stub.serve_cli", "run the central server"),
+    "worker": (
+        "server_stub.admin.worker_cli",
+        "send the messages to winners (claim news, vouchers) apart from the server",
+    ),
     "admin": (
         "server_stub.admin.cli",
         "the central server's database: stores, campaigns, devices, rules, conflicts, reports",

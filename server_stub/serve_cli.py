@@ -6,13 +6,19 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
+from sqlalchemy import Engine
+
 from codes.common.cli import counted, whole_number
+from server_stub.admin.worker_cli import add_mail_options
 from server_stub.database.connection import DEFAULT_URL, migrate, open_engine
 from server_stub.notifications.sms import gateway_for, start_warnings
+from server_stub.notifications.worker import start_remarks, worker_for
+from server_stub.prizes.outbox import set_public_url
 from server_stub.settings import Network, ServerSettings, proxy_network
 
 LOG = logging.getLogger("instore.server")
@@ -101,6 +107,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         " the SQLite database, server.db.documents beside server.db; ./instore-documents with"
         " PostgreSQL)",
     )
+    add_mail_options(parser)
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not send the messages to winners (claim news, vouchers) from this server: for"
+        " a chain that runs `instore worker` apart. By default one worker sends them from this"
+        " server, however many --workers answer requests",
+    )
     parser.set_defaults(run=_serve)
 
 
@@ -131,18 +145,8 @@ def _public_url(text: str) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from server_stub import header_timeout
-    from server_stub.app import (
-        DATABASE_VARIABLE,
-        LOG_LEVEL_VARIABLE,
-        METRICS_TOKEN_VARIABLE,
-        create_app,
-        metrics_token,
-        tune_garbage_collector,
-    )
-    from server_stub.device_api.service import SyncService
+    from server_stub.app import metrics_token
     from server_stub.request_layers import configure_logging
 
     configure_logging(args.log_level)
@@ -158,6 +162,43 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ[header_timeout.VARIABLE] = str(args.header_timeout)
     engine = open_engine(args.db)
     migrate(engine)
+    set_public_url(engine, args.public_url)  # the links in messages to winners start with it
+    if not args.public_url:
+        LOG.info("no --public-url: the links in messages to winners are paths only")
+    if args.no_worker:
+        LOG.info("--no-worker: messages to winners wait for `instore worker`")
+        return _run_server(args, engine, token, settings)
+    # one worker per server, in this process, whatever --workers says: on SQLite there must be
+    # only one, and on PostgreSQL one per server is plenty (see notifications/worker.py)
+    worker = worker_for(engine, args.smtp, args.mail_from, args.sms_gateway)
+    for words in start_remarks(args.smtp, args.mail_from):
+        LOG.info("%s", words)
+    thread = worker.start()
+    # uvicorn hands SIGTERM back once it has shut down: then the worker stops too, after the
+    # message in hand, instead of the process ending under it
+    signal.signal(signal.SIGTERM, lambda signum, frame: worker.stop.set())
+    try:
+        return _run_server(args, engine, token, settings)
+    finally:
+        worker.stop.set()  # the message in hand is finished first
+        thread.join(30)
+
+
+def _run_server(
+    args: argparse.Namespace, engine: Engine, token: str | None, settings: ServerSettings
+) -> int:
+    import uvicorn
+
+    from server_stub import header_timeout
+    from server_stub.app import (
+        DATABASE_VARIABLE,
+        LOG_LEVEL_VARIABLE,
+        METRICS_TOKEN_VARIABLE,
+        create_app,
+        tune_garbage_collector,
+    )
+    from server_stub.device_api.service import SyncService
+
     print(
         f"instore server on http://{args.host}:{args.port} ({counted(args.workers, 'worker')}, database"
         f" {engine.url.render_as_string(hide_password=True)}); API described at"
