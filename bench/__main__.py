@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from bench import (
     attack_bench,
+    claims_queue_bench,
     codes_bench,
     dashboard_bench,
     kiosk_bench,
+    pdf_render_bench,
     play_bench,
     play_otp_bench,
     pos_bench,
@@ -28,6 +30,8 @@ def main() -> None:
     prizes_bench.run()
     play_otp_bench.run()
     play_bench.run()
+    pdf_render_bench.run()
+    claims_queue_bench.run()
 
 
 if __name__ == "__main__":
