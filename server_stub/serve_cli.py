@@ -18,6 +18,8 @@ from server_stub.admin.worker_cli import add_mail_options
 from server_stub.database.connection import DEFAULT_URL, migrate, open_engine
 from server_stub.notifications.sms import gateway_for, start_warnings
 from server_stub.notifications.worker import start_remarks, worker_for
+from server_stub.prizes import retention
+from server_stub.prizes.documents import store_for
 from server_stub.prizes.outbox import set_public_url
 from server_stub.settings import Network, ServerSettings, proxy_network
 
@@ -107,6 +109,15 @@ def register(parser: argparse.ArgumentParser) -> None:
         " the SQLite database, server.db.documents beside server.db; ./instore-documents with"
         " PostgreSQL)",
     )
+    parser.add_argument(
+        "--keep-documents",
+        metavar="DAYS",
+        type=whole_number(0),
+        default=retention.KEEP_DAYS,
+        help="delete a claim's documents (ID photos, invoices) this many days after the prize"
+        f" was delivered or the claim last rejected; the claim and its history stay (default"
+        f" {retention.KEEP_DAYS}; checked every hour; see docs/privacy.md)",
+    )
     add_mail_options(parser)
     parser.add_argument(
         "--no-worker",
@@ -165,6 +176,9 @@ def _serve(args: argparse.Namespace) -> int:
     set_public_url(engine, args.public_url)  # the links in messages to winners start with it
     if not args.public_url:
         LOG.info("no --public-url: the links in messages to winners are paths only")
+    # the documents are on this server's disk: the retention job runs here, worker or not
+    store = store_for(settings, engine.url.render_as_string(hide_password=False))
+    retention.start_purging(engine, store, args.keep_documents)
     if args.no_worker:
         LOG.info("--no-worker: messages to winners wait for `instore worker`")
         return _run_server(args, engine, token, settings)

@@ -16,6 +16,7 @@ gone is no error. It logs counts, never a name, phone or claim number.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -144,3 +145,32 @@ def _note(
     conn.execute(
         claim_timeline.insert().values(number=number, at=now, status=status, note=note, actor=ACTOR)
     )
+
+
+def keep_purging(
+    engine: Engine, store: DocumentStore, keep_days: int, stop: threading.Event,
+    first_after_s: float = 60.0, every_s: float = RUN_EVERY_S,
+) -> None:  # fmt: skip
+    """The server's retention job: `purge` a minute after start, then every `every_s`, until
+    `stop` is set. A run that fails is logged and the next one tries again: a database that is
+    down for a while must not end the job for good."""
+    wait = first_after_s
+    while not stop.wait(wait):
+        try:
+            purge(engine, store, keep_days)
+        except Exception:  # the job outlives any one run; the traceback goes to the log
+            LOG.exception("deleting the documents that are due failed; trying again in an hour")
+        wait = every_s
+
+
+def start_purging(
+    engine: Engine, store: DocumentStore, keep_days: int, first_after_s: float = 60.0
+) -> tuple[threading.Thread, threading.Event]:
+    """`keep_purging` in a daemon thread of its own; set the event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=keep_purging, args=(engine, store, keep_days, stop, first_after_s),
+        name="document-retention", daemon=True,
+    )  # fmt: skip
+    thread.start()
+    return thread, stop

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -178,3 +179,32 @@ def _status(w: World, number: str) -> str:
     with w.engine.connect() as conn:
         query = select(prize_claims.c.status).where(prize_claims.c.number == number)
         return str(conn.execute(query).scalar_one())
+
+
+def test_the_servers_job_runs_on_its_own_and_outlives_a_failed_run(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = world.setup()
+    store = DocumentStore(tmp_path / "documents")
+    number = _filed(w, store, 40, "Asha Rao")
+    _delivered(w, number, days_ago=100)
+    runs: list[int] = []
+    real = retention.purge
+
+    def first_fails(*args: object, **kwargs: object) -> retention.Purged:
+        runs.append(1)
+        if len(runs) == 1:
+            raise RuntimeError("the database is away")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retention, "purge", first_fails)
+    stop = threading.Event()
+    job = threading.Thread(target=retention.keep_purging, args=(w.engine, store, 90, stop),
+                           kwargs={"first_after_s": 0.0, "every_s": 0.05})  # fmt: skip
+    job.start()
+    deadline = time.monotonic() + 10
+    while any(_files_kept(w, store, number)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    job.join(5)
+    assert not any(_files_kept(w, store, number)) and len(runs) >= 2 and not job.is_alive()
