@@ -14,10 +14,9 @@ from urllib.parse import urlparse
 from sqlalchemy import Engine
 
 from codes.common.cli import counted, whole_number
-from server_stub.admin.worker_cli import add_mail_options
+from server_stub.admin.worker_cli import add_mail_options, start_remarks, worker_for
 from server_stub.database.connection import DEFAULT_URL, migrate, open_engine
 from server_stub.notifications.sms import gateway_for, start_warnings
-from server_stub.notifications.worker import start_remarks, worker_for
 from server_stub.prizes import retention
 from server_stub.prizes.documents import store_for
 from server_stub.prizes.outbox import set_public_url

@@ -1,13 +1,17 @@
 """`instore worker`: send the messages to winners apart from the server, for a chain that runs
 its web servers without a worker (`instore server --no-worker`) or on machines of their own.
-Also the options `instore server` shares with it: where email goes and whom it is from."""
+Also what `instore server` shares with it: the options saying where email goes and whom it is
+from, and the worker they make."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import signal
+import socket
 from types import FrameType
+
+from sqlalchemy import Engine
 
 from codes.common.errors import InstoreError
 from server_stub.database.connection import (
@@ -17,10 +21,15 @@ from server_stub.database.connection import (
     open_engine,
     pending_migrations,
 )
-from server_stub.notifications.email import PASSWORD_VARIABLE, USER_VARIABLE, check_sender
-from server_stub.notifications.email import parse_server as parse_smtp
+from server_stub.notifications.email import (
+    PASSWORD_VARIABLE,
+    USER_VARIABLE,
+    SmtpSender,
+    check_sender,
+    parse_server,
+)
 from server_stub.notifications.sms import TOKEN_VARIABLE, gateway_for
-from server_stub.notifications.worker import start_remarks, worker_for
+from server_stub.notifications.worker import Worker
 from server_stub.request_layers import configure_logging
 
 LOG = logging.getLogger("instore.server.outbox")
@@ -73,7 +82,7 @@ def _smtp(text: str) -> str:
     if not text.strip():
         return ""  # none: emails wait
     try:
-        parse_smtp(text)
+        parse_server(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text.strip()
@@ -124,3 +133,27 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def default_sender() -> str:
+    """Where email comes from without --mail-from: this machine's name (most mail servers want
+    an address of the chain's own domain instead)."""
+    return f"noreply@{socket.gethostname() or 'localhost'}"
+
+
+def worker_for(engine: Engine, smtp: str, mail_from: str, sms_gateway: str) -> Worker:
+    """The worker `instore server` and `instore worker` run, from their options: `smtp`
+    HOST:PORT or "" (emails wait), `mail_from` or "" (default_sender), `sms_gateway` a URL as
+    --sms-gateway takes it or "" (SMS wait)."""
+    email = SmtpSender(*parse_server(smtp), mail_from or default_sender()) if smtp else None
+    return Worker(engine, email, gateway_for(sms_gateway) if sms_gateway else None)
+
+
+def start_remarks(smtp: str, mail_from: str) -> list[str]:
+    """What the person starting a worker should know (said at info level, one line each)."""
+    if not smtp:
+        return ["no mail server is set (--smtp HOST:PORT): emails to winners wait in the outbox"
+                " until one is"]  # fmt: skip
+    if not mail_from:
+        return [f"no --mail-from: emails to winners go from {default_sender()}"]
+    return []

@@ -40,7 +40,6 @@ import hashlib
 import logging
 import os
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -62,10 +61,8 @@ from server_stub.notifications.email import (
     Email,
     EmailFailed,
     EmailSender,
-    SmtpSender,
-    parse_server,
 )
-from server_stub.notifications.sms import SendFailed, Sms, SmsGateway, gateway_for
+from server_stub.notifications.sms import SendFailed, Sms, SmsGateway
 
 LOG = logging.getLogger("instore.server.outbox")
 
@@ -379,27 +376,3 @@ class Worker:
             yield not self.stop.is_set()
         finally:
             os.close(fd)  # closing lets go of the lock
-
-
-def default_sender() -> str:
-    """Where email comes from without --mail-from: this machine's name (most mail servers want
-    an address of the chain's own domain instead)."""
-    return f"noreply@{socket.gethostname() or 'localhost'}"
-
-
-def worker_for(engine: Engine, smtp: str, mail_from: str, sms_gateway: str) -> Worker:
-    """The worker `instore server` and `instore worker` run, from their options: `smtp`
-    HOST:PORT or "" (emails wait), `mail_from` or "" (default_sender), `sms_gateway` a URL as
-    --sms-gateway takes it or "" (SMS wait)."""
-    email = SmtpSender(*parse_server(smtp), mail_from or default_sender()) if smtp else None
-    return Worker(engine, email, gateway_for(sms_gateway) if sms_gateway else None)
-
-
-def start_remarks(smtp: str, mail_from: str) -> list[str]:
-    """What the person starting a worker should know (said at info level, one line each)."""
-    if not smtp:
-        return ["no mail server is set (--smtp HOST:PORT): emails to winners wait in the outbox"
-                " until one is"]  # fmt: skip
-    if not mail_from:
-        return [f"no --mail-from: emails to winners go from {default_sender()}"]
-    return []
