@@ -6,7 +6,7 @@
     play/           the shopper's web at /play/: visits, one-time passwords, codes, claim forms
     device_api/     what devices call: push reading, ingest, code claims, points, pull
     prizes/         vouchers and the slices devices hold, prize claims, uploads and documents
-    notifications/  the SMS gateway and its delivery reports
+    notifications/  the SMS gateway and its delivery reports, SMTP, the outbox's worker
     catalog/        campaigns, stores, enrolled devices and the rules they are given
     records/        what happened: conflicts and their resolution, the feed, counts, reports
     accounts/       the people who sign in: users, roles and scopes, passwords, the lockout, sessions
