@@ -8,6 +8,7 @@ from bench import (
     codes_bench,
     dashboard_bench,
     kiosk_bench,
+    outbox_bench,
     pdf_render_bench,
     play_bench,
     play_otp_bench,
@@ -32,6 +33,7 @@ def main() -> None:
     play_bench.run()
     pdf_render_bench.run()
     claims_queue_bench.run()
+    outbox_bench.run()
 
 
 if __name__ == "__main__":
