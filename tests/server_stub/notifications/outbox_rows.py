@@ -43,7 +43,7 @@ def queue(
              "kind": "claim_received", "claim": key.split("|")[1], "lang": "ru",
              "subject": "Заявка принята" if channel == "email" else "",
              "body": f"Ваша заявка {key.split('|')[1]} принята", "state": "pending",
-             "attempts": 0, "next_at": at + i * 0.001, "created": at}
+             "attempts": 0, "next_at": at - (count - i) * 0.001, "created": at}
             for i, key in enumerate(keys)
         ])  # fmt: skip
     return keys
