@@ -102,7 +102,10 @@ def _header_line(text: str) -> str:
 
 
 def _names(line: str, delimiter: str) -> list[str]:
-    cells = next(csv.reader([line], delimiter=delimiter), [])
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error as exc:  # a cell past csv's field limit (128 KB): no header's
+        raise _bad(f"The first line is not a CSV line ({exc}).") from None
     return [_unguarded(cell.strip()).lower().replace(" ", "_").replace("-", "_") for cell in cells]
 
 

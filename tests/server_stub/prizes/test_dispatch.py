@@ -311,6 +311,8 @@ def test_a_file_that_is_not_a_tracking_file_is_refused_whole(
         (b"PK\x03\x04\x14\x00workbook", 422, "Save As, CSV UTF-8"),
         (f"{HEADER}\n{row}\nCL-1,Caf\xe9,X,\n".encode("latin-1"), 422, "Line 3 is not UTF-8"),
         (f"{HEADER}\n{row}\x00\n".encode(), 422, "Line 2 holds a NUL byte"),
+        # a first line with a cell past csv's field limit (128 KB): said, not a server error
+        (f'"{"x" * 200_000}",{HEADER}\n{row}'.encode(), 422, "The first line is not a CSV line"),
     ]  # fmt: skip
     for data, status, words in cases:
         with refused(status, "too_large" if status == 413 else "bad_tracking_file") as info:
