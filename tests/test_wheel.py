@@ -28,6 +28,10 @@ OPENED = {
     "the kiosk's art": ["kiosk/assets/art/**/*.png"],
     "the dashboard's templates": ["server_stub/dashboard/templates/*.html"],
     "the dashboard's static files": ["server_stub/dashboard/static/*"],
+    "the texts to winners and the reasons of a decision": [
+        "server_stub/prizes/messages/*.json",
+        "server_stub/prizes/messages/reasons/*.json",
+    ],
     "the migrations": [
         "server_stub/database/migrations/env.py",
         "server_stub/database/migrations/script.py.mako",

@@ -448,6 +448,9 @@ prize_claims = Table(
     Column("consent_at", Float, nullable=False),
     Column("status", String(20), nullable=False),  # received, in_verification, approved, ...
     Column("reason", Text, nullable=False, server_default=""),
+    # a rejection's listed reason (prizes/decision_reasons.py), so the winner reads it in their
+    # language; `reason` keeps staff's words whole
+    Column("reason_code", String(32)),
     Column("resubmissions", Integer, nullable=False, server_default="0"),
     Column("flags", Text, nullable=False, server_default="[]"),  # JSON: duplicate flags
     Column("carrier", String(64)),

@@ -3,6 +3,10 @@
 A page function returns catalogue keys and their parameters; the template says them in the
 visit's language. A key missing from a language falls back to English, and a test holds every
 catalogue to the same keys.
+
+The reasons listed for a claim's decision are words of the prize office, which its messages to
+winners say too: they come from there (`prizes/decision_reasons.py`), as `reason.<code>` keys,
+so the status page and the SMS say a reason in the same words.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from server_stub.prizes import decision_reasons
+
 HERE = Path(__file__).parent / "i18n"
 LANGUAGES = ("en", "hi", "ru", "kk")
 DEFAULT = "en"
@@ -22,7 +28,11 @@ DEFAULT = "en"
 def catalogue(lang: str) -> dict[str, str]:
     """A language's words; none (so English) for a language without its file."""
     path = HERE / f"{lang}.json"
-    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    for listed in decision_reasons.catalogue(lang).values():
+        data |= {f"reason.{code}": words for code, words in listed.items()}
     return data
 
 

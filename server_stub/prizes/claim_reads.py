@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, select
 from server_stub.database.connection import reader
 from server_stub.database.schema import claim_documents, claim_timeline, prize_claims
 from server_stub.errors import ApiError
+from server_stub.prizes import decision_reasons
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32, as numbers are made
 _MISREAD = str.maketrans("OIL", "011")  # what a shopper types for 0 and 1
@@ -54,39 +55,46 @@ def status_page(engine: Engine, number: str, phone: str) -> dict[str, Any] | Non
     """What the shopper's status page shows, or None when no claim has that number for that
     phone (the page then shows nothing, never whether the number exists).
 
-    number, status, tier, reason (when rejected, else ""), can_resubmit, carrier, tracking, and
-    the timeline: [{at, status, note}] in order, its statuses only (no staff step). No
-    documents, ID number or address.
+    number, status, tier, reason (when rejected, else ""; as staff wrote it), reason_code and
+    reason_note (the listed reason the page says in the winner's language, or None, and the free
+    text after it: `decision_reasons.split`), can_resubmit, carrier, tracking, and the timeline:
+    [{at, status, note}] in order, its statuses only (no staff step). No documents, ID number
+    or address.
     """
     wanted = normal_number(number)
     if wanted is None:
         return None
     c = prize_claims.c
-    query = select(c.number, c.status, c.tier, c.reason, c.resubmissions, c.carrier, c.tracking)
+    query = select(c.number, c.status, c.tier, c.reason, c.reason_code, c.resubmissions,
+                   c.carrier, c.tracking)  # fmt: skip
     with reader(engine).connect() as conn:
         found = conn.execute(query.where(c.number == wanted, c.phone == phone)).first()
         if found is None:
             return None
         steps = _timeline(conn, wanted, with_actor=False, statuses_only=True)
     rejected = found.status == "rejected"
+    reason = found.reason if rejected else ""
+    code, note = decision_reasons.split(reason, found.reason_code if rejected else None)
     return {
-        "number": found.number, "status": found.status, "tier": found.tier,
-        "reason": found.reason if rejected else "",
+        "number": found.number, "status": found.status, "tier": found.tier, "reason": reason,
+        "reason_code": code, "reason_note": note,
         "can_resubmit": rejected and found.resubmissions == 0,
         "carrier": found.carrier, "tracking": found.tracking, "timeline": steps,
     }  # fmt: skip
 
 
 def show(engine: Engine, number: str) -> dict[str, Any]:
-    """One claim for staff: its prize and code, phone, status, reason, flags for the verifier
-    (and `flagged_by`: later claims whose flags name this one), deadline, carrier, tracking, a
-    count of current documents and the timeline [{at, status, note, actor}]. Not the shopper's
-    name, address or ID number. 404 `not_found` for a number no claim has."""
+    """One claim for staff: its prize and code, phone, status, reason (and reason_code, its
+    listed reason), flags for the verifier (and `flagged_by`: later claims whose flags name this
+    one), deadline, carrier, tracking, a count of current documents and the timeline [{at,
+    status, note, actor}]. Not the shopper's name, address or ID number. 404 `not_found` for a
+    number no claim has."""
     wanted = normal_number(number) or number
     c = prize_claims.c
     query = select(
         c.number, c.status, c.campaign, c.code, c.serial, c.tier, c.value, c.event_id,
-        c.device_id, c.phone, c.reason, c.resubmissions, c.flags, c.deadline, c.carrier,
+        c.device_id, c.phone, c.reason, c.reason_code, c.resubmissions, c.flags, c.deadline,
+        c.carrier,
         c.tracking, c.created, c.updated,
     ).where(c.number == wanted)  # fmt: skip
     with reader(engine).connect() as conn:

@@ -24,7 +24,7 @@ from server_stub.database.connection import is_sqlite, reader, writing
 from server_stub.database.schema import claim_documents, claim_timeline, events, prize_claims
 from server_stub.database.schema import claims as held_codes
 from server_stub.errors import ApiError
-from server_stub.prizes import claim_flags, outbox
+from server_stub.prizes import claim_flags, decision_reasons, outbox
 from server_stub.prizes.claim_form import (
     DOCUMENT_KINDS,
     ID_TYPES,
@@ -152,8 +152,9 @@ def resubmit(
         conn.execute(
             update(prize_claims)
             .where(prize_claims.c.number == wanted)
-            .values(**changes, status="received", reason="", resubmissions=1, updated=now)
-        )
+            .values(**changes, status="received", reason="", reason_code=None, resubmissions=1,
+                    updated=now)
+        )  # fmt: skip
         _add_step(conn, wanted, now, "received", "sent again", SHOPPER)
         kept = [f for f in json.loads(found["flags"]) if f["kind"] == "phone_over_limit"]
         _set_flags(conn, wanted, claim_flags.flags_for(conn, wanted, None) + kept)
@@ -162,21 +163,23 @@ def resubmit(
 def move(
     engine: Engine, number: str, status: str, actor: str, note: str = "",
     carrier: str | None = None, tracking: str | None = None, now: float | None = None,
-    delivered_on: str | None = None,
+    delivered_on: str | None = None, reason_code: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The back office's step: received -> in_verification -> approved or rejected (the reason,
-    `note`, is required: the shopper reads it) -> dispatched (`carrier` and `tracking` required)
-    -> delivered (`delivered_on`, the shipping partner's YYYY-MM-DD, kept when given). Only
-    forward; each step is a timeline row with its actor and note, and the shopper's status page
-    shows the note. Answers {number, status}."""
+    `note`, is required: the shopper reads it; `reason_code`, the listed reason it begins with,
+    lets the shopper read that in their language: `decision_reasons`) -> dispatched (`carrier`
+    and `tracking` required) -> delivered (`delivered_on`, the shipping partner's YYYY-MM-DD,
+    kept when given). Only forward; each step is a timeline row with its actor and note, and the
+    shopper's status page shows the note. Answers {number, status}."""
     with writing(engine) as conn:
-        return move_in(conn, number, status, actor, note, carrier, tracking, now, delivered_on)
+        return move_in(conn, number, status, actor, note, carrier, tracking, now, delivered_on,
+                       reason_code)  # fmt: skip
 
 
 def move_in(
     conn: Connection, number: str, status: str, actor: str, note: str = "",
     carrier: str | None = None, tracking: str | None = None, now: float | None = None,
-    delivered_on: str | None = None,
+    delivered_on: str | None = None, reason_code: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """`move` in the caller's transaction: an import of the shipping partner's file moves its
     claims a few hundred to a commit, each in a savepoint of its own, where a commit per claim
@@ -191,6 +194,7 @@ def move_in(
     values: dict[str, Any] = {"status": status, "updated": now}
     if status == "rejected":
         values["reason"] = note
+        values["reason_code"] = _reason_code(reason_code)
     if status == "dispatched":
         values["carrier"] = checked_text("carrier", carrier or "", 64, required=False)
         values["tracking"] = checked_text("tracking", tracking or "", 64, required=False)
@@ -343,6 +347,13 @@ def _may_resubmit(found: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if found["status"] != "rejected":
         raise ApiError(409, "not_rejected", "Only a rejected claim can be sent again.")
     return found
+
+
+def _reason_code(code: str | None) -> str | None:
+    """A rejection's listed reason, or 422 `bad_reason`: only a code on the list is kept."""
+    if code is None or code in decision_reasons.codes("reject"):
+        return code
+    raise ApiError(422, "bad_reason", f"{code[:40]!r} is not a reason on the list for a rejection.")
 
 
 def _day(typed: str) -> str:

@@ -9,6 +9,8 @@ keys (an email's Message-ID, an SMS's id) come from it too.
 
 The texts are files, one per language (`messages/en.json`, `hi`, `ru`, `kk`): for each kind a
 subject, an email body and an SMS, with `{number}`, `{link}` and the kind's own placeholders.
+A rejection's `{reason}` is its listed reason in the winner's language (`decision_reasons`),
+then the verifier's free text as written.
 The status link starts with the address shoppers reach the server at: `instore server
 --public-url` writes it to the database's `meta` table at start (`set_public_url`), so every
 process that moves a claim (a server, `instore admin`) writes the same link without being told.
@@ -27,6 +29,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from server_stub.database.connection import insert_ignore, writing
 from server_stub.database.schema import meta, outbox, prize_claims
+from server_stub.prizes import decision_reasons
 
 MESSAGES = Path(__file__).parent / "messages"
 LANGUAGES = ("en", "hi", "ru", "kk")
@@ -91,20 +94,20 @@ def claim_changed(conn: Connection, number: str, status: str, at: float) -> int:
         return 0
     c = prize_claims.c
     claim = conn.execute(
-        select(c.phone, c.email, c.lang, c.reason, c.carrier, c.tracking, c.resubmissions,
-               c.erased).where(c.number == number)
+        select(c.phone, c.email, c.lang, c.reason, c.reason_code, c.carrier, c.tracking,
+               c.resubmissions, c.erased).where(c.number == number)
     ).first()  # fmt: skip
     if claim is None or claim.erased is not None:
         return 0
+    # a listed reason in the winner's language, then the verifier's free text as written
+    reason = decision_reasons.for_winner(claim.lang, claim.reason_code, claim.reason or "")
     values = {
-        "number": number, "link": status_link(public_url(conn), number),
-        "reason": claim.reason or "", "carrier": claim.carrier or "",
-        "tracking": claim.tracking or "",
+        "number": number, "link": status_link(public_url(conn), number), "reason": reason,
+        "carrier": claim.carrier or "", "tracking": claim.tracking or "",
     }  # fmt: skip
     texts = render(claim.lang, kind, values)
-    if status == "rejected" and len(values["reason"]) > _SMS_REASON:
-        short = values["reason"][: _SMS_REASON - 1].rstrip() + "…"
-        texts["sms"] = render(claim.lang, kind, {**values, "reason": short})["sms"]
+    if status == "rejected":
+        texts["sms"] = render(claim.lang, kind, {**values, "reason": sms_reason(reason)})["sms"]
     again = "|2" if claim.resubmissions else ""  # the steps after a resubmission are new news
     rows = []
     if claim.phone:
@@ -114,6 +117,14 @@ def claim_changed(conn: Connection, number: str, status: str, at: float) -> int:
         rows.append(_row(f"claim|{number}|{status}|{EMAIL}{again}", EMAIL, claim.email, kind,
                          number, claim.lang, texts["subject"], texts["email"], at))  # fmt: skip
     return _write(conn, rows)
+
+
+def sms_reason(reason: str) -> str:
+    """A rejection's reason as an SMS carries it: cut to _SMS_REASON characters (the email has
+    it whole), without the full stop that ends it, since the SMS's own sentence goes on."""
+    if len(reason) > _SMS_REASON:
+        reason = reason[: _SMS_REASON - 1].rstrip() + "…"
+    return reason.rstrip().rstrip(".।").rstrip()
 
 
 def voucher_won(

@@ -30,7 +30,7 @@ from server_stub.accounts.users import Viewer
 from server_stub.database.connection import reader, writing
 from server_stub.database.schema import campaigns, claim_documents, claim_timeline, prize_claims
 from server_stub.errors import ApiError
-from server_stub.prizes import claims
+from server_stub.prizes import claims, decision_reasons
 from server_stub.prizes.claim_form import checked_text
 
 CHECKS = {
@@ -45,18 +45,11 @@ CHECKS_OF: dict[str, tuple[str, ...]] = {
     "id_back": ("readable", "id_valid"),
 }
 DECISIONS = {"approve": "approved", "reject": "rejected"}
-# The reasons offered, in the words the winner reads (a rejection's reason is on their status
-# page and in their message); the free text beside it is added after them.
-APPROVE_REASONS = {"documents_match": "Your documents were checked and match your claim."}
-REJECT_REASONS = {
-    "unreadable": "A document cannot be read. Send a sharper photo of it.",
-    "name_mismatch": "The name on the documents is not the name on the claim.",
-    "no_product": "The invoice does not show a product of this campaign.",
-    "invoice_date": "The invoice's date is outside the campaign.",
-    "id_invalid": "The ID is not valid: expired, or not the type claimed.",
-    "duplicate": "These documents were already sent with another claim.",
-    "other": "",  # the free text says it all
-}
+# The reasons offered, in English as staff choose them; the winner reads a rejection's in their
+# own language on the status page and in the message (decision_reasons: one file a language),
+# and the free text beside it after them, as written.
+APPROVE_REASONS = decision_reasons.english("approve")
+REJECT_REASONS = decision_reasons.english("reject") | {decision_reasons.OTHER: ""}
 REASONS = {"approve": APPROVE_REASONS, "reject": REJECT_REASONS}
 BULK_ACTIONS = ("take", "approve", "reject")
 MAX_BULK = 100
@@ -196,6 +189,7 @@ def recommend(
     _verifier(viewer)
     now = time.time() if now is None else now
     text = reason_text(decision, reason, note)
+    code = listed_code(decision, reason)
     found = _claim(engine, number)
     if found["status"] == "received":
         start(engine, viewer, found["number"], now)
@@ -225,7 +219,8 @@ def recommend(
         threshold = approval_value(conn, current["campaign"])
     if needs_approver(float(current["value"]), threshold):
         return {"number": wanted, "status": "in_verification", "decided": False}
-    claims.move(engine, wanted, DECISIONS[decision], viewer.username, text, now=now)
+    claims.move(engine, wanted, DECISIONS[decision], viewer.username, text, now=now,
+                reason_code=code)  # fmt: skip
     return {"number": wanted, "status": DECISIONS[decision], "decided": True}
 
 
@@ -246,7 +241,8 @@ def decide(
     if found["recommended_by"] == viewer.username:
         raise _own()
     text = reason_text(decision, reason, note)
-    claims.move(engine, found["number"], DECISIONS[decision], viewer.username, text, now=now)
+    claims.move(engine, found["number"], DECISIONS[decision], viewer.username, text, now=now,
+                reason_code=listed_code(decision, reason))  # fmt: skip
     return {"number": found["number"], "status": DECISIONS[decision], "decided": True}
 
 
@@ -314,6 +310,13 @@ def reason_text(decision: str, reason: str, note: str) -> str:
     if not text and decision == "reject":
         raise ApiError(422, "reason_needed", "Say why the claim is rejected: the winner reads it.")
     return text or APPROVE_REASONS["documents_match"]
+
+
+def listed_code(decision: str, reason: str) -> str | None:
+    """The listed reason a decision names (its code, kept with the claim so the winner reads it
+    in their language); None for words of one's own."""
+    reason = reason.strip()
+    return reason if reason in REASONS.get(decision, {}) else None
 
 
 def unchecked(engine: Engine, number: str) -> list[str]:

@@ -252,3 +252,39 @@ def test_admin_migrate_says_what_it_did_and_refuses_a_newer_database(
     engine.dispose()
     if path:
         assert _file_hash(path) == hashed  # not a byte written
+
+
+def test_step_0013_adds_a_rejections_reason_code_and_takes_it_back_with_nothing_lost(
+    server_url: str,
+) -> None:
+    engine = open_engine(server_url)
+    claim = {
+        "number": "CL-00000001", "campaign": "ice-2026", "serial": 7, "code": "HV-7",
+        "tier": "gold", "event_id": "web-7", "phone": "+919876543210", "name": "A. Shopper",
+        "address": "12 Lake Road", "id_type": "aadhaar", "id_number": "1234", "consent_at": 1.0,
+        "status": "rejected", "reason": "Blurred.", "deadline": 2.0, "created": 1.0,
+        "updated": 1.0,
+    }  # fmt: skip
+    select_claims = "SELECT number, status, reason FROM prize_claims"
+
+    def columns(conn: Connection) -> set[str]:
+        return {c["name"] for c in inspect(conn).get_columns("prize_claims")}
+
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0012")
+            conn.execute(text(
+                f"INSERT INTO prize_claims ({', '.join(claim)}) "
+                f"VALUES ({', '.join(':' + k for k in claim)})"
+            ), claim)  # fmt: skip
+            command.upgrade(_alembic_config(conn), "0013")
+            assert "reason_code" in columns(conn)
+            kept = conn.execute(text("SELECT number, reason, reason_code FROM prize_claims"))
+            assert [tuple(r) for r in kept] == [("CL-00000001", "Blurred.", None)]
+            conn.execute(text("UPDATE prize_claims SET reason_code = 'unreadable'"))
+            command.downgrade(_alembic_config(conn), "0012")
+            assert "reason_code" not in columns(conn)
+            back = [tuple(r) for r in conn.execute(text(select_claims))]
+            assert back == [("CL-00000001", "rejected", "Blurred.")]
+    finally:
+        engine.dispose()
