@@ -291,11 +291,6 @@ class Worker:
         }  # fmt: skip
         if outcome.state == SENT:
             values["b_sent_at"] = now
-            if row.channel == SMS:  # so the gateway's delivery reports find it
-                conn.execute(insert_ignore(conn, sms_messages).values(
-                    id=sms_id(row.key), phone=row.to, kind=row.kind.partition("_")[0],
-                    status=SENT, error="", created=now, updated=now,
-                ))  # fmt: skip
             self._answered(row.channel)
             done.sent += 1
         elif outcome.state == DEAD:
@@ -310,7 +305,14 @@ class Worker:
             self._rest(row.channel, outcome.words, now)
         elif outcome.state != SENT:
             self._answered(row.channel)  # it answered, about this message
-        conn.execute(_MARK, values)
+        marked = conn.execute(_MARK, values).rowcount
+        # so the gateway's delivery reports find it; not when the row changed meanwhile: the
+        # winner's details erased while the gateway had the message (SQLite holds no row lock)
+        if outcome.state == SENT and row.channel == SMS and marked == 1:
+            conn.execute(insert_ignore(conn, sms_messages).values(
+                id=sms_id(row.key), phone=row.to, kind=row.kind.partition("_")[0],
+                status=SENT, error="", created=now, updated=now,
+            ))  # fmt: skip
 
     # -- channels ----------------------------------------------------------------------------
 

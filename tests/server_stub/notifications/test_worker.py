@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -16,8 +17,11 @@ from server_stub.database.connection import writing
 from server_stub.database.schema import outbox, sms_messages
 from server_stub.notifications import worker as worker_module
 from server_stub.notifications.email import EmailFailed, FakeMailbox
+from server_stub.notifications.sms import Sms
 from server_stub.notifications.worker import CAP_S, Worker, backoff, sms_id
 from server_stub.prizes import outbox as writer
+from server_stub.prizes import person
+from server_stub.prizes.documents import DocumentStore
 from tests.server_stub.notifications.outbox_rows import EMAIL, PHONE, FakeGateway, queue, rows
 
 
@@ -198,3 +202,21 @@ def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_a_phone_erased_while_its_message_is_in_flight_is_not_kept_by_the_worker(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """An erasure that lands while the gateway has the message in hand (SQLite: the worker holds
+    no row lock while sending) leaves the phone nowhere, not even in the SMS sent."""
+    queue(engine, 1, "sms")
+
+    class ErasedMeanwhile(FakeGateway):
+        def send(self, message: Sms) -> None:
+            super().send(message)
+            person.erase(engine, DocumentStore(tmp_path / "documents"), PHONE, "dpo")
+
+    assert Worker(engine, None, ErasedMeanwhile()).send_due().sent == 1
+    with engine.connect() as conn:
+        assert PHONE not in conn.execute(select(sms_messages.c.phone)).scalars().all()
+        assert conn.execute(select(outbox.c.to, outbox.c.state)).all() == [("", "dead")]
