@@ -21,7 +21,7 @@ from server_stub.accounts.users import Role, Viewer
 from server_stub.database.connection import reader
 from server_stub.database.schema import campaigns, claim_documents, prize_claims
 from server_stub.errors import ApiError
-from server_stub.prizes import claim_flags, claims, pdf_pages, verification
+from server_stub.prizes import claim_flags, claims, pdf_pages, pdf_process, verification
 from server_stub.prizes.documents import DocumentStore
 
 PAGE = 50  # claims a page, oldest first; "next" leads on from the last one
@@ -282,7 +282,7 @@ def _pages(store: DocumentStore, stored: str, document: dict[str, Any]) -> list[
     if not document["pdf"]:
         return []
     try:
-        count = pdf_pages.page_count(store.read(stored))
+        count = pdf_process.page_count(store.read(stored))
     except ApiError:  # unreadable or gone: the download link is all there is
         document["page_count"] = 0
         return []

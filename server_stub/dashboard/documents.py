@@ -5,7 +5,9 @@
 - GET /dashboard/documents/{id}/image: a photo as the server re-encoded it, shown inline in the
   claim's page;
 - GET /dashboard/documents/{id}/pages/{n}: page n (from 1) of a PDF drawn as a PNG on the server
-  (prizes/pdf_pages.py), so no PDF a stranger sent is opened by the verifier's own reader.
+  (prizes/pdf_pages.py, in a drawing process with a deadline: prizes/pdf_process.py), so no
+  PDF a stranger sent is opened by the verifier's own reader; one that takes too long to draw
+  is 422 `pdf_slow`, and too many pages asked at once 503 `pdf_busy`.
 
 The id is the random one in claim_documents, never a file's name or path. Every answer carries
 `nosniff` and a CSP that runs nothing (`default-src 'none'; sandbox`), and may be read by our own
@@ -31,7 +33,7 @@ from server_stub.accounts.users import Viewer
 from server_stub.database.connection import reader
 from server_stub.database.schema import claim_documents
 from server_stub.errors import ApiError
-from server_stub.prizes import pdf_pages
+from server_stub.prizes import pdf_pages, pdf_process
 from server_stub.prizes.documents import DocumentStore, store_for
 from server_stub.prizes.uploads import EXTENSION_OF
 from server_stub.security_headers import HEADERS
@@ -108,7 +110,7 @@ def pdf_page(
     if row.content_type != PDF:
         raise _not_found()
     try:
-        drawn = pdf_pages.render_png(store.read(row.stored), page - 1)
+        drawn = pdf_process.render_png(store.read(row.stored), page - 1)
     except ApiError as refused:
         if refused.status == 404:  # a page it has not: said as any other missing document
             raise _not_found() from None

@@ -7,6 +7,9 @@ retention or erasure deleted is gone at once, with nothing drawn from it left be
 dashboard reads the file from the store first). Bounds, whatever the file declares: pages past
 MAX_PAGES are not drawn, and a page is drawn at most WIDTH_PX wide and MAX_PIXELS in all (a
 page declared 200 inches square is drawn small, not as 14,400 x 14,400 pixels).
+
+The server calls these through prizes/pdf_process.py, in a drawing process of its own with a
+deadline and a memory limit: nothing bounds how long pdfium draws a page a stranger wrote.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,14 @@ from server_stub.accounts import users
 from server_stub.catalog import store_setup
 from server_stub.database.schema import claim_documents
 from server_stub.device_api.service import SyncService
-from server_stub.prizes import claims, pdf_pages
+from server_stub.prizes import claims, pdf_pages, pdf_process
 from server_stub.prizes.documents import store_for
 from server_stub.prizes.uploads import check_upload
 from server_stub.settings import ServerSettings
 from tests.live import live_server
 from tests.server_stub.prizes.test_claims import PHONE, photo
 from tests.server_stub.prizes.test_documents import PASSWORD, _signed_in
+from tests.server_stub.prizes.test_pdf_process import slow_pdf
 from tests.server_stub.prizes.test_verification import document_ids, threshold
 
 ROLES = {
@@ -155,3 +157,40 @@ def test_claim_forms_need_their_token_and_the_right_role(
     no_token = vera.post(decision, data={"decision": "reject", "reason": "unreadable"}, timeout=10)
     assert no_token.status_code == 403
     assert [s["status"] for s in claims.show(engine, number)["timeline"]] == ["received"]
+
+
+def test_a_pdf_that_draws_for_minutes_holds_neither_the_page_nor_the_server(
+    site: tuple[str, str, dict[str, str]], engine: Engine, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A stranger's 7 KB invoice that keeps pdfium drawing for minutes a page, opened by a
+    verifier (its claim's page and every page of it at once, many times): each answer comes
+    within seconds, the pages refused in words, and an honest PDF still draws."""
+    monkeypatch.setattr(pdf_process, "DEADLINE_S", 1.5)
+    url, _number, ids = site
+    store = store_for(ServerSettings(documents_dir=str(tmp_path / "documents")), str(engine.url))
+    draft = claims.ClaimDraft(
+        campaign="ice-2026", serial=8, code="HV-8", tier="gold", value=500.0, event_id="web-8",
+        phone=PHONE, name="M. Allory", address="1 Hill Road", id_type="aadhaar",
+        id_number="1234 5678 9013", consent=True,
+    )  # fmt: skip
+    files = {"invoice": check_upload("invoice.pdf", slow_pdf(pages=3)), "id_front": photo(),
+             "id_back": photo()}  # fmt: skip
+    slow = claims.file_claim(engine, store, draft, files)
+    invoice = dict((kind, i) for i, kind in document_ids(engine, slow))["invoice"]
+    verifier = _signed_in(url, "vera")
+
+    def opened(path: str) -> tuple[int, str, float]:
+        started = time.monotonic()
+        answer = verifier.get(f"{url}{path}", timeout=60)
+        words = {422: "takes too long to draw", 503: "being drawn"}.get(answer.status_code, "")
+        return answer.status_code, words if words in answer.text else "", time.monotonic() - started
+
+    paths = [f"/dashboard/documents/{invoice}/pages/{1 + i % 3}" for i in range(40)]
+    with ThreadPoolExecutor(40) as burst:
+        answers = list(burst.map(opened, [f"/dashboard/claims/{slow}?format=json", *paths]))
+    assert answers[0][0] == 200
+    said = {(status, words) for status, words, _ in answers[1:]}
+    assert said <= {(422, "takes too long to draw"), (503, "being drawn")}, said
+    assert max(took for _, _, took in answers) < 10
+    assert opened(f"/dashboard/documents/{ids['invoice']}/pages/2")[0] == 200
