@@ -231,8 +231,7 @@ def decide(
     """An approver's decision on someone else's recommendation: the claim is approved or
     rejected (the reason is what the winner reads). Answers {number, status, decided}."""
     if not viewer.may_decide_claims:
-        raise ApiError(403, "approvers_only",
-                       "Only an approver decides a claim on someone else's recommendation.")  # fmt: skip
+        raise _approvers_only()
     found = _claim(engine, number)
     if found["status"] != "in_verification" or found["recommendation"] is None:
         if found["status"] not in ("received", "in_verification"):
@@ -253,6 +252,8 @@ def act(
     """The claim page's decision form (`decision`, `reason`, a note): a decision on a
     recommendation someone else made, else a recommendation. Whoever recommended it may not
     decide it (403 `own_recommendation`)."""
+    if not (viewer.may_verify or viewer.may_decide_claims):  # before a claim is looked up: the
+        raise _approvers_only()  # bulk form names any number, of any campaign
     found = _claim(engine, number)
     recommended = found["status"] == "in_verification" and found["recommendation"] is not None
     if recommended and found["recommended_by"] == viewer.username:
@@ -370,6 +371,11 @@ def _audit(conn: Connection, number: str, at: float, what: str, note: str, actor
 def _verifier(viewer: Viewer) -> None:
     if not viewer.may_verify:
         raise ApiError(403, "verifiers_only", "Only a verifier checks and recommends claims.")
+
+
+def _approvers_only() -> ApiError:
+    return ApiError(403, "approvers_only",
+                    "Only an approver decides a claim on someone else's recommendation.")  # fmt: skip
 
 
 def _own() -> ApiError:

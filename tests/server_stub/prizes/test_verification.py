@@ -272,6 +272,27 @@ def test_bulk_actions_report_a_result_per_claim(engine: Engine, store: DocumentS
         verification.bulk(engine, ABE, [f"CL-{i:08d}" for i in range(101)], "approve")
 
 
+def test_bulk_tells_who_may_not_act_nothing_of_the_claims_they_name(
+    engine: Engine, store: DocumentStore
+) -> None:
+    """A campaign manager, the helpdesk or logistics ticking numbers on the queue's bulk form
+    (its fields are theirs to write) learns no more than their own pages say: another
+    campaign's claim reads as a number nobody has."""
+    threshold(engine, 0.0)
+    theirs = file(engine, store, 19)
+    elsewhere = Viewer(9, "cy", Role.CAMPAIGN_MANAGER, campaigns=frozenset({"sun-2026"}))
+    for viewer in (elsewhere, HEL, LOU):
+        for action in ("take", "approve", "reject"):
+            answers = verification.bulk(
+                engine, viewer, [theirs, "CL-ZZZZZZZZ"], action, "duplicate"
+            )
+            assert [(a["ok"], a["error"], a["message"]) for a in answers] == [
+                (False, answers[1]["error"], answers[1]["message"])
+            ] * 2, (viewer.username, action, answers)
+            assert answers[1]["error"] in ("verifiers_only", "approvers_only")
+    assert status(engine, theirs) == "received"
+
+
 def test_the_page_is_told_what_each_person_may_do(engine: Engine, store: DocumentStore) -> None:
     threshold(engine, 0.0)
     number = file(engine, store, 18)
