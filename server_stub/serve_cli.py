@@ -177,7 +177,16 @@ def _serve(args: argparse.Namespace) -> int:
         LOG.info("no --public-url: the links in messages to winners are paths only")
     # the documents are on this server's disk: the retention job runs here, worker or not
     store = store_for(settings, engine.url.render_as_string(hide_password=False))
-    retention.start_purging(engine, store, args.keep_documents)
+    _, purging = retention.start_purging(engine, store, args.keep_documents)
+    try:
+        return _serve_with_worker(args, engine, token, settings)
+    finally:
+        purging.set()  # no run starts once the server has stopped
+
+
+def _serve_with_worker(
+    args: argparse.Namespace, engine: Engine, token: str | None, settings: ServerSettings
+) -> int:
     if args.no_worker:
         LOG.info("--no-worker: messages to winners wait for `instore worker`")
         return _run_server(args, engine, token, settings)
