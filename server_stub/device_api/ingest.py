@@ -16,6 +16,7 @@ PostgreSQL wait for each other instead of deadlocking.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -31,7 +32,7 @@ from server_stub.device_api.points import judge_points
 from server_stub.device_api.push_reading import Prepared
 from server_stub.device_api.push_state import DeviceState, Incoming, Push
 from server_stub.device_api.recheck import Rechecker
-from server_stub.prizes import claim_flags, vouchers
+from server_stub.prizes import claim_flags, outbox, vouchers
 from server_stub.records import event_counts, feed
 from sync.protocol import EventVerdict, WireEventData
 
@@ -93,7 +94,7 @@ def push(conn: Connection, prepared: Prepared) -> bytes:
 
     check_chain(conn, state)
     _judge_redemptions(conn, state, prepared.rechecker)
-    _give_vouchers(conn, state)
+    _give_vouchers(conn, state, prepared.rechecker)
     judge_points(conn, state)
     _record_conflicts(conn, state)
     _store(conn, state)
@@ -217,9 +218,10 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
 
 # a refused event whose signature did not hold (or was never read): its payload says nothing
 _UNSIGNED = ("altered", "unknown_kind")
+_PHONE = re.compile(r"\+[1-9][0-9]{7,14}")  # a member given as a phone number (E.164)
 
 
-def _give_vouchers(conn: Connection, state: Push) -> None:
+def _give_vouchers(conn: Connection, state: Push, rechecker: Rechecker) -> None:
     """Each accepted redemption of a tier with a voucher pool gets one: the one its device
     showed (payload `voucher`) when the device holds it, else a free one. A voucher the device
     showed for a redemption that became a conflict, or was refused, is spent all the same: a
@@ -239,7 +241,38 @@ def _give_vouchers(conn: Connection, state: Push) -> None:
         elif offered is not None and not item.reason.startswith(_UNSIGNED):
             asks.append(vouchers.Ask(campaign, tier, item.event["event_id"], offered, False))
     if asks:
-        vouchers.give_many(conn, state.device.id, asks, state.now)
+        given = vouchers.give_many(conn, state.device.id, asks, state.now)
+        _text_vouchers(conn, state, rechecker, asks, given)
+
+
+def _text_vouchers(
+    conn: Connection, state: Push, rechecker: Rechecker, asks: list[vouchers.Ask],
+    given: dict[str, str],
+) -> None:  # fmt: skip
+    """A voucher the device could not show (it held none of the pool: `voucher_later`) goes to
+    the shopper by SMS, through the outbox in this transaction, when the redemption names their
+    phone (a member given as +country number at the till or kiosk); in the kiosk's language
+    when the event says it, else English. Without a phone it waits on the dashboard's lookup."""
+    items = {item.event["event_id"]: item for item in state.incoming}
+    for ask in asks:
+        voucher, item = given.get(ask.event_id), items[ask.event_id]
+        member = item.row["member"] or ""
+        if (
+            ask.offered is not None
+            or not ask.take_free
+            or not voucher
+            or not _PHONE.fullmatch(member)
+        ):
+            continue
+        campaign = rechecker.campaign(ask.campaign)
+        tier = campaign.tier_named(ask.tier) if campaign else None
+        reward = (tier.description or tier.name) if tier else ask.tier
+        context = item.event["payload"].get("context")
+        lang = context.get("lang") if isinstance(context, dict) else None
+        outbox.voucher_won(
+            conn, member, ask.event_id, reward, voucher, lang if isinstance(lang, str) else "en",
+            state.now,
+        )  # fmt: skip
 
 
 def _device_names(conn: Connection, ids: set[str]) -> dict[str, str]:

@@ -18,7 +18,7 @@ import instore_cli
 from codes.campaign import parse_tiers
 from codes.common import event_form
 from server_stub.catalog import enrollment
-from server_stub.database.schema import alerts, vouchers
+from server_stub.database.schema import alerts, outbox, vouchers
 from server_stub.device_api.service import SyncService
 from server_stub.prizes import vouchers as pool
 from server_stub.settings import ServerSettings
@@ -75,7 +75,9 @@ class Till:
         self.world, self.device, self.client = world, device, device.client
         self.seq, self.prev = 0, event_form.GENESIS
 
-    def redeem(self, serial: int, voucher: str | None = None) -> dict[str, Any]:
+    def redeem(
+        self, serial: int, voucher: str | None = None, context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         tiers, texts = self.world.cipher.encode_batch(np.array([serial], dtype=np.uint64))
         payload: dict[str, Any] = {
             "code": bytes(texts[0]).decode(), "campaign": self.world.campaign.id,
@@ -83,6 +85,8 @@ class Till:
         }  # fmt: skip
         if voucher is not None:
             payload["voucher"] = voucher
+        if context is not None:
+            payload["context"] = context
         self.seq += 1
         event: dict[str, Any] = {
             "event_id": chain.uuid7(), "device_id": self.client.device_id, "seq": self.seq,
@@ -264,6 +268,31 @@ def test_a_voucher_the_till_does_not_hold_gets_it_a_free_one_and_an_alert(world:
     assert len(got) == 1 and got[0] != theirs
     (said,) = alerts_of(world, "voucher_not_held")
     assert "is held by another device" in said and theirs not in said
+
+
+def test_a_voucher_the_till_could_not_show_goes_to_the_members_phone_by_sms(
+    world: World,
+) -> None:
+    """The till held none of the pool (`voucher_later`): the server gives one when the
+    redemption arrives and writes its SMS to the outbox, in the kiosk's language when it says."""
+    setup(world)
+    first = Till(world, world.device("s1", "A"))  # enrolled before the pool: it holds none
+    loaded(world, 30)
+    music = serials(world, 3)
+    events = [
+        first.redeem(music[0], context={"member": "+919876543210", "lang": "hi"}),
+        first.redeem(music[1], context={"member": "card-4411"}),  # a card: nowhere to text
+        first.redeem(music[2]),
+    ]
+    assert first.push(events) == ["accepted"] * 3
+    assert first.push(events) == ["accepted"] * 3  # a retry writes nothing twice
+    with world.engine.connect() as conn:
+        sent = conn.execute(select(outbox.c.to, outbox.c.kind, outbox.c.lang, outbox.c.body)).all()
+        given = conn.execute(
+            select(vouchers.c.voucher).where(vouchers.c.event_id == events[0]["event_id"])
+        ).scalar_one()
+    assert [(r.to, r.kind, r.lang) for r in sent] == [("+919876543210", "voucher", "hi")]
+    assert given in sent[0].body
 
 
 # -- revoked devices and low pools -----------------------------------------------------------
