@@ -261,7 +261,7 @@ def erase(
         words = _words_of(found, phone)
         done = {"phone": placeholder, "claims": len(found),
                 "withdrawn": sum(c.status in OPEN for c in found)}  # fmt: skip
-        done["messages"] = _erase_messages(conn, phone, numbers, emails)
+        done["messages"] = _erase_messages(conn, phone, numbers, emails, words)
         done["notes"] = _scrub_notes(conn, numbers, words)
         for claim in found:
             _erase_claim(conn, claim, placeholder, actor, now)
@@ -323,11 +323,11 @@ def _words_of(found: Iterable[Row[Any]], phone: str) -> list[str]:
     return sorted((w for w in words if len(w.strip()) >= 3), key=len, reverse=True)
 
 
-def _scrubbed(text: str, words: list[str]) -> str:
+def _scrubbed(text: str, words: list[str], flags: int = 0) -> str:
     """`text` with each of `words` (as a whole word: "Ali" is not a part of "Aligned")
     replaced by [erased]."""
     for word in words:
-        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", ERASED_WORDS, text)
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", ERASED_WORDS, text, flags=flags)
     return text
 
 
@@ -384,12 +384,23 @@ def _erase_claim(
     )
 
 
-def _erase_messages(conn: Connection, phone: str, numbers: list[str], emails: list[str]) -> int:
+def _erase_messages(
+    conn: Connection, phone: str, numbers: list[str], emails: list[str], words: list[str]
+) -> int:
     """Messages not sent yet are cancelled (dead, saying why); every message keeps its kind,
     channel, state and times, but neither its address nor its text (as `outbox.forget` does
-    for one claim's; these include the vouchers texted to the phone)."""
+    for one claim's; these include the vouchers texted to the phone), and its last error keeps
+    the gateway's words without the details in them (a mail server's refusal says the address
+    back, in whatever case it likes)."""
     o = outbox.c
     mine = or_(o.to.in_([phone, *emails]), o.claim.in_(numbers))
+    for row_id, to, error in conn.execute(
+        select(o.id, o.to, o.last_error).where(mine, o.state != "pending", o.last_error != "")
+    ).all():  # fmt: skip
+        details = {*words, to} if len(to) >= 3 else set(words)  # an emptied address: no word
+        kept = _scrubbed(error, sorted(details, key=len, reverse=True), re.IGNORECASE)
+        if kept != error:
+            conn.execute(update(outbox).where(o.id == row_id).values(last_error=kept))
     conn.execute(
         update(outbox).where(mine, o.state == "pending")
         .values(state="dead", last_error="the winner's details were erased on request")

@@ -90,6 +90,10 @@ class Person:
                 _message("test|voucher|sms", "sms", PHONE, None, "pending", now),
                 _message(f"test|{second}|email", "email", DETAILS["email"], second,
                          "sent", now),
+                # a dead letter: the mail server's refusal says the address back
+                _message(f"test|{first}|email", "email", DETAILS["email"], first, "dead", now,
+                         "the mail server at mx.example.org:25 refused the address (550 5.1.1"
+                         " <zinnia.q@example.org>: Recipient address rejected)"),
             ])  # fmt: skip
             conn.execute(insert(balances).values(member=PHONE, balance=120, updated=now))
             conn.execute(insert(member_stores).values(member=PHONE, store_id="s1"))
@@ -123,11 +127,11 @@ class Person:
 
 
 def _message(
-    key: str, channel: str, to: str, claim: str | None, state: str, now: float
+    key: str, channel: str, to: str, claim: str | None, state: str, now: float, error: str = ""
 ) -> dict[str, Any]:
     return {"key": key, "channel": channel, "to": to, "kind": "claim_approved", "claim": claim,
             "subject": "Zinnia, your prize", "body": "Dear Zinnia Quartermaine", "state": state,
-            "next_at": now, "created": now}  # fmt: skip
+            "next_at": now, "created": now, "last_error": error}  # fmt: skip
 
 
 @pytest.fixture
@@ -216,7 +220,9 @@ def test_erasure_keeps_counts_and_audit_lines_but_not_the_person(
                    claim_timeline.c.actor).order_by(claim_timeline.c.id)
         ).all()  # fmt: skip
         files = conn.execute(select(claim_documents.c.stored, claim_documents.c.deleted)).all()
-        messages = conn.execute(select(outbox.c.to, outbox.c.state, outbox.c.body)).all()
+        messages = conn.execute(
+            select(outbox.c.to, outbox.c.state, outbox.c.body, outbox.c.last_error)
+        ).all()
     assert {c.phone for c in kept} == {done["phone"]} and done["phone"].startswith("erased:")
     assert [(c.status, c.erased is not None, c.listed) for c in kept] == [
         ("rejected", True, False), ("approved", True, False),
@@ -228,6 +234,9 @@ def test_erasure_keeps_counts_and_audit_lines_but_not_the_person(
     assert all(f.deleted is not None and not (store.root / f.stored).exists() for f in files)
     assert all(m.to == "" and m.body == "" for m in messages)
     assert all(m.state in ("dead", "sent") for m in messages)  # none waits to be sent
+    refusals = [m.last_error for m in messages if "550" in m.last_error]  # the gateway's words
+    assert refusals == ["the mail server at mx.example.org:25 refused the address (550 5.1.1"
+                        " <[erased]>: Recipient address rejected)"]  # fmt: skip
     assert someone.rows(play_sessions) == 0  # signed out
     # nobody can follow the claims with the old phone, nor list them
     assert claims.status_page(engine, first, PHONE) is None
