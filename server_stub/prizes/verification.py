@@ -20,6 +20,7 @@ The rules, checked here at the server whatever a page showed:
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -55,6 +56,7 @@ BULK_ACTIONS = ("take", "approve", "reject")
 MAX_BULK = 100
 _NOTE_LIMIT = 1000  # the free text; the reason's words come before it
 CHECKED, RECOMMENDED = "checked", "recommended"  # the staff's own timeline rows
+_DOCUMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # claim_documents.id: random, 32 at most
 
 
 # -- what the rules say -----------------------------------------------------------------------
@@ -144,10 +146,12 @@ def save_checks(
     found = _claim(engine, number)
     if found["status"] not in ("received", "in_verification"):
         raise _decided(found["status"])
+    if not _DOCUMENT_ID.fullmatch(document_id):  # the path's, as typed: not one of ours
+        raise ApiError(404, "not_found", "This claim holds no such document.")
     with reader(engine).connect() as conn:
         document = conn.execute(
             select(claim_documents.c.kind).where(
-                claim_documents.c.id == document_id[:32], claim_documents.c.number == found["number"],
+                claim_documents.c.id == document_id, claim_documents.c.number == found["number"],
                 claim_documents.c.current.is_(True), claim_documents.c.deleted.is_(None),
             )
         ).first()  # fmt: skip

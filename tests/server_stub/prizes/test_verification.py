@@ -191,6 +191,29 @@ def test_an_approver_decides_only_what_a_verifier_recommended(
     assert steps(engine, number) == [("received", "shopper")]
 
 
+def test_a_checklist_the_timeline_names_is_the_one_saved(
+    office: Engine, store: DocumentStore
+) -> None:
+    """A document's id with more after it, or a NUL (a form's path is the verifier's to
+    write), is either that document, saved, or no document (404): never a timeline row for a
+    checklist not kept, nor a server error (PostgreSQL refuses a NUL)."""
+    number = file(office, store, 20)
+    (document_id, kind), *_ = document_ids(office, number)
+    for typed in (document_id + "zz", document_id[:8] + "\x00"):
+        try:
+            verification.save_checks(office, VERA, number, typed, ["readable"])
+        except ApiError as refused:
+            assert refused.code == "not_found"
+    saved = verification.checklist(kind, _checks(office, document_id))["by"] is not None
+    assert saved == any(s == ("checked", "vera") for s in steps(office, number))
+
+
+def _checks(engine: Engine, document_id: str) -> str:
+    with engine.connect() as conn:
+        query = select(claim_documents.c.checks).where(claim_documents.c.id == document_id)
+        return str(conn.execute(query).scalar_one() or "")
+
+
 def test_what_a_decision_says_is_checked(engine: Engine, store: DocumentStore) -> None:
     threshold(engine, 0.0)
     number = file(engine, store, 12)
