@@ -1,6 +1,7 @@
 """`instore admin person ...`: one person's data, found by their phone, exported or erased on
 request; and `instore admin documents purge`: claim documents deleted once their job is done.
-The work is in `prizes/person.py` and `prizes/retention.py`; docs/privacy.md says what is kept."""
+The work is in `prizes/person_export.py`, `prizes/person_erase.py` and `prizes/retention.py`;
+docs/privacy.md says what is kept."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sqlalchemy import Engine
 from codes.common.cli import counted, whole_number
 from codes.common.errors import InstoreError
 from server_stub.errors import ApiError
-from server_stub.prizes import person, retention
+from server_stub.prizes import person_erase, person_export, retention
 from server_stub.prizes.documents import DocumentStore, store_for
 from server_stub.settings import ServerSettings
 
@@ -119,7 +120,7 @@ def _store(args: argparse.Namespace) -> DocumentStore:
 
 def _export(engine: Engine, args: argparse.Namespace) -> int:
     store = _store(args) if args.out else None
-    data = person.export(engine, args.phone, store, args.out)
+    data = person_export.export(engine, args.phone, store, args.out)
     print(json.dumps(data, default=str, ensure_ascii=False, indent=None if args.json else 2))
     if not args.json:
         copied = sum("file" in d for c in data["claims"] for d in c["documents"])
@@ -130,7 +131,7 @@ def _export(engine: Engine, args: argparse.Namespace) -> int:
 
 def _erase(engine: Engine, args: argparse.Namespace) -> int:
     if not args.yes:
-        plan = person.plan(engine, args.phone)
+        plan = person_erase.plan(engine, args.phone)
         if args.json:
             print(json.dumps({"erased": False, **plan}), flush=True)
         else:
@@ -139,7 +140,7 @@ def _erase(engine: Engine, args: argparse.Namespace) -> int:
         return 1
     by = args.by or f"{_login()} (instore admin)"
     try:
-        done = person.erase(engine, _store(args), args.phone, by, force=args.force)
+        done = person_erase.erase(engine, _store(args), args.phone, by, force=args.force)
     except ApiError as exc:
         if exc.status != 409:
             raise

@@ -20,7 +20,7 @@ from server_stub.notifications.email import EmailFailed, FakeMailbox
 from server_stub.notifications.sms import Sms
 from server_stub.notifications.worker import CAP_S, Worker, backoff, sms_id
 from server_stub.prizes import outbox as writer
-from server_stub.prizes import person
+from server_stub.prizes import person_erase
 from server_stub.prizes.documents import DocumentStore
 from tests.server_stub.notifications.outbox_rows import EMAIL, PHONE, FakeGateway, queue, rows
 
@@ -214,7 +214,7 @@ def test_a_phone_erased_while_its_message_is_in_flight_is_not_kept_by_the_worker
     class ErasedMeanwhile(FakeGateway):
         def send(self, message: Sms) -> None:
             super().send(message)
-            person.erase(engine, DocumentStore(tmp_path / "documents"), PHONE, "dpo")
+            person_erase.erase(engine, DocumentStore(tmp_path / "documents"), PHONE, "dpo")
 
     assert Worker(engine, None, ErasedMeanwhile()).send_due().sent == 1
     with engine.connect() as conn:

@@ -21,7 +21,7 @@ from server_stub.notifications.sms import NoGateway
 from server_stub.play import i18n
 from server_stub.play.web import Play
 from server_stub.play.winners import WinnersPage
-from server_stub.prizes import claims, person
+from server_stub.prizes import claims, person_erase
 from server_stub.prizes.documents import DocumentStore
 from tests.server_stub.play.shopper import (
     TIERS,
@@ -170,7 +170,7 @@ def test_the_list_page_shows_first_names_initials_and_cities_and_nobody_erased(
     status, answer = _page(play, f"campaign={listed_world.campaign.id}&format=json")
     assert [w["name"] for w in json.loads(answer)["winners"]] == ["Zinnia Q.", "Asha R."]
 
-    person.erase(listed_world.engine, store, OTHER, "dpo", force=True)
+    person_erase.erase(listed_world.engine, store, OTHER, "dpo", force=True)
     status, page = _page(play, f"campaign={listed_world.campaign.id}&lang=ru")
     assert (
         status == 200 and "Победители" in page and "Zinnia" not in page and "Zyxville" not in page

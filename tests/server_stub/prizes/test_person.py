@@ -34,7 +34,7 @@ from server_stub.database.schema import (
 from server_stub.device_api.service import SyncService
 from server_stub.notifications.sms import gateway_for
 from server_stub.play import otp, visits, web_redeem
-from server_stub.prizes import claims, person
+from server_stub.prizes import claims, person_erase
 from server_stub.prizes.documents import DocumentStore
 from tests.server_stub.play.shopper import TIERS, serial_of_tier
 from tests.server_stub.prizes.test_claims import documents, draft
@@ -245,7 +245,7 @@ def test_erasure_keeps_counts_and_audit_lines_but_not_the_person(
 
 def test_erasing_a_phone_nobody_knows_changes_nothing(someone: Person) -> None:
     before = _counts(someone)
-    done = person.erase(someone.engine, someone.store, "+919800000009", "dpo")
+    done = person_erase.erase(someone.engine, someone.store, "+919800000009", "dpo")
     assert (done["claims"], done["documents"], done["messages"], done["redemptions"]) == (
         0,
         0,
@@ -259,8 +259,8 @@ def test_the_placeholder_is_the_same_for_the_same_phone_and_reads_nothing_back(
     someone: Person,
 ) -> None:
     with someone.engine.begin() as conn:
-        one, two = (person.erased_phone(conn, PHONE) for _ in range(2))
-        other = person.erased_phone(conn, "+919800000009")
+        one, two = (person_erase.erased_phone(conn, PHONE) for _ in range(2))
+        other = person_erase.erased_phone(conn, "+919800000009")
     assert one == two != other and PHONE[3:] not in one and len(one) <= 32
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from codes.campaign import Campaign
 from server_stub.errors import ApiError
-from server_stub.prizes import claims, person, winners
+from server_stub.prizes import claims, person_erase, winners
 from server_stub.prizes.documents import DocumentStore
 from tests.server_stub.play.shopper import TIERS, serial_of_tier
 from tests.server_stub.prizes.test_claims import documents, draft
@@ -75,7 +75,7 @@ def test_the_list_holds_listed_major_winners_approved_or_further_newest_first(
     office.claim("Music Winner", "approved", tier="music")  # not a prize that ships
     erased = office.claim("Erased Person", "approved", phone="+919800000009")
     assert "Erased P." in [r["name"] for r in winners.winners(office.w.engine, office.campaign)]
-    person.erase(office.w.engine, office.store, "+919800000009", "dpo", force=True)
+    person_erase.erase(office.w.engine, office.store, "+919800000009", "dpo", force=True)
 
     listed = winners.winners(office.w.engine, office.campaign)
     assert [(r["name"], r["city"], r["prize"]) for r in listed] == [

@@ -1,13 +1,6 @@
-"""What the server holds about one person, found by their phone: exported whole on request, or
-erased. Erasure keeps counts and audit lines but not the person.
-
-Where a phone lives: prize claims (with the name, address, email, ID and invoice numbers and
-city given with them, their documents, and notes staff wrote), the outbox's messages (to the
-phone or the claim's email), SMS sent (`sms_messages`), one-time passwords (`otp_codes`, hashes
-only), visits to /play/ (`play_sessions`), attempt counters keyed by it, redemptions made on the
-web or at a kiosk that took the number (`events.member` and the payload's `context`), and the
-loyalty tables when the number is a member's (`balances`, `member_stores`, `conflicts`, the
-balance rows of `feed`).
+"""Erasing a person on request, found by their phone (`instore admin person erase`): erasure
+keeps counts and audit lines but not the person. Where a phone lives is in `person_rows.py`;
+exporting it is `person_export.py`.
 
 Erasure puts a placeholder in place of the phone everywhere: "erased:" and 16 hex digits of an
 HMAC under a key of this server's, the same for the same phone, so counts per phone (claims per
@@ -36,9 +29,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, or_, select, update
@@ -63,159 +54,30 @@ from server_stub.database.schema import (
     play_sessions,
     prize_claims,
     sms_messages,
-    vouchers,
 )
 from server_stub.errors import ApiError
 from server_stub.prizes.documents import DocumentStore
+from server_stub.prizes.person_rows import (
+    attempts_of,
+    claims_of,
+    emails_of,
+    messages_of,
+    visits_of,
+)
 
 KEY = "erasure_key"  # meta: the HMAC key of the placeholders
 PREFIX = "erased:"
 ERASED_WORDS = "[erased]"
 OPEN = ("received", "in_verification")
 SHIPPING = ("approved", "dispatched")
-_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
-
-
-# -- export -----------------------------------------------------------------------------------
-
-
-def export(
-    engine: Engine, phone: str, store: DocumentStore | None = None, out: Path | None = None,
-    now: float | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Everything held about `phone` (E.164) as one JSON-ready dict: claims with their
-    timelines and documents' details, messages, redemptions, loyalty, and counts of passwords,
-    visits and attempts. With `out` (and `store`), each document's file is copied into that
-    folder too, and its document says under which name."""
-    now = time.time() if now is None else now
-    with reader(engine).connect() as conn:
-        found = _claims(conn, phone)
-        numbers = [c.number for c in found]
-        emails = sorted({c.email for c in found if c.email})
-        data: dict[str, Any] = {
-            "phone": phone, "exported_at": _iso(now),
-            "claims": [_claim(conn, row) for row in found],
-            "messages": _messages(conn, phone, numbers, emails),
-            "sms": _rows(conn, select(sms_messages).where(sms_messages.c.phone == phone)),
-            "one_time_passwords": _password_counts(conn, phone),
-            "visits": _visit_counts(conn, phone),
-            "attempts": _rows(conn, select(attempt_counters).where(_keyed_by(phone))),
-            "redemptions": _redemptions(conn, phone),
-            "loyalty": _loyalty(conn, phone),
-        }  # fmt: skip
-    if out is not None:
-        if store is None:
-            raise ValueError("copying the documents needs the document store")
-        _copy_documents(data["claims"], store, out)
-    return data
-
-
-def _claims(conn: Connection, phone: str) -> Sequence[Row[Any]]:
-    c = prize_claims.c
-    query = select(prize_claims).where(c.phone == phone).order_by(c.created, c.number)
-    return conn.execute(query).all()
-
-
-def _claim(conn: Connection, row: Row[Any]) -> dict[str, Any]:
-    claim = dict(row._mapping)
-    claim["flags"] = json.loads(claim["flags"])
-    t, d = claim_timeline.c, claim_documents.c
-    claim["timeline"] = _rows(
-        conn, select(t.at, t.status, t.note, t.actor).where(t.number == row.number).order_by(t.at, t.id)
-    )  # fmt: skip
-    documents = _rows(
-        conn,
-        select(d.id, d.kind, d.content_type, d.size, d.sha256, d.current, d.checks, d.deleted,
-               d.created, d.stored).where(d.number == row.number).order_by(d.created, d.kind),
-    )  # fmt: skip
-    for document in documents:
-        document["checks"] = json.loads(document["checks"] or "{}")
-    claim["documents"] = documents
-    return claim
-
-
-def _messages(
-    conn: Connection, phone: str, numbers: list[str], emails: list[str]
-) -> list[dict[str, Any]]:
-    o = outbox.c
-    mine = or_(o.to.in_([phone, *emails]), o.claim.in_(numbers))
-    columns = (o.id, o.channel, o.to, o.kind, o.claim, o.lang, o.subject, o.body, o.state,
-               o.attempts, o.created, o.sent_at)  # fmt: skip
-    return _rows(conn, select(*columns).where(mine).order_by(o.id))
-
-
-def _password_counts(conn: Connection, phone: str) -> dict[str, Any]:
-    o = otp_codes.c
-    count, first, last = conn.execute(
-        select(func.count(), func.min(o.created), func.max(o.created)).where(o.phone == phone)
-    ).one()
-    return {"count": count, "first": first, "last": last, "note": "only hashes are kept"}
-
-
-def _visit_counts(conn: Connection, phone: str) -> dict[str, Any]:
-    p = play_sessions.c
-    count = conn.execute(
-        select(func.count()).where(or_(p.phone == phone, p.pending_phone == phone))
-    ).scalar_one()
-    return {"open": count, "note": "a visit ends after 30 idle minutes; ended ones are not kept"}
-
-
-def _redemptions(conn: Connection, phone: str) -> list[dict[str, Any]]:
-    e, v = events.c, vouchers.c
-    query = (
-        select(e.event_id, e.device_id, e.store_id, e.kind, e.campaign, e.serial, e.tier,
-               e.received, e.verdict, e.payload, v.voucher)
-        .select_from(events.outerjoin(vouchers, v.event_id == e.event_id))
-        .where(e.member == phone).order_by(e.received)
-    )  # fmt: skip
-    found = _rows(conn, query)
-    for row in found:
-        payload = json.loads(row.pop("payload"))
-        row["code"] = payload.get("code", "")
-        row["context"] = payload.get("context", {})
-    return found
-
-
-def _loyalty(conn: Connection, phone: str) -> dict[str, Any]:
-    balance = conn.execute(
-        select(balances.c.balance).where(balances.c.member == phone)
-    ).scalar_one_or_none()
-    stores = conn.execute(
-        select(member_stores.c.store_id).where(member_stores.c.member == phone)
-    ).scalars()
-    conflict_ids = conn.execute(select(conflicts.c.id).where(conflicts.c.member == phone)).scalars()
-    return {"balance": balance, "stores": sorted(stores), "conflicts": sorted(conflict_ids)}
-
-
-def _copy_documents(claims: list[dict[str, Any]], store: DocumentStore, out: Path) -> None:
-    """Each document still on the disk copied to `out` as CLAIM-KIND-ID.ext (mode 0600: these
-    are ID cards), named in its document as `file`."""
-    out.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for claim in claims:
-        for document in claim["documents"]:
-            if document["deleted"] is not None:
-                continue
-            name = (
-                f"{claim['number']}-{document['kind']}-{document['id'][:8]}"
-                f"{_EXTENSIONS.get(document['content_type'], '')}"
-            )
-            target = out / name
-            target.write_bytes(store.read(document["stored"]))
-            target.chmod(0o600)
-            document["file"] = name
-
-
-# -- erasure ----------------------------------------------------------------------------------
 
 
 def plan(engine: Engine, phone: str) -> dict[str, Any]:
     """What `erase` would do, without doing it: the claims (number and status) and, for each,
     whether it would be withdrawn or blocks the erasure, and counts of what else is held."""
     with reader(engine).connect() as conn:
-        found = _claims(conn, phone)
-        held = _held(
-            conn, phone, [c.number for c in found], sorted({c.email for c in found if c.email})
-        )
+        found = claims_of(conn, phone)
+        held = _held(conn, phone, [c.number for c in found], emails_of(found))
     return {
         "phone": phone,
         "claims": [{"number": c.number, "status": c.status, "will_be": _fate(c.status)}
@@ -257,7 +119,7 @@ def erase(
                 " then not arrive)",
             )  # fmt: skip
         numbers = [c.number for c in found]
-        emails = sorted({c.email for c in found if c.email})
+        emails = emails_of(found)
         words = _words_of(found, phone)
         done = {"phone": placeholder, "claims": len(found),
                 "withdrawn": sum(c.status in OPEN for c in found)}  # fmt: skip
@@ -297,18 +159,17 @@ def erased_phone(conn: Connection, phone: str) -> str:
 
 def _held(conn: Connection, phone: str, numbers: list[str], emails: list[str]) -> dict[str, int]:
     """Counts of what is held besides the claims."""
-    d, o, e = claim_documents.c, outbox.c, events.c
+    d, e = claim_documents.c, events.c
 
     def count(table: Any, *where: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
     return {
         "documents": count(claim_documents, d.number.in_(numbers), d.deleted.is_(None)),
-        "messages": count(outbox, or_(o.to.in_([phone, *emails]), o.claim.in_(numbers))),
+        "messages": count(outbox, messages_of(phone, numbers, emails)),
         "sms": count(sms_messages, sms_messages.c.phone == phone),
         "one_time_passwords": count(otp_codes, otp_codes.c.phone == phone),
-        "visits": count(play_sessions, or_(play_sessions.c.phone == phone,
-                                           play_sessions.c.pending_phone == phone)),
+        "visits": count(play_sessions, visits_of(phone)),
         "redemptions": count(events, e.member == phone),
     }  # fmt: skip
 
@@ -393,7 +254,7 @@ def _erase_messages(
     the gateway's words without the details in them (a mail server's refusal says the address
     back, in whatever case it likes)."""
     o = outbox.c
-    mine = or_(o.to.in_([phone, *emails]), o.claim.in_(numbers))
+    mine = messages_of(phone, numbers, emails)
     for row_id, to, error in conn.execute(
         select(o.id, o.to, o.last_error).where(mine, o.state != "pending", o.last_error != "")
     ).all():  # fmt: skip
@@ -409,12 +270,6 @@ def _erase_messages(
     return int(done.rowcount)
 
 
-def _keyed_by(phone: str) -> Any:
-    """Attempt counters kept for the phone: keyed by it alone or after a purpose ("claim +91...")."""
-    who = attempt_counters.c.who
-    return or_(who == phone, who.endswith(" " + phone))
-
-
 def _erase_traces(conn: Connection, phone: str, placeholder: str) -> dict[str, int]:
     """The phone everywhere else: passwords, SMS and redemptions keep their rows under the
     placeholder; visits end; attempt counters (an hour's worth) go."""
@@ -425,15 +280,12 @@ def _erase_traces(conn: Connection, phone: str, placeholder: str) -> dict[str, i
     done["sms"] = conn.execute(
         update(sms_messages).where(sms_messages.c.phone == phone).values(phone=placeholder)
     ).rowcount
-    p = play_sessions.c
-    done["visits"] = conn.execute(
-        delete(play_sessions).where(or_(p.phone == phone, p.pending_phone == phone))
-    ).rowcount
+    done["visits"] = conn.execute(delete(play_sessions).where(visits_of(phone))).rowcount
     counted = attempt_sources.c.who
     conn.execute(
         delete(attempt_sources).where(or_(counted == phone, counted.endswith(" " + phone)))
     )
-    done["attempts"] = conn.execute(delete(attempt_counters).where(_keyed_by(phone))).rowcount
+    done["attempts"] = conn.execute(delete(attempt_counters).where(attempts_of(phone))).rowcount
     done["redemptions"], done["waiting"] = _erase_events(conn, phone, placeholder)
     done["loyalty"] = _erase_member(conn, phone, placeholder)
     return done
@@ -505,14 +357,3 @@ def _erase_member(conn: Connection, phone: str, placeholder: str) -> int:
         conn.execute(update(feed).where(feed.c.id == row_id).values(data=new))
         changed += 1
     return changed
-
-
-# -- shared -----------------------------------------------------------------------------------
-
-
-def _rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def _iso(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
