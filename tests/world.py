@@ -2,25 +2,34 @@
 
 `World` gives a migrated server database (SQLite file or PostgreSQL), a campaign with printed
 codes, stores, and devices enrolled through the real protocol over an in-process transport.
+
+The migrations run once per test process, not once per world: a SQLite world starts from a copy
+of a migrated file, a PostgreSQL world from a database migrated once and emptied back to the rows
+the migrations wrote. Migrating took 0.1-0.3 s (SQLite) and 0.35-0.7 s (PostgreSQL) of every
+world on an idle machine, seconds on a busy one; the copy takes 0.01 s, the reset 0.03 s. Each
+world still gets an admin token of its own.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from codes import campaign as campaign_file
 from codes.campaign import Campaign, Tier, parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from server_stub.catalog import campaign_setup, enrollment, store_setup
-from server_stub.database.connection import migrate, open_engine
+from server_stub.database.connection import migrate, open_engine, sqlite_file
+from server_stub.database.schema import meta
 from server_stub.device_api.service import SyncService
 from sync.client import SyncClient
 from sync.cycle import CycleReport, client_for, run_cycle
@@ -155,18 +164,120 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(params=BACKENDS)
 def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated, empty server database: a SQLite file, or this run's PostgreSQL database."""
+    """A server database with no tables yet: a SQLite file, or this run's PostgreSQL database.
+
+    Under `world`, the PostgreSQL one is the worlds' own, which `world` brings back to migrated."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'server.db'}"
+    if "world" in request.fixturenames:
+        template: PostgresTemplate = request.getfixturevalue("world_postgres")
+        return template.url
     url: str = request.getfixturevalue("postgres_url")
     empty_postgres(url)
     return url
 
 
-@pytest.fixture
-def world(server_url: str, tmp_path: Path) -> Iterator[World]:
-    engine = open_engine(server_url)
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite server database as the migrations leave it, copied for each world."""
+    path = tmp_path_factory.mktemp("migrated") / "server.db"
+    engine = open_engine(f"sqlite:///{path}")
     migrate(engine)
+    engine.dispose()
+    with sqlite3.connect(path) as raw:  # everything in the file itself, none in its WAL
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
+    return path
+
+
+SEED_SCHEMA = "instore_test_seed"  # the rows the migrations wrote, kept to write them back
+
+
+@dataclass(frozen=True)
+class PostgresTemplate:
+    """A PostgreSQL database migrated once; `reset` empties it back to what the migrations left."""
+
+    url: str
+    tables: tuple[str, ...]
+    seeded: tuple[str, ...]  # tables the migrations wrote rows into
+    sequences: tuple[tuple[str, int, bool], ...]  # name, value, is_called after migrating
+
+    @classmethod
+    def migrated(cls, url: str) -> PostgresTemplate:
+        engine = open_engine(url)
+        migrate(engine)
+        engine.dispose()
+        with psycopg.connect(url, autocommit=True) as conn:
+            tables = tuple(r[0] for r in conn.execute(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'"
+            ))  # fmt: skip
+            seeded = tuple(
+                t for t in tables if conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
+            )
+            conn.execute(f"CREATE SCHEMA {SEED_SCHEMA}")
+            for table in seeded:
+                conn.execute(f"CREATE TABLE {SEED_SCHEMA}.{table} AS SELECT * FROM {table}")
+            sequences = tuple(
+                (name, int(last if last is not None else start), last is not None)
+                for name, last, start in conn.execute(
+                    "SELECT quote_ident(sequencename), last_value, start_value FROM pg_sequences"
+                    " WHERE schemaname = 'public'"
+                )
+            )  # fmt: skip
+        return cls(url, tables, seeded, sequences)
+
+    def reset(self) -> None:
+        # DELETE, not TRUNCATE: a test's few thousand rows go in a hundredth of a second, where
+        # TRUNCATE makes new files for every table and index (a tenth); replica mode skips the
+        # foreign keys' checks, the tables being emptied in no particular order
+        restore = ["SET LOCAL session_replication_role = replica"]
+        restore += [f"DELETE FROM {t}" for t in self.tables]
+        restore += [
+            f"INSERT INTO {t} OVERRIDING SYSTEM VALUE SELECT * FROM {SEED_SCHEMA}.{t}"
+            for t in self.seeded
+        ]
+        restore += [
+            f"SELECT setval('{name}', {value}, {is_called})"
+            for name, value, is_called in self.sequences
+        ]
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            # a connection a test left open (idle, or in a transaction) would hold up the DELETEs
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            conn.execute("BEGIN; " + "; ".join(restore) + "; COMMIT")  # one round trip
+
+
+@pytest.fixture(scope="session")
+def world_postgres() -> Iterator[PostgresTemplate]:
+    """The PostgreSQL database of this process's worlds (not postgres_url's, which tests empty)."""
+    if not POSTGRES:
+        pytest.skip("INSTORE_TEST_POSTGRES is not set")
+    for url in postgres_database():
+        yield PostgresTemplate.migrated(url)
+
+
+def migrated_world_database(request: pytest.FixtureRequest, url: str) -> Engine:
+    """`url` as the migrations leave a database, its admin token its own."""
+    path = sqlite_file(url)
+    if path is not None:
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        path.chmod(0o600)  # as open_engine makes a server's file: it holds every secret
+    else:
+        template: PostgresTemplate = request.getfixturevalue("world_postgres")
+        template.reset()
+    engine = open_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            update(meta).where(meta.c.key == "admin_token").values(value=secrets.token_urlsafe(24))
+        )
+    return engine
+
+
+@pytest.fixture
+def world(server_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
+    engine = migrated_world_database(request, server_url)
     w = World(engine, server_url, tmp_path)
     yield w
     w.close()
