@@ -165,7 +165,8 @@ demo: $(STAMP)
 	$(BIN)/instore terminal status --db $(DEMO_DIR)/kiosk.db
 	@echo; echo "=== the central dashboard, one sign-in for each role"
 	@for user in admin:ann-admin:admin campaign:cam-manager:campaign_manager store:nora-north:store_manager \
-	  help:hal-helpdesk:helpdesk; do \
+	  help:hal-helpdesk:helpdesk verify:vera-verifier:verifier approve:abe-approver:approver \
+	  ship:lou-logistics:logistics; do \
 	  name=$${user#*:}; name=$${name%%:*}; role=$${user##*:}; scope=""; \
 	  [ $$role = store_manager ] && scope="--store north"; \
 	  [ $$role = campaign_manager ] && scope="--campaign demo-lids"; \
@@ -174,11 +175,14 @@ demo: $(STAMP)
 	done
 	@echo "--- the dashboard is at $(DEMO_SERVER)/dashboard/ while the server runs; sign in as:"
 	@echo "    ann-admin / demo-ann-admin-2026 (admin), cam-manager / demo-cam-manager-2026 (campaign manager),"
-	@echo "    nora-north / demo-nora-north-2026 (store manager of North), hal-helpdesk / demo-hal-helpdesk-2026 (helpdesk)"
+	@echo "    nora-north / demo-nora-north-2026 (store manager of North), hal-helpdesk / demo-hal-helpdesk-2026 (helpdesk);"
+	@echo "    the prize office: vera-verifier / demo-vera-verifier-2026 (checks claims), abe-approver /"
+	@echo "    demo-abe-approver-2026 (decides them), lou-logistics / demo-lou-logistics-2026 (ships prizes)"
 	@echo "--- shoppers enter codes on their phone at $(DEMO_SERVER)/play/; each one-time password"
 	@echo "    arrives as a file in $(DEMO_DIR)/sms/ (the demo's SMS gateway)"
 	@echo "--- to open it again later: $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) \\"
 	@echo "    --sms-gateway file://$(abspath $(DEMO_DIR))/sms"
+	@echo "    (claim news also go by email with --smtp HOST:PORT; without it they wait in the outbox)"
 	@kill $$(cat $(DEMO_DIR)/server.pid)
 
 # Re-resolve every pinned dependency (all extras) into constraints.txt.
