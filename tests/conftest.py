@@ -20,6 +20,14 @@ pytest_plugins = ["tests.world"]  # the server and enrolled devices, for server 
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
+# tmp_path in memory where there is a tmpfs: every SQLite commit (the tills', the server's) waits
+# for an fsync, a millisecond on an idle disk and far more on a busy one, while on a tmpfs it
+# returns at once. The code runs as it does on a disk; what the tests kill is a process (SIGKILL),
+# after which the kernel's copy of a file is what counts, in memory as on a disk. Pytest reads
+# this when it first makes a temporary folder, after this file is loaded.
+if os.access("/dev/shm", os.W_OK) and os.path.ismount("/dev/shm"):
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", "/dev/shm")
+
 CampaignFactory = Callable[..., tuple[Campaign, bytes]]
 
 
