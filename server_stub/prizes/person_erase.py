@@ -108,7 +108,10 @@ def erase(
     with writing(engine) as conn:
         placeholder = erased_phone(conn, phone)
         found = conn.execute(
-            select(prize_claims).where(prize_claims.c.phone == phone).with_for_update()
+            select(prize_claims)
+            .where(prize_claims.c.phone == phone)
+            .order_by(prize_claims.c.created, prize_claims.c.number)  # as `plan` lists them
+            .with_for_update()
         ).all()
         shipping = [c.number for c in found if c.status in SHIPPING]
         if shipping and not force:
