@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CampaignFactory
+from codes import campaign as campaign_file
+from codes.campaign import parse_tiers
 from tests.disks import read_only, small_disk
 
 
@@ -22,19 +23,30 @@ def instore(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Compl
     )  # fmt: skip
 
 
-@pytest.fixture
-def device(make_campaign: CampaignFactory, tmp_path: Path) -> tuple[Path, list[str]]:
-    campaign, _key = make_campaign(tiers="gold:5,music:*", capacity=1000)
-    assert campaign.path is not None
-    done = instore(
-        "codes", "mint", str(campaign.path), "--count", "50", "--out", "codes.csv", cwd=tmp_path
+@pytest.fixture(scope="module")
+def made_device(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """50 codes minted and a till made from the campaign by the CLI, once for the module (two
+    process starts, 0.7 s, were most of a test's time)."""
+    folder = tmp_path_factory.mktemp("device")
+    campaign_file.create(
+        folder / "campaign.toml", "ice-2026", "HV", parse_tiers("gold:5,music:*"), capacity=1000
     )
+    done = instore("codes", "mint", "campaign.toml", "--count", "50", "--out", "codes.csv",
+                   cwd=folder)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    codes = [line.split(",")[0] for line in (tmp_path / "codes.csv").read_text().splitlines()[1:]]
-    init = instore("terminal", "init", "--db", "till.db", "--campaign", str(campaign.path),
-                   "--device-name", "Till 1", "--store", "s1", "--json", cwd=tmp_path)  # fmt: skip
+    init = instore("terminal", "init", "--db", "till.db", "--campaign", "campaign.toml",
+                   "--device-name", "Till 1", "--store", "s1", "--json", cwd=folder)  # fmt: skip
     assert init.returncode == 0, init.stderr
     assert json.loads(init.stdout)["device_name"] == "Till 1"
+    return folder
+
+
+@pytest.fixture
+def device(made_device: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    """The module's till and codes in the test's own folder, the till untouched by other tests."""
+    for made in made_device.iterdir():
+        shutil.copy2(made, tmp_path / made.name)  # the ledger with its -wal, if one was left
+    codes = [line.split(",")[0] for line in (tmp_path / "codes.csv").read_text().splitlines()[1:]]
     return tmp_path, codes
 
 
