@@ -121,10 +121,10 @@ def test_the_pin_lock_holds_across_a_restart(make_store: StoreFactory) -> None:
         corner = ui.screen.ids.corner
         ui.hold(corner, 2.2)
         assert ui.screen.name == "pin"
-        for _ in range(5):
-            for digit in "1111":
+        for _ in range(5):  # a wrong PIN of four keys, so no key is pressed twice in a row
+            for digit in "1357":
                 ui.tap(ui.key(digit))
-                time.sleep(DEBOUNCE_S)  # the same key again, at a person's pace
+            time.sleep(DEBOUNCE_S)  # Enter again, at a person's pace
             ui.tap(ui.button(action="pin.enter"))
         assert "Locked for 5 min" in _labels(ui)
     finally:
