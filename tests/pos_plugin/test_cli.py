@@ -15,9 +15,10 @@ from PIL import Image
 from codes.qr import qr_image
 from tests.live import free_port
 from tests.pos_plugin.test_images import camera_frame
-from tests.terminal.test_cli import device, instore
+from tests.terminal.test_cli import device, instore, made_device
 
-__all__ = ["device"]  # the fixture: a ledger made by `instore terminal init` and its codes
+# the fixtures: a ledger made by `instore terminal init` once for the module, and a copy per test
+__all__ = ["device", "made_device"]
 
 
 def test_token_is_kept_and_rotates(device: tuple[Path, list[str]]) -> None:
