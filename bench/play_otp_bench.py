@@ -20,7 +20,7 @@ from server_stub.database.connection import migrate, open_engine, writing
 from server_stub.database.schema import meta
 from server_stub.errors import ApiError
 from server_stub.notifications.sms import Sms
-from server_stub.play import otp
+from server_stub.phones import otp
 
 CHECKS = 200
 SIX = re.compile(r"\d{6}")

@@ -35,6 +35,7 @@ stores = Table(
     Column("created", Float, nullable=False),
     # a device of this store not heard from for longer stands out on the dashboard
     Column("silent_after_s", Float, nullable=False, server_default="3600"),
+    Column("partner_id", String(64)),  # the coalition partner it belongs to (migration 0014)
 )
 
 campaigns = Table(
@@ -225,6 +226,7 @@ alerts = Table(
     Column("kind", String(32), nullable=False),
     Column("message", Text, nullable=False),
     Column("created", Float, nullable=False),
+    Column("actor", String(128), nullable=False, server_default=""),  # the cashier it names
 )
 
 # signed requests seen recently: a replayed request is refused
@@ -397,7 +399,7 @@ vouchers = Table(
 Index("vouchers_pool", vouchers.c.campaign, vouchers.c.tier, vouchers.c.state)
 Index("vouchers_holder", vouchers.c.device_id, vouchers.c.state)
 
-# one-time passwords sent by SMS (server_stub/play/otp.py): only a hash of each is kept
+# one-time passwords sent by SMS (server_stub/phones/otp.py): only a hash of each is kept
 otp_codes = Table(
     "otp_codes",
     metadata,
@@ -549,3 +551,6 @@ outbox = Table(
 )
 Index("outbox_due", outbox.c.state, outbox.c.next_at)
 Index("outbox_claim", outbox.c.claim)
+
+# the coalition's tables live in their own module on the same metadata
+from server_stub.database import loyalty_tables as _loyalty_tables  # noqa: E402, F401

@@ -33,7 +33,8 @@ from codes.common.claim_link import ClaimLink
 from server_stub.database.connection import reader
 from server_stub.database.schema import prize_claims
 from server_stub.errors import ApiError
-from server_stub.play import claim_target, otp, pages, visits
+from server_stub.phones import otp
+from server_stub.play import claim_target, pages, visits
 from server_stub.play.claim_target import ClaimTarget
 from server_stub.play.forms import from_elsewhere, read_form, same
 from server_stub.play.visits import Visit

@@ -27,7 +27,8 @@ from server_stub.device_api.recheck import Rechecker
 from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError
 from server_stub.notifications.sms import SmsGateway
-from server_stub.play import i18n, otp, pages, visits, web_redeem, winners
+from server_stub.phones import otp
+from server_stub.play import i18n, pages, visits, web_redeem, winners
 from server_stub.play.claim_form import ClaimDesk
 from server_stub.play.forms import read_form, same
 from server_stub.play.visits import Visit

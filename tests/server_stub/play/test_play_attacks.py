@@ -32,7 +32,8 @@ from codes.common.claim_link import claim_url
 from server_stub.admin.device_control import revoke_device
 from server_stub.database.schema import devices, events, otp_codes, play_sessions, prize_claims
 from server_stub.device_api.service import SyncService
-from server_stub.play import claim_form, otp
+from server_stub.phones import otp
+from server_stub.play import claim_form
 from server_stub.prizes import vouchers
 from server_stub.settings import ServerSettings, proxy_network
 from tests.live import live_server

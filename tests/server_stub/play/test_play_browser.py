@@ -24,8 +24,8 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from server_stub.database.schema import claim_documents, prize_claims
+from server_stub.phones.otp import normalise_phone
 from server_stub.play import i18n
-from server_stub.play.otp import normalise_phone
 from server_stub.prizes import outbox, vouchers
 from tests.server_stub.play.shopper import (
     TIERS,

@@ -33,7 +33,8 @@ from server_stub.database.schema import (
 )
 from server_stub.device_api.service import SyncService
 from server_stub.notifications.sms import gateway_for
-from server_stub.play import otp, visits, web_redeem
+from server_stub.phones import otp
+from server_stub.play import visits, web_redeem
 from server_stub.prizes import claims, person_erase
 from server_stub.prizes.documents import DocumentStore
 from tests.server_stub.play.shopper import TIERS, serial_of_tier

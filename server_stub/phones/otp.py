@@ -42,7 +42,7 @@ from server_stub.limits import counters
 from server_stub.limits.counters import Count, Limit
 from server_stub.limits.throttle import address_key
 from server_stub.notifications.sms import SmsGateway, send_sms
-from server_stub.play.phones import masked, normalise_phone, prefix_of, region_of
+from server_stub.phones.numbers import masked, normalise_phone, prefix_of, region_of
 
 __all__ = ["DEFAULT_WORDS", "PURPOSES", "Sent", "check_otp", "normalise_phone", "send_otp"]
 

@@ -24,7 +24,7 @@ from server_stub.database.connection import migrate, open_engine
 from server_stub.database.schema import meta, otp_codes, sms_messages
 from server_stub.errors import ApiError
 from server_stub.notifications.sms import FileGateway, SendFailed, Sms
-from server_stub.play import otp
+from server_stub.phones import otp
 
 NOW = 1_800_000_000.0
 PHONE = "+919876543210"
