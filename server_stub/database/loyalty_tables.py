@@ -61,7 +61,9 @@ members = Table(
 lots = Table(
     "lots",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("member_id", Integer, nullable=False),
     Column("partner_id", String(64), nullable=False),
     Column("store_id", String(64), nullable=False),
@@ -83,7 +85,9 @@ Index("lots_expiring", lots.c.expires_at, sqlite_where=_open, postgresql_where=_
 lot_uses = Table(
     "lot_uses",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("lot_id", BigInteger, nullable=False),
     Column("member_id", Integer, nullable=False),
     Column("kind", String(8), nullable=False),  # spend | return | void | expire
