@@ -132,6 +132,9 @@ class DeviceConfig(Model):
     # the shoppers' address of the server (its public URL), for the claim QR a device shows;
     # empty: the address the device syncs with
     play_url: str = Field(default="", max_length=200)
+    # the program's lot rules, so a lot earned here offline gets the dates the server will give it
+    pending_days: int = Field(default=14, ge=0, le=365)  # the returns window
+    expiry_months: int = Field(default=12, ge=1, le=120)
 
 
 class CampaignGrant(Model):
@@ -238,9 +241,23 @@ class Notice(Model):
     conflict_id: int | None = None
 
 
+class WireLot(Model):
+    """One open lot of a member's points as the server holds it (server_stub loyalty.lots): who
+    issued it, when it was earned, until when it is pending, when it expires, what is left."""
+
+    id: int = Field(ge=0, le=BIG)
+    partner: str = ""
+    earned: float = Field(allow_inf_nan=False)
+    pending_until: float = Field(allow_inf_nan=False)
+    expires_at: float = Field(allow_inf_nan=False)
+    remaining: int = Field(ge=0, le=BIG)
+
+
 class MemberBalance(Model):
     member: str
     balance: int
+    # the member's open lots (balance = their sum); None: a server without lots, the figure alone
+    lots: list[WireLot] | None = None
 
 
 class VoucherGrant(Model):
@@ -304,3 +321,4 @@ class BalanceResponse(Model):
     member: str
     balance: int
     device_seq: int  # this device's events up to here are counted in the balance
+    lots: list[WireLot] | None = None  # as in MemberBalance

@@ -85,6 +85,8 @@ class TerminalConfig:
     max_offline_seconds: int = 72 * 3600  # pending older than this is overdue
     claim_timeout: float = 0.8
     play_url: str = ""  # the shoppers' address for a claim QR; empty: the sync server's
+    pending_days: int = 14  # a lot earned here is pending this long (the returns window) ...
+    expiry_months: int = 12  # ... and expires this many months after it was earned
 
     def item(self, item_id: str) -> CatalogueItem | None:
         return next((i for i in self.catalogue if i.id == item_id), None)
@@ -109,4 +111,6 @@ class TerminalConfig:
             max_offline_seconds=int(data.get("max_offline_seconds", defaults.max_offline_seconds)),
             claim_timeout=float(data.get("claim_timeout", defaults.claim_timeout)),
             play_url=str(data.get("play_url", defaults.play_url)),
+            pending_days=int(data.get("pending_days", defaults.pending_days)),
+            expiry_months=int(data.get("expiry_months", defaults.expiry_months)),
         )

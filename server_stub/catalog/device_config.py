@@ -13,6 +13,7 @@ from sqlalchemy import Column, Connection, Engine, Table, select, update
 
 from server_stub.catalog import earn_rules
 from server_stub.catalog.store_setup import store_exists
+from server_stub.database.loyalty_tables import program
 from server_stub.database.schema import (
     configs,
     meta,
@@ -66,7 +67,18 @@ def config_for_device(conn: Connection, store_id: str, play_url: str = "") -> De
     claim QR links it shows."""
     config = device_config(conn, store_id)
     loyalty = earn_rules.stamped(conn, store_id, config.loyalty)
-    return config.model_copy(update={"loyalty": loyalty, "play_url": play_url})
+    changes: dict[str, Any] = {"loyalty": loyalty, "play_url": play_url}
+    # the program's lot rules (loyalty.program, a room above this one: its row read here), so a
+    # lot earned offline is pending and expires as the server's will; no row: the defaults
+    lot_rules = conn.execute(
+        select(program.c.pending_days, program.c.expiry_months).where(program.c.id == 1)
+    ).first()
+    if lot_rules is not None:
+        changes |= {
+            "pending_days": lot_rules.pending_days,
+            "expiry_months": lot_rules.expiry_months,
+        }
+    return config.model_copy(update=changes)
 
 
 def _overlaid(
