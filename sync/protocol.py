@@ -85,6 +85,29 @@ class LimitConfig(Model):
     hard: bool = True
 
 
+class PointLimitConfig(Model):
+    """A limit on points (loyalty/limits.py on the server, terminal/point_limits.py offline): of
+    one scope's subject (`*`: each one counted apart), on a measure per operation or per period
+    (UTC). A total reaching `soft_low` alerts; past `soft_high` or `hard` it is refused."""
+
+    id: int = Field(ge=0)
+    scope: Literal["card", "cashier", "store", "partner", "terminal"]
+    subject: str = Field(default="*", max_length=128)
+    measure: Literal["earn_points", "spend_points", "operations"]
+    per: Literal["operation", "hour", "day", "week", "month"]
+    soft_low: int | None = Field(default=None, ge=1, le=BIG)
+    soft_high: int | None = Field(default=None, ge=1, le=BIG)
+    hard: int | None = Field(default=None, ge=1, le=BIG)
+
+    def level(self, total: int) -> Literal["ok", "soft", "block"]:
+        """Where a total with the operation in it stands (terminal.config.PointLimit.level
+        answers the same, held equal by a test)."""
+        for cap in (self.hard, self.soft_high):
+            if cap is not None and total > cap:
+                return "block"
+        return "soft" if self.soft_low is not None and total >= self.soft_low else "ok"
+
+
 class TierRuleConfig(Model):
     tier: str
     offline_count: int | None = Field(default=None, ge=0)
@@ -135,6 +158,8 @@ class DeviceConfig(Model):
     # the program's lot rules, so a lot earned here offline gets the dates the server will give it
     pending_days: int = Field(default=14, ge=0, le=365)  # the returns window
     expiry_months: int = Field(default=12, ge=1, le=120)
+    # limits on points earned and spent (`limits` above are the code redemptions')
+    point_limits: list[PointLimitConfig] = []
 
 
 class CampaignGrant(Model):

@@ -26,6 +26,30 @@ class Limit:
 
 
 @dataclass(frozen=True)
+class PointLimit:
+    """A limit on points or points operations (sync.protocol.PointLimitConfig; applied by
+    terminal/point_limits.py): a total reaching `soft_low` alerts, past `soft_high` or `hard`
+    the operation is refused."""
+
+    id: int
+    scope: str  # card | cashier | store | partner | terminal
+    measure: str  # earn_points | spend_points | operations
+    per: str  # operation | hour | day | week | month
+    subject: str = "*"  # one card, cashier, store, partner or terminal; * each one apart
+    soft_low: int | None = None
+    soft_high: int | None = None
+    hard: int | None = None
+
+    def level(self, total: int) -> str:
+        """ "ok", "soft" or "block" for a total with the operation in it (the server's
+        PointLimitConfig.level answers the same)."""
+        for cap in (self.hard, self.soft_high):
+            if cap is not None and total > cap:
+                return "block"
+        return "soft" if self.soft_low is not None and total >= self.soft_low else "ok"
+
+
+@dataclass(frozen=True)
 class TierRule:
     """Offline risk budget for one tier, counted since the last successful sync."""
 
@@ -87,6 +111,7 @@ class TerminalConfig:
     play_url: str = ""  # the shoppers' address for a claim QR; empty: the sync server's
     pending_days: int = 14  # a lot earned here is pending this long (the returns window) ...
     expiry_months: int = 12  # ... and expires this many months after it was earned
+    point_limits: tuple[PointLimit, ...] = ()  # on points earned and spent (point_limits.py)
 
     def item(self, item_id: str) -> CatalogueItem | None:
         return next((i for i in self.catalogue if i.id == item_id), None)
@@ -113,4 +138,5 @@ class TerminalConfig:
             play_url=str(data.get("play_url", defaults.play_url)),
             pending_days=int(data.get("pending_days", defaults.pending_days)),
             expiry_months=int(data.get("expiry_months", defaults.expiry_months)),
+            point_limits=tuple(PointLimit(**x) for x in data.get("point_limits", ())),
         )
