@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Engine, Table, select, update
 
-from server_stub.catalog import earn_rules
+from server_stub.catalog import earn_rules, point_limits
 from server_stub.catalog.store_setup import store_exists
 from server_stub.database.loyalty_tables import program
 from server_stub.database.schema import (
@@ -78,6 +78,7 @@ def config_for_device(conn: Connection, store_id: str, play_url: str = "") -> De
             "pending_days": lot_rules.pending_days,
             "expiry_months": lot_rules.expiry_months,
         }
+    changes["point_limits"] = point_limits.for_store(conn, store_id)  # `instore admin limit`
     return config.model_copy(update=changes)
 
 
