@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from typing_extensions import TypedDict  # pydantic reads this one's fields on Python 3.11
 
 PROTOCOL_VERSION = 1
@@ -115,6 +117,31 @@ class TierRuleConfig(Model):
     needs_online: bool = False
 
 
+Rounding = Literal["down", "nearest", "up"]
+_Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]  # YYYY-MM-DD
+_Category = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MAX_CATEGORIES = 50  # multipliers a rule names, and categories an accrual's basket names
+# the earn rules a partner may set for its stores (the rest stay the store's: check-in, caps)
+EARN_RULE_FIELDS = (
+    "currency_per_unit", "points_per_unit", "rounding", "min_purchase", "category_multipliers",
+    "bonus_periods", "max_points_per_receipt",
+)  # fmt: skip
+
+
+class BonusPeriodConfig(Model):
+    """Between two days (both counted), every purchase earns `multiplier` times the points."""
+
+    start: _Day
+    end: _Day
+    multiplier: float = Field(gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> BonusPeriodConfig:
+        if self.end < self.start:
+            raise ValueError(f"a bonus period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
 class LoyaltyConfig(Model):
     # which version of the store's earn rules these are (the server numbers each change); an
     # accrual names it, so the server recounts with the rules the device had
@@ -124,20 +151,63 @@ class LoyaltyConfig(Model):
     checkin_points: int = Field(default=10, ge=0)
     offline_spend_cap: int = Field(default=500, ge=0)
     max_points_per_receipt: int = Field(default=10_000, ge=0)
+    rounding: Rounding = "down"  # of the currency units a purchase is worth
+    min_purchase: float = Field(default=0.0, ge=0, allow_inf_nan=False)  # less earns nothing
+    # a basket's amount in a category counts this many times (absent: once)
+    category_multipliers: dict[_Category, Annotated[float, Field(ge=0, le=100)]] = Field(
+        default={}, max_length=MAX_CATEGORIES
+    )
+    bonus_periods: list[BonusPeriodConfig] = Field(default=[], max_length=100)
 
-    def points_for(self, amount: float) -> int:
+    def points_for(
+        self, amount: float, categories: Mapping[str, float] | None = None,
+        day: str | None = None,
+    ) -> int:  # fmt: skip
         """The server's count of an accrual; a device counts the same (terminal.config.Loyalty,
-        held to this one by a property test)."""
-        if not amount > 0:
+        held to this one by a property test). `categories`: the basket's amount per product
+        category ({"fuel": 40.0}; what no category names counts once); `day`: the purchase's
+        day (YYYY-MM-DD) for bonus periods. Without them, the count of before either existed."""
+        if not amount > 0 or amount < self.min_purchase:
             return 0
-        earned = int(amount // self.currency_per_unit) * self.points_per_unit
-        return min(earned, self.max_points_per_receipt)
+        worth = amount
+        if categories and self.category_multipliers:
+            worth = _weighted(amount, categories, self.category_multipliers)
+        bonus = max(
+            (b.multiplier for b in self.bonus_periods
+             if day is not None and b.start <= day <= b.end),
+            default=1.0,
+        )  # fmt: skip
+        if bonus != 1.0:
+            worth = worth * bonus
+        if not math.isfinite(worth / self.currency_per_unit):
+            return self.max_points_per_receipt if self.points_per_unit else 0
+        if self.rounding == "nearest":
+            units = math.floor(worth / self.currency_per_unit + 0.5)
+        elif self.rounding == "up":
+            units = math.ceil(worth / self.currency_per_unit)
+        else:
+            units = int(worth // self.currency_per_unit)
+        return min(units * self.points_per_unit, self.max_points_per_receipt)
+
+
+def _weighted(amount: float, categories: Mapping[str, float], times: Mapping[str, float]) -> float:
+    """The amount with each category's part counted its multiplier's times, in the order of the
+    categories' names (so both sides add the same floats); parts beyond the amount are ignored."""
+    worth, covered = 0.0, 0.0
+    for name in sorted(categories):
+        part = min(categories[name], amount - covered)
+        if not part > 0:
+            continue
+        worth += part * times.get(name, 1.0)
+        covered += part
+    return worth + (amount - covered)
 
 
 class CatalogueItemConfig(Model):
     id: str
     name: str
     points: int = Field(gt=0)
+    partner: str = ""  # who supplies the prize (a partner's id); empty: none named
 
 
 class DeviceConfig(Model):
@@ -156,8 +226,9 @@ class DeviceConfig(Model):
     # empty: the address the device syncs with
     play_url: str = Field(default="", max_length=200)
     # the program's lot rules, so a lot earned here offline gets the dates the server will give it
-    pending_days: int = Field(default=14, ge=0, le=365)  # the returns window
-    expiry_months: int = Field(default=12, ge=1, le=120)
+    # (a server from before lots sends neither: nothing pending, nothing expires)
+    pending_days: int = Field(default=0, ge=0, le=365)  # the returns window
+    expiry_months: int | None = Field(default=None, ge=1, le=120)
     # limits on points earned and spent (`limits` above are the code redemptions')
     point_limits: list[PointLimitConfig] = []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -73,6 +75,15 @@ def default_rule(tier: Tier) -> TierRule | None:
 
 
 @dataclass(frozen=True)
+class BonusPeriod:
+    """Between two days (YYYY-MM-DD, both counted), a purchase earns `multiplier` times."""
+
+    start: str
+    end: str
+    multiplier: float
+
+
+@dataclass(frozen=True)
 class Loyalty:
     version: int = 0  # of the store's earn rules, named in every accrual and check-in
     currency_per_unit: float = 10.0  # every 10 currency units spent ...
@@ -80,14 +91,62 @@ class Loyalty:
     checkin_points: int = 10
     offline_spend_cap: int = 500  # points one member may spend here between syncs
     max_points_per_receipt: int = 10_000  # however large the purchase
+    rounding: str = "down"  # of the currency units a purchase is worth: down, nearest or up
+    min_purchase: float = 0.0  # a smaller purchase earns nothing
+    category_multipliers: Mapping[str, float] = field(default_factory=dict)
+    bonus_periods: tuple[BonusPeriod, ...] = ()
 
-    def points_for(self, amount: float) -> int:
-        """The server counts the same (sync.protocol.LoyaltyConfig.points_for) and its figure
-        is the one that counts."""
-        if not amount > 0:
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Loyalty:
+        """As the server sends it (sync.protocol.LoyaltyConfig), JSON lists and all."""
+        fields = dict(data)
+        fields["bonus_periods"] = tuple(
+            b if isinstance(b, BonusPeriod) else BonusPeriod(**b)
+            for b in fields.get("bonus_periods", ())
+        )
+        fields["category_multipliers"] = dict(fields.get("category_multipliers", {}))
+        return cls(**fields)
+
+    def points_for(
+        self, amount: float, categories: Mapping[str, float] | None = None,
+        day: str | None = None,
+    ) -> int:  # fmt: skip
+        """The server counts the same (sync.protocol.LoyaltyConfig.points_for, held equal by a
+        property test) and its figure is the one that counts. `categories`: the basket's amount
+        per product category; `day`: the purchase's day (YYYY-MM-DD), for bonus periods."""
+        if not amount > 0 or amount < self.min_purchase:
             return 0
-        earned = int(amount // self.currency_per_unit) * self.points_per_unit
-        return min(earned, self.max_points_per_receipt)
+        worth = amount
+        if categories and self.category_multipliers:
+            worth = _weighted(amount, categories, self.category_multipliers)
+        bonus = max(
+            (b.multiplier for b in self.bonus_periods
+             if day is not None and b.start <= day <= b.end),
+            default=1.0,
+        )  # fmt: skip
+        if bonus != 1.0:
+            worth = worth * bonus
+        if not math.isfinite(worth / self.currency_per_unit):
+            return self.max_points_per_receipt if self.points_per_unit else 0
+        if self.rounding == "nearest":
+            units = math.floor(worth / self.currency_per_unit + 0.5)
+        elif self.rounding == "up":
+            units = math.ceil(worth / self.currency_per_unit)
+        else:
+            units = int(worth // self.currency_per_unit)
+        return min(units * self.points_per_unit, self.max_points_per_receipt)
+
+
+def _weighted(amount: float, categories: Mapping[str, float], times: Mapping[str, float]) -> float:
+    """Each category's part counted its multiplier's times, in the order of the names."""
+    worth, covered = 0.0, 0.0
+    for name in sorted(categories):
+        part = min(categories[name], amount - covered)
+        if not part > 0:
+            continue
+        worth += part * times.get(name, 1.0)
+        covered += part
+    return worth + (amount - covered)
 
 
 @dataclass(frozen=True)
@@ -97,6 +156,7 @@ class CatalogueItem:
     id: str
     name: str
     points: int
+    partner: str = ""  # the partner who supplies it; empty: none named
 
 
 @dataclass(frozen=True)
@@ -130,7 +190,7 @@ class TerminalConfig:
         return cls(
             limits=tuple(Limit(**x) for x in data.get("limits", ())),
             tier_rules=tuple(TierRule(**x) for x in data.get("tier_rules", ())),
-            loyalty=Loyalty(**data.get("loyalty", {})),
+            loyalty=Loyalty.from_dict(data.get("loyalty", {})),
             catalogue=tuple(CatalogueItem(**x) for x in data.get("catalogue", ())),
             hold_seconds=int(data.get("hold_seconds", defaults.hold_seconds)),
             max_offline_seconds=int(data.get("max_offline_seconds", defaults.max_offline_seconds)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -152,3 +153,66 @@ def test_the_till_and_the_server_count_points_alike(
         currency_per_unit=per, points_per_unit=points, max_points_per_receipt=cap
     )
     assert till.points_for(amount) == server.points_for(amount)
+
+
+# ten days, so purchases often fall on a bonus period's first or last day
+_DAYS = st.dates(date(2026, 11, 25), date(2026, 12, 4)).map(lambda d: d.isoformat())
+_CATEGORY = st.sampled_from(["fuel", "food", "phones", "tv", "other"])
+_MONEY = st.floats(min_value=-5, max_value=1e7, allow_nan=False)
+
+
+@settings(deadline=None, max_examples=400)
+@given(
+    amount=_MONEY,
+    per=st.floats(min_value=0.01, max_value=1000),
+    points=st.integers(0, 50),
+    cap=st.integers(0, 100_000),
+    rounding=st.sampled_from(["down", "nearest", "up"]),
+    minimum=st.floats(min_value=0, max_value=1000),
+    times=st.dictionaries(_CATEGORY, st.floats(min_value=0, max_value=100), max_size=4),
+    basket=st.none() | st.dictionaries(_CATEGORY, _MONEY, max_size=5),
+    periods=st.lists(st.tuples(_DAYS, _DAYS, st.floats(min_value=0.01, max_value=100)), max_size=3),
+    day=st.none() | _DAYS,
+)
+def test_the_till_and_the_server_count_partner_rules_alike(
+    amount: float, per: float, points: int, cap: int, rounding: str, minimum: float,
+    times: dict[str, float], basket: dict[str, float] | None,
+    periods: list[tuple[str, str, float]], day: str | None,
+) -> None:  # fmt: skip
+    """Rounding, a minimum purchase, category multipliers and bonus periods: a device counts
+    what the server recounts, to the point, for any basket and day."""
+    from sync.protocol import LoyaltyConfig
+
+    rules = {
+        "currency_per_unit": per, "points_per_unit": points, "max_points_per_receipt": cap,
+        "rounding": rounding, "min_purchase": minimum, "category_multipliers": times,
+        "bonus_periods": [
+            {"start": min(a, b), "end": max(a, b), "multiplier": m} for a, b, m in periods
+        ],
+    }  # fmt: skip
+    server = LoyaltyConfig.model_validate(rules)
+    till = Loyalty.from_dict(server.model_dump(mode="json"))  # as a pull hands it over
+    assert till.points_for(amount, basket, day) == server.points_for(amount, basket, day)
+
+
+def test_partner_rules_count_as_a_manager_expects() -> None:
+    """Per 10 spent, 1 point: 95 rounds down to 9, to nearest 10 (9.5 up), up to 10; under the
+    minimum nothing; fuel at double; a bonus day triple; no basket and no day: as before."""
+    from sync.protocol import LoyaltyConfig
+
+    for rounding, expected in (("down", 9), ("nearest", 10), ("up", 10)):
+        assert Loyalty(rounding=rounding).points_for(95.0) == expected
+        assert LoyaltyConfig(rounding=rounding).points_for(95.0) == expected  # type: ignore[arg-type]
+    assert Loyalty(min_purchase=50).points_for(49.99) == 0
+    assert Loyalty(min_purchase=50).points_for(50) == 5
+    doubled = Loyalty(category_multipliers={"fuel": 2.0})
+    assert doubled.points_for(100, {"fuel": 40.0, "food": 60.0}) == 14  # 80 + 60 = 140
+    assert doubled.points_for(100) == 10  # the old call: no basket, no multiplier
+    assert doubled.points_for(100, {"fuel": 500.0}) == 20  # a part beyond the amount is capped
+    bonus = Loyalty.from_dict(
+        {"bonus_periods": [{"start": "2026-11-27", "end": "2026-11-29", "multiplier": 3}]}
+    )
+    assert bonus.points_for(100, day="2026-11-28") == 30
+    assert bonus.points_for(100, day="2026-11-29") == 30  # the last day counts
+    assert bonus.points_for(100, day="2026-11-30") == 10
+    assert bonus.points_for(100) == 10
