@@ -169,8 +169,10 @@ class TerminalConfig:
     max_offline_seconds: int = 72 * 3600  # pending older than this is overdue
     claim_timeout: float = 0.8
     play_url: str = ""  # the shoppers' address for a claim QR; empty: the sync server's
-    pending_days: int = 14  # a lot earned here is pending this long (the returns window) ...
-    expiry_months: int = 12  # ... and expires this many months after it was earned
+    # a lot earned here is pending this many days (the returns window) and expires this many
+    # months on (terminal.lots.expiry_of); a server from before lots: none pending, none expiring
+    pending_days: int = 0
+    expiry_months: int | None = None
     point_limits: tuple[PointLimit, ...] = ()  # on points earned and spent (point_limits.py)
 
     def item(self, item_id: str) -> CatalogueItem | None:
@@ -187,6 +189,7 @@ class TerminalConfig:
         """What the server sent (sync.protocol.DeviceConfig); a field it left out keeps the
         default above, the one place a device's defaults are written."""
         defaults = cls()
+        months = data.get("expiry_months", defaults.expiry_months)
         return cls(
             limits=tuple(Limit(**x) for x in data.get("limits", ())),
             tier_rules=tuple(TierRule(**x) for x in data.get("tier_rules", ())),
@@ -197,6 +200,6 @@ class TerminalConfig:
             claim_timeout=float(data.get("claim_timeout", defaults.claim_timeout)),
             play_url=str(data.get("play_url", defaults.play_url)),
             pending_days=int(data.get("pending_days", defaults.pending_days)),
-            expiry_months=int(data.get("expiry_months", defaults.expiry_months)),
+            expiry_months=None if months is None else int(months),
             point_limits=tuple(PointLimit(**x) for x in data.get("point_limits", ())),
         )
