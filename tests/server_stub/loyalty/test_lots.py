@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -16,12 +17,19 @@ from sqlalchemy import Engine, func, select
 
 from server_stub.database.loyalty_tables import lot_uses, lots
 from server_stub.loyalty import lots as lot
-from server_stub.loyalty.program import Program
 from tests.world import BACKENDS, migrated_world_database
 
 DAY = 86_400.0
 T0 = datetime(2026, 1, 10, 12, tzinfo=UTC).timestamp()
-TERMS = Program("test", pending_days=14, expiry_months=2, otp_above=0, expiry_notice_days=30)
+
+
+@dataclass(frozen=True)
+class Terms:  # the two settings of the program's a lot needs (loyalty.program.Program has them)
+    pending_days: int
+    expiry_months: int
+
+
+TERMS = Terms(pending_days=14, expiry_months=2)
 
 
 @pytest.fixture(params=BACKENDS)
