@@ -24,6 +24,7 @@ from server_stub.admin import (
     outbox_cli,
     person_cli,
     rewards_cli,
+    settlement_cli,
     user_cli,
 )
 from server_stub.catalog import campaign_setup, device_config, enrollment, store_setup
@@ -218,6 +219,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     dispatch_cli.register(groups, command)
     person_cli.register(groups, command)
     outbox_cli.register(groups, command)
+    settlement_cli.register(groups, command)
 
     p = command(groups, "report", "redemptions, conflicts or points, grouped", _report)
     p.add_argument("what", choices=reports.REPORTS)
