@@ -11,6 +11,7 @@ from terminal.config import TerminalConfig
 from terminal.ledger import Device, Ledger, LedgerError
 from terminal.members import GIVE_MEMBER, normalise_member
 from terminal.online_claims import OnlineClaims
+from terminal.point_limits import PointLimits
 from terminal.results import Result, Status
 
 
@@ -19,6 +20,7 @@ class Points:
         self, ledger: Ledger, device: Device, config: TerminalConfig, online: OnlineClaims
     ) -> None:
         self.ledger, self.device, self.config, self.online = ledger, device, config, online
+        self.limits = PointLimits(device, config)
 
     def accrue(self, member: str, amount: float, receipt: str, actor: str = "") -> Result:
         """Points for a purchase, by the campaign's rule; a receipt earns once."""
@@ -104,10 +106,15 @@ class Points:
     ) -> Result:  # fmt: skip
         try:
             with self.ledger.write() as conn:
+                judged = self.limits.judge(conn, kind, member, points, actor)
+                if judged.refusal is not None:  # nothing written but the manager's alert
+                    self.ledger.add_alert(conn, "limit_blocked", judged.refusal)
+                    return Result(Status.LIMIT_BLOCKED, judged.refusal, member=member)
                 event = self.ledger.append(
                     conn, self.device, kind, payload, actor=actor, member=member, points=points,
                     **columns,
                 )  # fmt: skip
+                self.ledger.add_alerts(conn, [("point_limit", a) for a in judged.alerts])
         except LedgerError as exc:
             if exc.code == "duplicate" and kind == "accrue":
                 return Result(
@@ -127,5 +134,5 @@ class Points:
         return Result(
             Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE,
             f"{counted(abs(points), 'point')} {words}; balance now {balance}.", event_id=event["event_id"],
-            member=member, points=points, balance=balance,
+            member=member, points=points, balance=balance, warnings=judged.alerts,
         )  # fmt: skip

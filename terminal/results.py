@@ -23,6 +23,7 @@ class Status(StrEnum):
     NOT_STARTED = "not_started"
     LIMIT = "limit"
     OFFLINE_BUDGET = "offline_budget"
+    LIMIT_BLOCKED = "limit_blocked"  # a limit on points (terminal/point_limits.py)
     NEEDS_ONLINE = "needs_online"
     # check
     VALID = "valid"
