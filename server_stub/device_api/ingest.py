@@ -28,6 +28,7 @@ from server_stub.database.schema import alerts, conflicts, devices, events
 from server_stub.device_api.chain_check import check_chain
 from server_stub.device_api.claim_guard import FORGED
 from server_stub.device_api.code_claims import claim_codes, move_claim
+from server_stub.device_api.point_limit_check import check_point_limits
 from server_stub.device_api.points import judge_points
 from server_stub.device_api.push_reading import Prepared
 from server_stub.device_api.push_state import DeviceState, Incoming, Push
@@ -96,6 +97,7 @@ def push(conn: Connection, prepared: Prepared) -> bytes:
     _judge_redemptions(conn, state, prepared.rechecker)
     _give_vouchers(conn, state, prepared.rechecker)
     judge_points(conn, state)
+    check_point_limits(conn, state)  # after the server's own count of each event's points
     _record_conflicts(conn, state)
     _store(conn, state)
     # The answer as plain JSON: validating a model per verdict cost three times as much.

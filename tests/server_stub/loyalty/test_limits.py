@@ -1,0 +1,72 @@
+"""Point limits through the server: set by staff, sent to the tills in their config, applied by
+each till offline, and judged again at ingest with every till's events; alerts name the
+cashier."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from server_stub.database.schema import alerts, conflicts, events
+from server_stub.errors import ApiError
+from server_stub.loyalty import limits
+from terminal.results import Status
+from tests.world import World
+
+
+def _alerts(world: World) -> list[tuple[str, str, str]]:
+    with world.engine.connect() as conn:
+        rows = conn.execute(select(alerts.c.kind, alerts.c.actor, alerts.c.message)
+                            .order_by(alerts.c.id)).all()  # fmt: skip
+    return [(r.kind, r.actor, r.message) for r in rows]
+
+
+def test_one_cashier_alerted_then_blocked_across_two_tills(world: World) -> None:
+    world.setup(stores=("s1",))
+    limits.set_limit(world.engine, "cashier", "earn_points", "day", soft=(100, 1000))
+    limits.set_limit(world.engine, "cashier", "earn_points", "day", hard=250)
+    till1, till2 = world.device("s1", "till1"), world.device("s1", "till2")
+    for till in (till1, till2):
+        till.sync()  # the limits arrive with the config
+        assert len(till.terminal.config.point_limits) == 2
+
+    assert till1.terminal.accrue("M-1", 500, "r1", actor="anna").warnings == ()  # 50
+    soft = till1.terminal.accrue("M-2", 600, "r2", actor="anna")  # 110: the soft limit
+    assert soft.status is Status.ACCEPTED_OFFLINE and soft.warnings
+    till1.sync()
+    assert [(k, a) for k, a, _ in _alerts(world)] == [("point_limit", "anna")]
+    assert "till1, cashier anna" in _alerts(world)[0][2]
+
+    # till1 itself blocks what would take anna past 250 today
+    assert till1.terminal.accrue("M-3", 2000, "r3", actor="anna").status is Status.LIMIT_BLOCKED
+    # till2 sees only its own events: 200 is within the limit there, and the shopper has them
+    given = till2.terminal.accrue("M-3", 2000, "r4", actor="anna")
+    assert given.status is Status.ACCEPTED_OFFLINE
+    till2.sync()
+    # the server counts both tills: 310 is past 250, kept as a conflict for security staff
+    with world.engine.connect() as conn:
+        event = conn.execute(select(events).where(events.c.event_id == given.event_id)).one()
+        conflict = conn.execute(select(conflicts)).one()
+    assert event.verdict == "conflict" and event.reason.startswith("limit_exceeded: ")
+    assert conflict.kind == "limit_exceeded" and conflict.loser_event == given.event_id
+    kinds = [(k, a) for k, a, _ in _alerts(world)]
+    assert ("limit_exceeded", "anna") in kinds
+    assert till2.ledger.event(given.event_id)["state"] == "conflict"  # the till is told
+    # the points stand: the shopper was given them
+    assert till2.terminal.balance("M-3").balance == 200
+
+
+def test_a_limit_set_wrong_is_refused_in_words(world: World) -> None:
+    world.setup(stores=("s1",))
+    with pytest.raises(ApiError, match="low to high"):
+        limits.set_limit(world.engine, "card", "earn_points", "day", soft=(10, 5))
+    with pytest.raises(ApiError, match="per hour, day"):
+        limits.set_limit(world.engine, "terminal", "operations", "operation", hard=3)
+    with pytest.raises(ApiError, match="soft range"):
+        limits.set_limit(world.engine, "card", "earn_points", "day")
+    made = limits.set_limit(world.engine, "store", "spend_points", "week", subject="s1", hard=9)
+    assert [x.id for x in limits.list_limits(world.engine)] == [made.id]
+    limits.remove_limit(world.engine, made.id)
+    assert limits.list_limits(world.engine) == []
+    with pytest.raises(ApiError, match="no limit"):
+        limits.remove_limit(world.engine, made.id)
