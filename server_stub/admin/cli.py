@@ -21,6 +21,7 @@ from server_stub.admin import (
     claim_cli,
     device_control,
     dispatch_cli,
+    limit_cli,
     outbox_cli,
     person_cli,
     rewards_cli,
@@ -202,7 +203,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                           description="List conflicts (newest first) or resolve one.")  # fmt: skip
     p.add_argument("--json", action="store_true", help="a JSON array, one object per conflict")
     p.add_argument("--state", choices=("open", "resolved"))
-    p.add_argument("--kind", choices=("double_redemption", "overdraft", "review"))
+    p.add_argument("--kind", choices=("double_redemption", "overdraft", "review", "limit_exceeded"))
     p.add_argument("--store", help="only conflicts with a side in this store")
     p.set_defaults(run=_on_database(_conflicts))
     sub = p.add_subparsers(dest="action", metavar="ACTION")
@@ -215,6 +216,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     user_cli.register(groups, command, _say, _table)
     rewards_cli.register(groups, command, _say, _table)
+    limit_cli.register(groups, command, _say, _table)
     claim_cli.register(groups, command)
     dispatch_cli.register(groups, command)
     person_cli.register(groups, command)
