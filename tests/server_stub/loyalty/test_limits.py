@@ -70,3 +70,25 @@ def test_a_limit_set_wrong_is_refused_in_words(world: World) -> None:
     assert limits.list_limits(world.engine) == []
     with pytest.raises(ApiError, match="no limit"):
         limits.remove_limit(world.engine, made.id)
+
+
+def test_the_alerts_page_names_the_cashier_to_whom_may_see_it(world: World) -> None:
+    from server_stub.accounts import users
+    from server_stub.dashboard import alert_pages
+
+    world.setup(stores=("s1", "s2"))
+    limits.set_limit(world.engine, "cashier", "earn_points", "operation", soft=(10, 100))
+    till = world.device("s1", "till1")
+    till.sync()
+    assert till.terminal.accrue("M-1", 200, "r1", actor="anna").warnings  # 20 points: alert
+    till.sync()
+    for name, role, stores in (("ann", "admin", []), ("sam", "store_manager", ["s2"])):
+        users.create_user(world.engine, name, "correct horse battery", role, stores)
+    ann = users.sign_in(world.engine, "ann", "correct horse battery")
+    sam = users.sign_in(world.engine, "sam", "correct horse battery")
+    shown = alert_pages.alerts_page(world.engine, ann, {"cashier": "anna"})["alerts"]
+    assert [(a["kind"], a["cashier"], a["device_name"]) for a in shown] == [
+        ("point_limit", "anna", "till1")
+    ]
+    assert alert_pages.alerts_page(world.engine, ann, {"cashier": "ben"})["alerts"] == []
+    assert alert_pages.alerts_page(world.engine, sam, {})["alerts"] == []  # not sam's store
