@@ -190,6 +190,23 @@ class LoyaltyConfig(Model):
         return min(units * self.points_per_unit, self.max_points_per_receipt)
 
 
+    def points_for_accrual(self, payload: Mapping[str, Any]) -> int:
+        """`points_for` an accrual event's payload: its `amount`, and the basket's `categories`
+        ({category: amount}) and the purchase's `day` where the device sent them. A category
+        or day that is not one (a device's bug, a forgery) is counted as if not sent."""
+        categories = payload.get("categories")
+        basket: dict[str, float] | None = None
+        if isinstance(categories, dict) and len(categories) <= MAX_CATEGORIES:
+            basket = {
+                str(k): float(v) for k, v in categories.items()
+                if type(v) in (int, float) and math.isfinite(v) and len(str(k)) <= 64
+            }  # fmt: skip
+        day = payload.get("day")
+        if not (isinstance(day, str) and len(day) == 10 and day[4] == day[7] == "-"):
+            day = None
+        return self.points_for(payload["amount"], basket, day)
+
+
 def _weighted(amount: float, categories: Mapping[str, float], times: Mapping[str, float]) -> float:
     """The amount with each category's part counted its multiplier's times, in the order of the
     categories' names (so both sides add the same floats); parts beyond the amount are ignored."""

@@ -10,6 +10,7 @@ before it was returned.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +110,13 @@ class Terminal:
 
     # -- points (points.py) ------------------------------------------------------------------
 
-    def accrue(self, member: str, amount: float, receipt: str, actor: str = "") -> Result:
-        """Points for a purchase, by the campaign's rule; a receipt earns once."""
-        return self._points.accrue(member, amount, receipt, actor)
+    def accrue(
+        self, member: str, amount: float, receipt: str, actor: str = "",
+        categories: Mapping[str, float] | None = None,
+    ) -> Result:  # fmt: skip
+        """Points for a purchase, by the store's earn rules; a receipt earns once.
+        `categories`: the basket's amount per product category, for the rules' multipliers."""
+        return self._points.accrue(member, amount, receipt, actor, categories)
 
     def checkin(self, member: str, actor: str = "") -> Result:
         """A visit bonus: once per member per store per day."""

@@ -3,6 +3,8 @@ balance (the server's word when it answers, else the last it sent plus this devi
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,17 +24,32 @@ class Points:
         self.ledger, self.device, self.config, self.online = ledger, device, config, online
         self.limits = PointLimits(device, config)
 
-    def accrue(self, member: str, amount: float, receipt: str, actor: str = "") -> Result:
-        """Points for a purchase, by the campaign's rule; a receipt earns once."""
+    def accrue(
+        self, member: str, amount: float, receipt: str, actor: str = "",
+        categories: Mapping[str, float] | None = None,
+    ) -> Result:  # fmt: skip
+        """Points for a purchase, by the store's earn rules; a receipt earns once. `categories`:
+        the basket's amount per product category ({"fuel": 40.0}), for the rules' multipliers."""
         member, receipt = normalise_member(member), receipt.strip()
         if not member or not receipt or not amount >= 0:
             return Result(
                 Status.BAD_INPUT,
                 f"{GIVE_MEMBER}, a receipt and an amount of 0 or more.",
             )
-        points = self.config.loyalty.points_for(amount)
-        payload = {"member": member, "amount": amount, "receipt": receipt, "points": points,
-                   "rules": self.config.loyalty.version}  # fmt: skip
+        if categories is not None and not _basket_ok(categories):
+            return Result(
+                Status.BAD_INPUT,
+                "Give each product category a name and an amount of 0 or more (at most 50).",
+            )
+        # the device's own day: a bonus period runs by the store's calendar; the server counts
+        # with the day sent
+        day = datetime.now().astimezone().date().isoformat()
+        points = self.config.loyalty.points_for(amount, categories, day)
+        payload: dict[str, Any] = {"member": member, "amount": amount, "receipt": receipt,
+                                   "points": points, "rules": self.config.loyalty.version,
+                                   "day": day}  # fmt: skip
+        if categories:
+            payload["categories"] = {str(k): float(v) for k, v in categories.items()}
         return self._event("accrue", payload, member, points, actor, receipt=receipt)
 
     def checkin(self, member: str, actor: str = "") -> Result:
@@ -136,3 +153,11 @@ class Points:
             f"{counted(abs(points), 'point')} {words}; balance now {balance}.", event_id=event["event_id"],
             member=member, points=points, balance=balance, warnings=judged.alerts,
         )  # fmt: skip
+
+
+def _basket_ok(categories: Mapping[str, float]) -> bool:
+    return len(categories) <= 50 and all(
+        isinstance(k, str) and 1 <= len(k) <= 64 and type(v) in (int, float)
+        and math.isfinite(v) and v >= 0
+        for k, v in categories.items()
+    )  # fmt: skip

@@ -99,7 +99,7 @@ def _recount(conn: Connection, state: Push, items: list[Incoming]) -> None:
             ) or in_force  # fmt: skip
         rules = by_version[version]
         counted = (
-            rules.points_for(p["amount"])
+            rules.points_for_accrual(p)  # with the basket's categories and day, if sent
             if item.event["kind"] == "accrue"
             else rules.checkin_points
         )
