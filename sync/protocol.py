@@ -189,7 +189,6 @@ class LoyaltyConfig(Model):
             units = int(worth // self.currency_per_unit)
         return min(units * self.points_per_unit, self.max_points_per_receipt)
 
-
     def points_for_accrual(self, payload: Mapping[str, Any]) -> int:
         """`points_for` an accrual event's payload: its `amount`, and the basket's `categories`
         ({category: amount}) and the purchase's `day` where the device sent them. A category

@@ -13,10 +13,11 @@ from sqlalchemy import Column, Connection, Engine, Table, select, update
 
 from server_stub.catalog import earn_rules, point_limits
 from server_stub.catalog.store_setup import store_exists
-from server_stub.database.loyalty_tables import program
+from server_stub.database.loyalty_tables import partners, program
 from server_stub.database.schema import (
     configs,
     meta,
+    stores,
 )
 from sync.protocol import DeviceConfig, LimitConfig, TierRuleConfig
 
@@ -43,6 +44,11 @@ def _scope(store_id: str | None) -> str:
     return f"store:{store_id}" if store_id else "global"
 
 
+def own_settings(conn: Connection, store_id: str | None) -> dict[str, Any]:
+    """What the chain (no store) or one store sets itself, before merging."""
+    return _config_of(conn, _scope(store_id))
+
+
 def _config_of(conn: Connection, scope: str) -> dict[str, Any]:
     row = conn.execute(select(configs.c.data).where(configs.c.scope == scope)).first()
     return dict(json.loads(row.data)) if row else {}
@@ -57,8 +63,26 @@ def device_config(conn: Connection, store_id: str) -> DeviceConfig:
     merged = chain | store
     merged["limits"] = [x for x in _overlaid(chain, store, "limits", "scope") if x["max"] > 0]
     merged["tier_rules"] = _overlaid(chain, store, "tier_rules", "tier")
-    merged["loyalty"] = chain.get("loyalty", {}) | store.get("loyalty", {})
+    # a partner's earn rules (loyalty.partners, a room above: its row read here) over the
+    # chain's, and a store's own settings over both, the most particular winning
+    merged["loyalty"] = (
+        chain.get("loyalty", {}) | _partner_rules(conn, store_id) | store.get("loyalty", {})
+    )
     return DeviceConfig.model_validate(merged)
+
+
+def _partner_rules(conn: Connection, store_id: str) -> dict[str, Any]:
+    if not store_id:
+        return {}
+    text = conn.execute(
+        select(partners.c.rules).join(stores, stores.c.partner_id == partners.c.id)
+        .where(stores.c.id == store_id)
+    ).scalar()  # fmt: skip
+    try:
+        rules = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return rules if isinstance(rules, dict) else {}
 
 
 def config_for_device(conn: Connection, store_id: str, play_url: str = "") -> DeviceConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select
 
 from server_stub.database.loyalty_tables import partners
 from server_stub.database.schema import (
@@ -37,17 +37,6 @@ def create_store(
         ))  # fmt: skip
     return {"id": store_id, "name": name, "silent_after_minutes": silent_after_minutes,
             "partner": partner_id}  # fmt: skip
-
-
-def set_partner(engine: Engine, store_id: str, partner_id: str | None) -> dict[str, Any]:
-    """Move a store to a partner (None: to none). Its devices count points by the partner's
-    earn rules from their next sync; points earned before keep the partner they were earned at."""
-    with engine.begin() as conn:
-        store_exists(conn, store_id)
-        if partner_id is not None:
-            partner_id = partner_exists(conn, partner_id)
-        conn.execute(update(stores).where(stores.c.id == store_id).values(partner_id=partner_id))
-    return {"id": store_id, "partner": partner_id}
 
 
 def partner_exists(conn: Connection, partner_id: str) -> str:

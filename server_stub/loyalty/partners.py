@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
 
+from server_stub.catalog.device_config import bump_config_version
+from server_stub.catalog.store_setup import store_exists
 from server_stub.database.loyalty_tables import partners
 from server_stub.database.schema import stores
 from server_stub.errors import ApiError, describe
@@ -109,7 +111,18 @@ def set_rules(conn: Connection, partner_id: str, changes: dict[str, Any]) -> Par
         update(partners).where(partners.c.id == found.id)
         .values(rules=json.dumps(checked, sort_keys=True))
     )  # fmt: skip
+    bump_config_version(conn)  # its stores' devices fetch the rules at their next sync
     return must_get(conn, found.id)
+
+
+def assign_store(conn: Connection, store_id: str, partner_id: str | None) -> dict[str, Any]:
+    """Move a store to a partner (None: to none). Its devices count points by the partner's
+    earn rules from their next sync; points earned before keep the partner they were earned at."""
+    store_exists(conn, store_id)
+    kept = None if partner_id is None else must_get(conn, partner_id.strip().lower()).id
+    conn.execute(update(stores).where(stores.c.id == store_id).values(partner_id=kept))
+    bump_config_version(conn)
+    return {"id": store_id, "partner": kept}
 
 
 def set_point_price(conn: Connection, partner_id: str, point_price: float) -> Partner:
