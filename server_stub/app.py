@@ -42,6 +42,7 @@ from server_stub.request_layers import (
 )
 from server_stub.security_headers import HEADERS, SecurityHeaders
 from server_stub.settings import ServerSettings
+from server_stub.ussd import web as ussd_web
 from sync import protocol
 from sync.protocol import (
     MAX_BATCH,
@@ -168,6 +169,7 @@ def create_app(
         app, engine, service, sms.gateway_for(service.settings.sms_gateway),
         documents.store_for(service.settings, engine.url.render_as_string(hide_password=False)),
     )  # fmt: skip
+    ussd_web.mount(app, engine, service)
 
     def refusal(request: Request, exc: ApiError) -> Response:
         """An error as a page for a person at the dashboard, as JSON for everyone else."""

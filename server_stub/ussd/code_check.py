@@ -70,6 +70,8 @@ class CodeReader:
 
     def check(self, conn: Connection, text: str, now: float) -> CodeAnswer:
         rechecker, checker = self.checker(conn)
+        if not rechecker.ciphers:  # no campaign yet (and a CodeChecker of none fails on a code)
+            return CodeAnswer(CodeState.NOT_OURS)
         checked = checker.check(text[:MAX_TYPED])
         printed = checked.code or ""
         if not checked.valid:
