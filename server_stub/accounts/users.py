@@ -6,6 +6,8 @@ their campaigns in every store; `store_manager` sees only their stores; `helpdes
 everything and may propose conflict resolutions, nothing more. The prize office works on prize
 claims only: a `verifier` checks a claim's documents and recommends approving or rejecting it,
 an `approver` decides a recommendation someone else made, `logistics` ships approved prizes.
+A `partner` is one company of the loyalty coalition (a user_scopes row of kind `partner`) and
+sees its own settlement figures, nothing else.
 Every page and form asks `Viewer` what the signed-in person may see; nothing is filtered in a
 template.
 """
@@ -25,6 +27,7 @@ from server_stub.accounts.lockout import LOCK_AFTER as LOCK_AFTER  # read here b
 from server_stub.accounts.lockout import LOCK_S as LOCK_S
 from server_stub.accounts.lockout import SIGN_IN, locked_names
 from server_stub.database.connection import reader, writing
+from server_stub.database.loyalty_tables import partners
 from server_stub.database.schema import stores, user_scopes, users, web_sessions
 from server_stub.errors import ApiError, not_found
 from server_stub.limits import counters
@@ -44,6 +47,8 @@ class Role(StrEnum):
     VERIFIER = "verifier"
     APPROVER = "approver"
     LOGISTICS = "logistics"
+    # one coalition partner's people: its own settlement figures only (loyalty/settlement.py)
+    PARTNER = "partner"
 
 
 OFFICE = frozenset({Role.VERIFIER, Role.APPROVER, Role.LOGISTICS})  # the prize office's roles
@@ -58,14 +63,30 @@ class Viewer:
     role: Role
     stores: frozenset[str] = field(default_factory=frozenset)
     campaigns: frozenset[str] = field(default_factory=frozenset)
+    partners: frozenset[str] = field(default_factory=frozenset)  # a partner user's one partner
 
     @property
     def sees_every_store(self) -> bool:
-        return self.role is not Role.STORE_MANAGER
+        return self.role not in (Role.STORE_MANAGER, Role.PARTNER)  # a partner: no store at all
 
     @property
     def sees_every_campaign(self) -> bool:
-        return self.role is not Role.CAMPAIGN_MANAGER
+        return self.role not in (Role.CAMPAIGN_MANAGER, Role.PARTNER)
+
+    # -- the coalition's settlement (dashboard/settlement_pages.py) -----------------------------
+
+    @property
+    def partner_only(self) -> bool:
+        """Sees its partner's settlement and nothing else of the dashboard."""
+        return self.role is Role.PARTNER
+
+    @property
+    def sees_settlement(self) -> bool:
+        return self.role in (Role.ADMIN, Role.CAMPAIGN_MANAGER, Role.PARTNER)
+
+    @property
+    def sees_every_partner(self) -> bool:
+        return self.role in (Role.ADMIN, Role.CAMPAIGN_MANAGER)
 
     def may_see_store(self, store_id: str) -> bool:
         return self.sees_every_store or store_id in self.stores
@@ -90,7 +111,7 @@ class Viewer:
     def sees_claims(self) -> bool:
         """The claims queue and a claim's status and timeline; a store manager's stores ship
         no prizes."""
-        return self.role is not Role.STORE_MANAGER
+        return self.role not in (Role.STORE_MANAGER, Role.PARTNER)
 
     @property
     def sees_claim_documents(self) -> bool:
@@ -130,6 +151,7 @@ def _check_password(password: str) -> None:
 def create_user(
     engine: Engine, username: str, password: str, role: str,
     store_ids: Sequence[str] = (), campaign_ids: Sequence[str] = (),
+    partner_ids: Sequence[str] = (),
 ) -> dict[str, object]:  # fmt: skip
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
@@ -142,6 +164,10 @@ def create_user(
         raise ApiError(422, "no_store", "a store manager needs at least one --store")
     if chosen is Role.CAMPAIGN_MANAGER and not campaign_ids:
         raise ApiError(422, "no_campaign", "a campaign manager needs at least one --campaign")
+    if (chosen is Role.PARTNER) != (len(set(partner_ids)) == 1):
+        raise ApiError(
+            422, "one_partner", "a partner user, and only a partner user, needs one --partner"
+        )
     _check_password(password)
     with engine.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
@@ -150,6 +176,12 @@ def create_user(
         unknown = sorted(set(store_ids) - known)
         if unknown:
             raise not_found(f"store {unknown[0]!r}")
+        for partner_id in set(partner_ids):
+            if (
+                conn.execute(select(partners.c.id).where(partners.c.id == partner_id)).first()
+                is None
+            ):
+                raise not_found(f"partner {partner_id!r}")
         user_id = conn.execute(
             insert(users).values(
                 username=username, password_hash=HASHER.hash(password), role=chosen.value,
@@ -163,17 +195,21 @@ def create_user(
             {"user_id": user_id, "kind": "campaign", "value": c}
             for c in dict.fromkeys(campaign_ids)
         ]
+        scopes += [{"user_id": user_id, "kind": "partner", "value": p} for p in set(partner_ids)]
         if scopes:
             conn.execute(insert(user_scopes), scopes)
     return {"id": user_id, "username": username, "role": chosen.value,
-            "stores": list(store_ids), "campaigns": list(campaign_ids)}  # fmt: skip
+            "stores": list(store_ids), "campaigns": list(campaign_ids),
+            "partners": sorted(set(partner_ids))}  # fmt: skip
 
 
 def list_users(engine: Engine) -> list[dict[str, object]]:
     with engine.connect() as conn:
         scopes: dict[int, dict[str, list[str]]] = {}
         for s in conn.execute(select(user_scopes).order_by(user_scopes.c.value)):
-            scopes.setdefault(s.user_id, {"store": [], "campaign": []})[s.kind].append(s.value)
+            scopes.setdefault(s.user_id, {"store": [], "campaign": [], "partner": []})[
+                s.kind
+            ].append(s.value)
         locked = locked_names(engine)
         return [
             {
@@ -181,6 +217,7 @@ def list_users(engine: Engine) -> list[dict[str, object]]:
                 "locked": r.username in locked,
                 "stores": scopes.get(r.id, {}).get("store", []),
                 "campaigns": scopes.get(r.id, {}).get("campaign", []),
+                "partners": scopes.get(r.id, {}).get("partner", []),
             }
             for r in conn.execute(select(users).order_by(users.c.username))
         ]  # fmt: skip
@@ -264,4 +301,5 @@ def viewer(conn: Connection, user_id: int) -> Viewer:
         int(row.id), row.username, Role(row.role),
         frozenset(s.value for s in scopes if s.kind == "store"),
         frozenset(s.value for s in scopes if s.kind == "campaign"),
+        frozenset(s.value for s in scopes if s.kind == "partner"),
     )  # fmt: skip

@@ -27,7 +27,8 @@ def register(groups: Any, command: Command, say: Say, table: Table) -> None:
     p = command(
         user, "create", "add a dashboard user; the password is read from standard input",
         lambda e, a: say(a, users.create_user(e, a.username, _password(a), a.role, a.store,
-                                              a.campaign), f"user {a.username} created"),
+                                              a.campaign, a.partner),
+                         f"user {a.username} created"),
     )  # fmt: skip
     p.add_argument("--username", required=True, help="what they type to sign in")
     p.add_argument("--role", required=True, choices=tuple(users.Role),
@@ -36,11 +37,14 @@ def register(groups: Any, command: Command, say: Say, table: Table) -> None:
                    " conflict resolutions. The prize office sees prize claims only: verifier:"
                    " checks a winner's invoice and ID and recommends approve or reject; approver:"
                    " decides a recommendation someone else made; logistics: ships approved"
-                   " prizes")  # fmt: skip
+                   " prizes. partner: one loyalty partner's own settlement figures, nothing"
+                   " else")  # fmt: skip
     p.add_argument("--store", action="append", default=[], metavar="ID",
                    help="a store a store manager runs (repeat for several)")  # fmt: skip
     p.add_argument("--campaign", action="append", default=[], metavar="ID",
                    help="a campaign a campaign manager runs (repeat for several)")  # fmt: skip
+    p.add_argument("--partner", action="append", default=[], metavar="ID",
+                   help="the loyalty partner a partner user works for (exactly one)")  # fmt: skip
     _password_flag(p)
     command(user, "list", "list dashboard users, their roles and scopes",
             lambda e, a: table(a, users.list_users(e)))  # fmt: skip

@@ -42,6 +42,7 @@ from server_stub.dashboard import (
     lookup,
     outbox_pages,
     pages,
+    settlement_pages,
 )
 from server_stub.errors import ApiError
 from server_stub.limits.throttle import SIGN_IN_ADDRESS, Throttle
@@ -78,11 +79,14 @@ Page = Callable[[Engine, Viewer, Mapping[str, str]], dict[str, Any]]
 
 
 def stores_only(viewer: Viewer) -> None:
-    """The stores' pages and forms are not the prize office's: its work is the claims."""
+    """The stores' pages and forms are not the prize office's (its work is the claims), nor a
+    partner's (it sees its settlement only)."""
     if viewer.in_prize_office:
         raise ApiError(
             403, "stores_only", "This page is for the stores; the prize office works under Claims."
         )
+    if viewer.partner_only:
+        raise ApiError(403, "stores_only", "This page is for the stores; see Settlement.")
 
 
 def _of_the_stores(function: Page) -> Page:
@@ -106,8 +110,9 @@ PAGES: dict[str, tuple[str, str, Page]] = {  # path -> (title, template, functio
     "alerts": ("Alerts", "alerts.html", _of_the_stores(alert_pages.alerts_page)),
     "outbox": ("Messages", "outbox.html", outbox_pages.outbox_page),
     "locks": ("Sign-in locks", "locks.html", locks.locks_page),
+    "settlement": ("Settlement", "settlement.html", settlement_pages.settlement_page),
 }  # fmt: skip
-_STORES = frozenset(Role) - users.OFFICE
+_STORES = frozenset(Role) - users.OFFICE - {Role.PARTNER}
 # whose menu shows each page; each page function refuses everyone else itself
 MENU_ROLES: dict[str, frozenset[Role]] = {
     "": _STORES,
@@ -116,16 +121,18 @@ MENU_ROLES: dict[str, frozenset[Role]] = {
     "lookup": _STORES,
     "reports": _STORES,
     "alerts": _STORES,
-    "claims": frozenset(Role) - {Role.STORE_MANAGER},
+    "claims": frozenset(Role) - {Role.STORE_MANAGER, Role.PARTNER},
     "dispatch": frozenset({Role.ADMIN, Role.LOGISTICS}),
     "outbox": frozenset({Role.ADMIN, Role.HELPDESK}),
     "locks": frozenset({Role.ADMIN}),
+    "settlement": frozenset({Role.ADMIN, Role.CAMPAIGN_MANAGER, Role.PARTNER}),
 }
 # where the prize office lands at /dashboard/: its own work, not the stores' overview
 HOME: dict[Role, str] = {
     Role.VERIFIER: "/dashboard/claims",
     Role.APPROVER: "/dashboard/claims",
     Role.LOGISTICS: "/dashboard/dispatch",
+    Role.PARTNER: "/dashboard/settlement",
 }
 
 
