@@ -16,6 +16,7 @@ from bench import (
     prizes_bench,
     sync_bench,
     terminal_bench,
+    ussd_bench,
 )
 
 
@@ -34,6 +35,7 @@ def main() -> None:
     pdf_render_bench.run()
     claims_queue_bench.run()
     outbox_bench.run()
+    ussd_bench.run()
 
 
 if __name__ == "__main__":
