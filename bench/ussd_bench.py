@@ -52,8 +52,10 @@ def _setup(folder: Path) -> tuple[str, list[str]]:
     campaign_setup.add_campaign(engine, made.campaign, made.key, 500.0, made.plan_seed)
     campaign_setup.mint_codes(engine, made.campaign.id, 1000, folder / "codes.csv")
     cipher = CampaignCipher.issuer(campaign_file.load(folder / "campaign.toml"))
-    prizes = [{"id": f"p{i}", "name": f"Prize number {i}", "points": 100 * i} for i in range(12)]
-    set_config(engine, None, catalogue=[p | {"points": p["points"] + 1} for p in prizes])
+    prizes = [
+        {"id": f"p{i}", "name": f"Prize number {i}", "points": 100 * i + 1} for i in range(12)
+    ]
+    set_config(engine, None, catalogue=prizes)
     now = time.time()
     with writing(engine) as conn:
         partners.create(conn, "fuel", "Fuel Co", "both", 0.1)
