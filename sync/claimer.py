@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from sync.client import SyncClient, SyncError
+from sync.outbox import lot_of
 from sync.protocol import ClaimRequest as WireClaim
 from sync.protocol import ReleaseRequest as WireRelease
 from terminal.ledger import Ledger, LedgerError, now_iso
@@ -62,9 +63,11 @@ class ServerClaimer:
         try:  # remembered, so an outage a minute later still knows what the member has
             with self.ledger.write() as conn:
                 Ledger.remember_balances(conn, [(member, answer.balance)], answer.device_seq)
-        except LedgerError:
-            pass  # the answer stands; only the remembered copy is older
-        return answer.balance + self.ledger.points_after(member, answer.device_seq)
+                if answer.lots is not None:
+                    Ledger.remember_lots(conn, {member: [lot_of(x) for x in answer.lots]})
+        except LedgerError:  # the answer stands; only the remembered copy is older
+            return answer.balance + self.ledger.points_after(member, answer.device_seq)
+        return self.ledger.local_balance(member)  # its lots, with this device's events since
 
     def _mark(self, online: bool) -> None:
         """Keep the status screen's online/offline line true, writing only when it changes."""

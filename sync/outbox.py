@@ -13,10 +13,11 @@ from collections import Counter
 from typing import Any
 
 from codes import campaign as campaign_file
-from sync.protocol import EventVerdict, Notice, PullResponse
+from sync.protocol import EventVerdict, Notice, PullResponse, WireLot
 from terminal.ledger import Ledger, now_iso
 from terminal.ledger_sync import Settled
 from terminal.ledger_vouchers import Held
+from terminal.lots import Lot
 
 
 def outgoing(ledger: Ledger, limit: int, after_seq: int = 0) -> list[dict[str, Any]]:
@@ -59,6 +60,10 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
         Ledger.remember_balances(
             conn, [(b.member, b.balance) for b in answer.balances], answer.device_seq
         )
+        Ledger.remember_lots(
+            conn,
+            {b.member: [lot_of(x) for x in b.lots] for b in answer.balances if b.lots is not None},
+        )
         added = withdrawn = 0
         if answer.vouchers is not None:  # the whole slice held now: one missing was withdrawn
             added, withdrawn = Ledger.hold_vouchers(
@@ -75,3 +80,9 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
         "config": int(answer.config is not None), "campaigns": len(answer.campaigns or []),
         "vouchers": added, "vouchers_withdrawn": withdrawn,
     }  # fmt: skip
+
+
+def lot_of(wire: WireLot) -> Lot:
+    """A lot as the server sent it, as the terminal holds it."""
+    return Lot(wire.id, wire.partner, wire.earned, wire.pending_until, wire.expires_at,
+               wire.remaining)  # fmt: skip

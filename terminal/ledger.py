@@ -6,7 +6,8 @@ person survives a crash or a power cut. Write transactions start with BEGIN IMME
 processes on one ledger (kiosk and manager screen, POS and bridge) queue instead of deadlocking.
 Methods that take `conn` run inside the caller's `write()` transaction. What sync settles (events
 to send, verdicts, codes redeemed elsewhere, balances) is in `ledger_sync.py`; the vouchers a
-device holds and hands out, in `ledger_vouchers.py`.
+device holds and hands out, in `ledger_vouchers.py`; members' points as lots, in
+`ledger_lots.py`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from codes import campaign as campaign_file
 from codes.campaign import Campaign
 from codes.common import event_form
 from terminal import chain
+from terminal.config import TerminalConfig
 from terminal.ledger_file import BUSY_TIMEOUT_S, LedgerError, now_iso, storage_error
+from terminal.ledger_lots import LotLedger
 from terminal.ledger_sync import SyncLedger
 from terminal.ledger_vouchers import VoucherLedger
 
@@ -38,7 +41,7 @@ class Device:
     server_url: str
 
 
-class Ledger(SyncLedger, VoucherLedger):
+class Ledger(SyncLedger, VoucherLedger, LotLedger):
     """One device's ledger: what the engine reads and writes, by name."""
 
     # -- device and settings ---------------------------------------------------------------
@@ -306,10 +309,12 @@ class Ledger(SyncLedger, VoucherLedger):
         return int(row["n"]) if row else 0
 
     def local_balance(self, member: str) -> int:
-        """The server's last balance for the member plus this device's events since."""
-        row = self.one("SELECT balance, as_of_seq FROM balances WHERE member = ?", (member,))
-        base, as_of = (int(row["balance"]), int(row["as_of_seq"])) if row else (0, 0)
-        return base + self.points_after(member, as_of)
+        """The member's points as this device knows them now: the sum of the open lots the
+        server last sent with this device's events since laid on top (`lot_balance`)."""
+        config = TerminalConfig.from_dict(self.setting("config", {}))
+        return self.lot_balance(
+            member, time.time(), config.pending_days, config.expiry_months
+        ).total
 
     # -- events by what they are ------------------------------------------------------------
 

@@ -108,10 +108,12 @@ class SyncLedger(LedgerFile):
         conn: sqlite3.Connection, balances: list[tuple[str, int]], device_seq: int
     ) -> None:
         """The server's balances, counting this device's events up to `device_seq`; later ones
-        are added locally (`points_after`), so nothing is counted twice or missed."""
+        are added locally (`points_after`), so nothing is counted twice or missed. The member's
+        lots, when the server sent them, follow (`remember_lots`); until then the figure alone
+        counts."""
         conn.executemany(
             "INSERT INTO balances (member, balance, as_of_seq, updated) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (member) DO UPDATE SET balance = excluded.balance,"
-            " as_of_seq = excluded.as_of_seq, updated = excluded.updated",
+            " as_of_seq = excluded.as_of_seq, updated = excluded.updated, lots = 0",
             [(member, balance, device_seq, now_iso()) for member, balance in balances],
         )

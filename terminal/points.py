@@ -1,20 +1,24 @@
 """Loyalty points at a device: earn for a purchase, a visit bonus, spend for an item, and the
-balance (the server's word when it answers, else the last it sent plus this device's events)."""
+balance: the sum of the member's open lots (the server's, when it answers or as it last sent
+them, with this device's events since laid on top: terminal.lots), what of it is still pending,
+and what expires when."""
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from codes.common.cli import counted
 from terminal.config import TerminalConfig
 from terminal.ledger import Device, Ledger, LedgerError
+from terminal.lots import LotBalance
 from terminal.members import GIVE_MEMBER, normalise_member
 from terminal.online_claims import OnlineClaims
 from terminal.point_limits import PointLimits
-from terminal.results import Result, Status
+from terminal.results import Expiry, Result, Status
 
 
 class Points:
@@ -80,11 +84,13 @@ class Points:
                     Status.BAD_INPUT,
                     f"{prize.name} costs {counted(prize.points, 'point')}, not {points}.",
                 )
-        balance, online = self.known_balance(member)
+        known, online = self.known_points(member)
+        balance = known.available  # pending points wait out the returns window
         if points > balance:
+            waiting = f" ({known.pending} more pending)" if known.pending else ""
             return Result(
-                Status.INSUFFICIENT_POINTS, f"Not enough points: {member} has {counted(balance, 'point')}, needs {points}.",
-                member=member, balance=balance,
+                Status.INSUFFICIENT_POINTS, f"Not enough points: {member} has {counted(balance, 'point')} to spend{waiting}, needs {points}.",
+                member=member, balance=balance, pending=known.pending or None,
             )  # fmt: skip
         cap = self.config.loyalty.offline_spend_cap
         if not online and self.ledger.pending_spent(member) + points > cap:
@@ -100,22 +106,35 @@ class Points:
         member = normalise_member(member)
         if not member:
             return Result(Status.BAD_INPUT, f"{GIVE_MEMBER}.")
-        balance, online = self.known_balance(member)
+        known, online = self.known_points(member)
         where = "" if online else " (as last known here)"
+        pending = f", {known.pending} of them pending" if known.pending else ""
+        soon = known.next_expiry
+        expiry = f" {expiry_words(soon.points, soon.on)}." if soon else ""
         return Result(
             Status.VALID,
-            f"{member} has {counted(balance, 'point')}{where}.",
-            member=member,
-            balance=balance,
-        )
+            f"{member} has {counted(known.total, 'point')}{pending}{where}.{expiry}",
+            member=member, balance=known.total, pending=known.pending,
+            expiring=tuple(Expiry(e.on.isoformat(), e.points) for e in known.expiring),
+        )  # fmt: skip
 
     def known_balance(self, member: str) -> tuple[int, bool]:
-        """(balance, from the server just now?): the server's word when it answers, else the last
-        balance it sent plus this device's events since."""
+        """(balance, from the server just now?): all the member's open points."""
+        known, online = self.known_points(member)
+        return known.total, online
+
+    def known_points(self, member: str) -> tuple[LotBalance, bool]:
+        """(the member's lots now, from the server just now?): the server's when it answers (its
+        lots are remembered as it answers), else the lots it last sent, with this device's events
+        since on top in both cases."""
         told = self.online.balance(member, self.config.claim_timeout)
-        if told is not None:
-            return told, True
-        return self.ledger.local_balance(member), False
+        known = self.ledger.lot_balance(
+            member, time.time(), self.config.pending_days, self.config.expiry_months
+        )
+        if told is not None and told != known.total:
+            # the answer could not be remembered here: its figure stands, its schedule unknown
+            return LotBalance(told, 0), True
+        return known, told is not None
 
     def _event(
         self, kind: str, payload: dict[str, Any], member: str, points: int, actor: str,
@@ -153,6 +172,12 @@ class Points:
             f"{counted(abs(points), 'point')} {words}; balance now {balance}.", event_id=event["event_id"],
             member=member, points=points, balance=balance, warnings=judged.alerts,
         )  # fmt: skip
+
+
+def expiry_words(points: int, on: date) -> str:
+    """'120 points expire on 31 December 2026' (receipts and the terminal's answers)."""
+    verb = "expires" if points == 1 else "expire"
+    return f"{counted(points, 'point')} {verb} on {on.day} {on:%B} {on.year}"
 
 
 def _basket_ok(categories: Mapping[str, float]) -> bool:

@@ -47,6 +47,14 @@ DONE = frozenset(
 
 
 @dataclass(frozen=True)
+class Expiry:
+    """Points of a member that expire: the last day (ISO date, UTC) they can be spent."""
+
+    on: str
+    points: int
+
+
+@dataclass(frozen=True)
 class Result:
     status: Status
     message: str
@@ -59,6 +67,10 @@ class Result:
     member: str | None = None
     points: int | None = None
     balance: int | None = None
+    # of the balance: points still in the returns window (not spendable yet), and what expires
+    # when, soonest first ("120 points expire on 31 December")
+    pending: int | None = None
+    expiring: tuple[Expiry, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=())
     # accepted offline for a prize shipped after verification: not a win until the server agrees
     provisional: bool | None = None

@@ -155,3 +155,26 @@ def m003_vouchers(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations()
+def m004_member_lots(db: Database) -> None:
+    db.executescript(
+        """
+        -- a member's open lots as the server last sent them (its balance is their sum); `lots`
+        -- on the balance says the server sent lots at all (0: a server that sends the figure)
+        CREATE TABLE member_lots (
+            member TEXT NOT NULL,
+            lot_id INTEGER NOT NULL,
+            partner TEXT NOT NULL DEFAULT '',
+            earned REAL NOT NULL,
+            pending_until REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            remaining INTEGER NOT NULL,
+            PRIMARY KEY (member, lot_id)
+        ) WITHOUT ROWID;
+        ALTER TABLE balances ADD COLUMN lots INTEGER NOT NULL DEFAULT 0;
+        -- a member's events after the server's word, read at every balance
+        CREATE INDEX events_member_seq ON events (member, seq);
+        """
+    )
