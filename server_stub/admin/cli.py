@@ -22,7 +22,9 @@ from server_stub.admin import (
     device_control,
     dispatch_cli,
     limit_cli,
+    member_cli,
     outbox_cli,
+    partner_cli,
     person_cli,
     rewards_cli,
     settlement_cli,
@@ -74,14 +76,17 @@ def register(parser: argparse.ArgumentParser) -> None:
         store,
         "create",
         "add a store",
-        lambda e, a: _say(a, store_setup.create_store(e, a.id, a.name, a.silent_after),
-                          f"store {a.id} created"),
+        lambda e, a: _say(a, store_setup.create_store(e, a.id, a.name, a.silent_after,
+                                                      a.partner), f"store {a.id} created"),
     )  # fmt: skip
     p.add_argument("--id", required=True, help="short id, e.g. store-12")
     p.add_argument("--name", required=True, help="the name staff use, e.g. 'Main Street'")
     p.add_argument("--silent-after", type=whole_number(1), default=60, metavar="MINUTES",
                    help="a device not heard from for longer stands out on the dashboard"
                    " (default 60)")  # fmt: skip
+    p.add_argument("--partner", metavar="P",
+                   help="the loyalty partner the store belongs to (see 'partner list'): its"
+                   " tills count points by that partner's earn rules")  # fmt: skip
     command(store, "list", "list stores", lambda e, a: _table(a, store_setup.list_stores(e)))
 
     campaign = groups.add_parser("campaign", help="campaigns").add_subparsers(
@@ -217,6 +222,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     user_cli.register(groups, command, _say, _table)
     rewards_cli.register(groups, command, _say, _table)
     limit_cli.register(groups, command, _say, _table)
+    partner_cli.register(groups, command, _say, _table)
+    member_cli.register(groups, command, _say)
     claim_cli.register(groups, command)
     dispatch_cli.register(groups, command)
     person_cli.register(groups, command)
