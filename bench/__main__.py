@@ -8,6 +8,7 @@ from bench import (
     codes_bench,
     dashboard_bench,
     kiosk_bench,
+    member_lots_bench,
     outbox_bench,
     pdf_render_bench,
     play_bench,
@@ -24,6 +25,7 @@ def main() -> None:
     print("instore benchmarks (ratios compare with a baseline measured in the same run)")
     codes_bench.run()
     terminal_bench.run()
+    member_lots_bench.run()
     sync_bench.run()
     attack_bench.run()
     dashboard_bench.run()

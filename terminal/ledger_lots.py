@@ -67,14 +67,13 @@ class LotLedger(LedgerFile):
         if row is None:
             lots: list[Lot] = []
         elif row["lots"]:
-            lots = [
-                Lot(r[0], r[1], r[2], r[3], r[4], r[5])
-                for r in conn.execute(
-                    "SELECT lot_id, partner, earned, pending_until, expires_at, remaining"
-                    " FROM member_lots WHERE member = ?",
-                    (member,),
-                )
-            ]
+            plain = conn.cursor()
+            plain.row_factory = None  # tuples straight into lots, no Row in between
+            lots = list(map(Lot._make, plain.execute(
+                "SELECT lot_id, partner, earned, pending_until, expires_at, remaining"
+                " FROM member_lots WHERE member = ?",
+                (member,),
+            )))  # fmt: skip
         else:  # the figure alone: spendable now, expiry unknown (below zero: a debt)
             figure = int(row["balance"])
             lots = [Lot(0, "", 0.0, 0.0, FOREVER, figure)] if figure > 0 else []
