@@ -29,6 +29,7 @@ from codes.campaign import Campaign, Tier, parse_tiers
 from codes.campaign_cipher import CampaignCipher
 from server_stub.catalog import campaign_setup, enrollment, store_setup
 from server_stub.database.connection import migrate, open_engine, sqlite_file
+from server_stub.database.loyalty_tables import program
 from server_stub.database.schema import meta
 from server_stub.device_api.service import SyncService
 from sync.client import SyncClient
@@ -112,9 +113,13 @@ class World:
 
     def setup(
         self, stores: tuple[str, ...] = ("s1", "s2"), issued: int = 1000,
-        tiers: tuple[Tier, ...] | None = None,
+        tiers: tuple[Tier, ...] | None = None, pending_days: int = 0,
     ) -> World:  # fmt: skip
-        """`tiers`: the campaign's, with values where a test counts costs (none by default)."""
+        """`tiers`: the campaign's, with values where a test counts costs (none by default).
+        `pending_days`: the program's returns window, none by default, so points just earned
+        can be spent as before lots (a test of the window names one)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(program).values(pending_days=pending_days))
         made = campaign_file.create(
             self.tmp / "campaign.toml", "ice-2026", "HV",
             tiers or parse_tiers("gold:10,silver:100,music:*"), capacity=100_000,

@@ -1,5 +1,6 @@
 """Points in a push: the server's own count of what was earned, receipts and check-ins that
-count once, voids that undo, and balances, with a spend that overdraws them kept as a conflict."""
+count once, voids that undo, and points as lots (point_lots), with a spend that overdraws them
+kept as a conflict that consumes nothing."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import NamedTuple
 from sqlalchemy import Connection, delete, select, update
 
 from server_stub.catalog import device_config, earn_rules
-from server_stub.database.connection import insert_ignore, is_sqlite
-from server_stub.database.schema import balances, claims, conflicts, events, member_stores
+from server_stub.database.schema import claims, conflicts, events
+from server_stub.device_api.point_lots import Book
 from server_stub.device_api.push_reading import POINT_KINDS
 from server_stub.device_api.push_state import Incoming, Push
 from server_stub.records import event_counts, feed
@@ -30,53 +31,30 @@ class Target(NamedTuple):
 
 
 def judge_points(conn: Connection, state: Push) -> None:
-    """Duplicate receipts and check-ins, voids, and balances with overdrafts as conflicts."""
+    """Duplicate receipts and check-ins, voids, and points as lots (point_lots) with
+    overdrafts as conflicts."""
     items = [i for i in state.incoming if i.verdict == "accepted"]
     _duplicates(conn, state, [i for i in items if i.event["kind"] in ("accrue", "checkin")])
     targets = _void_targets(conn, state, [i for i in items if i.event["kind"] == "void"])
     _recount(conn, state, [i for i in items if i.verdict == "accepted"])
-    deltas: list[tuple[Incoming, str, int]] = []
+    if not any(
+        i.verdict == "accepted" and i.event["kind"] in (*POINT_KINDS, "void") for i in items
+    ):
+        return
+    book = Book(conn, state)
     for item in items:
         if item.verdict != "accepted":
             continue
         if item.event["kind"] in POINT_KINDS:
-            deltas.append((item, item.member, item.row["points"]))
+            book.apply(item)
         elif item.event["kind"] == "void":
             target = targets.get(item.row["target"] or "")
             if target is None:
                 item.verdict = "rejected"
                 item.reason = f"unknown_target: no event {item.row['target']} of this device"
                 continue
-            _undo(conn, state, item, target, deltas)
-    if not deltas:
-        return
-    members = sorted({m for _, m, _ in deltas})
-    conn.execute(
-        insert_ignore(conn, balances),
-        [{"member": m, "balance": 0, "updated": state.now} for m in members],
-    )
-    query = select(balances.c.member, balances.c.balance).where(balances.c.member.in_(members))
-    if not is_sqlite(conn):
-        query = query.order_by(balances.c.member).with_for_update()
-    running = {r.member: int(r.balance) for r in conn.execute(query)}
-    for item, member, delta in deltas:
-        running[member] += delta
-        if item.event["kind"] == "spend" and running[member] < 0:
-            item.verdict = "conflict"
-            item.reason = (
-                f"overdraft: {member} spent {-delta} points with {running[member] - delta} left"
-            )
-            state.conflict(item, "overdraft", points=-delta)
-    for member in members:
-        conn.execute(
-            update(balances).where(balances.c.member == member)
-            .values(balance=running[member], updated=state.now)
-        )  # fmt: skip
-    conn.execute(
-        insert_ignore(conn, member_stores),
-        [{"member": m, "store_id": state.device.store_id} for m in members],
-    )
-    feed.balances(conn, state.device.id, {m: running[m] for m in members}, state.now)
+            _undo(conn, state, item, target, book)
+    book.tell()
 
 
 def _recount(conn: Connection, state: Push, items: list[Incoming]) -> None:
@@ -167,11 +145,10 @@ def _void_targets(conn: Connection, state: Push, voids: list[Incoming]) -> dict[
     return found
 
 
-def _undo(
-    conn: Connection, state: Push, item: Incoming, target: Target,
-    deltas: list[tuple[Incoming, str, int]],
-) -> None:  # fmt: skip
-    if target.verdict not in ("accepted", "conflict"):
+def _undo(conn: Connection, state: Push, item: Incoming, target: Target, book: Book) -> None:
+    held = next((i for i in state.incoming if i.event["event_id"] == target.event_id), None)
+    verdict = target.verdict if held is None else held.verdict  # as this push left it so far
+    if verdict not in ("accepted", "conflict"):
         return  # nothing took effect, nothing to undo
     if target.kind == "redeem":
         _uncount(conn, state, target.event_id)
@@ -190,9 +167,13 @@ def _undo(
                         note="the losing redemption was voided on its device", resolved_at=state.now)
             )  # fmt: skip
     elif target.kind in POINT_KINDS and target.member:
-        item.row["member"] = target.member
-        item.row["points"] = -target.points
-        deltas.append((item, target.member, -target.points))
+        book.undo(item, target.kind, target.event_id, target.member)
+        if target.kind == "spend" and verdict == "conflict" and target.conflict_id is not None:
+            conn.execute(
+                update(conflicts).where(conflicts.c.id == target.conflict_id, conflicts.c.state == "open")
+                .values(state="resolved", action="voided", resolved_by=state.device.name,
+                        note="the overdrawing spend was voided on its device", resolved_at=state.now)
+            )  # fmt: skip
 
 
 def _uncount(conn: Connection, state: Push, event_id: str) -> None:

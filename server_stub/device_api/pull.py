@@ -15,7 +15,7 @@ from server_stub.catalog.campaign_setup import campaign_grants
 from server_stub.catalog.device_config import config_for_device, config_version
 from server_stub.database.schema import devices, feed
 from server_stub.prizes import vouchers
-from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse
+from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse, WireLot
 
 
 def changes_for(
@@ -46,7 +46,7 @@ def changes_for(
         config_version=config_version(conn), server_time=time.time(),
         device_seq=int(conn.execute(select(devices.c.max_seq).where(devices.c.id == device_id)).scalar_one()),
     )  # fmt: skip
-    latest: dict[str, int] = {}  # only the newest balance of a member matters
+    latest: dict[str, tuple[int, list[WireLot] | None]] = {}  # a member's newest balance only
     redeemed_now: dict[tuple[str, int], bool] = {}  # and only a code's last state
     for row in rows:
         data = json.loads(row.data)
@@ -56,10 +56,13 @@ def changes_for(
         elif row.kind == "notice":
             answer.notices.append(Notice.model_validate(data))
         elif row.kind == "balance":
-            latest[data[0]] = data[1]
+            held = [WireLot.model_validate(x) for x in data[2]] if len(data) > 2 else None
+            latest[data[0]] = (data[1], held)
     answer.redeemed = [key for key, taken in redeemed_now.items() if taken]
     answer.released = [key for key, taken in redeemed_now.items() if not taken]
-    answer.balances = [MemberBalance(member=m, balance=b) for m, b in latest.items()]
+    answer.balances = [
+        MemberBalance(member=m, balance=b, lots=held) for m, (b, held) in latest.items()
+    ]
     if answer.config_version != request.config_version:
         answer.config = config_for_device(conn, store_id, play_url)
         answer.campaigns = campaign_grants(conn)

@@ -26,8 +26,8 @@ from server_stub.catalog import campaign_setup, device_config
 from server_stub.catalog.enrollment import token_hash
 from server_stub.database.bulk import KeyTaken
 from server_stub.database.connection import insert_ignore, reader, writing
-from server_stub.database.schema import balances, claims, devices, events, meta, nonces
-from server_stub.device_api import ingest, pull
+from server_stub.database.schema import claims, devices, events, meta, nonces
+from server_stub.device_api import ingest, point_lots, pull
 from server_stub.device_api.claim_guard import ClaimGuard
 from server_stub.device_api.code_claims import claim_codes
 from server_stub.device_api.push_reading import Prepared, prepare
@@ -50,6 +50,7 @@ from sync.protocol import (
     ReleaseRequest,
     ReleaseResponse,
     WireEventData,
+    WireLot,
 )
 
 NONCE_KEEP_S = 2 * protocol.CLOCK_WINDOW_S
@@ -384,12 +385,17 @@ class SyncService:
         return ReleaseResponse(released=bool(gone))
 
     def _balance(self, conn: Connection, caller: Caller, request: BalanceRequest) -> BaseModel:
-        balance = conn.execute(
-            select(balances.c.balance).where(balances.c.member == request.member)
-        ).scalar()
+        """The member's available points and open lots (point_lots); 0 and none for a key no
+        member has yet."""
         seq = conn.execute(
             select(devices.c.max_seq).where(devices.c.id == caller.device_id)
         ).scalar_one()
+        member = point_lots.find(conn, request.member)
+        now = time.time()
+        held = [] if member is None else point_lots.open_lots(conn, {member.id}, now)[member.id]
         return BalanceResponse(
-            member=request.member, balance=int(balance or 0), device_seq=int(seq)
+            member=request.member,
+            balance=point_lots.available(held, now),
+            device_seq=int(seq),
+            lots=[WireLot.model_validate(x) for x in held],
         )

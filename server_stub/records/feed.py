@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -52,8 +53,12 @@ def notices(
     )  # fmt: skip
 
 
-def balances(conn: Connection, origin: str, new: dict[str, int], now: float) -> None:
-    """Tell every store where each member was seen (the origin too: it learns the true total)."""
+def balances(
+    conn: Connection, origin: str, new: dict[str, int], now: float,
+    lots: dict[str, list[dict[str, Any]]] | None = None,
+) -> None:  # fmt: skip
+    """Tell every store where each member was seen (the origin too: it learns the true total),
+    with the member's open lots when given (the wire's WireLot fields)."""
     stores = conn.execute(
         select(member_stores.c.member, member_stores.c.store_id).where(
             member_stores.c.member.in_(sorted(new))
@@ -61,6 +66,6 @@ def balances(conn: Connection, origin: str, new: dict[str, int], now: float) -> 
     )
     conn.execute(
         feed.insert(),
-        [{"kind": "balance", "target_store": r.store_id, "data": json.dumps([r.member, new[r.member]]),
+        [{"kind": "balance", "target_store": r.store_id, "data": json.dumps([r.member, new[r.member]] + ([lots.get(r.member, [])] if lots is not None else [])),
           "created": now} for r in stores],
     )  # fmt: skip

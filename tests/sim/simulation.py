@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from server_stub.catalog import campaign_setup, enrollment, store_setup
 from server_stub.database.connection import migrate, open_engine
+from server_stub.database.loyalty_tables import program
 from server_stub.database.schema import balances, claims, conflicts, devices, events
 from server_stub.device_api.service import SyncService
 from sync.claimer import ServerClaimer
@@ -141,6 +142,8 @@ def build_template(folder: Path) -> tuple[Path, list[tuple[str, str, Path]], lis
                                 parse_tiers("gold:5,silver:40,music:*"), capacity=10_000)  # fmt: skip
     engine = open_engine(f"sqlite:///{folder / 'server.db'}")
     migrate(engine)
+    with engine.begin() as conn:  # no returns window: what a till earns can be spent at once
+        conn.execute(update(program).values(pending_days=0))
     for store in STORES:
         store_setup.create_store(engine, store, store.title())
     campaign_setup.add_campaign(engine, made.campaign, made.key, plan_seed=made.plan_seed)
@@ -336,7 +339,7 @@ class Simulation:
             if (
                 e.member
                 and e.kind in ("accrue", "checkin", "spend", "void")
-                and e.verdict in ("accepted", "conflict")
+                and e.verdict == "accepted"  # an overdraft (conflict) consumed no lot
             ):
                 expected[e.member] = expected.get(e.member, 0) + int(e.points)
         for member, total in expected.items():

@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from codes import campaign as campaign_file
 from codes.campaign import parse_tiers
 from server_stub.catalog import campaign_setup, enrollment, store_setup
 from server_stub.database.connection import migrate, open_engine
+from server_stub.database.loyalty_tables import program
 from tests.live import ServerProcess
 from tests.world import BACKENDS, empty_postgres
 
@@ -50,6 +52,8 @@ def chain_store(db: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Path, 
     )
     engine = open_engine(db)
     migrate(engine)
+    with engine.begin() as conn:  # no returns window: points earned here are spent at once
+        conn.execute(update(program).values(pending_days=0))
     campaign_setup.add_campaign(engine, made.campaign, made.key, plan_seed=made.plan_seed)
     campaign_setup.mint_codes(engine, "lids", 100, cwd / "codes.csv")
     tokens = {}
@@ -170,7 +174,7 @@ def test_points_spent_twice_offline_end_as_one_overdraft(
         out = ok("terminal", "spend", "--db", f"{till}.db", "--member", "M-7", "--points", "25",
                  "--item", "mug", "--json", cwd=cwd)  # fmt: skip
         assert json.loads(out)["status"] == "accepted_offline"
-    _back_online_with_one_overdraft(server, cwd, db, "M-7", 30 - 50)
+    _back_online_with_one_overdraft(server, cwd, db, "M-7", 30 - 25)  # the loser took nothing
     report = json.loads(
         ok("admin", "--db", db, "report", "points", "--by", "store", "--json", cwd=cwd)
     )
@@ -200,4 +204,4 @@ def test_a_balance_seen_online_survives_an_outage(
         out = ok("terminal", "spend", "--db", f"{till}.db", "--member", "M-1001", "--points",
                  "80", "--item", "cone", "--json", cwd=cwd)  # fmt: skip
         assert json.loads(out)["status"] == "accepted_offline"
-    _back_online_with_one_overdraft(server, cwd, db, "M-1001", 100 - 160)
+    _back_online_with_one_overdraft(server, cwd, db, "M-1001", 100 - 80)
