@@ -52,13 +52,14 @@ class CodeChecker:
 
     def __init__(self, ciphers: Iterable[CampaignCipher] = ()) -> None:
         self._by_prefix: dict[str, list[CampaignCipher]] = {}
+        self._prefixes: list[str] = []  # a checker of no campaign reads every code as not ours
         for cipher in ciphers:
             self.add(cipher)
 
     @property
     def prefixes(self) -> tuple[str, ...]:
         """The prefixes of the campaigns this checker knows, longest first."""
-        return tuple(self._prefixes) if self._by_prefix else ()
+        return tuple(self._prefixes)
 
     def add(self, cipher: CampaignCipher) -> None:
         self._by_prefix.setdefault(cipher.campaign.prefix, []).append(cipher)

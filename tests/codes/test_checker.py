@@ -163,3 +163,11 @@ def test_result_serialises_for_json(issued_campaign: Pair) -> None:
     cipher, checker = issued_campaign
     data = checker.check(cipher.encode(1)).to_dict()
     assert data["status"] == "valid" and set(data) >= {"status", "campaign", "serial", "tier"}
+
+
+def test_a_checker_of_no_campaign_reads_any_code_as_not_ours() -> None:
+    """A server or till with no campaign yet answers a typed code in words, not with a fault."""
+    checker = CodeChecker()
+    assert checker.prefixes == ()
+    for typed in ("HV12-3456-7890-ABCD", "0000000000000000", "hello"):
+        assert not checker.check(typed).valid
