@@ -48,7 +48,7 @@ __all__ = ["DEFAULT_WORDS", "PURPOSES", "Sent", "check_otp", "normalise_phone", 
 
 LOG = logging.getLogger("instore.server.play")
 
-PURPOSES = ("play", "claim", "status")
+PURPOSES = ("play", "claim", "status", "member")  # member: signing in at /member/
 DIGITS = 6
 LIFETIME_S = 600.0
 MOST_TRIES = 5
