@@ -76,7 +76,8 @@ def render(text: Text | None, lang: str) -> str:
     if text is None:
         return ""
     entry = catalogue(lang).get(text.key) or catalogue("en")[text.key]
-    params = dict(text.params)
+    # a Text among the parameters (a month's name in a date) is said in the same language
+    params = {k: render(v, lang) if isinstance(v, Text) else v for k, v in text.params}
     if isinstance(entry, dict):
         n = next((v for v in params.values() if isinstance(v, int)), 0)
         entry = entry.get(plural_form(lang, n)) or entry.get("other") or next(iter(entry.values()))

@@ -14,6 +14,7 @@ from kiosk.i18n import Text
 from kiosk.phone import PhonePad, phone_number
 from terminal.config import CatalogueItem
 from terminal.engine import Terminal
+from terminal.lots import Expiring
 from terminal.results import Result, Status
 
 Tone = Literal["good", "news", "refused"]
@@ -44,8 +45,9 @@ class LoyaltyDesk(PhonePad):
         """A new shopper: nothing of the last one."""
         self.phone = ""
         self.member: str | None = None
-        self.balance = 0
+        self.balance = 0  # points the member can spend now
         self.balance_online = False
+        self.next_expiry: Expiring | None = None  # the soonest of the member's points to expire
         self.confirming: CatalogueItem | None = None
         self.message: Text | None = None
         self.tone: Tone = "refused"  # of the message: good news, plain news or a refusal
@@ -74,13 +76,23 @@ class LoyaltyDesk(PhonePad):
 
     def refresh_balance(self) -> None:
         if self.member is not None:
-            self.balance, self.balance_online = self.terminal.known_balance(self.member)
+            known, self.balance_online = self.terminal.known_points(self.member)
+            self.balance, self.next_expiry = known.available, known.next_expiry
 
     # -- what they can do ------------------------------------------------------------------
 
     def balance_text(self) -> Text:
         key = "loyalty.balance" if self.balance_online else "loyalty.balance_offline"
         return Text.of(key, points=self.balance)
+
+    def expiry_text(self) -> Text | None:
+        """'120 points expire on 31 December 2026', when any of the member's points expire."""
+        soon = self.next_expiry
+        if self.member is None or soon is None:
+            return None
+        when = Text.of("date.day_month_year", day=soon.on.day, year=soon.on.year,
+                       month=Text.of(f"month.{soon.on.month}"))  # fmt: skip
+        return Text.of("loyalty.expiring", points=soon.points, when=when)
 
     def prizes(self) -> list[Prize]:
         """The catalogue, priced in points only."""

@@ -20,6 +20,7 @@ from terminal import device_status
 from terminal.config import TerminalConfig
 from terminal.device_setup import DeviceSetup
 from terminal.ledger import Device, Ledger
+from terminal.lots import LotBalance
 from terminal.online_claims import Claimer, OnlineClaims
 from terminal.points import Points
 from terminal.redemptions import Redemptions
@@ -132,6 +133,10 @@ class Terminal:
     def known_balance(self, member: str) -> tuple[int, bool]:
         """(balance, from the server just now?)."""
         return self._points.known_balance(member)
+
+    def known_points(self, member: str) -> tuple[LotBalance, bool]:
+        """(the member's lots now: available, pending, what expires when; from the server?)."""
+        return self._points.known_points(member)
 
     # -- the manager's view (device_status.py) ----------------------------------------------
 

@@ -18,6 +18,9 @@ class LoyaltyScreen(KioskScreen):
             who = render(Text.of("loyalty.phone_prompt"), lang)
         else:
             who = render(desk.balance_text(), lang)
+            expiry = desk.expiry_text()
+            if expiry is not None:  # the soonest expiry, under the balance
+                who += "\n" + render(expiry, lang)
         say(ids.who, who, lang)
         say(ids.message, render(desk.message, lang), lang)
         ids.message.color = theme[{"good": "win", "news": "ink", "refused": "error"}[desk.tone]]
