@@ -15,6 +15,7 @@ from bench import (
     play_otp_bench,
     pos_bench,
     prizes_bench,
+    settlement_bench,
     sync_bench,
     terminal_bench,
     ussd_bench,
@@ -37,6 +38,7 @@ def main() -> None:
     pdf_render_bench.run()
     claims_queue_bench.run()
     outbox_bench.run()
+    settlement_bench.run()
     ussd_bench.run()
 
 
