@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ from sync.online import OnlineDevice
 from terminal import chain
 from terminal.engine import Terminal
 from terminal.members import normalise_member
+from terminal.points import expiry_words
 from terminal.results import Result, Status
 
 T = TypeVar("T")
@@ -268,7 +270,9 @@ class Checkout:
                 f"{counted(points.points or 0, 'point')} earned" if points.ok else points.message
             )
         self.state = "paid"
-        receipt = receipt_parts(receipt_id, lines, points, member)
+        soon = earned.expiring[0] if earned is not None and earned.expiring else None
+        expiry = expiry_words(soon.points, date.fromisoformat(soon.on)) if soon else None
+        receipt = receipt_parts(receipt_id, lines, points, member, expiry)
         self._paid = Answer(
             PAID, "Paid: " + "; ".join(parts) + ".", checkout_id=self.checkout_id,
             receipt_id=receipt_id, total=total, member=member,

@@ -28,8 +28,10 @@ class Part(NamedTuple):
 
 
 def receipt_parts(
-    receipt_id: str, coupons: Sequence[Answer], points: Answer | None, member: str | None
-) -> list[Part]:
+    receipt_id: str, coupons: Sequence[Answer], points: Answer | None, member: str | None,
+    expiry: str | None = None,
+) -> list[Part]:  # fmt: skip
+    """`expiry`: when the member's soonest points expire ('120 points expire on ...')."""
     lines = [f"instore rewards - receipt {receipt_id}"[:WIDTH], "-" * WIDTH]
     parts = [Part("line", line) for line in lines]
     for coupon in coupons:  # the code on its own line: it is as wide as a narrow receipt
@@ -44,6 +46,8 @@ def receipt_parts(
         if points is not None and points.points is not None:
             parts.append(Part("line", f"Points earned: {points.points}"))
             parts.append(Part("line", f"Balance: {counted(points.balance or 0, 'point')}"))
+            if expiry:
+                parts += [Part("line", line) for line in _wrap(expiry)]
         elif points is not None:
             parts += [Part("line", line) for line in _wrap(points.message)]
     parts.append(Part("line", "-" * WIDTH))

@@ -166,11 +166,15 @@ class Points:
                 )
             return Result(Status.NOT_SAVED, f"Not saved: {exc.message}.", member=member)
         words = {"accrue": "earned", "checkin": "earned for checking in", "spend": "spent"}[kind]
-        balance = self.ledger.local_balance(member)
+        known = self.ledger.lot_balance(
+            member, time.time(), self.config.pending_days, self.config.expiry_months
+        )  # this device's view: the receipt prints its expiry, offline or not
         return Result(
             Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE,
-            f"{counted(abs(points), 'point')} {words}; balance now {balance}.", event_id=event["event_id"],
-            member=member, points=points, balance=balance, warnings=judged.alerts,
+            f"{counted(abs(points), 'point')} {words}; balance now {known.total}.", event_id=event["event_id"],
+            member=member, points=points, balance=known.total, warnings=judged.alerts,
+            pending=known.pending or None,
+            expiring=tuple(Expiry(e.on.isoformat(), e.points) for e in known.expiring),
         )  # fmt: skip
 
 
