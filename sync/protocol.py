@@ -247,6 +247,9 @@ class DeviceConfig(Model):
     expiry_months: int | None = Field(default=None, ge=1, le=120)
     # limits on points earned and spent (`limits` above are the code redemptions')
     point_limits: list[PointLimitConfig] = []
+    # a spend of more points asks for the member's one-time password (online only; offline it is
+    # refused as needs_online); 0: no spend asks
+    otp_above: int = Field(default=0, ge=0, le=BIG)
 
 
 class CampaignGrant(Model):

@@ -174,6 +174,7 @@ class TerminalConfig:
     pending_days: int = 0
     expiry_months: int | None = None
     point_limits: tuple[PointLimit, ...] = ()  # on points earned and spent (point_limits.py)
+    otp_above: int = 0  # a spend of more points asks for the member's code (online); 0: never
 
     def item(self, item_id: str) -> CatalogueItem | None:
         return next((i for i in self.catalogue if i.id == item_id), None)
@@ -202,4 +203,5 @@ class TerminalConfig:
             pending_days=int(data.get("pending_days", defaults.pending_days)),
             expiry_months=None if months is None else int(months),
             point_limits=tuple(PointLimit(**x) for x in data.get("point_limits", ())),
+            otp_above=int(data.get("otp_above", defaults.otp_above)),
         )

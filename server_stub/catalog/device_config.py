@@ -95,12 +95,15 @@ def config_for_device(conn: Connection, store_id: str, play_url: str = "") -> De
     # the program's lot rules (loyalty.program, a room above this one: its row read here), so a
     # lot earned offline is pending and expires as the server's will; no row: the defaults
     lot_rules = conn.execute(
-        select(program.c.pending_days, program.c.expiry_months).where(program.c.id == 1)
+        select(program.c.pending_days, program.c.expiry_months, program.c.otp_above).where(
+            program.c.id == 1
+        )
     ).first()
     if lot_rules is not None:
         changes |= {
             "pending_days": lot_rules.pending_days,
             "expiry_months": lot_rules.expiry_months,
+            "otp_above": lot_rules.otp_above,  # spends above it ask for the member's code
         }
     changes["point_limits"] = point_limits.for_store(conn, store_id)  # `instore admin limit`
     return config.model_copy(update=changes)

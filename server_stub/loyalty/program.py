@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from server_stub.catalog.device_config import bump_config_version
 from server_stub.database.loyalty_tables import program as program_table
 from server_stub.errors import ApiError
 
@@ -76,4 +77,6 @@ def set_program(conn: Connection, **changes: Any) -> Program:
             conn.execute(program_table.insert().values(
                 id=1, **{**DEFAULT.as_dict(), **values}, updated=time.time()
             ))  # fmt: skip
+        # devices hold the lot rules and the code threshold: they fetch them at their next sync
+        bump_config_version(conn)
     return program(conn)
