@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import sqlite3
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from server_stub.database.connection import (
     sqlite_file,
 )
 from server_stub.database.schema import WEB_DEVICE, metadata
+from server_stub.loyalty import lots
 from server_stub.records import conflicts
 from tests.codes.test_cli import instore
 from tests.world import World
@@ -286,5 +288,61 @@ def test_step_0013_adds_a_rejections_reason_code_and_takes_it_back_with_nothing_
             assert "reason_code" not in columns(conn)
             back = [tuple(r) for r in conn.execute(text(select_claims))]
             assert back == [("CL-00000001", "rejected", "Blurred.")]
+    finally:
+        engine.dispose()
+
+
+def test_step_0015_turns_old_balances_into_lots_and_takes_them_back(server_url: str) -> None:
+    engine = open_engine(server_url)
+    balances = {
+        "M-1001": 12,  # an older till's member number: a card-only member
+        "98765 43210": 30,  # a phone as a till typed it, and the same phone written otherwise:
+        "+919876543210": 20,  # one member, one lot of 50
+        "C-77": 0,  # nothing to carry
+        "!!": 9,  # neither a phone nor a card: left alone
+        "CARD-OLD": 40,  # a member who has lots already (this release's code kept the cache)
+    }
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0014")
+            conn.execute(text("UPDATE program SET expiry_months = 3"))
+            for key, points in balances.items():
+                conn.execute(
+                    text("INSERT INTO balances VALUES (:k, :b, 1.0)"), {"k": key, "b": points}
+                )
+            conn.execute(text("INSERT INTO member_stores VALUES ('M-1001', 'north')"))
+            conn.execute(text("INSERT INTO members (card, registered_via, created)"
+                              " VALUES ('CARDOLD', 'sync', 1.0)"))  # fmt: skip
+            conn.execute(text(
+                "INSERT INTO lots (member_id, partner_id, store_id, event_id, points, remaining,"
+                " earned_at, pending_until, expires_at) SELECT id, 'house', 'north', 'e-1', 40,"
+                " 40, 1.0, 1.0, 9e9 FROM members WHERE card = 'CARDOLD'"
+            ))  # fmt: skip
+            before = time.time()
+            command.upgrade(_alembic_config(conn), "0015")
+            after = time.time()
+            made = conn.execute(text(
+                "SELECT m.phone, m.card, m.registered_via, l.partner_id, l.store_id, l.event_id,"
+                " l.points, l.remaining, l.earned_at, l.pending_until, l.expires_at FROM lots l"
+                " JOIN members m ON m.id = l.member_id WHERE l.event_id LIKE 'upgrade-%'"
+                " ORDER BY l.points"
+            )).all()  # fmt: skip
+            assert [r[:3] + r[3:5] + (r[6], r[7]) for r in made] == [
+                (None, "M1001", "sync", "house", "north", 12, 12),
+                ("+919876543210", None, "sync", "house", "", 50, 50),
+            ]
+            for r in made:
+                assert r.event_id.startswith("upgrade-") and before <= r.earned_at <= after
+                assert r.pending_until == r.earned_at  # spendable at once
+                assert r.expires_at == lots.expiry_of(r.earned_at, 3)  # the program's rule
+            assert conn.execute(text("SELECT COUNT(*) FROM lots")).scalar_one() == 3
+            assert conn.execute(text("SELECT region FROM program")).scalar_one() is None
+            command.downgrade(_alembic_config(conn), "0014")
+            left = conn.execute(text("SELECT event_id FROM lots")).scalars().all()
+            assert left == ["e-1"]  # only the lots the step made are gone
+            assert "region" not in {c["name"] for c in inspect(conn).get_columns("program")}
+            assert conn.execute(text("SELECT COUNT(*) FROM members")).scalar_one() == 3
+            command.upgrade(_alembic_config(conn), "0015")  # and up again: the same lots
+            assert conn.execute(text("SELECT COUNT(*) FROM lots")).scalar_one() == 3
     finally:
         engine.dispose()
