@@ -29,7 +29,7 @@ from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError, describe, unstorable
 from server_stub.limits.throttle import ADMIN_TOKEN
 from server_stub.notifications import delivery, sms
-from server_stub.play import claim_form
+from server_stub.play import claim_form, member_web
 from server_stub.play import web as play_web
 from server_stub.prizes import documents
 from server_stub.records import conflicts, reports
@@ -169,6 +169,9 @@ def create_app(
         app, engine, service, sms.gateway_for(service.settings.sms_gateway),
         documents.store_for(service.settings, engine.url.render_as_string(hide_password=False)),
     )  # fmt: skip
+    member_web.mount(
+        app, engine, sms.gateway_for(service.settings.sms_gateway), service.throttle.source
+    )
     ussd_web.mount(app, engine, service)
 
     def refusal(request: Request, exc: ApiError) -> Response:

@@ -1,4 +1,5 @@
-"""The words of the shopper's web in the kiosk's four languages, from `i18n/<lang>.json`.
+"""The words of the shopper's web in the kiosk's four languages, from `i18n/<lang>.json` (and
+the member's page's from `i18n/member.<lang>.json`).
 
 A page function returns catalogue keys and their parameters; the template says them in the
 visit's language. A key missing from a language falls back to English, and a test holds every
@@ -31,6 +32,9 @@ def catalogue(lang: str) -> dict[str, str]:
     if not path.is_file():
         return {}
     data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    member = HERE / f"member.{lang}.json"  # the member's page's words (member_pages.py)
+    if member.is_file():
+        data |= json.loads(member.read_text(encoding="utf-8"))
     for listed in decision_reasons.catalogue(lang).values():
         data |= {f"reason.{code}": words for code, words in listed.items()}
     return data
