@@ -49,7 +49,7 @@ def register(groups: Any, command: Command, say: Say) -> None:
 
     def _show(engine: Engine, args: argparse.Namespace) -> int:
         with engine.connect() as conn:
-            found = members.must_find(conn, args.member, args.region or members.DEFAULT_REGION)
+            found = members.must_find(conn, args.member, args.region)
             held = lots.balance(conn, found.id, time.time())
         data = {**found.as_dict(), "available": held.available, "pending": held.pending,
                 "expiring": [{"on": e.on.isoformat(), "points": e.points} for e in held.expiring]}  # fmt: skip
@@ -63,7 +63,7 @@ def register(groups: Any, command: Command, say: Say) -> None:
 
     def _block(engine: Engine, args: argparse.Namespace) -> int:
         with engine.begin() as conn:
-            found = members.must_find(conn, args.member, args.region or members.DEFAULT_REGION)
+            found = members.must_find(conn, args.member, args.region)
             done = members.block(conn, found.id, args.reason, time.time())
         return say(args, done.as_dict(), f"member {done.id} ({done.phone}{_card(done)}) blocked:"
                    " they earn and spend nothing until unblocked")  # fmt: skip
@@ -75,7 +75,7 @@ def register(groups: Any, command: Command, say: Say) -> None:
 
     def _unblock(engine: Engine, args: argparse.Namespace) -> int:
         with engine.begin() as conn:
-            found = members.must_find(conn, args.member, args.region or members.DEFAULT_REGION)
+            found = members.must_find(conn, args.member, args.region)
             done = members.unblock(conn, found.id)
         return say(args, done.as_dict(), f"member {done.id} ({done.phone}{_card(done)})"
                    " unblocked: they earn and spend again")  # fmt: skip
@@ -93,7 +93,8 @@ def _member_arg(p: argparse.ArgumentParser) -> None:
 def _region(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", metavar="CC",
                    help="the country a number without its country code is from, e.g. KZ"
-                   " (default: by --lang, else IN)")  # fmt: skip
+                   " (default: the program's, see 'program set --region'; else by --lang,"
+                   " else IN)")  # fmt: skip
 
 
 def _card(m: members.Member) -> str:

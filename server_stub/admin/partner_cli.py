@@ -39,7 +39,7 @@ def _program(groups: Any, command: Command, say: Say) -> None:
             done = program.set_program(
                 conn, name=args.name, pending_days=args.pending_days,
                 expiry_months=args.expiry_months, otp_above=args.otp_above,
-                expiry_notice_days=args.notice_days,
+                expiry_notice_days=args.notice_days, region=args.region,
             )  # fmt: skip
         return say(args, done.as_dict(), "program saved: " + _describe(done))
 
@@ -60,6 +60,10 @@ def _program(groups: Any, command: Command, say: Say) -> None:
     p.add_argument("--notice-days", type=whole_number(0), metavar="D",
                    help="members get a text D days before their points expire (default 30)")  # fmt: skip
     p.add_argument("--name", help="the program's name, as members see it")
+    p.add_argument("--region", metavar="CC",
+                   help="the country a phone number typed without its country code is from,"
+                   " e.g. KZ, so '8 701 123 45 67' at a till is the member +77011234567;"
+                   " '' for none (then: by the member's language, else IN)")  # fmt: skip
 
     def _show(engine: Engine, args: argparse.Namespace) -> int:
         with engine.connect() as conn:
@@ -73,7 +77,8 @@ def _describe(p: program.Program) -> str:
     otp = f"spends above {p.otp_above:,} points ask for a code" if p.otp_above else "no code asked"
     return (
         f"{p.name}: points wait {p.pending_days} days before they can be spent, expire after"
-        f" {p.expiry_months} months (members told {p.expiry_notice_days} days ahead); {otp}"
+        f" {p.expiry_months} months (members told {p.expiry_notice_days} days ahead); {otp};"
+        f" numbers without a country code are read as {p.region or 'by language, else IN'}"
     )
 
 

@@ -208,7 +208,7 @@ def find(conn: Connection, key: str) -> members.Member | None:
 def _register(conn: Connection, key: str, now: float) -> members.Member | None:
     """A member for a key no member has: by phone when it is one, else by card number."""
     try:
-        normalise_phone(key, members.DEFAULT_REGION)
+        normalise_phone(key, members.reading_region(conn, key))
     except ApiError:
         pass
     else:

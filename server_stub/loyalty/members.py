@@ -1,6 +1,11 @@
 """Members: one person, found by phone number (kept in E.164) or by card number. One phone is one
 member: a second registration, by any channel and at the same moment as the first, finds the
-first. A blocked member earns and spends nothing (the callers check `blocked`)."""
+first. A blocked member earns and spends nothing (the callers check `blocked`).
+
+A number typed without its country code ("8 701 123 45 67") is read for a region: the one a
+caller names, else the program's home region (`instore admin program set --region KZ`), else
+(registering) the member's language's, else India. A number written with + needs none.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server_stub.database.loyalty_tables import members
+from server_stub.database.loyalty_tables import program as program_table
 from server_stub.errors import ApiError
 from server_stub.phones.numbers import normalise_phone
 
@@ -44,6 +50,22 @@ def region_for(lang: str) -> str:
     return _REGION_OF_LANG.get(lang, DEFAULT_REGION)
 
 
+def home_region(conn: Connection) -> str | None:
+    """The program's home region (ISO, e.g. "KZ"), or None when it names none."""
+    found = conn.execute(select(program_table.c.region).where(program_table.c.id == 1)).scalar()
+    return None if not found else str(found)
+
+
+def reading_region(conn: Connection, key: str, region: str | None = None) -> str:
+    """The region a typed number is read for: `region`, else the home region, else India. A
+    number starting with + carries its own, so the program's row is not read for it."""
+    if region:
+        return region
+    if key.lstrip().startswith("+"):
+        return DEFAULT_REGION
+    return home_region(conn) or DEFAULT_REGION
+
+
 def normalise_card(text: str) -> str:
     """A card number as printed ("1234 5678-90ab") in one form ("1234567890AB"); ApiError 422
     `bad_card` when it is not 4 to 32 letters and digits."""
@@ -53,9 +75,10 @@ def normalise_card(text: str) -> str:
     return card
 
 
-def find(conn: Connection, key: str, region: str = DEFAULT_REGION) -> Member | None:
+def find(conn: Connection, key: str, region: str | None = None) -> Member | None:
     """The member with this card number, or with this phone in any written form ("+7 701 123
-    45 67", "8 701 ..." read for `region`); None when nobody has it or it is neither."""
+    45 67", "8 701 ..." read for `region`, by default the program's home region); None when
+    nobody has it or it is neither."""
     key = key.strip()
     if not key or len(key) > 64:
         return None
@@ -65,7 +88,7 @@ def find(conn: Connection, key: str, region: str = DEFAULT_REGION) -> Member | N
         if row is not None:
             return _member(row)
     try:
-        phone = normalise_phone(key, region)
+        phone = normalise_phone(key, reading_region(conn, key, region))
     except ApiError:
         return None
     return _by_phone(conn, phone)
@@ -84,12 +107,13 @@ def register(
     first member, False) when the phone was registered before, even by a registration running
     at the same moment. A card given to a member who has none is added to it; a card another
     member holds is refused (409 `card_taken`). `region`: where a number without its country
-    code is from (default: by `lang`, Russian Russia, Kazakh Kazakhstan, else India)."""
-    lang = lang.strip().lower()
-    if not _LANG.fullmatch(lang):
-        raise ApiError(422, "bad_lang", "a language is a code such as en, ru or kk")
+    code is from (default: the program's home region; with none, by `lang`: Russian Russia,
+    Kazakh Kazakhstan, else India)."""
+    lang = _lang(lang)
     if via not in CHANNELS:
         raise ApiError(422, "bad_channel", f"a member registers by one of {', '.join(CHANNELS)}")
+    if not region and not phone.lstrip().startswith("+"):
+        region = home_region(conn)
     e164 = normalise_phone(phone, region or region_for(lang))
     card = None if card is None or not card.strip() else normalise_card(card)
     for _ in range(_RETRIES):
@@ -125,6 +149,14 @@ def block(conn: Connection, member_id: int, reason: str, now: float) -> Member:
     return _must(conn, member_id)
 
 
+def set_lang(conn: Connection, member_id: int, lang: str) -> Member:
+    """The language the member's menus and messages come in (e.g. chosen on USSD)."""
+    lang = _lang(lang)
+    _must(conn, member_id)
+    conn.execute(update(members).where(members.c.id == member_id).values(lang=lang))
+    return _must(conn, member_id)
+
+
 def unblock(conn: Connection, member_id: int) -> Member:
     _must(conn, member_id)
     conn.execute(
@@ -133,12 +165,19 @@ def unblock(conn: Connection, member_id: int) -> Member:
     return _must(conn, member_id)
 
 
-def must_find(conn: Connection, key: str, region: str = DEFAULT_REGION) -> Member:
+def must_find(conn: Connection, key: str, region: str | None = None) -> Member:
     """`find`, or ApiError 404 `no_member` in words."""
     found = find(conn, key, region)
     if found is None:
         raise ApiError(404, "no_member", f"no member has the phone or card {key.strip()[:64]!r}")
     return found
+
+
+def _lang(lang: str) -> str:
+    lang = lang.strip().lower()
+    if not _LANG.fullmatch(lang):
+        raise ApiError(422, "bad_lang", "a language is a code such as en, ru or kk")
+    return lang
 
 
 def _must(conn: Connection, member_id: int) -> Member:

@@ -1,6 +1,7 @@
 """The program's rules every partner's points follow: how long a lot stays pending (the returns
-window), when points expire, which spends ask for a one-time password, and how early members hear
-of an expiry. One row (id 1) of the `program` table."""
+window), when points expire, which spends ask for a one-time password, how early members hear
+of an expiry, and the home region a phone number typed without its country code is read for.
+One row (id 1) of the `program` table."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import phonenumbers
 from sqlalchemy import Connection, select, update
 
 from server_stub.catalog.device_config import bump_config_version
@@ -22,6 +24,7 @@ class Program:
     expiry_months: int  # a lot expires this many months after it was earned
     otp_above: int  # a spend of more points asks for a one-time password; 0: none does
     expiry_notice_days: int  # the SMS about expiring points goes out this many days ahead
+    region: str | None = None  # ISO, e.g. KZ: where numbers without a country code are from
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,7 +48,7 @@ def program(conn: Connection) -> Program:
     if row is None:
         return DEFAULT
     return Program(row.name, row.pending_days, row.expiry_months, row.otp_above,
-                   row.expiry_notice_days)  # fmt: skip
+                   row.expiry_notice_days, row.region or None)  # fmt: skip
 
 
 def set_program(conn: Connection, **changes: Any) -> Program:
@@ -60,6 +63,9 @@ def set_program(conn: Connection, **changes: Any) -> Program:
             if not name or len(name) > 200:
                 raise ApiError(422, "bad_program", "the program's name is 1 to 200 characters")
             values["name"] = name
+            continue
+        if key == "region":
+            values["region"] = _region(str(value))
             continue
         if key not in _RANGES:
             raise ApiError(422, "bad_program", f"the program has no setting {key!r}")
@@ -80,3 +86,16 @@ def set_program(conn: Connection, **changes: Any) -> Program:
         # devices hold the lot rules and the code threshold: they fetch them at their next sync
         bump_config_version(conn)
     return program(conn)
+
+
+def _region(text: str) -> str | None:
+    """A country's two-letter code as phone numbers know it ("kz" -> "KZ"); "" clears it."""
+    region = text.strip().upper()
+    if not region:
+        return None
+    if len(region) != 2 or phonenumbers.country_code_for_region(region) == 0:
+        raise ApiError(
+            422, "bad_program",
+            f"--region is a country's two-letter code such as IN, KZ or RU, not {text.strip()!r}",
+        )  # fmt: skip
+    return region

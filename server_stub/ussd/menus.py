@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from server_stub.catalog.device_config import device_config
-from server_stub.database.loyalty_tables import members as members_table
 from server_stub.limits import counters
 from server_stub.limits.counters import Limit
 from server_stub.loyalty import lots, members, partners
@@ -233,13 +232,9 @@ def _choose_language(v: Visit, place: Place, typed: str) -> Turn:
         return Turn(Place(JOIN_CONFIRM, {"lang": lang}))
     if v.member is None:
         return Turn(Place())
-    _set_lang(v.conn, v.member.id, lang)
+    members.set_lang(v.conn, v.member.id, lang)
     v.lang = lang
     return Turn(Place(), texts.say(lang, "language.changed"))
-
-
-def _set_lang(conn: Connection, member_id: int, lang: str) -> None:
-    conn.execute(update(members_table).where(members_table.c.id == member_id).values(lang=lang))
 
 
 # -- joining -----------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ def test_a_partner_its_store_and_its_rules(admin: Run) -> None:
         (("partner", "create", "--id", "x", "--name", "X", "--role", "both", "--point-price",
           "1", "--bonus", "2026-12-31:2026-12-01=2"), "the first day before the last"),
         (("program", "set", "--pending-days", "999"), "0 to 365 days"),
+        (("program", "set", "--region", "XX"), "two-letter code"),
         (("member", "add", "--phone", "12"), "not a phone number"),
         (("member", "show", "+77019999999"), "no member has the phone or card"),
         (("catalogue", "set", "--id", "tv", "--name", "TV", "--points", "5", "--partner",
@@ -89,6 +90,12 @@ def test_the_contact_centre_registers_looks_up_and_blocks_a_member(admin: Run) -
     admin("member", "unblock", "+77011234567")
     code, out, _ = admin("member", "show", "12345678", "--json")
     assert json.loads(out)["blocked"] is None
+    # a program in Kazakhstan: numbers typed without +7 are read as Kazakh, no --region needed
+    assert admin("member", "show", "8 701 123 45 67")[0] != 0
+    code, out, _ = admin("program", "set", "--region", "kz")
+    assert code == 0 and "read as KZ" in out
+    code, out, _ = admin("member", "show", "8 701 123 45 67", "--json")
+    assert code == 0 and json.loads(out)["phone"] == "+77011234567"
 
 
 def test_program_and_catalogue(admin: Run) -> None:

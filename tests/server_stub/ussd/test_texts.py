@@ -17,7 +17,6 @@ from server_stub.device_api.service import SyncService
 from server_stub.loyalty import members
 from server_stub.loyalty.program import set_program
 from server_stub.ussd import texts
-from server_stub.ussd.menus import _set_lang
 from server_stub.ussd.reply import LIMIT, Reply
 from server_stub.ussd.service import UssdService
 from tests.server_stub.ussd.session import PHONE_IN, Dial, member_with_points
@@ -64,7 +63,7 @@ def test_every_screen_fits_182_characters_in_russian_and_kazakh(
     with writing(engine) as conn:
         member = members.find(conn, PHONE_IN)
         assert member is not None
-        _set_lang(conn, member.id, lang)
+        members.set_lang(conn, member.id, lang)
     dial = Dial(long_names, PHONE_IN)
     walk = ["1", "77", "0", "2", "x", "0", "3", "9", "x", "9", "0", "0", "0", "4", "ZZZZ", "0",
             "5", "x"]  # fmt: skip
