@@ -15,8 +15,9 @@ not an answer.
 
 Only the gateway may call: anyone else could name any phone and read its member's points. The
 token in $INSTORE_USSD_TOKEN goes in the callback URL the gateway is given (`?token=...`; most
-gateways cannot add headers) or as `Authorization: Bearer ...`; without the variable set the
-doors answer 503. Wrong tokens are counted per address (429 past 10 in 10 minutes). Whatever
+gateways cannot add headers) or as `Authorization: Bearer ...`. Without the variable set, only
+this machine may call (a gateway simulator, the demo, a test; behind a trusted proxy the caller
+is the address it forwards): anyone else gets 503. Wrong tokens are counted per address (429 past 10 in 10 minutes). Whatever
 goes wrong is answered in the gateway's own shape (an `END` text, a JSON body), never as a
 server error page: a gateway shows the phone nothing else.
 """
@@ -24,6 +25,7 @@ server error page: a gateway shows the phone nothing else.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import math
 import os
@@ -71,9 +73,11 @@ def mount(app: FastAPI, engine: Engine, service: SyncService) -> None:
 
     def let_in(request: Request) -> None:
         """ApiError unless the request carries the gateway's token."""
-        if not token:
-            raise ApiError(503, "no_token_set", f"start the server with ${TOKEN_VARIABLE} first")
         source = throttle.source(request)
+        if not token:
+            if _this_machine(source):
+                return
+            raise ApiError(503, "no_token_set", f"start the server with ${TOKEN_VARIABLE} first")
         throttle.hold(source, CREDENTIAL)
         given = request.query_params.get("token") or ""
         bearer = request.headers.get("authorization", "")
@@ -115,6 +119,13 @@ def mount(app: FastAPI, engine: Engine, service: SyncService) -> None:
         call = Call(asked.session_id, asked.msisdn, inputs, chained=False, new=asked.new_session)
         reply = await run_in_threadpool(ussd.answer, call)
         return _json(asked.session_id, reply)
+
+
+def _this_machine(source: str) -> bool:
+    try:
+        return ipaddress.ip_address(source.removeprefix("::ffff:")).is_loopback
+    except ValueError:
+        return False
 
 
 def _words(key: str) -> Reply:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from server_stub.device_api.service import SyncService
+from server_stub.settings import ServerSettings, proxy_network
 from server_stub.ussd import texts, web
 from tests.live import live_server
 from tests.server_stub.ussd.session import PHONE_KZ
@@ -82,10 +84,20 @@ def test_the_json_adapter_takes_one_answer_a_request(url: str) -> None:
                     "continue_session": False}  # fmt: skip
 
 
-def test_without_a_token_set_the_doors_are_shut(
+def test_without_a_token_set_only_this_machine_is_answered(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A gateway simulator or the demo on the server's own machine needs no token; a caller
+    from elsewhere (here forwarded by a trusted proxy on loopback) is shut out."""
     monkeypatch.delenv(web.TOKEN_VARIABLE, raising=False)
-    with live_server(world.engine, world.service) as base:
-        shut = requests.post(f"{base}/ussd/callback", data={"sessionId": "x"}, timeout=10)
+    behind_proxy = SyncService(
+        world.engine, ServerSettings(trusted_proxies=frozenset({proxy_network("127.0.0.1")}))
+    )
+    fields = {"sessionId": "local-1", "serviceCode": "*384#", "phoneNumber": "+77011234567",
+              "networkCode": "63902", "text": ""}  # fmt: skip
+    with live_server(world.engine, behind_proxy) as base:
+        here = requests.post(f"{base}/ussd/callback", data=fields, timeout=10)
+        shut = requests.post(f"{base}/ussd/callback", data=fields, timeout=10,
+                             headers={"X-Forwarded-For": "203.0.113.9"})  # fmt: skip
+    assert here.status_code == 200 and here.text.startswith("CON ")
     assert shut.status_code == 503 and shut.text.startswith("END ")
