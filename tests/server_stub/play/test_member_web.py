@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -184,3 +185,20 @@ def test_history_pages_and_sign_out(world: World, site: tuple[str, Program]) -> 
     assert i18n.say("en", "member.signed_out") in html.unescape(asha.html)
     assert 'name="phone"' in asha.open().text
     assert asha.open(format="json").json() == {"step": "phone"}
+
+
+def test_many_browsers_asking_at_once_get_one_code(world: World, site: tuple[str, Program]) -> None:
+    url, _ = site
+    asking = [browser(world, url) for _ in range(30)]
+    for member in asking:
+        member.open()
+
+    def ask(member: Member) -> int:
+        member.post(phone=ASHA)
+        assert member.page is not None
+        return member.page.status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        answers = sorted(pool.map(ask, asking))
+    assert answers == [200] + [429] * 29
+    assert len(messages(sms_folder(world), "otp")) == 1
