@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from codes.common.cli import counted, whole_number
 from server_stub.admin.worker_cli import add_mail_options, start_remarks, worker_for
 from server_stub.database.connection import DEFAULT_URL, migrate, open_engine
+from server_stub.loyalty import expiry
 from server_stub.notifications.sms import gateway_for, start_warnings
 from server_stub.prizes import retention
 from server_stub.prizes.documents import store_for
@@ -125,6 +126,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         " a chain that runs `instore worker` apart. By default one worker sends them from this"
         " server, however many --workers answer requests",
     )
+    parser.add_argument(
+        "--no-expiry",
+        action="store_true",
+        help="do not expire loyalty points or text members about points expiring soon from"
+        " this server: for a chain that runs `instore admin points expire` on a schedule of its"
+        f" own. By default this server does it every {int(expiry.RUN_EVERY_S // 60)} minutes,"
+        " however many --workers answer requests",
+    )
     parser.set_defaults(run=_serve)
 
 
@@ -178,10 +187,17 @@ def _serve(args: argparse.Namespace) -> int:
     # the documents are on this server's disk: the retention job runs here, worker or not
     store = store_for(settings, engine.url.render_as_string(hide_password=False))
     _, purging = retention.start_purging(engine, store, args.keep_documents)
+    # one sweep per server, in this process (uvicorn's --workers are other processes): a sweep is
+    # idempotent and takes its lots locked, so two servers on one database may both run it
+    sweeping = None if args.no_expiry else expiry.start_sweeping(engine)[1]
+    if args.no_expiry:
+        LOG.info("--no-expiry: points expire when `instore admin points expire` runs")
     try:
         return _serve_with_worker(args, engine, token, settings)
     finally:
         purging.set()  # no run starts once the server has stopped
+        if sweeping is not None:
+            sweeping.set()
 
 
 def _serve_with_worker(

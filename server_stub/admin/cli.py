@@ -26,6 +26,7 @@ from server_stub.admin import (
     outbox_cli,
     partner_cli,
     person_cli,
+    points_cli,
     rewards_cli,
     settlement_cli,
     user_cli,
@@ -224,6 +225,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     limit_cli.register(groups, command, _say, _table)
     partner_cli.register(groups, command, _say, _table)
     member_cli.register(groups, command, _say)
+    points_cli.register(groups, command, _say)
     claim_cli.register(groups, command)
     dispatch_cli.register(groups, command)
     person_cli.register(groups, command)

@@ -140,6 +140,14 @@ def voucher_won(
     )
 
 
+def queue_sms(
+    conn: Connection, key: str, phone: str, kind: str, lang: str, body: str, at: float
+) -> int:  # fmt: skip
+    """Write an SMS another room composed (loyalty's expiry reminder) under its own key: 1 when
+    written, 0 when a message of that key was written before (a retried run sends it once)."""
+    return _write(conn, [_row(key, SMS, phone, kind, None, lang, "", body, at)])
+
+
 def forget(conn: Connection, number: str) -> int:
     """A claim's person erased on request: its messages keep their kind, state and times, not
     the address or the text; one still waiting is never sent. How many messages it had."""
