@@ -46,6 +46,14 @@ def member_of(engine: Engine, phone: str) -> Member | None:
         return members.find(conn, phone, "ZZ")
 
 
+def typed_region(engine: Engine, lang: str) -> str:
+    """Where a number typed without its country code is from: the program's home region when
+    it names one, else the reader's language's country (Russian Russia, Kazakh Kazakhstan, else
+    India)."""
+    with reader(engine).connect() as conn:
+        return members.home_region(conn) or members.region_for(lang)
+
+
 def join(engine: Engine, phone: str, lang: str, now: float) -> tuple[Member, bool]:
     """Register the confirmed phone as a member who reads in `lang` (registered via the web);
     (member, True) when made, (the first member, False) when the phone had joined before, by

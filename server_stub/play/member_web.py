@@ -26,7 +26,6 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from server_stub.errors import ApiError
-from server_stub.loyalty.members import region_for
 from server_stub.notifications.sms import SmsGateway
 from server_stub.phones import otp
 from server_stub.play import i18n, member_pages, pages, visits
@@ -150,7 +149,7 @@ class MemberDesk:
             self.send_password(request, visit.pending_phone, lang)
             return visit, {"resent": True}
         if "phone" in form:
-            phone = otp.normalise_phone(form["phone"], region_for(lang))
+            phone = otp.normalise_phone(form["phone"], member_pages.typed_region(self.engine, lang))
             self.send_password(request, phone, lang)
             return visits.await_phone(self.engine, visit, phone), {}
         return visit, {}

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from server_stub.database.loyalty_tables import members as members_table
 from server_stub.loyalty import members
+from server_stub.loyalty.program import set_program
 from server_stub.play import i18n
 from tests.server_stub.play.member_world import (
     ASHA,
@@ -202,3 +203,16 @@ def test_many_browsers_asking_at_once_get_one_code(world: World, site: tuple[str
         answers = sorted(pool.map(ask, asking))
     assert answers == [200] + [429] * 29
     assert len(messages(sms_folder(world), "otp")) == 1
+
+
+def test_a_number_without_its_country_code_is_read_for_the_programs_home_region(
+    world: World, site: tuple[str, Program]
+) -> None:
+    url, _ = site
+    with world.engine.begin() as conn:
+        set_program(conn, region="KZ")
+    member = browser(world, url)
+    member.open(lang="en")  # English would read it as Indian
+    member.post(phone="8 701 234 56 78")
+    assert member.page is not None and member.page.status_code == 200, member.html
+    assert [m["to"] for m in messages(sms_folder(world), "otp")] == ["+77012345678"]
