@@ -50,6 +50,8 @@ from sync.protocol import (
     BalanceResponse,
     ClaimRequest,
     ClaimResponse,
+    CodeSendRequest,
+    CodeSent,
     EnrollRequest,
     EnrollResponse,
     ErrorBody,
@@ -59,8 +61,12 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    RegisterRequest,
+    RegisterResponse,
     ReleaseRequest,
     ReleaseResponse,
+    SpendConfirmation,
+    SpendConfirmRequest,
     WireEvent,
 )
 
@@ -234,6 +240,9 @@ def create_app(
         ("/v1/claim", ClaimRequest, ClaimResponse, "Claim a code before redeeming it online"),
         ("/v1/balance", BalanceRequest, BalanceResponse, "A member's balance at the server"),
         ("/v1/release", ReleaseRequest, ReleaseResponse, "Give back a claim the device could not save"),
+        ("/v1/otp/send", CodeSendRequest, CodeSent, "Text a member a one-time password (a spend, a registration)"),
+        ("/v1/otp/confirm", SpendConfirmRequest, SpendConfirmation, "A spend's token for the member's right code"),
+        ("/v1/members/register", RegisterRequest, RegisterResponse, "Find a member by phone, or register one with the code"),
     ):  # fmt: skip
         app.add_api_route(
             path, relay, methods=["POST"], summary=summary, responses={200: {"model": answer}},
@@ -338,7 +347,8 @@ def create_app(
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             for model in (EnrollRequest, PushRequest, WireEvent, PullRequest, ClaimRequest,
-                          BalanceRequest, ReleaseRequest):  # fmt: skip
+                          BalanceRequest, ReleaseRequest, CodeSendRequest, SpendConfirmRequest,
+                          RegisterRequest):  # fmt: skip
                 body = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(body.pop("$defs", {}))
                 components[model.__name__] = body

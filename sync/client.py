@@ -23,13 +23,19 @@ from sync.protocol import (
     BalanceResponse,
     ClaimRequest,
     ClaimResponse,
+    CodeSendRequest,
+    CodeSent,
     EnrollRequest,
     EnrollResponse,
     PullRequest,
     PullResponse,
     PushResponse,
+    RegisterRequest,
+    RegisterResponse,
     ReleaseRequest,
     ReleaseResponse,
+    SpendConfirmation,
+    SpendConfirmRequest,
 )
 from sync.transport import Reply, Transport, Unreachable
 
@@ -105,6 +111,21 @@ class SyncClient:
     def balance(self, member: str, timeout: float) -> BalanceResponse:
         body = BalanceRequest(member=member).model_dump_json().encode()
         return self._call("/v1/balance", body, BalanceResponse, timeout=timeout, retries=0)
+
+    # a member's one-time password: one try each, the person at the till waits (and an SMS
+    # asked for twice is two codes)
+    def send_code(self, request: CodeSendRequest, timeout: float) -> CodeSent:
+        body = request.model_dump_json().encode()
+        return self._call("/v1/otp/send", body, CodeSent, timeout=timeout, retries=0)
+
+    def confirm_spend(self, request: SpendConfirmRequest, timeout: float) -> SpendConfirmation:
+        body = request.model_dump_json().encode()
+        return self._call("/v1/otp/confirm", body, SpendConfirmation, timeout=timeout, retries=0)
+
+    def register(self, request: RegisterRequest, timeout: float) -> RegisterResponse:
+        body = request.model_dump_json().encode()
+        return self._call("/v1/members/register", body, RegisterResponse, timeout=timeout,
+                          retries=0)  # fmt: skip
 
     # -- one call, with retries -------------------------------------------------------------
 

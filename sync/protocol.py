@@ -437,3 +437,56 @@ class BalanceResponse(Model):
     balance: int
     device_seq: int  # this device's events up to here are counted in the balance
     lots: list[WireLot] | None = None  # as in MemberBalance
+
+
+# -- a member's one-time password, asked by a till or kiosk ----------------------------------
+# A spend above the program's otp_above, and a new member's registration, ask for the code the
+# server texts to the member's phone (server_stub/device_api/member_codes.py).
+
+CodePurpose = Literal["spend", "register"]
+_Code = Annotated[str, Field(min_length=1, max_length=64), _NO_NUL]
+
+
+class CodeSendRequest(Model):
+    """Text the member a code: `member` a phone or card (spend) or the phone to register."""
+
+    purpose: CodePurpose
+    member: Text = Field(min_length=1, max_length=128)
+    points: int = Field(default=0, ge=0, le=BIG)  # of a spend: the SMS says what it confirms
+    lang: Text = Field(default="en", max_length=8)
+
+
+class CodeSent(Model):
+    to: str  # the phone's last four digits ("4567"), for "sent to the phone ending 4567"
+    expires: float  # when the code stops working
+    again_in: int = 60  # seconds before another code may be asked for
+
+
+class SpendConfirmRequest(Model):
+    member: Text = Field(min_length=1, max_length=128)
+    points: int = Field(ge=1, le=BIG)
+    code: _Code
+
+
+class SpendConfirmation(Model):
+    """A one-use token for one spend: this member, these points, this device. The spend event
+    carries it as `confirmation`."""
+
+    token: str
+
+
+class RegisterRequest(Model):
+    phone: Text = Field(min_length=1, max_length=64)
+    via: Literal["till", "kiosk"]
+    lang: Text = Field(default="en", max_length=8)
+    card: Text | None = Field(default=None, max_length=64)
+    code: _Code | None = None  # none: find the member, or text a code to a new one
+
+
+class RegisterResponse(Model):
+    # member: the phone was a member already; registered: made now; code_sent: a new phone,
+    # a code is on its way (ask again with it)
+    state: Literal["member", "registered", "code_sent"]
+    member: str  # the phone in E.164
+    card: str | None = None
+    sent: CodeSent | None = None

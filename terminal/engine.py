@@ -123,9 +123,27 @@ class Terminal:
         """A visit bonus: once per member per store per day."""
         return self._points.checkin(member, actor)
 
-    def spend(self, member: str, points: int, item: str, actor: str = "") -> Result:
-        """Exchange points for an item, against the balance this device knows."""
-        return self._points.spend(member, points, item, actor)
+    def spend(
+        self, member: str, points: int, item: str, actor: str = "", code: str | None = None
+    ) -> Result:
+        """Exchange points for an item, against the balance this device knows. Above the
+        program's otp_above: `needs_code` (a code was texted to the member), then again with
+        `code`; offline `needs_online`."""
+        return self._points.spend(member, points, item, actor, code)
+
+    def send_code(
+        self, member: str, purpose: str = "spend", points: int = 0, lang: str = "en"
+    ) -> Result:
+        """Text the member a code again ("spend" of `points`, or "register")."""
+        return self._points.codes.send(purpose, member, points, lang)
+
+    def register(
+        self, phone: str, via: str, lang: str = "en", card: str | None = None,
+        code: str | None = None,
+    ) -> Result:  # fmt: skip
+        """A member by phone at a till or kiosk (`via`): `member_found`, or for a new phone
+        `needs_code` and then, with `code`, `registered`; offline `needs_online`."""
+        return self._points.codes.register(phone, via, lang, card, code)
 
     def balance(self, member: str) -> Result:
         return self._points.balance(member)

@@ -15,6 +15,7 @@ from codes.common.cli import counted
 from terminal.config import TerminalConfig
 from terminal.ledger import Device, Ledger, LedgerError
 from terminal.lots import LotBalance
+from terminal.member_codes import MemberCodes
 from terminal.members import GIVE_MEMBER, normalise_member
 from terminal.online_claims import OnlineClaims
 from terminal.point_limits import PointLimits
@@ -27,6 +28,7 @@ class Points:
     ) -> None:
         self.ledger, self.device, self.config, self.online = ledger, device, config, online
         self.limits = PointLimits(device, config)
+        self.codes = MemberCodes(online)
 
     def accrue(
         self, member: str, amount: float, receipt: str, actor: str = "",
@@ -67,8 +69,12 @@ class Points:
                    "rules": self.config.loyalty.version}  # fmt: skip
         return self._event("checkin", payload, member, points, actor, day=day)
 
-    def spend(self, member: str, points: int, item: str, actor: str = "") -> Result:
-        """Exchange points for an item, against the balance this device knows."""
+    def spend(
+        self, member: str, points: int, item: str, actor: str = "", code: str | None = None
+    ) -> Result:
+        """Exchange points for an item, against the balance this device knows. Above the
+        program's otp_above the member's code is asked first (member_codes): without `code`
+        one is texted (`needs_code`), with it the server confirms; offline: `needs_online`."""
         member = normalise_member(member)
         if not member or points <= 0:
             return Result(
@@ -92,6 +98,16 @@ class Points:
                 Status.INSUFFICIENT_POINTS, f"Not enough points: {member} has {counted(balance, 'point')} to spend{waiting}, needs {points}.",
                 member=member, balance=balance, pending=known.pending or None,
             )  # fmt: skip
+        payload: dict[str, Any] = {"member": member, "points": points, "item": item}
+        if 0 < self.config.otp_above < points:
+            confirmed = (
+                self.codes.send("spend", member, points) if code is None
+                else self.codes.confirm_spend(member, points, code)
+            )  # fmt: skip
+            if isinstance(confirmed, Result):
+                return confirmed
+            payload["confirmation"] = confirmed  # the server uses it up for this event only
+            online = True  # the server confirmed it just now
         cap = self.config.loyalty.offline_spend_cap
         if not online and self.ledger.pending_spent(member) + points > cap:
             return Result(
@@ -99,7 +115,6 @@ class Points:
                 f"Offline limit reached: at most {counted(cap, 'point')} per member until this device syncs.",
                 member=member, balance=balance,
             )  # fmt: skip
-        payload = {"member": member, "points": points, "item": item}
         return self._event("spend", payload, member, -points, actor, online=online)
 
     def balance(self, member: str) -> Result:

@@ -35,6 +35,14 @@ class Status(StrEnum):
     INSUFFICIENT_POINTS = "insufficient_points"
     ALREADY_CHECKED_IN = "already_checked_in"
     DUPLICATE_RECEIPT = "duplicate_receipt"
+    # a member's one-time password (terminal/member_codes.py): a spend above the program's
+    # otp_above, and a new member's registration
+    NEEDS_CODE = "needs_code"  # a code was texted to the member: ask for it, then again with it
+    WRONG_CODE = "wrong_code"  # wrong, expired or used up: the server's words say which
+    CODE_WAIT = "code_wait"  # a code was sent a moment ago: another one after `again_in` s
+    CODE_NOT_SENT = "code_not_sent"  # no code could be sent (no phone, blocked, too many, SMS down)
+    REGISTERED = "registered"  # a new member, registered at the server
+    MEMBER_FOUND = "member_found"  # the phone is a member already
     BAD_INPUT = "bad_input"
     # the ledger could not be written: nothing was confirmed
     NOT_SAVED = "not_saved"
@@ -80,6 +88,9 @@ class Result:
     voucher_later: bool | None = None
     # a prize to be claimed: the link the shopper's QR carries (codes/common/claim_link.py)
     claim_url: str | None = None
+    # a code texted to the member: the phone's last four digits, and when another may be asked for
+    sent_to: str | None = None
+    again_in: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -93,6 +104,6 @@ class Result:
 
 def exit_status(status: str) -> int:
     """0 all is well, 2 the input was wrong (nothing was tried), 1 the operation was refused."""
-    if status in DONE or status == Status.VALID:
+    if status in DONE or status in (Status.VALID, Status.REGISTERED, Status.MEMBER_FOUND):
         return 0
     return 2 if status == Status.BAD_INPUT else 1

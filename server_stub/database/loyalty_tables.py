@@ -133,3 +133,22 @@ ussd_sessions = Table(
     Column("updated", Float, nullable=False),
 )
 Index("ussd_sessions_phone", ussd_sessions.c.phone, ussd_sessions.c.updated)
+
+# a spend above the program's otp_above, confirmed by the member's one-time password
+# (device_api/member_codes.py): a row when a device asks for the code (this member, these
+# points, this device), its token once the code is right, and the spend event that used the
+# token up, once (migration 0016)
+spend_confirmations = Table(
+    "spend_confirmations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(64), nullable=False),
+    Column("member_id", Integer, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("created", Float, nullable=False),  # when the code was sent
+    Column("token_hash", String(64), unique=True),  # SHA-256 of the token, never the token
+    Column("confirmed", Float),
+    Column("used_event", String(64)),  # the spend event that used it
+)
+Index("spend_confirmations_asked", spend_confirmations.c.device_id,
+      spend_confirmations.c.member_id, spend_confirmations.c.id)  # fmt: skip

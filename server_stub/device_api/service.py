@@ -30,11 +30,14 @@ from server_stub.database.schema import claims, devices, events, meta, nonces
 from server_stub.device_api import ingest, point_lots, pull
 from server_stub.device_api.claim_guard import ClaimGuard
 from server_stub.device_api.code_claims import claim_codes
+from server_stub.device_api.member_codes import MemberCodes
 from server_stub.device_api.push_reading import Prepared, prepare
 from server_stub.device_api.push_state import Signer
 from server_stub.device_api.recheck import Claimed, Rechecker
 from server_stub.errors import ApiError, describe, error_body, unstorable
 from server_stub.limits.throttle import ENROLLMENT_TOKEN, Throttle
+from server_stub.notifications import sms
+from server_stub.notifications.sms import SmsGateway
 from server_stub.records import feed
 from server_stub.settings import ServerSettings
 from sync import protocol
@@ -43,12 +46,15 @@ from sync.protocol import (
     BalanceResponse,
     ClaimRequest,
     ClaimResponse,
+    CodeSendRequest,
     EnrollRequest,
     EnrollResponse,
     PullRequest,
     PushRequest,
+    RegisterRequest,
     ReleaseRequest,
     ReleaseResponse,
+    SpendConfirmRequest,
     WireEventData,
     WireLot,
 )
@@ -103,6 +109,15 @@ class SyncService:
             "/v1/balance": (BalanceRequest, self._balance),
             "/v1/release": (ReleaseRequest, self._release),
         }
+        # a member's one-time password: checked outside the request's transaction (a wrong try
+        # must count even when the request fails), by member_codes
+        self.sms: SmsGateway | None = None  # from settings.sms_gateway when first needed
+        codes = MemberCodes(engine, self._sms)
+        self._unlocked: dict[str, tuple[type[BaseModel], Callable[[str, Any], BaseModel]]] = {
+            "/v1/otp/send": (CodeSendRequest, codes.send),
+            "/v1/otp/confirm": (SpendConfirmRequest, codes.confirm),
+            "/v1/members/register": (RegisterRequest, codes.register),
+        }
 
     # -- entry ------------------------------------------------------------------------------
 
@@ -126,6 +141,13 @@ class SyncService:
                     caller = self._identify(conn, method, path, headers, body)
                     self._admit(conn, caller)
                     answer = handler(conn, caller, request).model_dump_json().encode()
+            elif path in self._unlocked:
+                model, work = self._unlocked[path]
+                request = self._parse(model, body)
+                with writing(self.engine) as conn:
+                    caller = self._identify(conn, method, path, headers, body)
+                    self._admit(conn, caller)
+                answer = work(caller.device_id, request).model_dump_json().encode()
             else:
                 raise ApiError(404, "not_found", f"no endpoint {path}")
         except ApiError as exc:
@@ -141,6 +163,11 @@ class SyncService:
             return 503, error_body(ApiError(503, "unavailable", words)), {}
         signature = protocol.sign_answer(caller.secret, caller.nonce, 200, answer)
         return 200, answer, {protocol.SIGNATURE: signature}
+
+    def _sms(self) -> SmsGateway:
+        if self.sms is None:
+            self.sms = sms.gateway_for(self.settings.sms_gateway)
+        return self.sms
 
     def _enroll_counted(self, request: EnrollRequest, source: str) -> bytes:
         """An enrollment, counted against its address before the token is looked up: an

@@ -48,7 +48,8 @@ __all__ = ["DEFAULT_WORDS", "PURPOSES", "Sent", "check_otp", "normalise_phone", 
 
 LOG = logging.getLogger("instore.server.play")
 
-PURPOSES = ("play", "claim", "status", "member")  # member: signing in at /member/
+# member: signing in at /member/; spend, register: a member at a till or kiosk (device_api)
+PURPOSES = ("play", "claim", "status", "member", "spend", "register")
 DIGITS = 6
 LIFETIME_S = 600.0
 MOST_TRIES = 5
