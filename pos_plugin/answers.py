@@ -38,6 +38,8 @@ _STATUS_WORDS: dict[str, str] = {
     Status.OFFLINE_BUDGET: "needs the server",
     Status.NEEDS_ONLINE: "needs the server",
     Status.NOT_SAVED: "not saved",
+    Status.NEEDS_CODE: "needs the member's code",
+    Status.WRONG_CODE: "wrong code",
 }
 
 
@@ -71,6 +73,10 @@ class Answer:
     voucher: str | None = None  # the voucher an instant prize came with
     voucher_later: bool | None = None  # none was held here: it comes by SMS after a sync
     claim_url: str | None = None  # a claim prize: the link its QR carries to the claim form
+    # a code texted to the member (a spend above the program's threshold, a registration): the
+    # phone's last four digits, and the seconds before another may be asked for
+    sent_to: str | None = None
+    again_in: int | None = None
 
     def __post_init__(self) -> None:
         if not self.receipt_line:  # every answer has a line to print, made from what it says
@@ -78,7 +84,7 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        return self.status in (Status.VALID, PAID, CANCELLED, *_DONE)
+        return self.status in (Status.VALID, PAID, CANCELLED, *_DONE, *_JOINED)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -93,6 +99,7 @@ class Answer:
 
 _DONE = (Status.HELD, Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE, Status.VOIDED,
          Status.RELEASED)  # fmt: skip
+_JOINED = (Status.REGISTERED, Status.MEMBER_FOUND)
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def from_result(result: Result, reward: Reward | None = None, **extra: Any) -> A
         hold_id=result.hold_id, event_id=result.event_id, member=result.member,
         points=result.points, balance=result.balance, warnings=result.warnings,
         voucher=result.voucher, voucher_later=result.voucher_later, claim_url=result.claim_url,
-        **extra,
+        sent_to=result.sent_to, again_in=result.again_in, **extra,
     )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, get_type_hints
+from typing import Any, Literal, get_type_hints
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -76,6 +76,23 @@ class SpendBody(_Body):
     member: str = Text
     points: int = Field(gt=0, le=1_000_000_000)
     item: str = Text
+    # the member's code, when an answer said needs_code (a spend above the program's threshold)
+    code: str | None = Field(default=None, max_length=64)
+
+
+class CodeAgainBody(_Body):
+    """Text the member another code: for a spend of `points`, or a registration of `member`."""
+
+    member: str = Text
+    purpose: Literal["spend", "register"] = "spend"
+    points: int = Field(default=0, ge=0, le=1_000_000_000)
+
+
+class RegisterBody(_Body):
+    phone: str = Text
+    code: str | None = Field(default=None, max_length=64)  # once an answer said needs_code
+    lang: str = Field(default="en", max_length=8)
+    card: str | None = Field(default=None, max_length=64)
 
 
 def _answer_model() -> type[BaseModel]:
@@ -294,7 +311,15 @@ ROUTES = (
     Route("POST", "/v1/member", "A member's points balance", MemberBody, AnswerModel,
           lambda b, body, _: _answer(b.till.member(body.member))),
     Route("POST", "/v1/spend", "Exchange a member's points for an item", SpendBody, AnswerModel,
-          lambda b, body, _: _answer(b.till.spend(body.member, body.points, body.item))),
+          lambda b, body, _: _answer(b.till.spend(body.member, body.points, body.item,
+                                                   code=body.code))),
+    Route("POST", "/v1/code", "Text the member another code (a spend or a registration)",
+          CodeAgainBody, AnswerModel,
+          lambda b, body, _: _answer(b.till.send_code(body.member, body.purpose, body.points))),
+    Route("POST", "/v1/register", "Register a member by phone, with the code texted to it",
+          RegisterBody, AnswerModel,
+          lambda b, body, _: _answer(b.till.register(body.phone, body.code, body.lang,
+                                                      body.card))),
     Route("GET", "/v1/status", "Is this till in sync: pending, conflicts, alerts", None,
           StatusModel, lambda b, _, __: b.till.status()),
 )  # fmt: skip

@@ -149,11 +149,28 @@ class Till:
         member = normalise_member(code_or_phone)
         return self.answer(self.engine(lambda t: t.balance(member)))
 
-    def spend(self, member: str, points: int, item: str, cashier: str | None = None) -> Answer:
+    def spend(
+        self, member: str, points: int, item: str, cashier: str | None = None,
+        code: str | None = None,
+    ) -> Answer:  # fmt: skip
+        """Above the program's threshold: `needs_code` (texted to the member), then again with
+        the `code` the member reads out; offline `needs_online`."""
         actor = self.settings.cashier if cashier is None else cashier
         who = normalise_member(member)
-        result = self.engine(lambda t: t.spend(who, points, item, actor), recorded=True)
+        result = self.engine(lambda t: t.spend(who, points, item, actor, code), recorded=True)
         return self.answer(result)
+
+    def send_code(self, member: str, purpose: str = "spend", points: int = 0) -> Answer:
+        """Text the member another code (no sooner than a minute after the last)."""
+        who = normalise_member(member) if purpose == "spend" else member.strip()
+        return self.answer(self.engine(lambda t: t.send_code(who, purpose, points)))
+
+    def register(
+        self, phone: str, code: str | None = None, lang: str = "en", card: str | None = None
+    ) -> Answer:
+        """A shopper joins by phone: found when the phone is a member, else `needs_code`, then
+        again with `code`: registered."""
+        return self.answer(self.engine(lambda t: t.register(phone, "till", lang, card, code)))
 
     def refund(self, receipt_or_event: str, reason: str = "", cashier: str | None = None) -> Answer:
         """Void what a receipt redeemed and earned, or one event by its id."""
@@ -191,6 +208,8 @@ class Checkout:
         self.state = "open"  # open | paid | cancelled
         self.member_id: str | None = None
         self._paid: Answer | None = None
+        # (purpose, member, points, item) of a spend or registration waiting for the member's code
+        self.awaiting: tuple[str, str, int, str] | None = None
 
     def scan(self, text_or_image: str | Picture) -> Answer:
         return self.till.scan(text_or_image)
@@ -231,7 +250,39 @@ class Checkout:
     def spend(self, points: int, item: str) -> Answer:
         if self.member_id is None:
             return Answer(Status.BAD_INPUT, "Scan the member's card or enter their phone first.")
-        return self.till.spend(self.member_id, points, item, self.cashier)
+        answer = self.till.spend(self.member_id, points, item, self.cashier)
+        self.awaiting = ("spend", self.member_id, points, item) if _asks(answer) else None
+        return answer
+
+    def join(self, phone: str) -> Answer:
+        """Register the shopper by phone (a code is texted to a new one); the member is named."""
+        answer = self.till.register(phone)
+        self.awaiting = ("register", answer.member or phone, 0, "") if _asks(answer) else None
+        if answer.ok:
+            self.member_id = answer.member
+        return answer
+
+    def code(self, typed: str) -> Answer:
+        """The code the member read out, for the spend or registration waiting on it."""
+        if self.awaiting is None:
+            return Answer(Status.BAD_INPUT, "No spend or registration is waiting for a code.")
+        purpose, who, points, item = self.awaiting
+        if purpose == "spend":
+            answer = self.till.spend(who, points, item, self.cashier, code=typed)
+        else:
+            answer = self.till.register(who, code=typed)
+            if answer.ok:
+                self.member_id = answer.member
+        if answer.status != Status.WRONG_CODE:  # a wrong code may be typed again
+            self.awaiting = None
+        return answer
+
+    def resend(self) -> Answer:
+        """Text the member another code for what is waiting."""
+        if self.awaiting is None:
+            return Answer(Status.BAD_INPUT, "No spend or registration is waiting for a code.")
+        purpose, who, points, _ = self.awaiting
+        return self.till.send_code(who, purpose, points)
 
     def refund(self, receipt_or_event: str, reason: str = "") -> Answer:
         return self.till.refund(receipt_or_event, reason, self.cashier)
@@ -305,3 +356,8 @@ class Checkout:
             CLOSED, f"This basket is already {self.state}: start a new checkout.",
             checkout_id=self.checkout_id,
         )  # fmt: skip
+
+
+def _asks(answer: Answer) -> bool:
+    """The answer asks for the member's code (sent now, or a moment ago)."""
+    return answer.status in (Status.NEEDS_CODE, Status.CODE_WAIT)

@@ -106,7 +106,8 @@ class CashierConsole(cmd.Cmd):
             self._say(f"   {item.receipt_line or item.message}")
 
     def do_spend(self, arg: str) -> None:
-        """spend POINTS ITEM: exchange the member's points for an item."""
+        """spend POINTS ITEM: exchange the member's points for an item. A large spend texts the
+        member a code first: type it with 'code'."""
         try:
             words = shlex.split(arg)
             points, item = int(words[0]), " ".join(words[1:])
@@ -114,6 +115,22 @@ class CashierConsole(cmd.Cmd):
             self._show(_usage("spend POINTS ITEM, e.g. spend 200 mug"))
             return
         self._show(self.basket.spend(points, item) if item else _usage("spend POINTS ITEM"))
+
+    def do_code(self, arg: str) -> None:
+        """code DIGITS: the code the member read out from their phone, for the spend or the
+        registration waiting on it (a wrong one may be typed again)."""
+        self._show(
+            self.basket.code(arg) if arg.strip() else _usage("code DIGITS, e.g. code 123456")
+        )
+
+    def do_resend(self, arg: str) -> None:
+        """resend: text the member another code (no sooner than a minute after the last)."""
+        self._show(self.basket.resend())
+
+    def do_join(self, arg: str) -> None:
+        """join PHONE: register the shopper as a member; a new phone gets a code to type in
+        with 'code'. A phone that is a member already is simply found."""
+        self._show(self.basket.join(arg) if arg.strip() else _usage("join PHONE"))
 
     def do_status(self, arg: str) -> None:
         """status: is this till in sync with the server; what is pending or conflicted."""
