@@ -29,7 +29,10 @@ LOG = logging.getLogger("instore.server")
 def register(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Run the central server: devices enroll, push their events and pull what other devices"
-        " did. The database schema is brought up to date on start."
+        " did. The database schema is brought up to date on start. Members with a basic phone"
+        " reach their points by USSD through a gateway company: give the gateway the address"
+        " /ussd/callback?token=TOKEN and start the server with the same token in"
+        " $INSTORE_USSD_TOKEN (without it, only this machine is answered there)."
     )
     parser.add_argument(
         "--db",
