@@ -47,7 +47,7 @@ from server_stub.records.csv_cells import guarded
 
 CENT = Decimal("0.01")
 DAY_S = 86400
-_PERIOD = re.compile(r"(\d{4})-(\d{2})")
+_PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits: \d takes any script's
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ def period(text: str) -> Period:
     """'2026-11' as a Period; anything else a clear refusal."""
     found = _PERIOD.fullmatch(text.strip())
     month = int(found.group(2)) if found else 0
-    if found is None or not 1 <= month <= 12 or int(found.group(1)) < 1970:
+    # 9999-12 would end in year 10000, which no datetime holds
+    if found is None or not 1 <= month <= 12 or not 1970 <= int(found.group(1)) <= 9998:
         raise ApiError(
             422,
             "bad_period",

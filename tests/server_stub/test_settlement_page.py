@@ -53,6 +53,7 @@ QUERIES = [
     {}, {"partner": "mob"}, {"partner": "tech"}, {"partner": ""}, {"partner": "gas,mob"},
     {"period": "2026-11", "partner": "mob"}, {"period": "nonsense"}, {"period": "2026-10"},
     {"partner": "*"}, {"partner": "GAS"}, {"partner": "mob", "format": "json"},
+    {"period": "9999-12"}, {"period": "0000-01"},
 ]  # fmt: skip
 
 

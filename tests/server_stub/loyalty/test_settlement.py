@@ -248,7 +248,11 @@ def test_the_cli_answers_json_and_writes_a_csv_no_spreadsheet_runs(
     assert "Traceback" not in bad.stderr
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-1", "26-11", "", "2026-11-01", "1969-12"])
+@pytest.mark.parametrize(
+    "text",
+    ["2026-13", "2026-1", "26-11", "", "2026-11-01", "1969-12", "0000-01", "9999-12",
+     "\u0662\u0660\u0662\u0666-\u0661\u0661"],  # 9999-12 ends in year 10000; Arabic-Indic digits
+)  # fmt: skip
 def test_a_period_that_is_not_a_month_is_refused_in_words(text: str) -> None:
     with pytest.raises(ApiError) as refused:
         settlement.period(text)
