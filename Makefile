@@ -163,12 +163,44 @@ demo: $(STAMP)
 	  ls $(DEMO_DIR)/kiosk-screens; \
 	fi
 	$(BIN)/instore terminal status --db $(DEMO_DIR)/kiosk.db
+	@echo; echo "=== a coalition: points earned at a phone shop, spent at an electronics store"
+	$(BIN)/instore admin --db $(SERVER_DB) program set --pending-days 0 --expiry-months 12
+	$(BIN)/instore admin --db $(SERVER_DB) partner create --id mobi --name "Mobi Telecom" \
+		--role accrual --point-price 0.05
+	$(BIN)/instore admin --db $(SERVER_DB) partner create --id fuel --name "Fuel Co" \
+		--role both --point-price 0.08
+	$(BIN)/instore admin --db $(SERVER_DB) partner create --id volt --name "Volt Electronics" \
+		--role redemption --point-price 0.12
+	$(BIN)/instore admin --db $(SERVER_DB) store create --id mobi-central --name "Mobi Central" --partner mobi
+	$(BIN)/instore admin --db $(SERVER_DB) store create --id fuel-ring-road --name "Fuel Co Ring Road" --partner fuel
+	$(BIN)/instore admin --db $(SERVER_DB) store create --id volt-mall --name "Volt at the Mall" --partner volt
+	$(BIN)/instore admin --db $(SERVER_DB) member add --phone +77011234567
+	@for till in mobi-central:till-mobi fuel-ring-road:till-fuel volt-mall:till-volt; do \
+	  store=$${till%%:*}; name=$${till##*:}; \
+	  token=$$($(BIN)/instore admin --db $(SERVER_DB) device enroll --store $$store --name "$$name" --token-only); \
+	  $(BIN)/instore terminal init --db $(DEMO_DIR)/$$name.db --server $(DEMO_SERVER) --token $$token; \
+	done
+	@echo "--- at Mobi Central she pays 2,400.00 for a phone plan and gives her phone number:"
+	$(BIN)/instore terminal accrue --db $(DEMO_DIR)/till-mobi.db --member +77011234567 --amount 2400 --receipt MOBI-1
+	$(BIN)/instore sync now --db $(DEMO_DIR)/till-mobi.db
+	@echo "--- she fills her car at Fuel Co for 600.00:"
+	$(BIN)/instore terminal accrue --db $(DEMO_DIR)/till-fuel.db --member +77011234567 --amount 600 --receipt FUEL-1
+	$(BIN)/instore sync now --db $(DEMO_DIR)/till-fuel.db
+	@echo "--- at Volt she takes headphones for 280 points (Volt's till asks the server); the oldest"
+	@echo "    points go first: 240 of Mobi's, then 40 of Fuel Co's"
+	$(BIN)/instore terminal spend --db $(DEMO_DIR)/till-volt.db --member +77011234567 --points 280 --item headphones
+	$(BIN)/instore sync now --db $(DEMO_DIR)/till-volt.db
+	$(BIN)/instore terminal balance --db $(DEMO_DIR)/till-volt.db --member +77011234567
+	@echo "--- this month's settlement: Mobi and Fuel Co owe Volt for their points spent there, each"
+	@echo "    at its own point price"
+	$(BIN)/instore admin --db $(SERVER_DB) settlement --period $$(date -u +%Y-%m)
 	@echo; echo "=== the central dashboard, one sign-in for each role"
 	@for user in admin:ann-admin:admin campaign:cam-manager:campaign_manager store:nora-north:store_manager \
 	  help:hal-helpdesk:helpdesk verify:vera-verifier:verifier approve:abe-approver:approver \
-	  ship:lou-logistics:logistics; do \
+	  ship:lou-logistics:logistics partner:vic-volt:partner; do \
 	  name=$${user#*:}; name=$${name%%:*}; role=$${user##*:}; scope=""; \
 	  [ $$role = store_manager ] && scope="--store north"; \
+	  [ $$role = partner ] && scope="--partner volt"; \
 	  [ $$role = campaign_manager ] && scope="--campaign demo-lids"; \
 	  echo "demo-$$name-2026" | $(BIN)/instore admin --db $(SERVER_DB) user create --username $$name \
 	    --role $$role $$scope --password-stdin; \
@@ -177,7 +209,8 @@ demo: $(STAMP)
 	@echo "    ann-admin / demo-ann-admin-2026 (admin), cam-manager / demo-cam-manager-2026 (campaign manager),"
 	@echo "    nora-north / demo-nora-north-2026 (store manager of North), hal-helpdesk / demo-hal-helpdesk-2026 (helpdesk);"
 	@echo "    the prize office: vera-verifier / demo-vera-verifier-2026 (checks claims), abe-approver /"
-	@echo "    demo-abe-approver-2026 (decides them), lou-logistics / demo-lou-logistics-2026 (ships prizes)"
+	@echo "    demo-abe-approver-2026 (decides them), lou-logistics / demo-lou-logistics-2026 (ships prizes);"
+	@echo "    vic-volt / demo-vic-volt-2026 (Volt Electronics: its own settlement, at /dashboard/settlement)"
 	@echo "--- shoppers enter codes on their phone at $(DEMO_SERVER)/play/; each one-time password"
 	@echo "    arrives as a file in $(DEMO_DIR)/sms/ (the demo's SMS gateway)"
 	@echo "--- to open it again later: $(BIN)/instore server --db $(SERVER_DB) --port $(DEMO_PORT) \\"
