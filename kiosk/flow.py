@@ -70,8 +70,9 @@ class Flow:
         self.camera_ok = True  # the app says when there is no camera
         self.details = DetailsDesk(settings.country, settings.cities, self._changed)
         self.loyalty = LoyaltyDesk(
-            terminal, settings.country, settings.actor, self._changed, self._recorded
-        )
+            terminal, settings.country, settings.actor, self._changed, self._recorded,
+            lambda: self.lang,
+        )  # fmt: skip
         lock = ManagerLock(terminal.ledger, settings.pin_attempts, settings.pin_lock_s, wall_clock)
         self.manager = ManagerDesk(
             terminal, lock, syncer, self._changed, lambda: self._go(Screen.MANAGER)

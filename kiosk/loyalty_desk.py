@@ -19,6 +19,7 @@ from terminal.results import Result, Status
 
 Tone = Literal["good", "news", "refused"]
 MEMBER_CARD = "member:"  # what a member card's QR holds before the member id
+CODE_DIGITS = 6  # of the code texted to the shopper
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,10 @@ class Prize:
 class LoyaltyDesk(PhonePad):
     def __init__(
         self, terminal: Terminal, country: str, actor: str, changed: Callable[[], None],
-        recorded: Callable[[], None] = lambda: None,
+        recorded: Callable[[], None] = lambda: None, lang: Callable[[], str] = lambda: "en",
     ) -> None:  # fmt: skip
         self.terminal = terminal
+        self._lang = lang  # the shopper's language now: a new member's SMS and language
         self.country = country
         self.actor = actor
         self._changed = changed
@@ -49,17 +51,33 @@ class LoyaltyDesk(PhonePad):
         self.balance_online = False
         self.next_expiry: Expiring | None = None  # the soonest of the member's points to expire
         self.confirming: CatalogueItem | None = None
+        # the code texted to the shopper's phone, while one is asked for: for a spend above the
+        # program's threshold (of `paying`) or to register a new phone (`joining`)
+        self.code_for: Literal["spend", "register"] | None = None
+        self.code = ""
+        self.paying: CatalogueItem | None = None
+        self.joining = ""
         self.message: Text | None = None
         self.tone: Tone = "refused"  # of the message: good news, plain news or a refusal
 
     # -- who -------------------------------------------------------------------------------
 
     def submit_phone(self) -> bool:
+        """A member is found; a new phone gets a code texted to it first. Offline, the phone is
+        taken as before (the server registers it when the kiosk syncs)."""
         number = phone_number(self.phone, self.country)
         if number is None:
             self._say(Text.of("loyalty.bad_phone"))
             return False
-        return self._found(number)
+        result = self.terminal.register(number, via="kiosk", lang=self._lang())
+        if result.status in (Status.MEMBER_FOUND, Status.REGISTERED, Status.NEEDS_ONLINE):
+            return self._found(result.member or number)
+        if result.status in (Status.NEEDS_CODE, Status.CODE_WAIT):
+            self.joining = result.member or number
+            self._ask_code("register", result)
+            return False
+        self._say(Text.of("loyalty.code_not_sent"))
+        return False
 
     def member_card(self, text: str) -> bool:
         """A scanned member card; False when the text is not one."""
@@ -134,6 +152,13 @@ class LoyaltyDesk(PhonePad):
         if item is None or self.member is None:
             return
         result = self.terminal.spend(self.member, item.points, item.id, actor=self.actor)
+        if result.status in (Status.NEEDS_CODE, Status.CODE_WAIT):
+            self.paying = item
+            self._ask_code("spend", result)
+            return
+        self._spent(item, result)
+
+    def _spent(self, item: CatalogueItem, result: Result) -> None:
         self.refresh_balance()
         if result.ok:
             self._recorded()
@@ -143,12 +168,90 @@ class LoyaltyDesk(PhonePad):
         else:
             self._say(_refusal(result))
 
+    # -- the code texted to the shopper -----------------------------------------------------
+
+    def _ask_code(self, purpose: Literal["spend", "register"], result: Result) -> None:
+        self.code_for, self.code = purpose, ""
+        if result.status is Status.CODE_WAIT:
+            self._say(Text.of("loyalty.code_wait"), "news")
+        else:
+            self._say(Text.of("loyalty.code_sent", last=result.sent_to or ""), "news")
+
+    def code_key(self, key: str) -> None:
+        """A key of the code's pad: a digit, or delete."""
+        if key == "type.delete":
+            self.code = self.code[:-1]
+        elif key.isdigit() and len(self.code) < CODE_DIGITS:
+            self.code += key
+        self._changed()
+
+    def submit_code(self) -> None:
+        if not self.code:
+            return
+        code, self.code = self.code, ""
+        if self.code_for == "spend" and self.paying is not None and self.member is not None:
+            item = self.paying
+            result = self.terminal.spend(
+                self.member, item.points, item.id, actor=self.actor, code=code
+            )
+            if self._code_refused(result):
+                return
+            self._stop_code()
+            self._spent(item, result)
+        elif self.code_for == "register":
+            result = self.terminal.register(self.joining, via="kiosk", lang=self._lang(), code=code)
+            if self._code_refused(result):
+                return
+            self._stop_code()
+            if result.status in (Status.REGISTERED, Status.MEMBER_FOUND):
+                self._found(result.member or self.joining)
+                self._say(Text.of("loyalty.welcome"), "good")
+            else:
+                self._say(Text.of("loyalty.code_not_sent"))
+
+    def _code_refused(self, result: Result) -> bool:
+        """A wrong code keeps the code step up, saying so; offline ends it."""
+        if result.status is Status.WRONG_CODE:
+            self._say(Text.of("loyalty.wrong_code"))
+            return True
+        if result.status is Status.NEEDS_ONLINE:
+            self._stop_code()
+            self._say(Text.of("loyalty.needs_online"))
+            return True
+        return False
+
+    def resend(self) -> None:
+        """Text another code (no sooner than a minute after the last: then it says to wait)."""
+        if self.code_for == "spend" and self.paying is not None and self.member is not None:
+            result = self.terminal.send_code(self.member, "spend", self.paying.points)
+        elif self.code_for == "register":
+            result = self.terminal.send_code(self.joining, "register", lang=self._lang())
+        else:
+            return
+        if result.status in (Status.NEEDS_CODE, Status.CODE_WAIT):
+            self._ask_code(self.code_for, result)
+        elif result.status is Status.NEEDS_ONLINE:
+            self._stop_code()
+            self._say(Text.of("loyalty.needs_online"))
+        else:
+            self._say(Text.of("loyalty.code_not_sent"))
+
+    def cancel_code(self) -> None:
+        self._stop_code()
+        self.message = None
+        self._changed()
+
+    def _stop_code(self) -> None:
+        self.code_for, self.code, self.paying, self.joining = None, "", None, ""
+
     def _say(self, text: Text, tone: Tone = "refused") -> None:
         self.message, self.tone = text, tone
         self._changed()
 
 
 def _refusal(result: Result) -> Text:
+    if result.status is Status.NEEDS_ONLINE:
+        return Text.of("loyalty.needs_online")
     if result.status is Status.OFFLINE_BUDGET:
         return Text.of("loyalty.offline_cap")
     if result.status is Status.LIMIT:

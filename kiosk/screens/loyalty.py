@@ -6,7 +6,13 @@ from kivy.app import App
 
 from kiosk.flow import Flow
 from kiosk.i18n import Text, render
+from kiosk.loyalty_desk import CODE_DIGITS
 from kiosk.screens.common import Choice, KioskScreen, phone_pad, say
+
+
+def code_pad(lang: str) -> list[Choice]:
+    """The phone pad's keys without its +: a code is digits."""
+    return [c for c in phone_pad(lang) if c.action != "+"]
 
 
 class LoyaltyScreen(KioskScreen):
@@ -25,11 +31,15 @@ class LoyaltyScreen(KioskScreen):
         say(ids.message, render(desk.message, lang), lang)
         ids.message.color = theme[{"good": "win", "news": "ink", "refused": "error"}[desk.tone]]
         say(ids.back, render(Text.of("button.start_over"), lang), lang)
-        confirming = desk.member is not None and desk.confirming is not None
-        ids.steps.show(ids.phone_step, desk.member is None)
-        ids.steps.show(ids.member_step, desk.member is not None and not confirming)
+        coding = desk.code_for is not None
+        confirming = desk.member is not None and desk.confirming is not None and not coding
+        ids.steps.show(ids.phone_step, desk.member is None and not coding)
+        ids.steps.show(ids.member_step, desk.member is not None and not confirming and not coding)
         ids.steps.show(ids.confirm_step, confirming)
-        if desk.member is None:
+        ids.steps.show(ids.code_step, coding)
+        if coding:
+            self._code(flow)
+        elif desk.member is None:
             self._phone(flow)
         elif confirming:
             self._confirm(flow)
@@ -55,6 +65,16 @@ class LoyaltyScreen(KioskScreen):
             price = render(Text.of("loyalty.prize_points", points=prize.points), lang)
             choices.append(Choice(prize.id, f"{prize.name} — {price}", dimmed=not prize.affordable))
         ids.prizes.show(choices, lang)
+
+    def _code(self, flow: Flow) -> None:
+        lang, ids, desk = flow.lang, self.ids, flow.loyalty
+        typed = desk.code + "·" * (CODE_DIGITS - len(desk.code))  # six places to fill
+        say(ids.code, " ".join(typed), "en")
+        ids.code_pad.show(code_pad(lang), lang)
+        say(ids.code_ok, render(Text.of("loyalty.code_ok"), lang), lang)
+        ids.code_ok.disabled = not desk.code
+        say(ids.code_again, render(Text.of("loyalty.code_again"), lang), lang)
+        say(ids.code_cancel, render(Text.of("loyalty.code_cancel"), lang), lang)
 
     def _confirm(self, flow: Flow) -> None:
         lang, ids, item = flow.lang, self.ids, flow.loyalty.confirming
