@@ -30,7 +30,7 @@ from server_stub.records import maker_checker, reports
 from server_stub.records.conflicts import ACTIONS, count_open
 from server_stub.records.event_counts import REDEMPTION
 
-CONFLICT_KINDS = ("double_redemption", "overdraft", "review", "limit_exceeded")
+CONFLICT_KINDS = ("double_redemption", "overdraft", "review", "limit_exceeded", "unconfirmed_spend")
 CONFLICTS_PAGE = 100  # newest first; a link leads to the older ones
 
 
