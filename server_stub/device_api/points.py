@@ -42,6 +42,7 @@ def judge_points(conn: Connection, state: Push) -> None:
     ):
         return
     book = Book(conn, state)
+    undone = _voided_before(conn, state, targets)
     for item in items:
         if item.verdict != "accepted":
             continue
@@ -53,6 +54,13 @@ def judge_points(conn: Connection, state: Push) -> None:
                 item.verdict = "rejected"
                 item.reason = f"unknown_target: no event {item.row['target']} of this device"
                 continue
+            if target.kind in POINT_KINDS and target.event_id in undone:
+                # a till's own ledger voids an event once; a second void (a tampered ledger)
+                # would take the points back again, from the member's other lots
+                item.verdict = "rejected"
+                item.reason = f"already_voided: event {target.event_id} was voided before"
+                continue
+            undone.add(target.event_id)
             _undo(conn, state, item, target, book)
     book.tell()
 
@@ -143,6 +151,25 @@ def _void_targets(conn: Connection, state: Push, voids: list[Incoming]) -> dict[
                 i.row["member"], i.row["points"], i.conflict_id,
             )  # fmt: skip
     return found
+
+
+def _voided_before(conn: Connection, state: Push, targets: dict[str, Target]) -> set[str]:
+    """The points events among `targets` that an accepted void of this device undid in an
+    earlier push. Read by member (indexed): a void's row names its target's member."""
+    of_points = {t.event_id: t.member for t in targets.values() if t.kind in POINT_KINDS}
+    named = {m for m in of_points.values() if m}
+    if not named:
+        return set()
+    return {
+        r.target
+        for r in conn.execute(
+            select(events.c.target).where(
+                events.c.member.in_(named), events.c.kind == "void",
+                events.c.verdict == "accepted", events.c.device_id == state.device.id,
+                events.c.target.in_(of_points),
+            )
+        )
+    }  # fmt: skip
 
 
 def _undo(conn: Connection, state: Push, item: Incoming, target: Target, book: Book) -> None:

@@ -14,7 +14,7 @@ from server_stub.database.schema import balances
 from server_stub.database.schema import stores as world_stores
 from server_stub.loyalty import members, partners
 from sync import outbox
-from tests.world import World
+from tests.world import Device, World
 
 PHONE = "+77011234567"
 
@@ -129,3 +129,37 @@ def test_pending_points_reach_the_till_as_lots_not_yet_spendable(world: World) -
     assert told.balance == 0  # nothing spendable for 14 days
     assert told.lots is not None and [(x.partner, x.remaining) for x in told.lots] == [("fuel", 50)]
     assert told.lots[0].pending_until - told.lots[0].earned == 14 * 86_400
+
+
+def _void_again(device: Device, target: str, kind: str, points: int) -> None:
+    """A second void of an event, as a till whose ledger was tampered with writes it (its own
+    ledger refuses voiding one event twice): signed and chained like any event."""
+    with device.ledger.write() as conn:
+        device.ledger.append(
+            conn, device.ledger.device(), "void", {"target": target, "kind": kind, "reason": "x"},
+            member=PHONE, points=-points,
+        )  # fmt: skip
+
+
+def test_an_accrual_voided_twice_takes_its_points_back_once(world: World) -> None:
+    coalition(world)
+    a = world.device("s1", "A")
+    earned = a.terminal.accrue(PHONE, 300, "R-1")
+    a.terminal.accrue(PHONE, 200, "R-2")
+    a.sync()
+    assert earned.event_id is not None
+    a.terminal.void(earned.event_id, "returned the goods")
+    _void_again(a, earned.event_id, "accrue", 30)
+    a.sync()
+    with world.engine.connect() as conn:
+        assert [r.remaining for r in conn.execute(select(lots).order_by(lots.c.id))] == [0, 20]
+        assert sorted(r.points for r in conn.execute(select(lot_uses))) == [30]
+    verdicts = a.ledger.read("SELECT state, reason FROM events WHERE kind = 'void' ORDER BY seq")
+    assert [v["state"] for v in verdicts] == ["accepted", "rejected"]
+    assert "already_voided" in verdicts[1]["reason"]
+    _void_again(a, earned.event_id, "accrue", 30)  # and once more, in a later push
+    a.sync()
+    with world.engine.connect() as conn:
+        assert [r.remaining for r in conn.execute(select(lots).order_by(lots.c.id))] == [0, 20]
+    last = a.ledger.read("SELECT state FROM events WHERE kind = 'void' ORDER BY seq DESC")
+    assert last[0]["state"] == "rejected"
