@@ -209,7 +209,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                           description="List conflicts (newest first) or resolve one.")  # fmt: skip
     p.add_argument("--json", action="store_true", help="a JSON array, one object per conflict")
     p.add_argument("--state", choices=("open", "resolved"))
-    p.add_argument("--kind", choices=("double_redemption", "overdraft", "review", "limit_exceeded"))
+    p.add_argument("--kind", choices=conflicts.KINDS)
     p.add_argument("--store", help="only conflicts with a side in this store")
     p.set_defaults(run=_on_database(_conflicts))
     sub = p.add_subparsers(dest="action", metavar="ACTION")

@@ -27,10 +27,10 @@ from server_stub.database.schema import (
 from server_stub.database.schema import event_counts as ec
 from server_stub.prizes import voucher_pools, vouchers
 from server_stub.records import maker_checker, reports
-from server_stub.records.conflicts import ACTIONS, count_open
+from server_stub.records.conflicts import ACTIONS, KINDS, count_open
 from server_stub.records.event_counts import REDEMPTION
 
-CONFLICT_KINDS = ("double_redemption", "overdraft", "review", "limit_exceeded", "unconfirmed_spend")
+CONFLICT_KINDS = KINDS
 CONFLICTS_PAGE = 100  # newest first; a link leads to the older ones
 
 
