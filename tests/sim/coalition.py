@@ -7,7 +7,7 @@ newer ones), sometimes cut off for the rest of a day. Members earn at one partne
 another; tills refund purchases (a void of an accrual: a return); a shared card is spent out at
 two cut-off tills (an overdraft the server finds at sync); a till's push is sent again after its
 answer was lost. Time runs from 20 October to the first days of December, so the points earned
-in October expire at the end of November, and the expiry job runs every night.
+in October expire at the end of November, and the server's expiry sweep runs every night.
 
 One seed decides everything. `Clock` is the only time any part of the system sees: `time.time`
 and the tills' `datetime.now` are replaced while the simulation runs.
@@ -30,7 +30,7 @@ import terminal.ledger_file
 import terminal.offline_rules
 import terminal.points
 from server_stub.catalog import store_setup
-from server_stub.loyalty import lots, partners
+from server_stub.loyalty import expiry, partners
 from server_stub.loyalty.program import set_program
 from sync import outbox
 from sync.client import SyncError
@@ -182,16 +182,13 @@ class CoalitionMonth:
             for till in self.tills:
                 till.network.deliver_all_held()
                 till.sync()
-        self.clock.set(END + timedelta(seconds=MAX_OFFLINE, hours=1))
+        self.clock.set(END + timedelta(hours=7))
         self.expiry_job()
 
     def expiry_job(self) -> None:
-        """The nightly expiry run. It ends lots only once no till can still bring a spend from
-        before their expiry (the offline limit), so a late spend is never an overdraft for it."""
-        moment = self.clock.time() - MAX_OFFLINE
-        with self.world.engine.begin() as conn:
-            while lots.expire_due(conn, moment, 1000) == 1000:
-                pass
+        """The server's expiry sweep, as `instore server` runs it (loyalty/expiry.py)."""
+        moment = self.clock.time()
+        expiry.sweep(self.world.engine, now=moment)
         self.sweeps.append(moment)
 
     def step(self, day: datetime) -> None:
