@@ -116,6 +116,8 @@ def register(
         region = home_region(conn)
     e164 = normalise_phone(phone, region or region_for(lang))
     card = None if card is None or not card.strip() else normalise_card(card)
+    if card is not None:
+        _not_a_phone(card, {home_region(conn) or DEFAULT_REGION, region or region_for(lang)})
     for _ in range(_RETRIES):
         found = _by_phone(conn, e164)
         if found is not None:
@@ -202,6 +204,22 @@ def _with_card(conn: Connection, member: Member, card: str | None) -> Member:
     except IntegrityError:
         raise _taken(card) from None
     return _must(conn, member.id)
+
+
+def _not_a_phone(card: str, regions: set[str]) -> None:
+    """Refuse a card whose digits read as a phone number where tills read numbers: `find` looks
+    a card up first, so a card "87011234567" would take the points a till in Kazakhstan gives
+    the member +77011234567, typed as "8 701 123 45 67"."""
+    for region in sorted(regions):
+        try:
+            phone = normalise_phone(card, region)
+        except ApiError:
+            continue
+        raise ApiError(
+            422, "bad_card",
+            f"card {card} reads as the phone number {phone}; a till would take it for that"
+            " phone, so give the card's own number",
+        )  # fmt: skip
 
 
 def _card_free(conn: Connection, card: str | None, member_id: int | None) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from server_stub.database.loyalty_tables import members as members_table
 from server_stub.errors import ApiError
 from server_stub.loyalty import members
+from server_stub.loyalty.program import set_program
 
 NOW = 1_790_000_000.0
 FORMS = ("+77011234567", "87011234567", "+7 701 123 45 67", "8 (701) 123-45-67")
@@ -51,6 +52,27 @@ def test_a_card_joins_the_member_who_has_none_and_no_card_is_two_members(db: Eng
         with pytest.raises(ApiError) as differs:
             members.register(conn, "+77011234567", card="B200", via="till", now=NOW)
         assert differs.value.code == "card_differs"
+
+
+@pytest.mark.parametrize("card", ["87011234567", "8 701 123 45 67", "77011234567"])
+def test_a_card_that_reads_as_a_phone_number_is_refused(db: Engine, card: str) -> None:
+    """A till in Kazakhstan types a member's phone as "8 701 123 45 67": a card with those
+    digits would take that member's points (the card is looked up first), so none is given."""
+    with db.begin() as conn:
+        set_program(conn, region="KZ")
+        ann, _ = members.register(conn, "+77011234567", via="centre", now=NOW)
+        with pytest.raises(ApiError) as refused:
+            members.register(conn, "+77051234567", card=card, via="centre", now=NOW)
+        assert refused.value.code == "bad_card" and "phone number" in refused.value.message
+        with pytest.raises(ApiError):  # nor added to a member who has no card yet
+            members.register(conn, "+77051234567", via="centre", now=NOW)
+            members.register(conn, "+77051234567", card=card, via="till", now=NOW)
+        found = members.find(conn, "8 701 123 45 67")
+        assert found is not None and found.id == ann.id
+        # with no home region a till reads numbers as Indian: such a card is refused too
+        set_program(conn, region="")
+        with pytest.raises(ApiError):
+            members.register(conn, "+77071234567", card="98765 43210", via="centre", now=NOW)
 
 
 @pytest.mark.parametrize(
