@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import json
-import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,11 +22,10 @@ from sqlalchemy.exc import DataError, OperationalError
 from typing_extensions import TypedDict
 
 from server_stub.catalog import campaign_setup, device_config
-from server_stub.catalog.enrollment import token_hash
 from server_stub.database.bulk import KeyTaken
 from server_stub.database.connection import insert_ignore, reader, writing
 from server_stub.database.schema import claims, devices, events, meta, nonces
-from server_stub.device_api import ingest, point_lots, pull
+from server_stub.device_api import enrolling, ingest, point_lots, pull
 from server_stub.device_api.claim_guard import ClaimGuard
 from server_stub.device_api.code_claims import claim_codes
 from server_stub.device_api.member_codes import MemberCodes
@@ -48,7 +46,6 @@ from sync.protocol import (
     ClaimResponse,
     CodeSendRequest,
     EnrollRequest,
-    EnrollResponse,
     PullRequest,
     PushRequest,
     RegisterRequest,
@@ -174,7 +171,7 @@ class SyncService:
         address past its wrong tokens gets 429 whatever it sends (see throttle)."""
         count = self.throttle.count(ENROLLMENT_TOKEN, source)
         try:
-            enrolled = self._enroll(request)
+            enrolled = enrolling.enroll(self.engine, self.settings, request)
         except ApiError as exc:
             if exc.code == "bad_token":
                 self.throttle.wrong(ENROLLMENT_TOKEN, source, count)
@@ -302,42 +299,6 @@ class SyncService:
         self._purged = now
         with writing(self.engine) as conn:
             conn.execute(delete(nonces).where(nonces.c.seen < now - NONCE_KEEP_S))
-
-    # -- enroll -----------------------------------------------------------------------------
-
-    def _enroll(self, request: EnrollRequest) -> EnrollResponse:
-        """Trade a one-time token for the device's identity, secret, keys and rules.
-
-        The token is spent the moment it is exchanged: whoever sees it afterwards gets nothing.
-        An answer lost on the way needs a new token from the admin. A token not used within
-        `token_lifetime_s` (default a day) has expired.
-        """
-        secret = secrets.token_bytes(32)
-        with writing(self.engine) as conn:
-            row = conn.execute(
-                select(devices).where(
-                    devices.c.token_hash == token_hash(request.token),
-                    devices.c.revoked_at.is_(None),
-                    devices.c.created > time.time() - self.settings.token_lifetime_s,
-                )
-            ).first()
-            if row is None:
-                raise ApiError(
-                    401,
-                    "bad_token",
-                    "this enrollment token is unknown or already used; ask for a new one",
-                )
-            conn.execute(
-                update(devices).where(devices.c.id == row.id)
-                .values(secret=secret.hex(), enrolled_at=time.time(), token_hash=None)
-            )  # fmt: skip
-            # with the shoppers' address: the base of the claim QR links the device shows
-            config = device_config.config_for_device(conn, row.store_id, self.settings.public_url)
-            return EnrollResponse(
-                device_id=row.id, device_name=row.name, store_id=row.store_id, secret=secret.hex(),
-                campaigns=campaign_setup.campaign_grants(conn), config=config,
-                config_version=device_config.config_version(conn), server_time=time.time(),
-            )  # fmt: skip
 
     # -- signed endpoints -------------------------------------------------------------------
 
