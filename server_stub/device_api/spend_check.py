@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
+from server_stub.catalog import device_config
 from server_stub.database.loyalty_tables import program
 from server_stub.database.loyalty_tables import spend_confirmations as asked
 from server_stub.device_api import point_lots
@@ -36,9 +37,17 @@ def check_spend_confirmations(conn: Connection, state: Push) -> None:
         select(program.c.otp_above, program.c.updated).where(program.c.id == 1)
     ).first()
     above, changed = (0, 0.0) if rules is None else (int(rules.otp_above), float(rules.updated))
+    # a device's clock is believed back to its offline limit, no further (as a lot's date is):
+    # a spend dated years ago would otherwise pass as made before the threshold existed
+    oldest = state.now - device_config.device_config(
+        conn, state.device.store_id
+    ).max_offline_seconds if above > 0 else 0.0  # fmt: skip
     for item in spends:
         token = item.event["payload"].get("confirmation")
-        needed = above > 0 and abs(int(item.row["points"])) > above and _made(item) >= changed
+        needed = (
+            above > 0 and abs(int(item.row["points"])) > above
+            and max(_made(item), oldest) >= changed
+        )  # fmt: skip
         if not isinstance(token, str) or not token:
             if needed:
                 _flag(

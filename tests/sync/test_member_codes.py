@@ -10,11 +10,15 @@ import json
 import re
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from codes.common import event_form
+from server_stub.database.loyalty_tables import lots
+from server_stub.database.loyalty_tables import program as program_table
 from server_stub.database.schema import conflicts, events
 from server_stub.loyalty import members, program
 from server_stub.notifications.sms import FileGateway
+from sync import outbox
 from tests.world import Device, World
 
 PHONE = "+77011234567"
@@ -163,3 +167,27 @@ def test_a_new_member_registers_at_the_till_with_the_code(world: World) -> None:
     world.transport.down = True
     offline = till.terminal.register("+77010000001", via="till")
     assert offline.status == "needs_online" and "offline" in offline.message
+
+
+def test_a_spend_dated_long_ago_still_needs_the_code(world: World) -> None:
+    """A spend made before the threshold last changed is not judged against it; a till that
+    dates its spend years back (its clock, or a tampered event) is not believed past the
+    offline limit, so it cannot skip the member's code that way."""
+    till, _ = coalition(world)
+    month = 30 * 86400
+    with world.engine.begin() as conn:  # the threshold and the member's points are a month old
+        conn.execute(update(program_table).values(updated=program_table.c.updated - month))
+        conn.execute(update(lots).values(earned_at=lots.c.earned_at - month,
+                                         pending_until=lots.c.pending_until - month))  # fmt: skip
+    points = till.terminal._points
+    points.config = dataclasses.replace(points.config, otp_above=0)  # a till that skips the step
+    done = till.terminal.spend(PHONE, 800, "tv")
+    (event,) = [e for e in outbox.outgoing(till.ledger, 10) if e["event_id"] == done.event_id]
+    back = {**event, "local_time": "2001-01-01T00:00:00+00:00"}
+    back["mac"] = event_form.event_mac(
+        till.client.secret, {**back, "device_id": till.client.device_id}
+    )
+    answer = till.client.push([back])
+    assert [v.verdict for v in answer.verdicts] == ["conflict"]
+    verdict, reason = _conflict_of(world, done.event_id)
+    assert verdict == "conflict" and "no one-time password" in reason
