@@ -43,10 +43,12 @@ from sqlalchemy import (
 from server_stub.database.connection import reader, writing
 from server_stub.database.loyalty_tables import lots as lot_table
 from server_stub.database.loyalty_tables import members
+from server_stub.database.schema import configs
 from server_stub.database.schema import outbox as outbox_table
 from server_stub.loyalty import lots
 from server_stub.loyalty.program import program
 from server_stub.prizes import outbox
+from sync.protocol import DeviceConfig
 
 LOG = logging.getLogger("instore.server.expiry")
 TEXTS = Path(__file__).parent / "texts"
@@ -74,15 +76,23 @@ class Swept:
         return asdict(self)
 
 
-def sweep(engine: Engine, now: float | None = None, batch: int = BATCH) -> Swept:
-    """Expire every lot due at `now`, then write the reminders due; see the module's words."""
+def sweep(
+    engine: Engine, now: float | None = None, batch: int = BATCH, grace: float | None = None
+) -> Swept:
+    """Expire every lot that expired more than `grace` seconds before `now`, then write the
+    reminders due; see the module's words. The grace is, by default, the longest a till may
+    stay offline: a spend it made before a lot's expiry and syncs later still finds the lot
+    (balances leave an expired lot out at once; only its consuming waits)."""
     if batch < 1:
         raise ValueError("batch is 1 or more")
     now = time.time() if now is None else now
+    if grace is None:
+        with reader(engine).connect() as conn:
+            grace = offline_grace(conn)
     expired = 0
     while True:
         with writing(engine) as conn:
-            done = lots.expire_due(conn, now, batch)
+            done = lots.expire_due(conn, now - grace, batch)
         expired += done
         if done < batch:  # fewer than asked: none due, or the rest held by a spend (next run)
             break
@@ -91,6 +101,21 @@ def sweep(engine: Engine, now: float | None = None, batch: int = BATCH) -> Swept
         "expiry: %d lot(s) expired, %d reminder(s) written", expired, told
     )  # counts only: a log is read by more people than the members' phones are
     return Swept(expired, told)
+
+
+def offline_grace(conn: Connection) -> float:
+    """The longest any store's tills may stay offline (the chain's setting, or a store's own):
+    how long an expired lot stays unconsumed for their late spends."""
+    chain = float(DeviceConfig.model_fields["max_offline_seconds"].default)
+    own: list[float] = []
+    for scope, data in conn.execute(select(configs.c.scope, configs.c.data)):
+        given = json.loads(data).get("max_offline_seconds")
+        if isinstance(given, int | float) and given > 0:
+            if scope == "global":
+                chain = float(given)
+            else:
+                own.append(float(given))
+    return max([chain, *own])
 
 
 def remind(engine: Engine, now: float, batch: int = BATCH) -> int:

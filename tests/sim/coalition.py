@@ -7,7 +7,8 @@ newer ones), sometimes cut off for the rest of a day. Members earn at one partne
 another; tills refund purchases (a void of an accrual: a return); a shared card is spent out at
 two cut-off tills (an overdraft the server finds at sync); a till's push is sent again after its
 answer was lost. Time runs from 20 October to the first days of December, so the points earned
-in October expire at the end of November, and the server's expiry sweep runs every night.
+in October expire at the end of November, and the server's expiry sweep runs every night (it
+consumes an expired lot once the tills' offline window after its expiry has passed).
 
 One seed decides everything. `Clock` is the only time any part of the system sees: `time.time`
 and the tills' `datetime.now` are replaced while the simulation runs.
@@ -183,6 +184,10 @@ class CoalitionMonth:
                 till.network.deliver_all_held()
                 till.sync()
         self.clock.set(END + timedelta(hours=7))
+        self.expiry_job()
+        # and once the tills' offline window has passed: the lots that expired at the end of
+        # November are consumed only now (a late spend made before midnight could need them)
+        self.clock.set(END + timedelta(days=4))
         self.expiry_job()
 
     def expiry_job(self) -> None:

@@ -127,9 +127,10 @@ class Model:
         self.moved[e.event_id] = -sum(u.points for u in taken)
 
     def sweep(self, moment: float) -> None:
-        """The expiry job at `moment`: what is left of each lot past its expiry, dated at it."""
+        """The expiry job at `moment`: what is left of each lot past its expiry by more than
+        the offline limit (a till's late spend may still need it), dated at its expiry."""
         for lot in self.lots.values():
-            if lot.remaining > 0 and lot.expires <= moment:
+            if lot.remaining > 0 and lot.expires <= moment - self.max_offline:
                 self.uses.append(Use("expire", lot, lot.remaining, lot.expires))
                 lot.remaining = 0
 

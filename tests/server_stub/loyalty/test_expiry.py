@@ -58,10 +58,10 @@ def test_a_sweep_expires_what_is_due_in_batches_and_a_second_changes_nothing(db:
         for i in range(5):
             earn(conn, ann, 10 + i, at(2026, 1, 3 + i), f"old-{i}")  # expire 1 March 2026
         earn(conn, ann, 7, at(2026, 2, 1), "newer")  # expires 1 April
-    done = expiry.sweep(db, now=at(2026, 3, 2), batch=2)
+    done = expiry.sweep(db, now=at(2026, 3, 2), grace=0, batch=2)
     assert (done.lots, done.reminders) == (5, 0)
     assert "5 lot(s) of points expired" in done.summary()
-    assert expiry.sweep(db, now=at(2026, 3, 2), batch=2) == expiry.Swept(0, 0)
+    assert expiry.sweep(db, now=at(2026, 3, 2), grace=0, batch=2) == expiry.Swept(0, 0)
     with db.connect() as conn:
         held = lot.balance(conn, ann, at(2026, 3, 2))
         expired = conn.execute(
@@ -83,8 +83,10 @@ def test_members_are_told_once_per_expiry_date_in_their_language(db: Engine) -> 
             earn(conn, m, 120, EARNED, f"a-{m}")
         earn(conn, ru, 1, EARNED + 86_400, f"b-{ru}")  # same date: one text of 121 points
         earn(conn, en, 50, at(2026, 1, 2), f"c-{en}")  # 31 January 2027: not yet
-    assert expiry.sweep(db, now=at(2026, 11, 30)).reminders == 0  # 31 days ahead: too early
-    assert expiry.sweep(db, now=NOW).reminders == 3
+    assert (
+        expiry.sweep(db, now=at(2026, 11, 30), grace=0).reminders == 0
+    )  # 31 days ahead: too early
+    assert expiry.sweep(db, now=NOW, grace=0).reminders == 3
     sent = messages(db)
     assert [(to, lang, body) for _, to, lang, body in sent] == [
         ("+77011234567", "ru", "121 балл сгорит 31 декабря."),
@@ -96,10 +98,10 @@ def test_members_are_told_once_per_expiry_date_in_their_language(db: Engine) -> 
     with db.begin() as conn:
         assert lot.spend(conn, en, 20, event_id="s-1", redeemer="house", store_id="north",
                          at=NOW) == 0  # fmt: skip
-    assert expiry.sweep(db, now=NOW + 86_400).reminders == 0
+    assert expiry.sweep(db, now=NOW + 86_400, grace=0).reminders == 0
     assert messages(db) == sent
     # January's points: told in January's window, and the year named when it is next year's
-    assert expiry.sweep(db, now=at(2027, 1, 2)).reminders == 1
+    assert expiry.sweep(db, now=at(2027, 1, 2), grace=0).reminders == 1
     assert messages(db)[-1][3] == "50 points expire on 31 January."
     assert expiry.reminder("en", 50, at(2027, 2, 1), NOW) == "50 points expire on 31 January 2027."
 
@@ -108,7 +110,7 @@ def test_no_text_when_the_program_gives_no_notice(db: Engine) -> None:
     with db.begin() as conn:
         set_program(conn, expiry_notice_days=0)
         earn(conn, member(conn, "+77011234567"), 120, EARNED, "a")
-    assert expiry.sweep(db, now=NOW).reminders == 0 and messages(db) == []
+    assert expiry.sweep(db, now=NOW, grace=0).reminders == 0 and messages(db) == []
 
 
 def test_two_sweeps_at_once_expire_and_tell_each_thing_once(db: Engine) -> None:
@@ -123,7 +125,7 @@ def test_two_sweeps_at_once_expire_and_tell_each_thing_once(db: Engine) -> None:
 
     def run() -> None:
         go.wait()
-        results.append(expiry.sweep(db, now=at(2026, 3, 5), batch=3))
+        results.append(expiry.sweep(db, now=at(2026, 3, 5), grace=0, batch=3))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
@@ -171,3 +173,29 @@ def test_the_servers_sweeping_thread_runs_and_stops(db: Engine) -> None:
     assert not thread.is_alive()
     with db.connect() as conn:
         assert conn.execute(select(lots.c.remaining)).scalar_one() == 0
+
+
+def test_an_expired_lot_waits_out_the_offline_window_for_a_till_that_spent_it_before(
+    db: Engine,
+) -> None:
+    """A till offline on the last evening spends points valid until midnight and syncs the next
+    day: the sweep after midnight has left the lot alone (the longest a till may stay offline,
+    72 hours unless set), so the spend finds its points; the sweep after that window expires
+    what is left. The balance leaves the lot out from midnight all the same."""
+    with db.begin() as conn:
+        set_program(conn, expiry_months=1, expiry_notice_days=0)
+        ann = member(conn, "+77011234567")
+        earn(conn, ann, 100, at(2026, 1, 10), "january")  # spendable through 28 February
+    assert expiry.sweep(db, now=at(2026, 3, 1) + 300).lots == 0
+    with db.begin() as conn:
+        assert lot.balance(conn, ann, at(2026, 3, 1) + 300).available == 0
+        short = lot.spend(conn, ann, 80, event_id="evening", redeemer="house", store_id="north",
+                          at=at(2026, 3, 1) - 3600)  # fmt: skip
+    assert short == 0
+    assert expiry.sweep(db, now=at(2026, 3, 3)).lots == 0  # still inside the 72 hours
+    assert expiry.sweep(db, now=at(2026, 3, 4) + 60).lots == 1
+    with db.connect() as conn:
+        expired = conn.execute(
+            select(func.sum(lot_uses.c.points)).where(lot_uses.c.kind == "expire")
+        ).scalar_one()
+    assert expired == 20
