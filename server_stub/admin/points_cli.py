@@ -30,7 +30,9 @@ def register(groups: Any, command: Command, say: Say) -> None:
 
     p = command(
         group, "expire",
-        "expire the points whose date has passed, and queue the text that tells members their"
+        "expire the points whose date has passed (once the tills' offline window after it,"
+        " 72 hours unless set, is over: a till's late spend may still need them), and queue"
+        " the text that tells members their"
         " points expire soon (once per member and date, as many days ahead as 'program set"
         " --notice-days' says). instore server does this every few minutes by itself; run it"
         " by hand after the server was off for a while, or when it runs with --no-expiry. Run"
