@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
@@ -108,7 +109,15 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     till = Till.open(args.db, settings, on_sync=synced)
     bridge_token(till.terminal.ledger)  # made now, so the POS can be given it
-    server = BridgeServer(Bridge(till), settings.host, settings.port)
+    try:
+        server = BridgeServer(Bridge(till), settings.host, settings.port)
+    except OSError as exc:
+        till.close()
+        taken = exc.errno == errno.EADDRINUSE
+        why = "is taken by another program" if taken else f"cannot be used ({exc.strerror})"
+        print(f"instore pos serve: port {settings.port} on {settings.host} {why}; start the"
+              " bridge on another with --port N", file=sys.stderr)  # fmt: skip
+        return 2
 
     def finish(_signal: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt

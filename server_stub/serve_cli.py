@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import shutil
 import signal
+import socket
+import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
@@ -166,12 +169,33 @@ def _public_url(text: str) -> str:
     return text.strip().rstrip("/")
 
 
+def port_taken(host: str, port: int) -> str:
+    """Why the server could not listen at host:port ("" when it can): said before anything
+    starts, where uvicorn would say it after the banner and exit 3."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except PermissionError:
+        return f"port {port} needs the administrator's rights"
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is taken by another program"
+        return f"cannot listen on {host} port {port} ({exc.strerror or exc})"
+    return ""
+
+
 def _serve(args: argparse.Namespace) -> int:
     from server_stub import header_timeout
     from server_stub.app import metrics_token
     from server_stub.request_layers import configure_logging
 
     configure_logging(args.log_level)
+    taken = port_taken(args.host, args.port)
+    if taken:
+        print(f"instore server: {taken}; start it on another with --port N", file=sys.stderr)
+        return 2
     # absolute, so every worker agrees; "" leaves the default to prizes/documents.py
     documents = str(Path(args.documents_dir).resolve()) if args.documents_dir else ""
     settings = ServerSettings(

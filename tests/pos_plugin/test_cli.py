@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -103,3 +104,17 @@ def test_console_needs_a_ledger(tmp_path: Path) -> None:
     assert done.returncode == 2 and "instore pos --db FILE" in done.stderr
     done = instore("pos", "--db", "none.db", cwd=tmp_path, stdin="")
     assert done.returncode == 2 and "no ledger" in done.stderr
+
+
+def test_pos_serve_on_a_taken_port_names_it_and_the_option(device: tuple[Path, list[str]]) -> None:
+    """A second bridge on the first one's port says which port and how to choose another, and
+    exits 2 instead of a traceback."""
+    cwd, _ = device
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = instore("pos", "serve", "--db", "till.db", "--port", str(port), cwd=cwd)
+    assert done.returncode == 2, done.stderr
+    assert f"port {port} on 127.0.0.1 is taken" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,3 +35,20 @@ def test_the_server_says_where_it_listens_and_logs_one_line_per_request(tmp_path
     assert f"POST /v1/push {answer.status_code}" in log and "device=dev-42" in log
     assert "GET /v1/health 200" in log  # start() waits on it
     assert secret not in log
+
+
+def test_a_taken_port_is_named_with_the_option_before_anything_starts(tmp_path: Path) -> None:
+    """A second server on the first one's port says so in one line naming the port and --port,
+    and exits 2 before printing the banner or touching the database."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "instore_cli", "server", "--db", "server.db", "--port",
+             str(port)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"port {port} on 127.0.0.1 is taken" in done.stderr and "--port" in done.stderr
+    assert "instore server on" not in done.stdout and not (tmp_path / "server.db").exists()
