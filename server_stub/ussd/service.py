@@ -31,6 +31,7 @@ from server_stub.ussd.sessions import Session
 STEPS = Limit("ussd_step", 60, 600, 600, "USSD requests")
 MAX_TEXT = 1000  # characters of a session's inputs together; a person types a few dozen
 MAX_STEPS = 20  # new inputs read in one request (a gateway sends one, an extended dial a few)
+MAX_PHONE = 40  # characters of a number as a gateway sends it, spaces and all
 SESSION_ID = re.compile(r"[\x21-\x7e]{1,64}")  # what gateways send: ATUid_..., UUIDs, numbers
 
 
@@ -60,12 +61,14 @@ class UssdService:
         now = time.time() if now is None else now
         if not SESSION_ID.fullmatch(call.session_id):
             return _end(texts.DEFAULT, "end.bad_request")
-        try:
-            phone = normalise_phone(call.phone, members.DEFAULT_REGION)
-        except ApiError:
+        if len(call.phone) > MAX_PHONE:
             return _end(texts.DEFAULT, "end.no_phone")
         try:
             with writing(self.engine) as conn:
+                try:  # a gateway may send the MSISDN without its "+": the home region reads it
+                    phone = normalise_phone(call.phone, members.reading_region(conn, call.phone))
+                except ApiError:
+                    return _end(texts.DEFAULT, "end.no_phone")
                 held = counters.peek(conn, STEPS, phone, now)
                 if held is not None and held.reached:
                     minutes = max(1, math.ceil((held.ends - now) / 60))

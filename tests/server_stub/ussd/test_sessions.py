@@ -12,6 +12,7 @@ import pytest
 from server_stub.catalog.device_config import set_config
 from server_stub.database.connection import writing
 from server_stub.loyalty import members
+from server_stub.loyalty.program import set_program
 from server_stub.ussd import sessions
 from server_stub.ussd.menus import WRONG_CODES
 from server_stub.ussd.service import STEPS, Call, UssdService
@@ -173,3 +174,19 @@ def test_a_printed_code_is_unused_used_or_not_ours_and_its_prize_is_never_said(
     for _ in range(WRONG_CODES.most - 2):
         dial.answer("ZZZZZZZZ")
     assert dial.answer(gold) == "END Too many wrong codes. Please try again in an hour."
+
+
+def test_a_gateways_number_without_its_plus_is_read_for_the_programs_home_region(
+    world: World, ussd: UssdService
+) -> None:
+    """Many gateways send the MSISDN without "+" (77011234567): in a Kazakh program that is
+    the member +77011234567, not a number refused as Indian."""
+    now = time.time()
+    member_with_points(world.engine, PHONE_KZ, "kk", now)
+    with writing(world.engine) as conn:
+        set_program(conn, region="KZ")
+    for sent in ("77011234567", "+77011234567"):
+        assert Dial(ussd, sent, now).open().startswith("CON "), sent
+    balance = Dial(ussd, "77011234567", now)
+    balance.open()
+    assert balance.answer("1").startswith("CON Сізде 400 ұпай бар.")  # the member's own points
