@@ -77,7 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in argv
     try:
-        args = build_parser(argv).parse_args(argv)
+        parser = build_parser(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # named by the command they were given to, whose --help lists its options
+            _deepest(parser, argv).error(f"unrecognized arguments: {' '.join(unknown)}")
         return int(args.run(args))
     except UsageError as exc:
         return _fail("usage", str(exc), as_json, EXIT_USAGE)
@@ -88,6 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("os_error", f"{exc.strerror or exc}{where}", as_json, EXIT_USAGE)
     except KeyboardInterrupt:
         return _fail("interrupted", "stopped", as_json, 130)
+
+
+def _deepest(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The (sub)command the words name: `instore codes mint ...` -> the parser of `codes mint`."""
+    for word in argv:
+        subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if subcommands and word in subcommands[0].choices:
+            parser = subcommands[0].choices[word]
+    return parser
 
 
 def _fail(code: str, message: str, as_json: bool, status: int) -> int:

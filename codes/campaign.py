@@ -454,14 +454,20 @@ def create(
     ends_at: datetime | None = None,
     master_key: Path | None = None,
     ask_details: bool = False,
+    force: bool = False,
 ) -> NewCampaign:
     """Write a new campaign file, and its master key file unless one exists.
 
     Without tiers the plan is one tier covering the whole capacity; without a capacity it is the
-    default when a tier takes the remainder, else the sum of the tiers.
+    default when a tier takes the remainder, else the sum of the tiers. An existing campaign
+    file is replaced only with `force`; a master key file never is (other campaigns need it).
     """
-    if out.exists():
-        raise InstoreError("exists", f"campaign file {out} already exists; choose another --out")
+    if out.exists() and not force:
+        raise InstoreError(
+            "exists",
+            f"campaign file {out} already exists; choose another --out, or replace it with"
+            " --force (codes printed from it stop checking unless the new plan matches)",
+        )
     key_path = master_key or out.parent / "master.key"
     tiers = tiers or (Tier("reward", None),)
     if capacity is None:

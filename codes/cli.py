@@ -61,6 +61,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="master key file (default: master.key beside the campaign file)",
     )
     new.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the campaign file if it exists (the master key file is never replaced)",
+    )
+    new.add_argument(
         "--tiers",
         help='reward plan as counts over the whole campaign ("gold:10,silver:1000,music:*") or as'
         ' rates ("gold:1/10000,silver:1/100,music:*": that many in every run of N codes);'
@@ -147,6 +152,7 @@ def _new_campaign(args: argparse.Namespace) -> int:
         ends_at=args.ends,
         master_key=args.master_key,
         ask_details=args.ask_details,
+        force=args.force,
     )
     saved, key_path, created_key = made.campaign, made.master_key_path, made.master_key_created
     out = args.out

@@ -66,7 +66,13 @@ def test_new_campaign_writes_file_and_private_key(campaign_dir: Path) -> None:
         "c.toml",
         cwd=campaign_dir,
     )
-    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
+    key = (campaign_dir / "master.key").read_bytes()
+    forced = instore("codes", "new-campaign", "--id", "ice2", "--prefix", "HW", "--out", "c.toml",
+                     "--force", cwd=campaign_dir)  # fmt: skip
+    assert forced.returncode == 0, forced.stderr
+    assert "ice2" in (campaign_dir / "c.toml").read_text()
+    assert (campaign_dir / "master.key").read_bytes() == key  # reused, never replaced
 
 
 def test_new_campaign_without_tiers_covers_the_whole_capacity(tmp_path: Path) -> None:
