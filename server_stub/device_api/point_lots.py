@@ -64,11 +64,7 @@ class Book:
         """When the event happened, by its till's clock, held between the offline limit and now:
         a lot earned offline is dated as the till dated it (so both agree on its pending end),
         and no clock makes points spendable sooner than the server's."""
-        try:
-            made = datetime.fromisoformat(item.event["local_time"]).timestamp()
-        except (TypeError, ValueError):
-            return self.state.now
-        return min(max(made, self.oldest), self.state.now)
+        return believed(item.event["local_time"], self.oldest, self.state.now)
 
     def member(self, key: str, register: bool = True) -> members.Member | None:
         if key not in self.found or (self.found[key] is None and register):
@@ -162,6 +158,16 @@ class Book:
             {k: available(held[self.touched[k]], now) for k in keys}, now,
             lots={k: held[self.touched[k]] for k in keys},
         )  # fmt: skip
+
+
+def believed(local_time: object, oldest: float, now: float) -> float:
+    """When an event happened: its till's clock (`local_time`, ISO), held between `oldest` (the
+    store's offline limit back from now) and `now`; `now` when it cannot be read."""
+    try:
+        made = datetime.fromisoformat(local_time).timestamp()  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return now
+    return min(max(made, oldest), now)
 
 
 def open_lots(

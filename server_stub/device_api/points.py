@@ -4,13 +4,14 @@ kept as a conflict that consumes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import Connection, delete, select, update
 
 from server_stub.catalog import device_config, earn_rules
 from server_stub.database.schema import claims, conflicts, events
-from server_stub.device_api.point_lots import Book
+from server_stub.device_api.point_lots import Book, believed
 from server_stub.device_api.push_reading import POINT_KINDS
 from server_stub.device_api.push_state import Incoming, Push
 from server_stub.records import event_counts, feed
@@ -68,7 +69,8 @@ def judge_points(conn: Connection, state: Push) -> None:
 def _recount(conn: Connection, state: Push, items: list[Incoming]) -> None:
     """Points earned are the server's count, by the earn rules the device names (when it may
     still count with them, see earn_rules) or else the store's rules now; never the device's
-    figure. A device whose figure differs is named in an alert."""
+    figure. A bonus period counts by the day of the moment the server believes (believed_day),
+    not the day the device wrote. A device whose figure differs is named in an alert."""
     earning = [i for i in items if i.event["kind"] in ("accrue", "checkin")]
     if not earning:
         return
@@ -84,19 +86,36 @@ def _recount(conn: Connection, state: Push, items: list[Incoming]) -> None:
                 conn, store, version, state.now, config.max_offline_seconds
             ) or in_force  # fmt: skip
         rules = by_version[version]
-        counted = (
-            rules.points_for_accrual(p)  # with the basket's categories and day, if sent
-            if item.event["kind"] == "accrue"
-            else rules.checkin_points
-        )
+        day = p.get("day")
+        if item.event["kind"] == "accrue":
+            at = believed(item.event["local_time"], state.now - config.max_offline_seconds,
+                          state.now)  # fmt: skip
+            day = believed_day(day, at)
+            counted = rules.points_for_accrual({**p, "day": day})  # with the basket's categories
+        else:
+            counted = rules.checkin_points
         if counted != item.row["points"]:
+            on = f" on {day}" if day != p.get("day") else ""
             state.alerts.append((
                 "points_mismatch",
                 f"{state.device.name}: {item.event['kind']} {item.event['seq']} for"
                 f" {item.row['member']} claimed {item.row['points']} points; the rules"
-                f" (version {rules.version}) give {counted}",
+                f" (version {rules.version}) give {counted}{on}",
             ))  # fmt: skip
             item.row["points"] = counted
+
+
+def believed_day(sent: object, at: float) -> str:
+    """The purchase's day for bonus periods: the day the device sent when the believed moment
+    `at` is that day somewhere (UTC-12 to UTC+14: the server knows no store's time zone, and a
+    till counts by its own calendar), else the day of `at` in UTC. A forged day gains at most
+    the day next to the one believed, and the believed moment is held to the offline window."""
+    days = {
+        datetime.fromtimestamp(at + hours * 3600, UTC).date().isoformat() for hours in (-12, 0, 14)
+    }  # every day from at-12h to at+14h (a span of 26 hours holds no day these three miss)
+    if isinstance(sent, str) and sent in days:
+        return sent
+    return datetime.fromtimestamp(at, UTC).date().isoformat()
 
 
 def _duplicates(conn: Connection, state: Push, items: list[Incoming]) -> None:

@@ -3,13 +3,17 @@ an accrual by them (with the basket's categories and the purchase's day) to the 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 from sqlalchemy import select
 
 from server_stub.catalog import device_config, prize_catalogue, store_setup
 from server_stub.database.schema import alerts, events
 from server_stub.errors import ApiError
 from server_stub.loyalty import partners
-from tests.world import World
+from sync import outbox
+from tests.server_stub.test_attacks import _resigned
+from tests.world import Device, World
 
 FUEL_RULES = {
     "rounding": "nearest", "min_purchase": 5.0, "category_multipliers": {"fuel": 2.0},
@@ -98,3 +102,53 @@ def test_a_prize_names_its_supplier_and_an_unknown_one_is_refused(world: World) 
         raise AssertionError("a prize of an unknown partner was kept")
     till = world.device("s1", "Till 1")
     assert [(i.id, i.partner) for i in till.terminal.config.catalogue] == [("ticket", "cinema")]
+
+
+def _bonus_till(world: World, bonus: list[dict[str, object]]) -> Device:
+    world.setup(stores=("s1",))
+    with world.engine.begin() as conn:
+        partners.create(conn, "fuel", "Fuel Co", "accrual", 0.1, rules={"bonus_periods": bonus})
+        partners.assign_store(conn, "s1", "fuel")
+    return world.device("s1", "Till 1")
+
+
+def test_a_forged_day_earns_no_bonus_and_names_the_till(world: World) -> None:
+    """The bonus is counted by the day of the moment the server believes (the till's clock held
+    to its offline window), not by the `day` a till writes: a forged till claiming the bonus
+    days of 2000 is counted without them and named."""
+    till = _bonus_till(world, [{"start": "2000-01-01", "end": "2000-01-02", "multiplier": 5.0}])
+    assert till.terminal.accrue("+77011234567", 95.0, "R-1").points == 9
+    till.terminal.accrue("+77011234567", 95.0, "R-2")
+    first, second = outbox.outgoing(till.ledger, 10)
+    answer = till.client.push([
+        _resigned(till, first, day="2000-01-01", points=47),
+        _resigned(till, second, "2000-01-01T12:00:00+00:00", day="2000-01-01", points=47),
+    ])  # fmt: skip
+    assert [v.verdict for v in answer.verdicts] == ["accepted", "accepted"]
+    assert [_server_points(world, r) for r in ("R-1", "R-2")] == [9, 9]
+    named = _mismatches(world)
+    assert len(named) == 2 and all("Till 1" in m and "47" in m for m in named), named
+
+
+def test_a_bonus_day_counts_by_when_the_purchase_was_made(world: World) -> None:
+    """A till that sold on a bonus day's last evening and syncs the next morning gets the
+    bonus; a till a few hours ahead of UTC (its day already tomorrow) is believed too."""
+    now = datetime.now(UTC)
+    yesterday, today = (now - timedelta(days=1)).date(), now.date()
+    till = _bonus_till(world, [
+        {"start": yesterday.isoformat(), "end": yesterday.isoformat(), "multiplier": 3.0}
+    ])  # fmt: skip
+    till.terminal.accrue("+77011234567", 95.0, "R-1")  # today: no bonus
+    till.terminal.accrue("+77011234567", 95.0, "R-2")
+    till.terminal.accrue("+77011234567", 95.0, "R-3")
+    one, two, three = outbox.outgoing(till.ledger, 10)
+    evening = datetime.combine(yesterday, time(22, 0), UTC).isoformat()  # offline, synced now
+    east = datetime.combine(today, time(1, 0), UTC) - timedelta(hours=5)  # UTC+5: today, 1:00
+    answer = till.client.push([
+        one,
+        _resigned(till, two, evening, day=yesterday.isoformat(), points=28),
+        _resigned(till, three, east.isoformat(), day=today.isoformat(), points=9),
+    ])  # fmt: skip
+    assert [v.verdict for v in answer.verdicts] == ["accepted"] * 3
+    assert [_server_points(world, r) for r in ("R-1", "R-2", "R-3")] == [9, 28, 9]
+    assert _mismatches(world) == []
