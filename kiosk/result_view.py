@@ -7,6 +7,7 @@ chooses how a shopper is told.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -61,10 +62,12 @@ def view_of(result: Result, reward: Tier | None) -> ResultView:
         elif status is Status.ACCEPTED_OFFLINE:
             lines.append(Text.of("result.offline"))
         lines.append(_how_it_comes(result, reward))
+        claim = reward is not None and reward.kind == "claim"
+        if claim:
+            lines += _claim_steps(result)
         if result.warnings:  # a soft limit: let through, and the manager was told
             lines.append(Text.of("result.soft_limit"))
         words = (reward.description or reward.name) if reward else (result.tier or "")
-        claim = reward is not None and reward.kind == "claim"
         return ResultView(
             status.value, "win", Text.of("result.win"), words, tuple(lines),
             art_for(result.campaign, result.tier), ("button.done",),
@@ -92,6 +95,23 @@ def _how_it_comes(result: Result, reward: Tier | None) -> Text:
     if reward is not None and reward.kind == "claim":
         return Text.of("result.scan_to_claim" if result.claim_url else "result.next.claim")
     return Text.of("result.next.instant")
+
+
+def _claim_steps(result: Result) -> list[Text]:
+    """A claim prize's reference (the code: the claim page shows it on top, and the helpdesk
+    finds the win by it), what to have ready for the claim form, and by when."""
+    steps = [Text.of("result.claim_reference", reference=result.code)] if result.code else []
+    steps.append(Text.of("result.claim_bring"))
+    if result.claim_by:
+        steps.append(Text.of("result.claim_by", when=date_text(result.claim_by)))
+    return steps
+
+
+def date_text(iso: str) -> Text:
+    """An ISO date as the shopper's language writes it ("12 March 2026")."""
+    day = date.fromisoformat(iso)
+    return Text.of("date.day_month_year", day=day.day, month=Text.of(f"month.{day.month}"),
+                   year=day.year)  # fmt: skip
 
 
 def art_files() -> list[Path]:

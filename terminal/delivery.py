@@ -7,6 +7,8 @@ transaction; this module says what the shopper is told, and makes the claim link
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from codes.campaign import Tier
 from codes.common.claim_link import claim_url
 from terminal.config import TerminalConfig
@@ -20,6 +22,14 @@ def claim_link(device: Device, config: TerminalConfig, code: str, event_id: str)
     if not base:
         return None
     return claim_url(base, device.secret, code, event_id, device.device_id)
+
+
+def claim_by(redeemed_at: float, reward: Tier) -> str:
+    """The last day (ISO date, UTC) a claim prize redeemed at `redeemed_at` may be claimed, as the
+    shoppers' web counts it: the server counts from when it received the redemption, never
+    earlier, so the day said is never past the real deadline's day."""
+    last = datetime.fromtimestamp(redeemed_at, UTC) + timedelta(days=reward.claim_days)
+    return last.date().isoformat()
 
 
 def won_words(

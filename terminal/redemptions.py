@@ -166,6 +166,7 @@ class Redemptions:
             delivery.won_words(reward, voucher, later, link, provisional), checked,
             event_id=event_id, warnings=warnings, provisional=provisional or None,
             voucher=voucher, voucher_later=later or None, claim_url=link,
+            claim_by=delivery.claim_by(time.time(), reward) if claim else None,
         )  # fmt: skip
 
     # -- two-phase: hold at scan, commit at payment ---------------------------------------

@@ -88,6 +88,8 @@ class Result:
     voucher_later: bool | None = None
     # a prize to be claimed: the link the shopper's QR carries (codes/common/claim_link.py)
     claim_url: str | None = None
+    # and the last day (ISO date, UTC) it may be claimed: the tier's claim_days after today
+    claim_by: str | None = None
     # a code texted to the member: the phone's last four digits, and when another may be asked for
     sent_to: str | None = None
     again_in: int | None = None
