@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -91,24 +92,35 @@ def register(
     void.add_argument("--actor", default="")
 
     accrue = command(
-        "accrue",
-        "give a member points for a purchase",
-        _single(lambda t, a: t.accrue(a.member, a.amount, a.receipt, a.actor)),
-    )
-    accrue.add_argument("--member", required=True)
+        "accrue", "give a member points for a purchase",
+        _single(lambda t, a: t.accrue(a.member, a.amount, a.receipt, a.actor, _basket(a))),
+        "Give a member points for a purchase, by the store's earn rules. Some products may earn"
+        " more or less than others (a partner's multipliers by product category): name what the"
+        " basket held of them with --category, e.g. --category fuel=40 --category snacks=5.50;"
+        " the rest of the amount counts once.",
+    )  # fmt: skip
+    accrue.add_argument("--member", required=True, help="card number or phone")
     accrue.add_argument("--amount", required=True, type=float, help="purchase amount")
     accrue.add_argument("--receipt", required=True, help="receipt id: a receipt earns once")
-    accrue.add_argument("--actor", default="")
+    accrue.add_argument("--actor", default="", help="who gives the points (cashier's name)")
+    accrue.add_argument("--category", action="append", type=_category, default=[],
+                        metavar="NAME=AMOUNT",
+                        help="the amount spent on one product category, e.g. fuel=40 (may repeat)")  # fmt: skip
 
     spend = command(
-        "spend",
-        "exchange a member's points for an item",
-        _single(lambda t, a: t.spend(a.member, a.points, a.item, a.actor)),
-    )
-    spend.add_argument("--member", required=True)
-    spend.add_argument("--points", required=True, type=whole_number(1))
-    spend.add_argument("--item", required=True)
-    spend.add_argument("--actor", default="")
+        "spend", "exchange a member's points for an item", _spend,
+        "Exchange a member's points for an item. A spend above the program's threshold needs"
+        " the code texted to the member's phone: the first try texts it and says so; ask the"
+        " member to read it out, then run the same spend again with --code DIGITS. Without the"
+        " server such a spend cannot be confirmed and is refused.",
+    )  # fmt: skip
+    spend.add_argument("--member", required=True, help="card number or phone")
+    spend.add_argument("--points", required=True, type=whole_number(1),
+                       help="what the item costs in points")  # fmt: skip
+    spend.add_argument("--item", required=True, help="the item, by its id in the prize catalogue")
+    spend.add_argument("--actor", default="", help="who hands the item over (cashier's name)")
+    spend.add_argument("--code", type=_digits, metavar="DIGITS",
+                       help="the code the member was texted for this spend, as they read it out")  # fmt: skip
 
     balance = command(
         "balance",
@@ -130,12 +142,13 @@ def register(
             " when one was removed or altered.")  # fmt: skip
 
 
-def _print(result: Result, as_json: bool) -> None:
+def _print(result: Result, as_json: bool, next_step: str = "") -> None:
     warn = "".join(f" WARNING: {w}" for w in result.warnings)
+    then = f" {next_step}" if next_step else ""
     emit(
         result.to_dict(),
         as_json,
-        f"{result.code or result.member or ''} {result.status.value}: {result.message}{warn}".strip(),
+        f"{result.code or result.member or ''} {result.status.value}: {result.message}{then}{warn}".strip(),
     )
 
 
@@ -221,6 +234,51 @@ def _codes(args: argparse.Namespace) -> int:
                 all_ok &= result.ok
             _print(result, args.json)
     return 0 if all_ok else 1
+
+
+def _category(text: str) -> tuple[str, float]:
+    """--category NAME=AMOUNT."""
+    name, sep, amount = text.partition("=")
+    try:
+        value = float(amount.replace(",", "."))
+    except ValueError:
+        value = math.nan
+    if not sep or not name.strip() or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a category as NAME=AMOUNT, e.g. fuel=40")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a category's amount is 0 or more")
+    return name.strip(), value
+
+
+def _basket(args: argparse.Namespace) -> dict[str, float] | None:
+    """The --category amounts by name (a name given twice adds up); None without any."""
+    basket: dict[str, float] = {}
+    for name, amount in args.category:
+        basket[name] = basket.get(name, 0.0) + amount
+    return basket or None
+
+
+def _digits(text: str) -> str:
+    code = text.strip().replace(" ", "")
+    if not code.isascii() or not code.isdigit() or len(code) > 12:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the member's code is the digits from their SMS, e.g. 123456"
+        )
+    return code
+
+
+# after the terminal's own words, what a manager at a shell does next
+_NEXT_STEP = {
+    Status.NEEDS_CODE: "Then run this spend again with --code DIGITS.",
+    Status.WRONG_CODE: "Run it again with the right --code, or without --code for a new one.",
+}
+
+
+def _spend(args: argparse.Namespace) -> int:
+    with args.open_terminal(args.db) as terminal:
+        result = terminal.spend(args.member, args.points, args.item, args.actor, args.code)
+    _print(result, args.json, _NEXT_STEP.get(result.status, ""))
+    return exit_status(result.status)
 
 
 def _single(action: Callable[[Terminal, argparse.Namespace], Result]) -> Runner:
