@@ -73,6 +73,7 @@ class Answer:
     voucher: str | None = None  # the voucher an instant prize came with
     voucher_later: bool | None = None  # none was held here: it comes by SMS after a sync
     claim_url: str | None = None  # a claim prize: the link its QR carries to the claim form
+    claim_by: str | None = None  # and the last day (ISO date) it may be claimed
     # a code texted to the member (a spend above the program's threshold, a registration): the
     # phone's last four digits, and the seconds before another may be asked for
     sent_to: str | None = None
@@ -117,6 +118,7 @@ def from_result(result: Result, reward: Reward | None = None, **extra: Any) -> A
         hold_id=result.hold_id, event_id=result.event_id, member=result.member,
         points=result.points, balance=result.balance, warnings=result.warnings,
         voucher=result.voucher, voucher_later=result.voucher_later, claim_url=result.claim_url,
+        claim_by=result.claim_by,
         sent_to=result.sent_to, again_in=result.again_in, **extra,
     )  # fmt: skip
 

@@ -8,7 +8,9 @@ voucher large, for a printer that prints pictures (`receipt_picture.receipt_png`
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
+from datetime import date
 from typing import Literal, NamedTuple
 
 from codes.common.cli import counted
@@ -18,6 +20,8 @@ WIDTH = 40  # characters on a common 80 mm receipt printer
 VOUCHER_WORDS = "Your voucher code:"
 CLAIM_WORDS = "Scan the QR code with your phone to claim your prize:"
 VOUCHER_LATER_WORDS = "Your voucher code comes by SMS once this till has synced."
+# what the claim form asks for: a photo of the invoice (this receipt) and of both sides of the ID
+CLAIM_BRING_WORDS = "To claim, keep this receipt (your invoice) and have your ID ready."
 
 
 class Part(NamedTuple):
@@ -65,10 +69,22 @@ def _prize(coupon: Answer) -> list[Part]:
         words = [Part("line", line) for line in _wrap(CLAIM_WORDS, indent="  ")]
         link = coupon.claim_url
         pieces = [link[i : i + WIDTH] for i in range(0, len(link), WIDTH)]
-        return [*words, Part("qr", link), *(Part("line", piece) for piece in pieces)]
+        return [*words, Part("qr", link), *(Part("line", piece) for piece in pieces),
+                *(Part("line", line) for line in _claim_steps(coupon))]  # fmt: skip
     if coupon.voucher_later:
         return [Part("line", line) for line in _wrap(VOUCHER_LATER_WORDS, indent="  ")]
     return []
+
+
+def _claim_steps(coupon: Answer) -> list[str]:
+    """As the kiosk says them: the reference, what to have ready, and the last day to claim."""
+    said = _wrap(f"Reference: {coupon.code}", indent="  ") if coupon.code else []
+    said += _wrap(CLAIM_BRING_WORDS, indent="  ")
+    if coupon.claim_by:
+        day = date.fromisoformat(coupon.claim_by)
+        when = f"{day.day} {calendar.month_name[day.month]} {day.year}"
+        said += _wrap(f"Last day to claim: {when}", indent="  ")
+    return said
 
 
 def receipt_text(parts: Sequence[Part]) -> str:

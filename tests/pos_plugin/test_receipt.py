@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -59,6 +60,15 @@ def test_a_receipt_prints_the_voucher_and_the_claim_qr(make_store: StoreFactory)
         first = next(n for n, line in enumerate(lines) if line.startswith(PLAY))
         pieces = -(-len(claim.claim_url) // WIDTH)  # the link written out, a line at a time
         assert "".join(lines[first : first + pieces]) == claim.claim_url
+        # then, as the kiosk says them: the reference, what to have ready, the last day
+        last_day = (datetime.now(UTC) + timedelta(days=30)).date()  # the tier's claim_days
+        assert lines[first + pieces : first + pieces + 4] == [
+            f"  Reference: {gold}",
+            "  To claim, keep this receipt (your",
+            "    invoice) and have your ID ready.",
+            f"  Last day to claim: {last_day.day} {last_day.strftime('%B')} {last_day.year}",
+        ]
+        assert claim.claim_by == last_day.isoformat() and "claim_by" in claim.to_dict()
 
         sheet = picture(paid.receipt_png)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
