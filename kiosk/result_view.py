@@ -76,13 +76,23 @@ def view_of(result: Result, reward: Tier | None) -> ResultView:
     if status in _REFUSAL_KEYS:
         return ResultView(
             status.value, "refusal", Text.of("result.sorry"), "",
-            (Text.of(f"result.{status.value}"),), "", ("button.try_again", "button.start_over"),
+            (_refusal(result),), "", ("button.try_again", "button.start_over"),
         )  # fmt: skip
     # not saved, or anything the engine could not do: nothing was used, a person can help
     return ResultView(
         status.value, "error", Text.of("result.sorry"), "", (Text.of("result.not_saved"),), "",
         ("button.try_again", "button.start_over"),
     )  # fmt: skip
+
+
+def _refusal(result: Result) -> Text:
+    """Why not; a code used before says where: this kiosk, another device of this store by its
+    name, or another store (as far as the server told this kiosk)."""
+    if result.redeemed_where == "store" and result.redeemed_by:
+        return Text.of("result.redeemed_in_store", device=result.redeemed_by)
+    if result.redeemed_where == "other_store":
+        return Text.of("result.redeemed_other_store")
+    return Text.of(f"result.{result.status.value}")
 
 
 def _how_it_comes(result: Result, reward: Tier | None) -> Text:

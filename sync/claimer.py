@@ -19,7 +19,7 @@ from sync.protocol import CodeSendRequest, RegisterRequest, SpendConfirmRequest
 from sync.protocol import ReleaseRequest as WireRelease
 from terminal.ledger import Ledger, LedgerError, now_iso
 from terminal.member_codes import CodeRefused, Joined, Sent
-from terminal.online_claims import ClaimRefused, ClaimRequest
+from terminal.online_claims import ClaimRefused, ClaimRequest, Taken
 
 Answer = TypeVar("Answer")
 
@@ -33,7 +33,7 @@ class ServerClaimer:
         self._lock = threading.Lock()
         self._online: bool | None = None
 
-    def claim(self, request: ClaimRequest, timeout: float) -> bool:
+    def claim(self, request: ClaimRequest, timeout: float) -> bool | Taken:
         wire = WireClaim(
             event_id=request.event_id,
             campaign=request.campaign,
@@ -41,7 +41,7 @@ class ServerClaimer:
             code=request.code,
         )
         try:
-            won = self.client.claim(wire, timeout).won
+            answer = self.client.claim(wire, timeout)
         except SyncError as exc:
             if exc.status == 422:  # the server checked the code and refused it
                 self._mark(True)
@@ -52,7 +52,9 @@ class ServerClaimer:
             self._mark(False)
             raise
         self._mark(True)
-        return won
+        if answer.won:
+            return True
+        return Taken(answer.winner_name or "", answer.winner_store or "")
 
     def release(self, request: ClaimRequest, timeout: float) -> None:
         wire = WireRelease(

@@ -54,7 +54,8 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
         for grant in answer.campaigns or []:
             campaign = campaign_file.from_dict(grant.campaign)
             Ledger.put_campaign(conn, campaign, bytes.fromhex(grant.key))
-        Ledger.add_redeemed(conn, answer.redeemed)
+        where = {(r.campaign, r.serial): (r.device, r.store) for r in answer.redeemed_at}
+        Ledger.add_redeemed(conn, answer.redeemed, where)
         Ledger.drop_redeemed(conn, answer.released)
         changed = len(_settle(conn, answer.notices))
         Ledger.remember_balances(

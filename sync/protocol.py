@@ -383,10 +383,21 @@ class VoucherGrant(Model):
     voucher: Text = Field(min_length=1, max_length=128)
 
 
+class RedeemedAt(Model):
+    """Where a code of `PullResponse.redeemed` was taken: the device's name and its store, so a
+    kiosk can tell a shopper "at the till Counter 2 of this store" or "at another store"."""
+
+    campaign: str
+    serial: int
+    device: str = ""  # the device's name
+    store: str = ""  # its store's id
+
+
 class PullResponse(Model):
     cursor: int
     more: bool  # another page is waiting
     redeemed: list[tuple[str, int]] = []  # (campaign, serial) redeemed by other devices
+    redeemed_at: list[RedeemedAt] = []  # where each of those was taken, when the server says
     released: list[tuple[str, int]] = []  # voided there: free again
     notices: list[Notice] = []
     balances: list[MemberBalance] = []
@@ -414,6 +425,7 @@ class ClaimResponse(Model):
     won: bool
     winner_device: str | None = None
     winner_store: str | None = None
+    winner_name: str | None = None  # the winning device's name, for "redeemed at Counter 2"
 
 
 class ReleaseRequest(Model):

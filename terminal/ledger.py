@@ -194,9 +194,25 @@ class Ledger(SyncLedger, VoucherLedger, LotLedger):
             "SELECT 1 FROM redeemed WHERE campaign_no = ? AND serial = ?", (campaign_no, serial)
         ))  # fmt: skip
 
-    def mark_redeemed_elsewhere(self, campaign_no: int, serial: int) -> None:
+    def redeemed_at(self, campaign_no: int, serial: int) -> tuple[str, str] | None:
+        """(device name, store id) where the server said the code was redeemed ('' for what it
+        did not say), or None when it is not known as redeemed elsewhere."""
+        row = self.one(
+            "SELECT device, store FROM redeemed WHERE campaign_no = ? AND serial = ?",
+            (campaign_no, serial),
+        )
+        return None if row is None else (str(row["device"]), str(row["store"]))
+
+    def mark_redeemed_elsewhere(
+        self, campaign_no: int, serial: int, device: str = "", store: str = ""
+    ) -> None:
         with self.write() as conn:
-            conn.execute("INSERT OR IGNORE INTO redeemed VALUES (?, ?)", (campaign_no, serial))
+            conn.execute(
+                "INSERT INTO redeemed (campaign_no, serial, device, store) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET device = excluded.device, store = excluded.store"
+                " WHERE excluded.device <> ''",
+                (campaign_no, serial, device, store),
+            )
 
     def holding_basket(self, campaign_no: int, serial: int) -> str | None:
         """The basket holding the code now, if any (an expired hold holds nothing)."""

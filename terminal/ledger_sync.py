@@ -79,13 +79,19 @@ class SyncLedger(LedgerFile):
     # -- codes redeemed or freed elsewhere, by campaign id ------------------------------------
 
     @staticmethod
-    def add_redeemed(conn: sqlite3.Connection, codes: Iterable[tuple[str, int]]) -> None:
-        """(campaign id, serial) redeemed at other devices; campaigns this device does not hold
-        are left out."""
+    def add_redeemed(
+        conn: sqlite3.Connection, codes: Iterable[tuple[str, int]],
+        where: dict[tuple[str, int], tuple[str, str]] | None = None,
+    ) -> None:  # fmt: skip
+        """(campaign id, serial) redeemed at other devices, with where (device name, store id)
+        when the server said; campaigns this device does not hold are left out."""
         numbers = SyncLedger._campaign_numbers(conn)
+        where = where or {}
         conn.executemany(
-            "INSERT OR IGNORE INTO redeemed VALUES (?, ?)",
-            [(numbers[c], s) for c, s in codes if c in numbers],
+            "INSERT INTO redeemed (campaign_no, serial, device, store) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET device = excluded.device, store = excluded.store"
+            " WHERE excluded.device <> ''",
+            [(numbers[c], s, *where.get((c, s), ("", ""))) for c, s in codes if c in numbers],
         )
 
     @staticmethod

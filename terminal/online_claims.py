@@ -19,6 +19,17 @@ class ClaimRequest:
     code: str
 
 
+@dataclass(frozen=True)
+class Taken:
+    """The server's "no": another device holds the code; where, as far as the server said."""
+
+    device: str = ""  # its name
+    store: str = ""  # its store's id
+
+    def __bool__(self) -> bool:
+        return False  # a claim lost, as the plain False a claimer may answer
+
+
 class ClaimRefused(Exception):
     """The server looked at the code and refused it (forged, not issued): not an outage, so
     the offline rules must not accept it instead."""
@@ -27,8 +38,8 @@ class ClaimRefused(Exception):
 class Claimer(Protocol):
     """The server, as sync reaches it. Raise on any failure; the engine then goes offline."""
 
-    def claim(self, request: ClaimRequest, timeout: float) -> bool:
-        """True: this device now owns the code. False: it was redeemed elsewhere."""
+    def claim(self, request: ClaimRequest, timeout: float) -> bool | Taken:
+        """True: this device now owns the code. False or Taken: it was redeemed elsewhere."""
         ...
 
     def release(self, request: ClaimRequest, timeout: float) -> None:
@@ -47,16 +58,17 @@ class OnlineClaims:
         self.claimer = claimer
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
-    def claim(self, request: ClaimRequest, timeout: float) -> bool | None:
-        """True/False from the server, or None when it cannot answer in time. Raises
-        ClaimRefused when the server refuses the code itself."""
+    def claim(self, request: ClaimRequest, timeout: float) -> bool | Taken | None:
+        """True, or False/Taken (lost) from the server, or None when it cannot answer in time.
+        Raises ClaimRefused when the server refuses the code itself."""
         if self.claimer is None:
             return None
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="claim")
         future = self._pool.submit(self.claimer.claim, request, timeout)
         try:
-            return bool(future.result(timeout=timeout))
+            answer = future.result(timeout=timeout)
+            return answer if isinstance(answer, Taken) else bool(answer)
         except ClaimRefused:
             raise
         except Exception:  # any other failure of the server means: offline rules

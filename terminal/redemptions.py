@@ -17,13 +17,13 @@ from terminal.device_setup import DeviceSetup
 from terminal.ledger import Device, Ledger, LedgerError
 from terminal.members import normalise_member
 from terminal.offline_rules import OfflineRules
-from terminal.online_claims import ClaimRefused, ClaimRequest, OnlineClaims
+from terminal.online_claims import ClaimRefused, ClaimRequest, OnlineClaims, Taken
 from terminal.results import Result, Status
 
 # what a shopper or cashier is told when a valid code still cannot be redeemed
 _REFUSED = {
     Status.ALREADY_REDEEMED_HERE: "This code was already redeemed here.",
-    Status.REDEEMED_ELSEWHERE: "This code was already redeemed at another store.",
+    Status.REDEEMED_ELSEWHERE: "This code was already redeemed at another till or store.",
     Status.IN_ANOTHER_BASKET: "This code is being used in another basket.",
 }
 
@@ -44,7 +44,23 @@ def _result(status: Status, message: str, checked: CheckResult, **extra: Any) ->
 
 
 def _refused(status: Status, checked: CheckResult) -> Result:
+    if status is Status.ALREADY_REDEEMED_HERE:
+        return _result(status, _REFUSED[status], checked, redeemed_where="device")
     return _result(status, _REFUSED[status], checked)
+
+
+def _taken(checked: CheckResult, device: Device, where: tuple[str, str] | None) -> Result:
+    """Redeemed elsewhere, saying where as far as the server told: another device of this
+    store, by its name, or another store."""
+    name, store = where or ("", "")
+    if store and store == device.store_id:
+        words = f"This code was already redeemed at {name or 'another device'} in this store."
+        return _result(Status.REDEEMED_ELSEWHERE, words, checked, redeemed_where="store",
+                       redeemed_by=name or None)  # fmt: skip
+    if store:
+        words = "This code was already redeemed at another store."
+        return _result(Status.REDEEMED_ELSEWHERE, words, checked, redeemed_where="other_store")
+    return _refused(Status.REDEEMED_ELSEWHERE, checked)
 
 
 class Redemptions:
@@ -71,8 +87,9 @@ class Redemptions:
         key = self.setup.key(checked)
         if self.ledger.claimed_here(*key):
             return _refused(Status.ALREADY_REDEEMED_HERE, checked)
-        if self.ledger.redeemed_elsewhere(*key):
-            return _refused(Status.REDEEMED_ELSEWHERE, checked)
+        where = self.ledger.redeemed_at(*key)
+        if where is not None:
+            return _taken(checked, self.device, where)
         holder = self.ledger.holding_basket(*key)
         if holder is not None and holder != basket:
             return _refused(Status.IN_ANOTHER_BASKET, checked)
@@ -106,11 +123,14 @@ class Redemptions:
             online = self.online.claim(request, timeout)
         except ClaimRefused:
             return _result(Status.INVALID, "This is not a valid code.", checked)
-        if online is False:
+        if online is False or isinstance(online, Taken):
+            taken = online if isinstance(online, Taken) else Taken()
             # only a cache of the server's answer; the refusal stands either way
             with contextlib.suppress(LedgerError):
-                self.ledger.mark_redeemed_elsewhere(*self.setup.key(checked))
-            return _refused(Status.REDEEMED_ELSEWHERE, checked)
+                self.ledger.mark_redeemed_elsewhere(
+                    *self.setup.key(checked), taken.device, taken.store
+                )
+            return _taken(checked, self.device, (taken.device, taken.store))
         if online is None:
             if self.rules.needs_online(checked.tier):
                 return _result(Status.NEEDS_ONLINE, _NEEDS_ONLINE, checked)

@@ -90,6 +90,10 @@ class Result:
     claim_url: str | None = None
     # and the last day (ISO date, UTC) it may be claimed: the tier's claim_days after today
     claim_by: str | None = None
+    # a code redeemed before: where ("device": this one, "store": another device of this store,
+    # named in `redeemed_by`, "other_store"; None when the server did not say)
+    redeemed_where: str | None = None
+    redeemed_by: str | None = None
     # a code texted to the member: the phone's last four digits, and when another may be asked for
     sent_to: str | None = None
     again_in: int | None = None

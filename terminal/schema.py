@@ -178,3 +178,15 @@ def m004_member_lots(db: Database) -> None:
         CREATE INDEX events_member_seq ON events (member, seq);
         """
     )
+
+
+@migrations()
+def m005_redeemed_where(db: Database) -> None:
+    db.executescript(
+        """
+        -- where the server said a code was redeemed: the device's name and its store's id
+        -- ('' when it did not say), so a shopper is told "at Counter 2" or "at another store"
+        ALTER TABLE redeemed ADD COLUMN device TEXT NOT NULL DEFAULT '';
+        ALTER TABLE redeemed ADD COLUMN store TEXT NOT NULL DEFAULT '';
+        """
+    )

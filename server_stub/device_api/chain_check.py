@@ -29,31 +29,25 @@ def check_chain(conn: Connection, state: Push) -> None:
             break
         if prev_hash != device.chain_hash:
             device.chain_ok = False
-            state.alerts.append(
-                (
-                    "chain_break",
-                    f"{device.name}: event {seq} does not follow event {seq - 1}: changed or removed on the device",
-                )
+            state.alert(
+                "chain_break",
+                f"{device.name}: event {seq} does not follow event {seq - 1}: changed or removed on the device",
             )
         device.chain_seq, device.chain_hash = seq, event_hash
     top = max([device.max_seq, *(s for s, _, _ in pending)])
     if top > device.chain_seq and not had_gap:
         device.chain_ok = False
-        state.alerts.append(
-            (
-                "chain_gap",
-                f"{device.name}: events {device.chain_seq + 1} to {top} arrived with some missing before them",
-            )
+        state.alert(
+            "chain_gap",
+            f"{device.name}: events {device.chain_seq + 1} to {top} arrived with some missing before them",
         )
     device.max_seq = top
     for item in state.incoming:
         if item.reason.startswith("altered"):
             device.chain_ok = False
-            state.alerts.append(
-                (
-                    "chain_altered",
-                    f"{device.name}: event {item.event['seq']} was altered after it was signed",
-                )
+            state.alert(
+                "chain_altered",
+                f"{device.name}: event {item.event['seq']} was altered after it was signed",
             )
 
 

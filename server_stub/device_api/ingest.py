@@ -79,19 +79,22 @@ def push(conn: Connection, prepared: Prepared) -> bytes:
             verdicts[position] = known[item.event["event_id"]]
             if item.verdict == "accepted" and verdicts[position].reason.startswith("seq_reused"):
                 # signed with the device's key: the device itself tells two stories
-                state.alerts.append((
+                state.alert(
                     "equivocation",
                     f"{device.name}: event {item.event['seq']} pushed again with other content"
                     " and a valid signature",
-                ))  # fmt: skip
+                    item.row["actor"] or "",
+                )  # fmt: skip
         else:
             fresh.append((position, item))
     state.incoming = [item for _, item in fresh]
     for item in state.incoming:
         if item.verdict == "rejected" and item.reason.startswith("forged"):
-            code, actor = item.event["payload"].get("code"), item.row.get("actor") or "-"
-            state.alerts.append(
-                (FORGED, f"{device.name}, cashier {actor}: code {code} refused: {item.reason}")
+            code, actor = item.event["payload"].get("code"), item.row.get("actor") or ""
+            state.alert(
+                FORGED,
+                f"{device.name}, cashier {actor or '-'}: code {code} refused: {item.reason}",
+                actor,
             )
 
     check_chain(conn, state)
@@ -318,7 +321,7 @@ def _store(conn: Connection, state: Push) -> None:
         # once each: a code voided and redeemed again in this push was won twice
         won = list(dict.fromkeys(i.code_key for i in state.incoming if i.claim_new))
         feed.redeemed(conn, device.id, won, state.now)
-    forged = sum(kind == FORGED for kind, _ in state.alerts)
+    forged = sum(a.kind == FORGED for a in state.alerts)
     if forged:
         conn.execute(
             update(devices)
@@ -329,8 +332,14 @@ def _store(conn: Connection, state: Push) -> None:
         conn.execute(
             alerts.insert(),
             [
-                {"device_id": device.id, "kind": k, "message": m, "created": state.now}
-                for k, m in state.alerts
+                {
+                    "device_id": device.id,
+                    "kind": a.kind,
+                    "message": a.message,
+                    "actor": a.actor,
+                    "created": state.now,
+                }
+                for a in state.alerts
             ],
         )
     conn.execute(

@@ -128,11 +128,14 @@ class Book:
             store_id=self.state.device.store_id, lot_event_id=target_event, kind="void",
         )  # fmt: skip
         if short:
-            self.state.alerts.append((
+            actor = item.row["actor"] or ""
+            self.state.alert(
                 "points_spent_before_void",
-                f"{self.state.device.name}: void {item.event['seq']} of {target_event} for"
-                f" {key} took back {int(lot) - short} of {int(lot)} points; the rest was spent",
-            ))  # fmt: skip
+                f"{self.state.device.name}, cashier {actor or '-'}: void {item.event['seq']} of"
+                f" {target_event} for {key} took back {int(lot) - short} of {int(lot)} points;"
+                " the rest was spent",
+                actor,
+            )  # fmt: skip
         item.row["points"] = -(int(lot) - short)
 
     def tell(self) -> None:

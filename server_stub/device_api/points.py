@@ -96,12 +96,14 @@ def _recount(conn: Connection, state: Push, items: list[Incoming]) -> None:
             counted = rules.checkin_points
         if counted != item.row["points"]:
             on = f" on {day}" if day != p.get("day") else ""
-            state.alerts.append((
+            actor = item.row["actor"] or ""
+            state.alert(
                 "points_mismatch",
-                f"{state.device.name}: {item.event['kind']} {item.event['seq']} for"
-                f" {item.row['member']} claimed {item.row['points']} points; the rules"
-                f" (version {rules.version}) give {counted}{on}",
-            ))  # fmt: skip
+                f"{state.device.name}, cashier {actor or '-'}: {item.event['kind']}"
+                f" {item.event['seq']} for {item.row['member']} claimed {item.row['points']}"
+                f" points; the rules (version {rules.version}) give {counted}{on}",
+                actor,
+            )  # fmt: skip
             item.row["points"] = counted
 
 

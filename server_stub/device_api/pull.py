@@ -15,7 +15,7 @@ from server_stub.catalog.campaign_setup import campaign_grants
 from server_stub.catalog.device_config import config_for_device, config_version
 from server_stub.database.schema import devices, feed
 from server_stub.prizes import vouchers
-from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse, WireLot
+from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse, RedeemedAt, WireLot
 
 
 def changes_for(
@@ -23,7 +23,7 @@ def changes_for(
 ) -> PullResponse:
     """`play_url`: the server's address for shoppers, sent with the rules (see config_for_device)."""
     rows = conn.execute(
-        select(feed.c.id, feed.c.kind, feed.c.data)
+        select(feed.c.id, feed.c.kind, feed.c.data, feed.c.origin_device)
         .where(
             feed.c.id > request.cursor,
             or_(
@@ -48,11 +48,14 @@ def changes_for(
     )  # fmt: skip
     latest: dict[str, tuple[int, list[WireLot] | None]] = {}  # a member's newest balance only
     redeemed_now: dict[tuple[str, int], bool] = {}  # and only a code's last state
+    taken_by: dict[tuple[str, int], str] = {}  # the device that took it, when the feed says
     for row in rows:
         data = json.loads(row.data)
         if row.kind in ("redeemed", "released"):
             for campaign, serial in data:
                 redeemed_now[(campaign, serial)] = row.kind == "redeemed"
+                if row.kind == "redeemed" and row.origin_device:
+                    taken_by[(campaign, serial)] = row.origin_device
         elif row.kind == "notice":
             answer.notices.append(Notice.model_validate(data))
         elif row.kind == "balance":
@@ -60,6 +63,7 @@ def changes_for(
             latest[data[0]] = (data[1], held)
     answer.redeemed = [key for key, taken in redeemed_now.items() if taken]
     answer.released = [key for key, taken in redeemed_now.items() if not taken]
+    answer.redeemed_at = _where(conn, {k: d for k, d in taken_by.items() if redeemed_now[k]})
     answer.balances = [
         MemberBalance(member=m, balance=b, lots=held) for m, (b, held) in latest.items()
     ]
@@ -69,3 +73,21 @@ def changes_for(
     if vouchers.any_pools(conn):  # the whole list: a voucher missing from it is not shown
         answer.vouchers = vouchers.slice_for(conn, device_id, answer.server_time)
     return answer
+
+
+def _where(conn: Connection, taken_by: dict[tuple[str, int], str]) -> list[RedeemedAt]:
+    """Each code's device by name and store: a kiosk says where a code went. One query for the
+    page's devices (a page of 500 codes comes from a handful of them)."""
+    if not taken_by:
+        return []
+    found = conn.execute(
+        select(devices.c.id, devices.c.name, devices.c.store_id).where(
+            devices.c.id.in_(sorted(set(taken_by.values())))
+        )
+    ).all()
+    named = {r.id: (r.name, r.store_id) for r in found}
+    return [
+        RedeemedAt(campaign=c, serial=s, device=named[d][0], store=named[d][1])
+        for (c, s), d in taken_by.items()
+        if d in named
+    ]

@@ -89,6 +89,15 @@ class Incoming:
         return member
 
 
+class Alert(NamedTuple):
+    """An alert a push raised: its kind, its sentence, and the cashier the event names (alerts.actor,
+    the Alerts page's filter), "" where none does (a broken chain)."""
+
+    kind: str
+    message: str
+    actor: str = ""
+
+
 @dataclass
 class Push:
     """One push being stored: its device, its new events, and the alerts and conflicts found."""
@@ -96,8 +105,12 @@ class Push:
     device: DeviceState
     now: float
     incoming: list[Incoming] = field(default_factory=list)
-    alerts: list[tuple[str, str]] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
     conflicts: list[tuple[Incoming, dict[str, Any]]] = field(default_factory=list)
+
+    def alert(self, kind: str, message: str, actor: str = "") -> None:
+        """Note an alert; ingest stores them with the push."""
+        self.alerts.append(Alert(kind, message, actor))
 
     def conflict(self, item: Incoming, kind: str, **fields: Any) -> None:
         """Note a conflict; ingest stores them all at once and numbers them."""

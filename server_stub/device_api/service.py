@@ -355,7 +355,10 @@ class SyncService:
             if owner.claimed_at == now:
                 feed.redeemed(conn, caller.device_id, [(request.campaign, request.serial)], now)
             return ClaimResponse(won=True)
-        return ClaimResponse(won=False, winner_device=owner.device_id, winner_store=owner.store_id)
+        name = conn.execute(select(devices.c.name).where(devices.c.id == owner.device_id)).scalar()
+        return ClaimResponse(
+            won=False, winner_device=owner.device_id, winner_store=owner.store_id, winner_name=name
+        )
 
     def _release(self, conn: Connection, caller: Caller, request: ReleaseRequest) -> BaseModel:
         """A device gives back a claim it won but could not save; only its own, and only while

@@ -89,12 +89,13 @@ def _flag(state: Push, item: Incoming, why: str) -> None:
         item.verdict = "conflict"
         item.reason = f"{UNCONFIRMED}: {why}"
         state.conflict(item, UNCONFIRMED, points=abs(int(item.row["points"])))
-        actor = item.row["actor"] or "-"
-        state.alerts.append((
+        actor = item.row["actor"] or ""
+        state.alert(
             UNCONFIRMED,
-            f"{state.device.name}, cashier {actor}: spend {item.event['seq']} of"
+            f"{state.device.name}, cashier {actor or '-'}: spend {item.event['seq']} of"
             f" {abs(int(item.row['points']))} points for {item.member}: {why}",
-        ))  # fmt: skip
+            actor,
+        )  # fmt: skip
 
 
 def _made(item: Incoming) -> float:

@@ -65,6 +65,14 @@ def _alerts(world: World, kind: str) -> list[str]:
         ]
 
 
+def _actors(world: World, kind: str) -> list[str]:
+    """The cashiers alerts of `kind` name in alerts.actor, oldest first."""
+    with world.engine.connect() as conn:
+        return list(conn.execute(
+            select(alerts.c.actor).where(alerts.c.kind == kind).order_by(alerts.c.id)
+        ).scalars())  # fmt: skip
+
+
 def test_a_device_cannot_tell_which_serials_carry_a_prize(world: World) -> None:
     world.setup()
     thief = world.device("s1", "Till 1")
@@ -91,6 +99,8 @@ def test_a_serial_reencrypted_as_gold_is_forged_online_and_in_a_push(world: Worl
     named = _alerts(world, FORGED)
     assert len(named) == 2 and all("Till 1" in m for m in named)
     assert any("cashier mallory" in m for m in named)
+    # the pushed one names its cashier for the Alerts page's filter (an online claim names none)
+    assert _actors(world, FORGED) == ["", "mallory"]
     # the shopper holding the real codes of both serials is not refused anywhere
     shopper = world.device("s2", "Till 2", online=True)
     for serial in music:
@@ -242,7 +252,7 @@ def test_infinity_in_a_push_spoils_only_its_event_and_deep_json_is_a_400(world: 
 def test_invented_points_are_recounted_by_the_servers_rules(world: World) -> None:
     world.setup()
     till = world.device("s1", "Till 1")
-    till.terminal.accrue("M-7", 1, "R-1")  # a purchase of 1 earns 0 points
+    till.terminal.accrue("M-7", 1, "R-1", actor="mallory")  # a purchase of 1 earns 0 points
     till.terminal.accrue("M-7", 1_000_000, "R-2")  # capped per receipt
     first, second = outbox.outgoing(till.ledger, 10)
     answer = till.client.push([_resigned(till, first, points=10**9), second])
@@ -254,6 +264,7 @@ def test_invented_points_are_recounted_by_the_servers_rules(world: World) -> Non
     assert balance == 10_000  # 0 for the invented accrual, the cap for the huge one
     named = _alerts(world, "points_mismatch")
     assert len(named) == 1 and "Till 1" in named[0] and "10" in named[0]
+    assert "cashier mallory" in named[0] and _actors(world, "points_mismatch") == ["mallory"]
 
 
 def _balance(world: World, member: str) -> int:
