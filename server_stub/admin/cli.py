@@ -19,6 +19,7 @@ from codes.common.errors import InstoreError
 from codes.mint_options import add_mint_options, warn_if_tiers
 from server_stub.admin import (
     claim_cli,
+    content_cli,
     device_control,
     dispatch_cli,
     limit_cli,
@@ -30,6 +31,7 @@ from server_stub.admin import (
     rewards_cli,
     settlement_cli,
     user_cli,
+    wheel_cli,
 )
 from server_stub.catalog import campaign_setup, device_config, enrollment, store_setup
 from server_stub.database.connection import (
@@ -103,6 +105,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     command(
         campaign, "list", "list campaigns", lambda e, a: _table(a, campaign_setup.list_campaigns(e))
     )
+    content_cli.register(campaign, command, _say)
 
     codes = groups.add_parser("codes", help="printable codes").add_subparsers(
         dest="action", metavar="ACTION", required=True
@@ -226,6 +229,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     partner_cli.register(groups, command, _say, _table)
     member_cli.register(groups, command, _say)
     points_cli.register(groups, command, _say)
+    wheel_cli.register(groups, command, _say)
     claim_cli.register(groups, command)
     dispatch_cli.register(groups, command)
     person_cli.register(groups, command)
@@ -395,7 +399,8 @@ def _report(engine: Engine, args: argparse.Namespace) -> int:
         return 0
     print(f"{args.what} by {args.by}:")
     for row in result["rows"]:
-        print("  " + "  ".join(f"{k}={_plain(v)}" for k, v in row.items()))
+        shown = (f"{reports.column_name(result, k)}={_plain(v)}" for k, v in row.items())
+        print("  " + "  ".join(shown))
     for b in result.get("budget", []):
         print(f"  campaign {b['campaign']}: cost {b['cost']:.2f} of budget {_plain(b['budget'])}")
     sys.stdout.flush()

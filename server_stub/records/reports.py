@@ -195,4 +195,10 @@ def to_csv_rows(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """The header and rows, every text cell kept from running as a formula (csv_cells)."""
     rows = result["rows"]
     header = list(rows[0]) if rows else ["key", "count"]
-    return [guarded(h) for h in header], [[guarded(r.get(h, "")) for h in header] for r in rows]
+    named = [column_name(result, h) for h in header]  # "store", not "key", for a spreadsheet
+    return [guarded(h) for h in named], [[guarded(r.get(h, "")) for h in header] for r in rows]
+
+
+def column_name(result: dict[str, Any], column: str) -> str:
+    """A column as people read it: the grouping's own name (store, day, cashier) for `key`."""
+    return str(result.get("by") or "key") if column == "key" else column

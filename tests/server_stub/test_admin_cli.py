@@ -102,7 +102,7 @@ def test_dashboard_users_are_made_listed_and_disabled_from_the_shell(tmp_path: P
     assert weak.returncode == 2 and "at least 10" in weak.stderr and "Traceback" not in weak.stderr
     listed = json.loads(_ok("admin", "--db", db, "user", "list", "--json", cwd=tmp_path))
     assert listed == [{"username": "nora", "role": "store_manager", "disabled": False,
-                       "locked": False, "stores": ["north"], "campaigns": []}]  # fmt: skip
+                       "locked": False, "stores": ["north"], "campaigns": [], "partners": []}]  # fmt: skip
     _ok("admin", "--db", db, "user", "disable", "--username", "nora", cwd=tmp_path)
     listed = json.loads(_ok("admin", "--db", db, "user", "list", "--json", cwd=tmp_path))
     assert listed[0]["disabled"] is True

@@ -185,3 +185,12 @@ def test_migration_0009_counts_stored_events_as_ingest_does(world: World) -> Non
         command.downgrade(_alembic_config(conn), "0008")
         command.upgrade(_alembic_config(conn), "head")
     assert _every_report(world) == kept
+
+
+def test_a_reports_csv_and_its_lines_name_the_grouping_not_key() -> None:
+    """A spreadsheet's first column says store (or day, cashier...), as the words do."""
+    result = {"report": "redemptions", "by": "store", "rows": [{"key": "north", "count": 2}]}
+    header, rows = reports.to_csv_rows(result)
+    assert header == ["store", "count"] and rows == [["north", 2]]
+    assert reports.column_name({"by": "cashier"}, "key") == "cashier"
+    assert reports.column_name({"by": "cashier"}, "count") == "count"
