@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,server,kiosk
+EXTRAS ?= dev,server,kiosk,camera
 DEMO_DIR := instore-data/demo
 
 DEMO_PORT ?= 8765

@@ -33,6 +33,11 @@ def _country(text: str) -> str:
     return code
 
 
+def _camera(text: str) -> int | Path:
+    """A camera's number, or a video file's path."""
+    return int(text) if text.strip().isdigit() else Path(text)
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "The shopper's kiosk: scan a code (camera or scanner) or type it, see the reward. A long"
@@ -48,8 +53,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="the language a shopper first sees (they can switch on any screen)")  # fmt: skip
     parser.add_argument("--frames", type=Path, metavar="DIR",
                         help="read the pictures in this folder as the camera, about one a second")  # fmt: skip
-    parser.add_argument("--camera", type=int, metavar="INDEX",
-                        help="the camera to read codes from (needs the 'camera' extra)")  # fmt: skip
+    parser.add_argument("--camera", type=_camera, metavar="N|FILE",
+                        help="the camera to read codes from: its number (0 is the first camera) or"
+                        " a video file played as the camera, e.g. a recorded clip of a pack held"
+                        " to the lens (needs the 'camera' extra)")  # fmt: skip
     parser.add_argument("--decoder", choices=DECODERS, default="zxing", help="QR decoder")
     parser.add_argument("--country", default="IN", type=_country, metavar="CC",
                         help="the store's country, for reading phone numbers (default IN)")  # fmt: skip
@@ -67,6 +74,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     if args.frames is not None and not args.frames.is_dir():
         raise InstoreError("no_frames", f"--frames {args.frames}: no such folder")
+    if isinstance(args.camera, Path) and not args.camera.is_file():
+        raise InstoreError(
+            "no_camera_file",
+            f"--camera {args.camera}: no such video file (or give a camera number)",
+        )
     if args.set_pin:
         return _set_pin(args)
     from kiosk import runner  # Kivy only when a window is wanted

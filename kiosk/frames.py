@@ -2,7 +2,8 @@
 
 - `FolderFrames`: the images of a folder in name order, about one a second, looping (`--frames`),
   for demos and tests without a camera;
-- `OpenCVFrames`: a camera through OpenCV (the `camera` extra), in a loop of our own;
+- `OpenCVFrames`: a camera through OpenCV (the `camera` extra), in a loop of our own, or a
+  recorded clip played as that camera would give it (`--camera FILE`);
 - `NoCamera`: nothing to read; the attract screen says so and keypad and scanner still work.
 
 `FrameReader` runs in its own thread, never the UI's: it takes each frame, decodes it with
@@ -12,6 +13,7 @@ zxing-cpp (or pyzbar) and hands every code it reads to a callback.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -77,31 +79,44 @@ class FolderFrames:
 
 
 class OpenCVFrames:
-    """A camera by its OpenCV index. Kivy's own OpenCV camera provider is not used: it breaks on
+    """A camera through OpenCV: a device by its index, or a recorded clip by its path
+    (`cv2.VideoCapture` takes either). A clip plays once at its own frame rate, as a camera would
+    give it, then the source ends. Kivy's own OpenCV camera provider is not used: it breaks on
     OpenCV 5, and this loop also keeps decoding off the UI thread."""
 
-    def __init__(self, index: int = 0) -> None:
+    def __init__(self, camera: int | Path = 0) -> None:
         self._capture: Any = None
+        self.clip = isinstance(camera, Path)
+        self._interval_s = 0.0
         try:
             import cv2  # type: ignore[import-not-found,unused-ignore]  # the `camera` extra
 
-            capture = cv2.VideoCapture(index)
+            capture = cv2.VideoCapture(str(camera) if self.clip else camera)
             if capture.isOpened():
                 self._capture = capture
+                fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+                self._interval_s = 1.0 / fps if self.clip and 0 < fps <= 240 else 0.0
             else:
                 capture.release()
         except ImportError:
             pass
         self.available = self._capture is not None
-        self.description = f"camera {index}" if self.available else f"no camera {index}"
+        what = f"clip {camera}" if self.clip else f"camera {camera}"
+        self.description = what if self.available else f"no {what}"
 
     def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        due = time.monotonic()
         while self._capture is not None and not stop.is_set():
             ok, frame = self._capture.read()
             if not ok:
-                stop.wait(0.1)
+                if self.clip:
+                    return  # the clip has ended
+                stop.wait(0.1)  # a camera that missed a frame: the next one
                 continue
             yield frame
+            if self._interval_s:  # a clip at its own pace, not as fast as it decodes
+                due += self._interval_s
+                stop.wait(max(0.0, due - time.monotonic()))
 
     def close(self) -> None:
         if self._capture is not None:
@@ -115,11 +130,13 @@ class FrameReader:
     def __init__(
         self, source: FrameSource, on_code: Callable[[str], object], decoder: Decoder = "zxing",
         on_frame: Callable[[Frame], None] | None = None,
+        on_codes: Callable[[list[str]], object] | None = None,
     ) -> None:  # fmt: skip
         self.source = source
         self.on_code = on_code
         self.decoder = decoder
         self.on_frame = on_frame
+        self.on_codes = on_codes  # given: every frame's codes, none too, instead of on_code
         self.frames_read = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="frames", daemon=True)
@@ -137,6 +154,9 @@ class FrameReader:
                 codes = read_codes(frame, self.decoder)
             except PictureError:
                 continue
+            if self.on_codes is not None:
+                self.on_codes(list(codes))
+                continue
             for text in codes:
                 self.on_code(text)
 
@@ -148,7 +168,9 @@ class FrameReader:
         self.source.close()
 
 
-def source_for(frames: Path | None, camera: int | None, interval_s: float = 1.0) -> FrameSource:
+def source_for(
+    frames: Path | None, camera: int | Path | None, interval_s: float = 1.0
+) -> FrameSource:
     if frames is not None:
         return FolderFrames(frames, interval_s)
     if camera is not None:

@@ -16,13 +16,14 @@ class KioskSettings:
     size: tuple[int, int] = (1080, 1920)  # portrait tablet
     fullscreen: bool = False
     frames: Path | None = None  # a folder of pictures to read as the camera
-    camera: int | None = None  # an OpenCV camera index
+    camera: int | Path | None = None  # an OpenCV camera index, or a recorded clip's path
     decoder: Decoder = "zxing"  # or "pyzbar"
     screenshots: Path | None = None
     actor: str = "kiosk"  # who redeemed, in the ledger and at the server
     country: str = "IN"  # for reading phone numbers
     cities: tuple[str, ...] = ()  # the details screen offers these
     same_code_window_s: float = 10.0  # a pack held to the camera shows one result, not two
+    left_view_s: float = 1.0  # after Done, unseen this long by the camera: the pack has left
     idle_s: float = 60.0  # untouched this long: "still there?"
     idle_countdown_s: float = 20.0  # then back to the start, the session wiped
     pin_attempts: int = 5

@@ -23,6 +23,7 @@ def test_bad_settings_are_one_line_and_exit_2(make_store: StoreFactory, tmp_path
         (["--country", "ZZ"], "give a two-letter country code"),
         (["--size", "10x10"], "give WIDTHxHEIGHT"),
         (["--frames", str(tmp_path / "none")], "no such folder"),
+        (["--camera", str(tmp_path / "none.avi")], "no such video file"),
     ):
         done = _kiosk("--db", str(store.path), *args)
         assert done.returncode == 2 and words in done.stderr, done.stderr
