@@ -6,6 +6,7 @@ from pathlib import Path
 
 from codes import campaign as campaign_file
 from sync.client import SyncClient
+from sync.content import keep_enrolled_content
 from sync.transport import HttpTransport, Transport, server_address
 from terminal.config import TerminalConfig
 from terminal.ledger import Device
@@ -23,8 +24,10 @@ def enroll(path: Path, server_url: str, token: str, transport: Transport | None 
     campaigns = [
         (campaign_file.from_dict(g.campaign), bytes.fromhex(g.key)) for g in answer.campaigns
     ]
-    return provision(
+    device = provision(
         path, campaigns, answer.device_name, answer.store_id,
         TerminalConfig.from_dict(answer.config.model_dump()), answer.device_id,
         bytes.fromhex(answer.secret), server_url, settings={"config_version": answer.config_version},
     )  # fmt: skip
+    keep_enrolled_content(path, answer.campaigns)
+    return device

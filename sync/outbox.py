@@ -13,7 +13,9 @@ from collections import Counter
 from typing import Any
 
 from codes import campaign as campaign_file
+from sync.content import put_grant_content
 from sync.protocol import EventVerdict, Notice, PullResponse, WireLot
+from terminal.content import drop_unused_pictures
 from terminal.ledger import Ledger, now_iso
 from terminal.ledger_sync import Settled
 from terminal.ledger_vouchers import Held
@@ -54,6 +56,9 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
         for grant in answer.campaigns or []:
             campaign = campaign_file.from_dict(grant.campaign)
             Ledger.put_campaign(conn, campaign, bytes.fromhex(grant.key))
+            put_grant_content(conn, campaign.id, grant.content)
+        if answer.campaigns is not None:
+            drop_unused_pictures(conn)
         where = {(r.campaign, r.serial): (r.device, r.store) for r in answer.redeemed_at}
         Ledger.add_redeemed(conn, answer.redeemed, where)
         Ledger.drop_redeemed(conn, answer.released)

@@ -12,7 +12,16 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import TypedDict  # pydantic reads this one's fields on Python 3.11
 
 PROTOCOL_VERSION = 1
@@ -252,11 +261,89 @@ class DeviceConfig(Model):
     otp_above: int = Field(default=0, ge=0, le=BIG)
 
 
+# -- a campaign's texts, pictures and look (`instore admin campaign content`, docs/kiosk.md) ---
+
+MAX_PICTURE_BYTES = 512 * 1024  # one picture, as the server re-encoded it
+MAX_CONTENT_PICTURES_BYTES = 2 * 1024 * 1024  # all of one campaign's pictures together
+MIN_CONTRAST = 4.5  # WCAG AA for text: a theme's text and button pairs
+_Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+_Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+_PictureRef = Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{64})?$")]  # sha256 or ""
+Texts = dict[_Lang, Annotated[str, Field(max_length=300)]]  # language -> words
+
+
+class TierContent(Model):
+    name: Texts = {}
+    description: Texts = {}
+    picture: _PictureRef = ""
+
+
+class ThemeContent(Model):
+    primary: _Colour  # the main buttons' colour
+    background: _Colour
+    text: _Colour
+    button_text: _Colour = "#ffffff"  # the words on a button
+    logo: _PictureRef = ""
+    attract: list[_PictureRef] = Field(default=[], max_length=8)  # attract-screen pictures
+
+    def weak_pair(self) -> tuple[str, float] | None:
+        """The first pair below MIN_CONTRAST ("text/background" or "button_text/primary") and
+        its ratio; None when both are readable. Device and server judge with this one rule."""
+        for name, fore, back in (
+            ("text/background", self.text, self.background),
+            ("button_text/primary", self.button_text, self.primary),
+        ):
+            ratio = contrast(fore, back)
+            if ratio < MIN_CONTRAST:
+                return name, ratio
+        return None
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2's relative luminance of '#rrggbb'."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2's contrast ratio of two '#rrggbb' colours, 1 to 21."""
+    hi, lo = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+class PictureData(Model):
+    kind: Literal["png", "jpeg"]
+    data: str = Field(max_length=(MAX_PICTURE_BYTES * 4) // 3 + 4)  # base64
+
+
+class CampaignContent(Model):
+    """What shoppers read and see of a campaign: its name, each tier's name, description and
+    picture per language, its theme; pictures inline by their SHA-256 (checked by the server)."""
+
+    name: Texts = {}
+    tiers: dict[Ident, TierContent] = {}
+    theme: ThemeContent | None = None
+    pictures: dict[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")], PictureData] = {}
+
+
 class CampaignGrant(Model):
     """A campaign a device may check codes of, with its key."""
 
     campaign: dict[str, Any]  # the campaign file's fields (codes.campaign.to_dict)
     key: str  # hex
+    # its texts and look; None: it has none (or the server is older than campaign content)
+    content: CampaignContent | None = None
+
+    @field_validator("content", mode="wrap")
+    @classmethod
+    def _content_or_none(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Content this device cannot read (a newer server's) is left out, never the grant:
+        the campaign's codes still check, in the kiosk's own words and look."""
+        try:
+            return handler(value)
+        except ValidationError:
+            return None
 
 
 # -- enroll ---------------------------------------------------------------------------------

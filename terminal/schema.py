@@ -190,3 +190,25 @@ def m005_redeemed_where(db: Database) -> None:
         ALTER TABLE redeemed ADD COLUMN store TEXT NOT NULL DEFAULT '';
         """
     )
+
+
+@migrations()
+def m007_campaign_content(db: Database) -> None:
+    db.executescript(
+        """
+        -- what shoppers see of a campaign (names, descriptions, theme) as sync last sent it,
+        -- JSON (sync.protocol.CampaignContent without its pictures); `digest` tells a kiosk
+        -- that it changed
+        CREATE TABLE campaign_content (
+            campaign TEXT PRIMARY KEY,
+            data TEXT NOT NULL,
+            digest TEXT NOT NULL
+        );
+        -- the pictures those name, by their SHA-256 (checked when stored)
+        CREATE TABLE pictures (
+            sha256 TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            data BLOB NOT NULL
+        ) WITHOUT ROWID;
+        """
+    )

@@ -18,11 +18,12 @@ from codes.campaign import Campaign
 from codes.campaign_cipher import CampaignCipher
 from codes.mint import MintReport, mint_to_files
 from server_stub.catalog.device_config import bump_config_version
+from server_stub.database.content_tables import campaign_content
 from server_stub.database.schema import (
     campaigns,
 )
 from server_stub.errors import ApiError, not_found
-from sync.protocol import CampaignGrant
+from sync.protocol import CampaignContent, CampaignGrant
 
 
 def add_campaign(
@@ -80,7 +81,17 @@ def load_plan_seeds(conn: Connection) -> dict[str, bytes]:
 
 
 def campaign_grants(conn: Connection) -> list[CampaignGrant]:
-    return [CampaignGrant(campaign=data, key=key.hex()) for data, key in _campaign_rows(conn)]
+    """Every campaign with its key, and its texts and look where it has some (campaign_content)."""
+    rows = conn.execute(select(campaign_content.c.campaign_id, campaign_content.c.data))
+    content = {r.campaign_id: r.data for r in rows}
+    return [
+        CampaignGrant(
+            campaign=data, key=key.hex(),
+            content=CampaignContent.model_validate_json(content[data["id"]])
+            if data["id"] in content else None,
+        )
+        for data, key in _campaign_rows(conn)
+    ]  # fmt: skip
 
 
 def list_campaigns(engine: Engine) -> list[dict[str, Any]]:

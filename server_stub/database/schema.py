@@ -553,4 +553,5 @@ Index("outbox_due", outbox.c.state, outbox.c.next_at)
 Index("outbox_claim", outbox.c.claim)
 
 # the coalition's tables live in their own module on the same metadata
+from server_stub.database import content_tables as _content_tables  # noqa: E402, F401
 from server_stub.database import loyalty_tables as _loyalty_tables  # noqa: E402, F401

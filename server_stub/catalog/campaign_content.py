@@ -1,0 +1,200 @@
+"""A campaign's content for shoppers: its name and each tier's name, description and picture in
+each language, and its theme (colours, logo, attract-screen pictures), read from a brand's TOML
+file (docs/kiosk.md, "Campaign content"), checked, stored, and handed to devices with the
+campaign's grant."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, update
+
+from server_stub.catalog.campaign_setup import load_campaigns
+from server_stub.catalog.device_config import bump_config_version
+from server_stub.catalog.pictures import Picture, checked_picture
+from server_stub.database.content_tables import campaign_content
+from server_stub.errors import ApiError, not_found
+from sync.protocol import (
+    MAX_CONTENT_PICTURES_BYTES,
+    MIN_CONTRAST,
+    CampaignContent,
+    PictureData,
+    ThemeContent,
+    TierContent,
+)
+
+_LANG = re.compile(r"[a-z]{2,3}")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_TEXT = 300
+THEME_COLOURS = ("primary", "background", "text", "button_text")
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(422, "bad_content", message)
+
+
+def _only(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise _bad(f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(allowed)}")
+
+
+def _texts(value: Any, where: str) -> dict[str, str]:
+    """A table of language to words, English among them (the words a kiosk falls back to)."""
+    if not isinstance(value, dict) or not value:
+        raise _bad(f'{where} is a table of language to words, e.g. {where} = {{ en = "..." }}')
+    for lang, words in value.items():
+        if not _LANG.fullmatch(lang):
+            raise _bad(f"{where}: {lang!r} is not a language code such as en, hi, ru or kk")
+        if not isinstance(words, str) or not words.strip() or _CONTROL.search(words):
+            raise _bad(f"{where}.{lang} is one line of words")
+        if len(words) > MAX_TEXT:
+            raise _bad(f"{where}.{lang} is {len(words)} characters; at most {MAX_TEXT}")
+    if "en" not in value:
+        raise _bad(f"{where} needs English (en): a kiosk shows it where a language lacks words")
+    return {lang: words.strip() for lang, words in value.items()}
+
+
+class _Pictures:
+    """The pictures a file names, each checked once, by their SHA-256."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.found: dict[str, Picture] = {}
+
+    def ref(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise _bad(f'{where} is a picture file\'s name, e.g. "gold.png"')
+        path = self.folder / value
+        if not path.is_file():
+            raise _bad(f"{where}: no picture file {value} beside the content file")
+        picture = checked_picture(path)
+        self.found[picture.sha256] = picture
+        return picture.sha256
+
+
+def _theme(value: Any, pictures: _Pictures) -> ThemeContent:
+    if not isinstance(value, dict):
+        raise _bad("[theme] is a table: primary, background, text, button_text, logo, attract")
+    _only(value, (*THEME_COLOURS, "logo", "attract"), "[theme]")
+    for name in THEME_COLOURS:
+        if name not in value and name != "button_text":
+            raise _bad(f'[theme] needs {name}, a colour such as "#1a1a1a"')
+        if name in value and not (isinstance(value[name], str) and _COLOUR.fullmatch(value[name])):
+            raise _bad(f'[theme] {name} is a colour written #rrggbb, e.g. "#1a1a1a"')
+    attract = value.get("attract", [])
+    if not isinstance(attract, list) or len(attract) > 8:
+        raise _bad("[theme] attract is a list of up to 8 picture files")
+    theme = ThemeContent(
+        primary=value["primary"].lower(), background=value["background"].lower(),
+        text=value["text"].lower(), button_text=value.get("button_text", "#ffffff").lower(),
+        logo=pictures.ref(value["logo"], "[theme] logo") if "logo" in value else "",
+        attract=[pictures.ref(p, f"[theme] attract[{n}]") for n, p in enumerate(attract)],
+    )  # fmt: skip
+    weak = theme.weak_pair()
+    if weak is not None:
+        pair, ratio = weak
+        fore, back = pair.split("/")
+        raise ApiError(
+            422, "low_contrast",
+            f"[theme] {fore} {getattr(theme, fore)} on {back} {getattr(theme, back)} has a"
+            f" contrast of {ratio:.2f}:1; shoppers need {MIN_CONTRAST}:1 or more ({pair})",
+        )  # fmt: skip
+    return theme
+
+
+def read_content(path: Path, tiers: list[str]) -> CampaignContent:
+    """The content file at `path` for a campaign of these tiers, checked; pictures beside it."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _bad(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise _bad(f"{path.name} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise _bad(f"{path.name} is not valid TOML: {exc}") from None
+    _only(data, ("name", "tiers", "theme"), path.name)
+    pictures = _Pictures(path.parent)
+    content = CampaignContent()
+    if "name" in data:
+        content.name = _texts(data["name"], "name")
+    given = data.get("tiers", {})
+    if not isinstance(given, dict):
+        raise _bad("tiers are tables: [tiers.gold] with name, description and picture")
+    for tier, table in given.items():
+        if tier not in tiers:
+            raise _bad(f"unknown tier {tier!r}: the campaign's tiers are {', '.join(tiers)}")
+        where = f"[tiers.{tier}]"
+        if not isinstance(table, dict):
+            raise _bad(f"{where} is a table with name, description and picture")
+        _only(table, ("name", "description", "picture"), where)
+        content.tiers[tier] = TierContent(
+            name=_texts(table["name"], f"tiers.{tier}.name") if "name" in table else {},
+            description=(
+                _texts(table["description"], f"tiers.{tier}.description")
+                if "description" in table else {}
+            ),
+            picture=pictures.ref(table["picture"], f"{where} picture") if "picture" in table else "",
+        )  # fmt: skip
+    if "theme" in data:
+        content.theme = _theme(data["theme"], pictures)
+    total = sum(len(p.data) for p in pictures.found.values())
+    if total > MAX_CONTENT_PICTURES_BYTES:
+        raise _bad(f"the pictures come to {total:,} bytes once re-encoded; a campaign's"
+                   f" pictures reach every device, so at most {MAX_CONTENT_PICTURES_BYTES:,}")  # fmt: skip
+    content.pictures = {
+        sha: PictureData(kind=p.kind, data=base64.b64encode(p.data).decode())  # type: ignore[arg-type]
+        for sha, p in pictures.found.items()
+    }  # fmt: skip
+    return content
+
+
+def missing_texts(content: CampaignContent) -> list[str]:
+    """Each text that lacks a language the file uses elsewhere, e.g. 'tiers.gold.description: kk'
+    (a kiosk shows English there)."""
+    tables = [("name", content.name)] + [
+        (f"tiers.{tier}.{field}", getattr(t, field))
+        for tier, t in content.tiers.items() for field in ("name", "description")
+    ]  # fmt: skip
+    langs = sorted({lang for _, table in tables for lang in table})
+    return [
+        f"{where}: {', '.join(lacking)}"
+        for where, table in tables
+        if table and (lacking := [lang for lang in langs if lang not in table])
+    ]
+
+
+def load_content(engine: Engine, campaign_id: str, path: Path) -> dict[str, Any]:
+    """Check the content file and store it as the campaign's (replacing what it had): devices
+    get it at their next sync."""
+    with engine.connect() as conn:
+        found = [c for c, _ in load_campaigns(conn) if c.id == campaign_id]
+    if not found:
+        raise not_found(f"campaign {campaign_id}")
+    content = read_content(path, [t.name for t in found[0].tiers])
+    data = content.model_dump_json()
+    with engine.begin() as conn:
+        at = campaign_content.c.campaign_id == campaign_id
+        if not conn.execute(update(campaign_content).where(at).values(data=data,
+                                                                        updated=time.time())).rowcount:  # fmt: skip
+            conn.execute(campaign_content.insert().values(
+                campaign_id=campaign_id, data=data, updated=time.time()))  # fmt: skip
+        bump_config_version(conn)
+    sizes = [len(base64.b64decode(p.data)) for p in content.pictures.values()]
+    return {
+        "campaign": campaign_id,
+        "languages": sorted({lang for table in _all_texts(content) for lang in table}),
+        "tiers": sorted(content.tiers),
+        "pictures": len(sizes), "picture_bytes": sum(sizes),
+        "theme": content.theme is not None, "missing": missing_texts(content),
+    }  # fmt: skip
+
+
+def _all_texts(content: CampaignContent) -> list[dict[str, str]]:
+    return [content.name] + [t for x in content.tiers.values() for t in (x.name, x.description)]
