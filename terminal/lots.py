@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 DAY_S = 86_400.0
 FOREVER = 253_402_300_799.0  # 9999-12-31: a lot with no known expiry
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 
 class Lot(NamedTuple):
@@ -45,13 +46,21 @@ class Expiring:
 
 
 @dataclass(frozen=True)
+class Spendable:
+    on: date  # the first day (UTC) pending points can be spent: their returns window is over
+    points: int
+
+
+@dataclass(frozen=True)
 class LotBalance:
-    """What a member has now: spendable, still in the returns window, and what expires when
-    (soonest first, pending lots included: they expire too)."""
+    """What a member has now: spendable, still in the returns window (and from which day each
+    part of it can be spent), and what expires when (soonest first, pending lots included:
+    they expire too)."""
 
     available: int
     pending: int
     expiring: tuple[Expiring, ...] = ()
+    spendable_from: tuple[Spendable, ...] = ()
 
     @property
     def total(self) -> int:
@@ -60,6 +69,10 @@ class LotBalance:
     @property
     def next_expiry(self) -> Expiring | None:
         return self.expiring[0] if self.expiring else None
+
+    @property
+    def next_spendable(self) -> Spendable | None:
+        return self.spendable_from[0] if self.spendable_from else None
 
 
 @dataclass(frozen=True)
@@ -175,6 +188,8 @@ def balance_of(lots: Iterable[Lot], now: float, debt: int = 0) -> LotBalance:
     available."""
     available = pending = 0
     by_expiry: dict[float, int] = {}  # the server's expiries fall on a month's start: few
+    ripening: dict[int, int] = {}  # pending points by the UTC day (since 1970) their window
+    # ends, as the member's page groups them (server_stub/play/member_pages.py)
     for _, _, _, pending_until, expires_at, remaining in lots:
         if remaining <= 0 or now >= expires_at:
             continue
@@ -182,6 +197,8 @@ def balance_of(lots: Iterable[Lot], now: float, debt: int = 0) -> LotBalance:
             available += remaining
         else:
             pending += remaining
+            ends = int(pending_until // DAY_S)
+            ripening[ends] = ripening.get(ends, 0) + remaining
         by_expiry[expires_at] = by_expiry.get(expires_at, 0) + remaining
     by_day: dict[date, int] = {}
     for expires_at, points in by_expiry.items():
@@ -189,4 +206,7 @@ def balance_of(lots: Iterable[Lot], now: float, debt: int = 0) -> LotBalance:
             day = last_day(expires_at)
             by_day[day] = by_day.get(day, 0) + points
     expiring = tuple(Expiring(day, n) for day, n in sorted(by_day.items()))
-    return LotBalance(available - debt, pending, expiring)
+    spendable = tuple(
+        Spendable(date.fromordinal(_EPOCH_DAY + d), n) for d, n in sorted(ripening.items())
+    )
+    return LotBalance(available - debt, pending, expiring, spendable)

@@ -19,7 +19,7 @@ from terminal.member_codes import MemberCodes
 from terminal.members import GIVE_MEMBER, normalise_member
 from terminal.online_claims import OnlineClaims
 from terminal.point_limits import PointLimits
-from terminal.results import Expiry, Result, Status
+from terminal.results import Expiry, Result, SpendableFrom, Status
 
 
 class Points:
@@ -124,13 +124,15 @@ class Points:
         known, online = self.known_points(member)
         where = "" if online else " (as last known here)"
         pending = f", {known.pending} of them pending" if known.pending else ""
-        soon = known.next_expiry
+        ripe, soon = known.next_spendable, known.next_expiry
+        spendable = f" {pending_words(ripe.points, ripe.on)}." if ripe else ""
         expiry = f" {expiry_words(soon.points, soon.on)}." if soon else ""
         return Result(
             Status.VALID,
-            f"{member} has {counted(known.total, 'point')}{pending}{where}.{expiry}",
+            f"{member} has {counted(known.total, 'point')}{pending}{where}.{spendable}{expiry}",
             member=member, balance=known.total, pending=known.pending,
             expiring=tuple(Expiry(e.on.isoformat(), e.points) for e in known.expiring),
+            spendable_from=_spendable(known),
         )  # fmt: skip
 
     def known_balance(self, member: str) -> tuple[int, bool]:
@@ -190,7 +192,18 @@ class Points:
             member=member, points=points, balance=known.total, warnings=judged.alerts,
             pending=known.pending or None,
             expiring=tuple(Expiry(e.on.isoformat(), e.points) for e in known.expiring),
+            spendable_from=_spendable(known),
         )  # fmt: skip
+
+
+def _spendable(known: LotBalance) -> tuple[SpendableFrom, ...]:
+    return tuple(SpendableFrom(s.on.isoformat(), s.points) for s in known.spendable_from)
+
+
+def pending_words(points: int, on: date) -> str:
+    """'40 points pending, spendable from 12 December' (receipts and the terminal's answers):
+    days away at most, so no year."""
+    return f"{counted(points, 'point')} pending, spendable from {on.day} {on:%B}"
 
 
 def expiry_words(points: int, on: date) -> str:

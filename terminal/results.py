@@ -63,6 +63,14 @@ class Expiry:
 
 
 @dataclass(frozen=True)
+class SpendableFrom:
+    """Pending points of a member: the first day (ISO date, UTC) they can be spent."""
+
+    on: str
+    points: int
+
+
+@dataclass(frozen=True)
 class Result:
     status: Status
     message: str
@@ -79,6 +87,8 @@ class Result:
     # when, soonest first ("120 points expire on 31 December")
     pending: int | None = None
     expiring: tuple[Expiry, ...] = field(default=())
+    # the pending points by the day they become spendable, soonest first
+    spendable_from: tuple[SpendableFrom, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=())
     # accepted offline for a prize shipped after verification: not a win until the server agrees
     provisional: bool | None = None
