@@ -96,7 +96,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         dest="action", metavar="ACTION", required=True
     )
     p = command(campaign, "create", "register a campaign made with 'instore codes new-campaign'",
-                lambda e, a: _say(a, campaign_setup.add_campaign_file(e, a.file, a.budget, a.db), f"campaign {a.file} registered; from now on mint its codes with: instore admin --db {a.db} codes mint ..."))  # fmt: skip
+                _create_campaign)  # fmt: skip
     p.add_argument("--file", required=True, type=Path, metavar="CAMPAIGN_FILE",
                    help="the campaign file; its key is derived from the master key file beside it")  # fmt: skip
     p.add_argument(
@@ -262,6 +262,13 @@ def _on_database(action: Action) -> Callable[[argparse.Namespace], int]:
             engine.dispose()
 
     return run
+
+
+def _create_campaign(engine: Engine, args: argparse.Namespace) -> int:
+    added = campaign_setup.add_campaign_file(engine, args.file, args.budget, args.db)
+    named = f"{added['id']} ({added['name']})" if added.get("name") else added["id"]
+    return _say(args, added, f"campaign {named} registered from {args.file}; from now on mint"
+                f" its codes with: instore admin --db {args.db} codes mint ...")  # fmt: skip
 
 
 def _say(args: argparse.Namespace, data: dict[str, Any], text: str) -> int:

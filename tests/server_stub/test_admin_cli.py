@@ -33,7 +33,8 @@ def test_one_issued_counter_per_campaign_whichever_command_mints(tmp_path: Path)
         "--tiers", "gold:1/1000,music:*", "--capacity", "1000000", cwd=tmp_path)  # fmt: skip
     _ok("codes", "mint", "summer.toml", "--count", "2100", "--out", "w1.csv", cwd=tmp_path)
     _ok("admin", "--db", db, "migrate", cwd=tmp_path)
-    _ok("admin", "--db", db, "campaign", "create", "--file", "summer.toml", cwd=tmp_path)
+    said = _ok("admin", "--db", db, "campaign", "create", "--file", "summer.toml", cwd=tmp_path)
+    assert said.startswith("campaign summer-lids registered from summer.toml")  # by its name
     refused = instore(
         "codes", "mint", "summer.toml", "--count", "10", "--out", "w2.csv", cwd=tmp_path
     )
