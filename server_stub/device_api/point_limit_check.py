@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from server_stub.catalog import point_limits
 from server_stub.database.schema import alerts
+from server_stub.device_api import point_lots
 from server_stub.device_api.push_reading import POINT_KINDS
 from server_stub.device_api.push_state import Incoming, Push
 from server_stub.device_api.recheck import LATE_WINDOW_S
@@ -43,11 +44,16 @@ def check_point_limits(conn: Connection, state: Push) -> None:
     partner = point_limits.partner_of(conn, device.store_id)
     tally = limits.Tally(conn, LATE_WINDOW_S, CLOCK_WINDOW_S)
     rows = []
+    found: dict[str, int | None] = {}  # a till's member key: the member it names
     for item in items:
+        if item.member not in found:
+            member = point_lots.find(conn, item.member)
+            found[item.member] = None if member is None else member.id
         op = limits.Operation(
             kind=item.event["kind"], points=abs(int(item.row["points"])), member=item.member,
             actor=item.row["actor"] or "", store_id=device.store_id, partner_id=partner,
             device_id=device.id, device_name=device.name, at=_made(item),
+            member_id=found[item.member],
         )  # fmt: skip
         for finding in tally.judge(rules, op):
             what = f"{op.kind} {item.event['seq']} ({op.points} points, {op.member})"

@@ -19,9 +19,10 @@ from typing import Literal
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from server_stub.catalog import device_config, point_limits
-from server_stub.database.loyalty_tables import loyalty_limits
+from server_stub.database.loyalty_tables import lot_uses, lots, loyalty_limits
 from server_stub.database.schema import events, stores
 from server_stub.errors import ApiError
+from server_stub.loyalty import members
 from sync.protocol import BIG, PointLimitConfig
 
 SCOPES = ("card", "cashier", "store", "partner", "terminal")
@@ -125,6 +126,9 @@ class Operation:
     device_id: str
     device_name: str
     at: float
+    # the member `member` names (loyalty.members), when known: a card limit counts the member,
+    # whether the till took their phone or their card
+    member_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,22 +201,25 @@ class Tally:
     slack_before: float
     slack_after: float
     totals: dict[tuple[int, str, float], int] = field(default_factory=dict)
+    named: dict[str, int | None] = field(default_factory=dict)  # a limit's subject: its member
+    keys: dict[int, set[str]] = field(default_factory=dict)  # a member: the keys naming them
 
     def judge(self, limits: list[PointLimitConfig], op: Operation) -> list[Finding]:
         """What the operation reaches, each limit once; its amounts count from now on whatever
         the finding (the server keeps a blocked event, see point_limit_check)."""
         found: list[Finding] = []
         for limit in limits:
-            subject, moved = subject_of(limit, op), amount(limit, op)
+            subject, moved = self._subject(limit, op), amount(limit, op)
             if subject is None or moved <= 0:
                 continue
             if limit.per == "operation":
                 total = moved
             else:
                 start, end = window(limit.per, op.at)
-                key = (limit.id, subject, start)
+                by_member = limit.scope == "card" and op.member_id is not None
+                key = (limit.id, f"member {op.member_id}" if by_member else subject, start)
                 if key not in self.totals:
-                    self.totals[key] = self._stored(limit, subject, start, end)
+                    self.totals[key] = self._stored(limit, subject, start, end, op)
                 self.totals[key] += moved
                 total = self.totals[key]
             level = limit.level(total)
@@ -220,7 +227,37 @@ class Tally:
                 found.append(Finding(limit, level, subject, total))
         return found
 
-    def _stored(self, limit: PointLimitConfig, subject: str, start: float, end: float) -> int:
+    def _subject(self, limit: PointLimitConfig, op: Operation) -> str | None:
+        """subject_of, and a card limit naming a member by another key (their phone for the
+        card the till took) applies to them too."""
+        found = subject_of(limit, op)
+        if found is not None or limit.scope != "card" or op.member_id is None:
+            return found
+        if limit.subject not in self.named:
+            member = members.find(self.conn, limit.subject)
+            self.named[limit.subject] = None if member is None else member.id
+        return op.member if self.named[limit.subject] == op.member_id else None
+
+    def _member_keys(self, member_id: int, key: str) -> set[str]:
+        """The keys tills have named the member by: their phone and card, and every key an
+        event of theirs that earned or consumed a lot carried (a phone typed without its
+        country code, a card as printed); and the key of the operation at hand."""
+        if member_id not in self.keys:
+            found: set[str] = set()
+            member = members.by_id(self.conn, member_id)
+            if member is not None:
+                found |= {k for k in (member.phone, member.card) if k}
+            earned = select(events.c.member).join(lots, lots.c.event_id == events.c.event_id)
+            used = select(events.c.member).join(lot_uses, lot_uses.c.event_id == events.c.event_id)
+            for query in (earned.where(lots.c.member_id == member_id),
+                          used.where(lot_uses.c.member_id == member_id)):  # fmt: skip
+                found |= {k for k in self.conn.execute(query.distinct()).scalars() if k}
+            self.keys[member_id] = found
+        return self.keys[member_id] | {key}
+
+    def _stored(
+        self, limit: PointLimitConfig, subject: str, start: float, end: float, op: Operation
+    ) -> int:
         kinds = KINDS[limit.measure]
         what = (
             func.count()
@@ -237,7 +274,11 @@ class Tally:
             "card": events.c.member, "cashier": events.c.actor, "store": events.c.store_id,
             "terminal": events.c.device_id,
         }.get(limit.scope)  # fmt: skip
-        if column is not None:
+        if limit.scope == "card" and op.member_id is not None:
+            query = query.where(
+                events.c.member.in_(sorted(self._member_keys(op.member_id, subject)))
+            )
+        elif column is not None:
             query = query.where(column == subject)
         else:  # partner: the events of its stores
             query = query.where(

@@ -4,12 +4,14 @@ cashier."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select
 
 from server_stub.database.schema import alerts, conflicts, events
 from server_stub.errors import ApiError
-from server_stub.loyalty import limits
+from server_stub.loyalty import limits, members
 from terminal.results import Status
 from tests.world import World
 
@@ -92,3 +94,33 @@ def test_the_alerts_page_names_the_cashier_to_whom_may_see_it(world: World) -> N
     ]
     assert alert_pages.alerts_page(world.engine, ann, {"cashier": "ben"})["alerts"] == []
     assert alert_pages.alerts_page(world.engine, sam, {})["alerts"] == []  # not sam's store
+
+
+def test_a_card_limit_counts_the_member_whether_the_till_took_a_phone_or_a_card(
+    world: World,
+) -> None:
+    """One member with a phone and a card: the till counts each as it took it (its own ledger
+    knows no member), the server counts the member both name."""
+    world.setup(stores=("s1",))
+    with world.engine.begin() as conn:
+        members.register(conn, "+77011234567", card="CARD42", via="centre", now=time.time())
+        members.register(conn, "+77051234567", via="centre", now=time.time())
+    limits.set_limit(world.engine, "card", "earn_points", "day", hard=250)
+    limits.set_limit(world.engine, "card", "spend_points", "day", subject="+77011234567",
+                     hard=150)  # fmt: skip
+    till = world.device("s1", "till1")
+    till.sync()
+    assert till.terminal.accrue("+77011234567", 2000, "r1", actor="anna").points == 200
+    assert till.terminal.accrue("+77051234567", 2000, "r2", actor="anna").points == 200
+    till.sync()
+    given = till.terminal.accrue("CARD42", 1000, "r3", actor="anna")  # 300 for the member
+    spent = till.terminal.spend("CARD42", 100, "mug", actor="anna")
+    more = till.terminal.spend("+77011234567", 100, "mug", actor="anna")  # 200 spent: past 150
+    assert {r.status for r in (given, spent, more)} == {Status.ACCEPTED_OFFLINE}
+    till.sync()
+    with world.engine.connect() as conn:
+        found = dict(conn.execute(select(events.c.event_id, events.c.verdict)).all())
+        kinds = [r.kind for r in conn.execute(select(conflicts.c.kind))]
+    assert [found[r.event_id] for r in (given, spent, more)] == ["conflict", "accepted", "conflict"]
+    assert kinds == ["limit_exceeded", "limit_exceeded"]
+    assert "CARD42 reached 300" in " ".join(m for _, _, m in _alerts(world))
