@@ -25,6 +25,7 @@ from pydantic.json_schema import models_json_schema
 from pos_plugin.answers import STATUS_WORDS, Answer
 from pos_plugin.checkout import Checkout, Till
 from pos_plugin.token import current_token
+from sync.protocol import MAX_CATEGORIES  # as many as the server takes in one accrual
 from terminal.results import Status
 
 log = logging.getLogger("instore.pos")
@@ -45,10 +46,28 @@ class CheckoutBody(_Body):
     cashier: str | None = Field(default=None, max_length=100)
 
 
+class BasketLine(_Body):
+    """One line of the basket: its amount and, optionally, its product category (the earn
+    rules may count a category more or less: fuel twice, tobacco not at all)."""
+
+    amount: float = Field(ge=0, le=1e9, allow_inf_nan=False)
+    category: str | None = Field(default=None, min_length=1, max_length=64)
+
+
 class PayBody(_Body):
     receipt_id: str = Field(min_length=1, max_length=64)
     total: float = Field(ge=0, le=1e9, allow_inf_nan=False)
     member: str | None = Field(default=None, max_length=200)
+    # the basket's lines, for the earn rules' categories; without them the total counts once
+    lines: list[BasketLine] | None = Field(default=None, max_length=1000)
+
+    def categories(self) -> dict[str, float] | None:
+        """The lines' amounts added up per category; lines of no category count once."""
+        basket: dict[str, float] = {}
+        for line in self.lines or ():
+            if line.category is not None:
+                basket[line.category] = basket.get(line.category, 0.0) + line.amount
+        return basket or None
 
 
 class RefundBody(_Body):
@@ -279,11 +298,16 @@ def _new_checkout(bridge: Bridge, body: CheckoutBody, _: str) -> dict[str, Any]:
 
 def _pay(bridge: Bridge, body: PayBody, checkout_id: str) -> dict[str, Any]:
     basket = bridge.checkout(checkout_id)
+    categories = body.categories()
+    if categories is not None and len(categories) > MAX_CATEGORIES:
+        raise BridgeError(
+            422, "bad_input", f"A basket's lines name at most {MAX_CATEGORIES} categories."
+        )
     if body.member:
         named = basket.member(body.member)
         if named.status != Status.VALID:
             return _answer(named)
-    paid = basket.pay(body.receipt_id, body.total)
+    paid = basket.pay(body.receipt_id, body.total, categories)
     log.info("checkout %s: %s", checkout_id, paid.message)
     return _answer(paid)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -287,8 +287,12 @@ class Checkout:
     def refund(self, receipt_or_event: str, reason: str = "") -> Answer:
         return self.till.refund(receipt_or_event, reason, self.cashier)
 
-    def pay(self, receipt_id: str, total: float) -> Answer:
+    def pay(
+        self, receipt_id: str, total: float, categories: Mapping[str, float] | None = None
+    ) -> Answer:
         """Redeem the held codes on this receipt and earn the member's points for it.
+        `categories`: the basket's amount per product category ({"fuel": 40.0}), for the earn
+        rules' multipliers; what no category names counts once.
 
         A payment retried (the POS did not get the answer) gets the first answer again.
         """
@@ -306,7 +310,9 @@ class Checkout:
             coupons = [
                 t.commit(hold_id, receipt_id, context) for hold_id, _ in t.holds(self.checkout_id)
             ]
-            earned = t.accrue(member, total, receipt_id, self.cashier) if member else None
+            earned = (
+                t.accrue(member, total, receipt_id, self.cashier, categories) if member else None
+            )
             return coupons, earned
 
         coupons, earned = self.till.engine(settle, recorded=True)

@@ -7,6 +7,7 @@ A scanned (or typed) code on its own line goes into the current basket. Commands
 from __future__ import annotations
 
 import cmd
+import math
 import shlex
 from typing import IO
 
@@ -75,14 +76,19 @@ class CashierConsole(cmd.Cmd):
         self._show(self.basket.member(arg) if arg.strip() else _usage("member CARD_OR_PHONE"))
 
     def do_pay(self, arg: str) -> None:
-        """pay RECEIPT TOTAL: the basket is paid; redeem its codes and earn the member's points."""
+        """pay RECEIPT TOTAL [CATEGORY=AMOUNT ...]: the basket is paid; redeem its codes and earn
+        the member's points. Name what the basket held of a product category that earns more
+        (or less), e.g. pay R-1042 60 fuel=40."""
         words = arg.split()
         try:
             receipt, total = words[0], float(words[1].replace(",", "."))
+            categories = _categories(words[2:])
         except (IndexError, ValueError):
-            self._show(_usage("pay RECEIPT TOTAL, e.g. pay R-1042 23.50"))
+            self._show(
+                _usage("pay RECEIPT TOTAL [CATEGORY=AMOUNT ...], e.g. pay R-1042 23.50 fuel=20")
+            )
             return
-        answer = self.basket.pay(receipt, total)
+        answer = self.basket.pay(receipt, total, categories)
         self._show(answer)
         if answer.receipt:
             self._say(answer.receipt)
@@ -142,6 +148,18 @@ class CashierConsole(cmd.Cmd):
         return True
 
     do_EOF = do_quit
+
+
+def _categories(words: list[str]) -> dict[str, float] | None:
+    """fuel=40 snacks=5,50 -> {"fuel": 40.0, "snacks": 5.5}; a name given twice adds up."""
+    basket: dict[str, float] = {}
+    for word in words:
+        name, sep, amount = word.partition("=")
+        value = float(amount.replace(",", "."))  # ValueError: the usage line
+        if not sep or not name or not math.isfinite(value) or value < 0:
+            raise ValueError(word)
+        basket[name] = basket.get(name, 0.0) + value
+    return basket or None
 
 
 def _usage(text: str) -> Answer:
