@@ -4,14 +4,16 @@ Screens call these methods and draw what they read back; the Kivy app only forwa
 keys and decoded frames here. The rules about codes are the terminal's (`terminal.Terminal`):
 the flow adds the shopper's side of them. A pack held to the camera is seen in many frames, so the
 same code again within `same_code_window_s` of its last sighting shows its result again and is
-never redeemed twice; an idle session is wiped after a prompt.
+never redeemed twice; an idle session is wiped after a prompt. After Done, a pack still in front
+of the camera is ignored until it has left the view (`camera_saw`), so its result does not come
+back.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -64,6 +66,7 @@ class Flow:
         self.idle_left: float | None = None  # seconds on the "still there?" prompt, or None
         self.redemptions = 0  # how many codes this kiosk redeemed since it started
         self._recent: dict[str, tuple[float, ResultView]] = {}
+        self._held: dict[str, float] = {}  # codes the camera must lose first: last sighting
         self._touched = clock()
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
@@ -113,6 +116,22 @@ class Flow:
             self.came_from = Screen.ATTRACT if self.screen is not Screen.TYPE else Screen.TYPE
             self._show(view)
             return view
+
+    def camera_saw(self, codes: Sequence[str]) -> None:
+        """One camera frame's codes (none too: a frame without a code is how a pack leaves).
+        A code held since Done stays ignored while it is in view, and is let go once the camera
+        has not seen it for `left_view_s` (a blurred frame or two do not count as leaving)."""
+        with self._lock:
+            now = self.clock()
+            seen = {_key(text): text for text in codes}
+            for key, last in list(self._held.items()):
+                if key in seen:
+                    self._held[key] = now
+                elif now - last >= self.settings.left_view_s:
+                    del self._held[key]
+            fresh = [text for key, text in seen.items() if key not in self._held]
+        for text in fresh:
+            self.code_seen(text)
 
     def details_done(self) -> ResultView | None:
         """Continue on the details screen: the code is redeemed, with the answers if consented."""
@@ -246,7 +265,8 @@ class Flow:
             self.idle_left = None
             self.lang = self.settings.lang
             # the codes seen lately stay remembered: a pack still in front of the camera after
-            # "Done" must not be redeemed again
+            # "Done" must not be redeemed again, nor bring its result back until it has left
+            self._held.update({key: at for key, (at, _) in self._recent.items()})
             self._go(Screen.ATTRACT)
 
     def set_language(self, lang: str) -> None:
