@@ -37,7 +37,7 @@ from sync.online import OnlineDevice
 from terminal import chain
 from terminal.engine import Terminal
 from terminal.members import normalise_member
-from terminal.points import expiry_words
+from terminal.points import expiry_words, pending_words
 from terminal.results import Result, Status
 
 T = TypeVar("T")
@@ -329,7 +329,9 @@ class Checkout:
         self.state = "paid"
         soon = earned.expiring[0] if earned is not None and earned.expiring else None
         expiry = expiry_words(soon.points, date.fromisoformat(soon.on)) if soon else None
-        receipt = receipt_parts(receipt_id, lines, points, member, expiry)
+        ripe = earned.spendable_from[0] if earned is not None and earned.spendable_from else None
+        pending = pending_words(ripe.points, date.fromisoformat(ripe.on)) if ripe else None
+        receipt = receipt_parts(receipt_id, lines, points, member, expiry, pending)
         self._paid = Answer(
             PAID, "Paid: " + "; ".join(parts) + ".", checkout_id=self.checkout_id,
             receipt_id=receipt_id, total=total, member=member,

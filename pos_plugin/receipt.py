@@ -33,9 +33,10 @@ class Part(NamedTuple):
 
 def receipt_parts(
     receipt_id: str, coupons: Sequence[Answer], points: Answer | None, member: str | None,
-    expiry: str | None = None,
+    expiry: str | None = None, pending: str | None = None,
 ) -> list[Part]:  # fmt: skip
-    """`expiry`: when the member's soonest points expire ('120 points expire on ...')."""
+    """`expiry`: when the member's soonest points expire ('120 points expire on ...');
+    `pending`: when the soonest pending ones can be spent ('40 points pending, spendable ...')."""
     lines = [f"instore rewards - receipt {receipt_id}"[:WIDTH], "-" * WIDTH]
     parts = [Part("line", line) for line in lines]
     for coupon in coupons:  # the code on its own line: it is as wide as a narrow receipt
@@ -50,8 +51,8 @@ def receipt_parts(
         if points is not None and points.points is not None:
             parts.append(Part("line", f"Points earned: {points.points}"))
             parts.append(Part("line", f"Balance: {counted(points.balance or 0, 'point')}"))
-            if expiry:
-                parts += [Part("line", line) for line in _wrap(expiry)]
+            for said in (pending, expiry):
+                parts += [Part("line", line) for line in _clauses(said or "")]
         elif points is not None:
             parts += [Part("line", line) for line in _wrap(points.message)]
     parts.append(Part("line", "-" * WIDTH))
@@ -103,6 +104,15 @@ def receipt_text(parts: Sequence[Part]) -> str:
 def needs_picture(parts: Sequence[Part]) -> bool:
     """A QR or a voucher: what plain text cannot print well."""
     return any(part.kind != "line" for part in parts)
+
+
+def _clauses(text: str) -> list[str]:
+    """A sentence too long for a line broken after its comma first, so "12 December" stays
+    together: "40 points pending," then "    spendable from 12 December"."""
+    if len(text) <= WIDTH or ", " not in text:
+        return _wrap(text)
+    head, _, tail = text.partition(", ")
+    return [*_wrap(head + ","), *_wrap(tail, indent="    ")]
 
 
 def _wrap(text: str, indent: str = "") -> list[str]:
