@@ -58,7 +58,8 @@ class MemberCodes:
     def send(self, device_id: str, request: CodeSendRequest) -> CodeSent:
         now = time.time()
         if request.purpose == "register":
-            phone = _phone(request.member, request.lang)
+            with reader(self.engine).connect() as conn:
+                phone = _phone(conn, request.member, request.lang)
             words = JOIN_WORDS
         else:
             with reader(self.engine).connect() as conn:
@@ -109,8 +110,8 @@ class MemberCodes:
         return SpendConfirmation(token=token)
 
     def register(self, device_id: str, request: RegisterRequest) -> RegisterResponse:
-        phone = _phone(request.phone, request.lang)
         with reader(self.engine).connect() as conn:
+            phone = _phone(conn, request.phone, request.lang)
             found = members.find(conn, phone)
         if found is not None:
             return RegisterResponse(state="member", member=phone, card=found.card)
@@ -130,8 +131,12 @@ class MemberCodes:
         )
 
 
-def _phone(typed: str, lang: str) -> str:
-    return normalise_phone(typed, members.region_for(lang.strip().lower()))
+def _phone(conn: Connection, typed: str, lang: str) -> str:
+    """A typed number in E.164: without its country code, read for the program's home region
+    (instore admin program set --region), else for the device's language's country, as
+    members.register reads it."""
+    home = None if typed.lstrip().startswith("+") else members.home_region(conn)
+    return normalise_phone(typed, home or members.region_for(lang.strip().lower()))
 
 
 def _spender(conn: Connection, key: str) -> members.Member:

@@ -191,3 +191,22 @@ def test_a_spend_dated_long_ago_still_needs_the_code(world: World) -> None:
     assert [v.verdict for v in answer.verdicts] == ["conflict"]
     verdict, reason = _conflict_of(world, done.event_id)
     assert verdict == "conflict" and "no one-time password" in reason
+
+
+def test_a_number_typed_without_its_country_code_is_read_for_the_programs_home_region(
+    world: World,
+) -> None:
+    """A till in a Kazakh program whose screen is in English registers '8 701 765 43 21' as
+    +77017654321, not as an Indian number; the member's spend code goes to that phone too."""
+    till, sms = coalition(world)
+    with world.engine.begin() as conn:
+        program.set_program(conn, region="KZ")
+    new = "+77017654321"
+    asked = till.terminal.register("8 701 765 43 21", via="till", lang="en")
+    assert asked.status == "needs_code" and asked.member == new, asked.message
+    joined = till.terminal.register("8 701 765 43 21", via="till", lang="en",
+                                    code=code_for(sms, new))  # fmt: skip
+    assert joined.status == "registered" and joined.member == new
+    with world.engine.connect() as conn:
+        member = members.find(conn, new)
+    assert member is not None and member.lang == "en"
