@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.flow import Flow, Screen
 from kiosk.i18n import font, script
 from kiosk.screens.attract import AttractScreen
+from kiosk.screens.common import texts_shown
 from kiosk.screens.details import DetailsScreen
 from kiosk.screens.idle import IdlePrompt
 from kiosk.screens.keypad import KeypadScreen
@@ -138,13 +139,18 @@ class KioskApp(App):
             self._idle.dismiss(animation=False)
 
     def screenshot(self, name: str, folder: Path | None = None) -> Path:
-        """The window as it is now, saved as `<seq>-<screen>.png`."""
+        """The window as it is now, saved as `<seq>-<screen>.png`, and beside it `<seq>-<screen>.txt`
+        with every text shown, top to bottom (for tests and a translator's review)."""
         folder = folder or self.screenshots
         assert folder is not None
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{len(self.shots) + 1:03d}-{name}.png"
         taken = Path(Window.screenshot(name=str(folder / "shot.png")))
         taken.replace(target)
+        shown = [self.root.current_screen] + ([self._idle] if self._idle.parent else [])
+        target.with_suffix(".txt").write_text(
+            "".join(f"{line}\n" for line in texts_shown(shown)), encoding="utf-8"
+        )
         self.shots.append(target)
         return target
 

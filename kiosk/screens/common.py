@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -110,6 +111,40 @@ def phone_key(desk: PhonePad, key: str) -> None:
         desk.delete()
     else:
         desk.press(key)
+
+
+_MARKUP_TAG = re.compile(r"\[/?[a-z_]+(?:=[^\]]*)?\]")
+
+
+def plain(text: str) -> str:
+    """A label's words without Kivy markup (the inverse of i18n.markup)."""
+    words = _MARKUP_TAG.sub("", text)
+    return words.replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&")
+
+
+def texts_shown(roots: Sequence[Widget]) -> list[str]:
+    """Every text on screen under `roots`, top to bottom then left to right, one line each: what
+    a shopper reads (a widget not shown, or hidden, or empty is left out)."""
+    found: list[tuple[float, float, str]] = []
+    for root in roots:
+        for widget in root.walk(restrict=True):
+            text = getattr(widget, "text", None)
+            if not isinstance(text, str) or not text.strip() or widget.get_root_window() is None:
+                continue
+            if any(w.opacity == 0 for w in _up_from(widget)):
+                continue
+            x, top = widget.to_window(widget.x, widget.top)
+            words = plain(text) if getattr(widget, "markup", False) else text
+            found.append((-round(top), round(x), " ".join(words.split())))
+    return [words for _, _, words in sorted(found)]
+
+
+def _up_from(widget: Widget) -> list[Widget]:
+    chain = []
+    while widget is not None and widget is not widget.parent:
+        chain.append(widget)
+        widget = widget.parent
+    return chain
 
 
 def say(widget: Any, words: str, lang: str) -> None:
