@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from server_stub.database.connection import reader, writing
 from server_stub.database.loyalty_tables import spend_confirmations as asked
-from server_stub.device_api import point_lots
+from server_stub.device_api import code_words, point_lots
 from server_stub.errors import ApiError
 from server_stub.loyalty import members
 from server_stub.notifications.sms import SmsGateway
@@ -39,9 +39,6 @@ from sync.protocol import (
     SpendConfirmation,
     SpendConfirmRequest,
 )
-
-SPEND_WORDS = "Your code to spend {points} points: {code}. It works for 10 minutes. Say it only to confirm this spend."  # fmt: skip
-JOIN_WORDS = "Your code to join the loyalty program: {code}. It works for 10 minutes."
 
 
 def token_hash(token: str) -> str:
@@ -60,15 +57,19 @@ class MemberCodes:
         if request.purpose == "register":
             with reader(self.engine).connect() as conn:
                 phone = _phone(conn, request.member, request.lang)
-            words = JOIN_WORDS
+                known = members.find(conn, phone)  # a member already: their own language
+            lang = code_words.known(request.lang if known is None else known.lang)
+            words = code_words.say(lang, "join", code="{code}")
         else:
             with reader(self.engine).connect() as conn:
                 member = _spender(conn, request.member)
             phone = _phone_of(member)
             if request.points < 1:
                 raise ApiError(422, "bad_request", "say how many points the spend is")
-            # a thousands separator: a spend of 100000 must not read as a second six-digit code
-            words = SPEND_WORDS.replace("{points}", f"{request.points:,}")
+            lang = code_words.known(member.lang)
+            words = code_words.say(
+                lang, "spend", points=code_words.points(lang, request.points), code="{code}"
+            )
         sent = otp.send_otp(
             self.engine, self.gateway(), phone, request.purpose, source=f"device {device_id}",
             words=words, now=now,

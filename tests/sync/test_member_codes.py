@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import string
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -16,6 +17,7 @@ from codes.common import event_form
 from server_stub.database.loyalty_tables import lots
 from server_stub.database.loyalty_tables import program as program_table
 from server_stub.database.schema import conflicts, events
+from server_stub.device_api import code_words
 from server_stub.loyalty import members, program
 from server_stub.notifications.sms import FileGateway
 from sync import outbox
@@ -59,7 +61,8 @@ def test_a_spend_above_the_threshold_asks_the_members_code(world: World) -> None
     assert asked.status == "needs_code" and asked.sent_to == "4567" and asked.again_in == 60
     assert "ending 4567" in asked.message and "800" in asked.message
     text = json.loads(next(sms.glob("*.json")).read_text())["text"]
-    assert "800 points" in text  # the member reads what the code confirms
+    # the member reads what the code confirms, in their language (Kazakh)
+    assert "800 ұпай" in text and "points" not in text, text
     right = code_for(sms, PHONE)
     wrong = f"{(int(right) + 1) % 10**6:06d}"
     refused = till.terminal.spend(PHONE, 800, "tv", code=wrong)
@@ -210,3 +213,38 @@ def test_a_number_typed_without_its_country_code_is_read_for_the_programs_home_r
     with world.engine.connect() as conn:
         member = members.find(conn, new)
     assert member is not None and member.lang == "en"
+
+
+def test_the_code_is_texted_in_the_members_language_or_the_devices(world: World) -> None:
+    """A member's code speaks the member's language (members.lang); a phone joining, the
+    language the device sends; one we have no words for, English."""
+    till, sms = coalition(world)
+
+    def last_text(phone: str) -> str:
+        texts = [json.loads(p.read_text()) for p in sms.glob("*.json")]
+        return str(max((t for t in texts if t["to"] == phone), key=lambda t: t["id"])["text"])
+
+    till.terminal.spend(PHONE, 1000, "tv")
+    kazakh = code_words.say("kk", "spend", points=code_words.points("kk", 1000), code="")
+    assert last_text(PHONE).startswith(kazakh[:12]) and "1\u00a0000" in kazakh
+    assert till.terminal.register("+77017654321", via="till", lang="ru").status == "needs_code"
+    assert "Код для вступления" in last_text("+77017654321")
+    assert till.terminal.register("+77017654322", via="kiosk", lang="hi").status == "needs_code"
+    assert "कोड" in last_text("+77017654322")
+    assert till.terminal.register("+77017654323", via="kiosk", lang="xx").status == "needs_code"
+    assert last_text("+77017654323").startswith("Your code to join")
+
+
+def test_the_code_words_hold_the_same_keys_and_placeholders_in_every_language() -> None:
+    english = code_words.catalogue("en")
+    for lang in code_words.LANGUAGES:
+        words = code_words.catalogue(lang)
+        assert words.keys() == english.keys(), lang
+        for key, text in words.items():
+            named = {n for _, n, _, _ in string.Formatter().parse(text) if n}
+            assert named == {n for _, n, _, _ in string.Formatter().parse(english[key]) if n}, (
+                lang, key,
+            )  # fmt: skip
+        for key in ("spend", "join"):  # otp.send_otp's rule: the code once, no other six digits
+            made = code_words.say(lang, key, points=code_words.points(lang, 100_000), code="{code}")
+            assert made.count("{code}") == 1 and not re.search(r"\d{6}", made), (lang, made)
