@@ -19,6 +19,7 @@ from bench import (
     sync_bench,
     terminal_bench,
     ussd_bench,
+    wheel_bench,
 )
 
 
@@ -40,6 +41,7 @@ def main() -> None:
     outbox_bench.run()
     settlement_bench.run()
     ussd_bench.run()
+    wheel_bench.run()
 
 
 if __name__ == "__main__":

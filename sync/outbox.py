@@ -19,6 +19,7 @@ from terminal.content import drop_unused_pictures
 from terminal.ledger import Ledger, now_iso
 from terminal.ledger_sync import Settled
 from terminal.ledger_vouchers import Held
+from terminal.ledger_wheel import HeldSpin
 from terminal.lots import Lot
 
 
@@ -75,6 +76,12 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
             added, withdrawn = Ledger.hold_vouchers(
                 conn, [Held(v.campaign, v.tier, v.voucher) for v in answer.vouchers]
             )
+        spins = spins_withdrawn = 0
+        if answer.wheels is not None:  # every wheel, and every unused outcome held now
+            spins, spins_withdrawn = Ledger.hold_wheels(
+                conn, [w.model_dump() for w in answer.wheels],
+                [HeldSpin(g.campaign, g.index, g.outcome) for g in answer.wheel_slices or []],
+            )  # fmt: skip
         if answer.config is not None:
             Ledger.put_setting(conn, "config", answer.config.model_dump())
         Ledger.put_setting(conn, "config_version", answer.config_version)
@@ -85,6 +92,7 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
         "notices": changed, "balances": len(answer.balances),
         "config": int(answer.config is not None), "campaigns": len(answer.campaigns or []),
         "vouchers": added, "vouchers_withdrawn": withdrawn,
+        "spins": spins, "spins_withdrawn": spins_withdrawn,
     }  # fmt: skip
 
 

@@ -38,7 +38,7 @@ NONCE = "X-Instore-Nonce"
 SIGNATURE = "X-Instore-Signature"
 
 Verdict = Literal["accepted", "duplicate", "conflict", "rejected"]
-EVENT_KINDS = ("redeem", "void", "accrue", "spend", "checkin")
+EVENT_KINDS = ("redeem", "void", "accrue", "spend", "checkin", "spin")
 
 
 def string_to_sign(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
@@ -480,6 +480,35 @@ class RedeemedAt(Model):
     store: str = ""  # its store's id
 
 
+class WheelOutcome(Model):
+    """One slice of a bonus wheel and its weight: the odds its rules screen shows."""
+
+    label: Text = Field(min_length=1, max_length=32)
+    weight: int = Field(ge=1, le=1_000_000)
+    points: int = Field(default=0, ge=0, le=BIG)  # bonus points it gives as a lot
+    kind: Literal["points", "prize", "nothing"] = "nothing"
+
+
+class WheelConfig(Model):
+    """A campaign's bonus wheel as a device needs it (server_stub/loyalty/wheel.py): its
+    outcomes, spins per member per day, the SHA-256 commitment to its seed; `open` False once
+    the seed is revealed (the wheel has ended: no device spins after it)."""
+
+    campaign: Text = Field(min_length=1, max_length=64)
+    outcomes: list[WheelOutcome] = Field(max_length=20)
+    per_day: int = Field(default=1, ge=1, le=100)
+    commitment: Text = Field(max_length=64)
+    open: bool = True
+
+
+class WheelGrant(Model):
+    """One outcome of a wheel's sequence held by a device: spin `index` gives `outcome`."""
+
+    campaign: Text = Field(min_length=1, max_length=64)
+    index: int = Field(ge=0, le=BIG)
+    outcome: Text = Field(min_length=1, max_length=32)
+
+
 class PullResponse(Model):
     cursor: int
     more: bool  # another page is waiting
@@ -495,6 +524,10 @@ class PullResponse(Model):
     # every voucher the device holds now, when that changed (None: as before); one it held and
     # no longer finds here was withdrawn, and is never shown
     vouchers: list[VoucherGrant] | None = None
+    # the bonus wheels, and every unused outcome of their sequences this device holds (its
+    # slice, topped up first), when any wheel exists (None: as before)
+    wheels: list[WheelConfig] | None = None
+    wheel_slices: list[WheelGrant] | None = None
     server_time: float
 
 

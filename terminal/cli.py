@@ -137,6 +137,18 @@ def register(
     checkin.add_argument("--member", required=True)
     checkin.add_argument("--actor", default="")
 
+    spin = command(
+        "spin",
+        "spin the bonus wheel for a member (once a day after a check-in or a purchase here)",
+        _single(lambda t, a: t.spin(a.member, a.campaign, a.actor)),
+        "Spin the bonus wheel for a member. The outcome is this device's next one of the"
+        " server's draw, never chance on the device; it needs no network. A member spins as"
+        " many times a day as the wheel allows, after a check-in or a purchase here that day.",
+    )  # fmt: skip
+    spin.add_argument("--member", required=True)
+    spin.add_argument("--campaign", help="the wheel's campaign (default: the one open wheel)")
+    spin.add_argument("--actor", default="")
+
     command("verify", "check that no event was removed or altered", _verify,
             "Check the ledger's signed event chain: exit 1 and name the first bad event"
             " when one was removed or altered.")  # fmt: skip

@@ -25,6 +25,7 @@ from terminal.online_claims import Claimer, OnlineClaims
 from terminal.points import Points
 from terminal.redemptions import Redemptions
 from terminal.results import Result
+from terminal.wheel import Spins, WheelRules
 
 
 class Terminal:
@@ -44,6 +45,7 @@ class Terminal:
         self.setup = DeviceSetup.read(self.ledger)
         self._codes = Redemptions(self.ledger, self.device, self.setup, self._online)
         self._points = Points(self.ledger, self.device, self.setup.config, self._online)
+        self._spins = Spins(self.ledger, self.device)
 
     @property
     def claimer(self) -> Claimer | None:
@@ -155,6 +157,17 @@ class Terminal:
     def known_points(self, member: str) -> tuple[LotBalance, bool]:
         """(the member's lots now: available, pending, what expires when; from the server?)."""
         return self._points.known_points(member)
+
+    # -- the bonus wheel (wheel.py) -----------------------------------------------------------
+
+    def spin(self, member: str, campaign: str | None = None, actor: str = "") -> Result:
+        """Spin the bonus wheel for a member: the next outcome of this device's slice of the
+        server's draw (`spun`, with `outcome` and `points`), or why not."""
+        return self._spins.spin(member, campaign, actor)
+
+    def wheel(self, campaign: str | None = None) -> WheelRules | None:
+        """The wheel's rules (outcomes and odds) for the rules screen; None: no wheel here."""
+        return self._spins.wheel(campaign)
 
     # -- the manager's view (device_status.py) ----------------------------------------------
 

@@ -28,6 +28,7 @@ from terminal.ledger_file import BUSY_TIMEOUT_S, LedgerError, now_iso, storage_e
 from terminal.ledger_lots import LotLedger
 from terminal.ledger_sync import SyncLedger
 from terminal.ledger_vouchers import VoucherLedger
+from terminal.ledger_wheel import WheelLedger
 
 __all__ = ["BUSY_TIMEOUT_S", "Device", "Ledger", "LedgerError", "now_iso", "storage_error"]
 
@@ -41,7 +42,7 @@ class Device:
     server_url: str
 
 
-class Ledger(SyncLedger, VoucherLedger, LotLedger):
+class Ledger(SyncLedger, VoucherLedger, LotLedger, WheelLedger):
     """One device's ledger: what the engine reads and writes, by name."""
 
     # -- device and settings ---------------------------------------------------------------

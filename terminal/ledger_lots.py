@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from terminal.ledger_file import LedgerFile, storage_error
 from terminal.lots import FOREVER, LocalEvent, Lot, LotBalance, balance_of, replay
 
-POINT_EVENTS = ("accrue", "checkin", "spend", "void")
+POINT_EVENTS = ("accrue", "checkin", "spend", "void", "spin")
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class LotLedger(LedgerFile):
                 "SELECT e.seq, e.kind, e.points, e.created, t.seq FROM events e"
                 " LEFT JOIN events t ON e.kind = 'void' AND t.event_id = e.target"
                 " WHERE e.member = ? AND e.seq > ? AND e.state <> 'rejected'"
-                " AND e.kind IN ('accrue', 'checkin', 'spend', 'void') AND e.points <> 0"
+                " AND e.kind IN ('accrue', 'checkin', 'spend', 'void', 'spin') AND e.points <> 0"
                 " ORDER BY e.seq",
                 (member, as_of),
             )

@@ -35,6 +35,13 @@ class Status(StrEnum):
     INSUFFICIENT_POINTS = "insufficient_points"
     ALREADY_CHECKED_IN = "already_checked_in"
     DUPLICATE_RECEIPT = "duplicate_receipt"
+    # the bonus wheel (terminal/wheel.py)
+    SPUN = "spun"  # the outcome is this device's next one from the server's draw
+    ALREADY_SPUN = "already_spun"  # the member's spins for today are used
+    NOT_QUALIFIED = "not_qualified"  # no check-in or purchase here today yet
+    NO_SPINS = "no_spins"  # this device's slice is used up until it syncs
+    NO_WHEEL = "no_wheel"
+    WHEEL_ENDED = "wheel_ended"  # its seed is revealed: no spins after it
     # a member's one-time password (terminal/member_codes.py): a spend above the program's
     # otp_above, and a new member's registration
     NEEDS_CODE = "needs_code"  # a code was texted to the member: ask for it, then again with it
@@ -50,8 +57,9 @@ class Status(StrEnum):
 
 # statuses that mean "done, and durably recorded"
 DONE = frozenset(
-    {Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE, Status.HELD, Status.RELEASED, Status.VOIDED}
-)
+    {Status.ACCEPTED_ONLINE, Status.ACCEPTED_OFFLINE, Status.HELD, Status.RELEASED, Status.VOIDED,
+     Status.SPUN}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,9 @@ class Result:
     # a code texted to the member: the phone's last four digits, and when another may be asked for
     sent_to: str | None = None
     again_in: int | None = None
+    # a spin of the bonus wheel: its outcome's label and kind (points, prize or nothing)
+    outcome: str | None = None
+    outcome_kind: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -181,6 +181,26 @@ def m004_member_lots(db: Database) -> None:
 
 
 @migrations()
+def m006_wheel(db: Database) -> None:
+    db.executescript(
+        """
+        -- the bonus wheel's outcomes this device holds (its slice of the server's sequence), as
+        -- sync last sent them; one a spin used keeps that spin's event id and is never used again
+        CREATE TABLE wheel_held (
+            campaign TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            event_id TEXT UNIQUE,
+            PRIMARY KEY (campaign, idx)
+        );
+        CREATE INDEX wheel_unused ON wheel_held (campaign, idx) WHERE event_id IS NULL;
+        -- a member's spins of a day
+        CREATE INDEX events_spins ON events (member, day) WHERE kind = 'spin';
+        """
+    )
+
+
+@migrations()
 def m005_redeemed_where(db: Database) -> None:
     db.executescript(
         """

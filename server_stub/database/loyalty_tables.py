@@ -152,3 +152,6 @@ spend_confirmations = Table(
 )
 Index("spend_confirmations_asked", spend_confirmations.c.device_id,
       spend_confirmations.c.member_id, spend_confirmations.c.id)  # fmt: skip
+
+# the bonus wheel's tables live in their own module on the same metadata (migration 0018)
+from server_stub.database import wheel_tables as _wheel_tables  # noqa: E402, F401

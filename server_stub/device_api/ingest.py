@@ -34,6 +34,7 @@ from server_stub.device_api.push_reading import Prepared
 from server_stub.device_api.push_state import DeviceState, Incoming, Push
 from server_stub.device_api.recheck import Rechecker
 from server_stub.device_api.spend_check import check_spend_confirmations
+from server_stub.device_api.wheel_spins import judge_spins
 from server_stub.prizes import claim_flags, outbox, vouchers
 from server_stub.records import event_counts, feed
 from sync.protocol import EventVerdict, WireEventData
@@ -100,6 +101,7 @@ def push(conn: Connection, prepared: Prepared) -> bytes:
     check_chain(conn, state)
     _judge_redemptions(conn, state, prepared.rechecker)
     _give_vouchers(conn, state, prepared.rechecker)
+    judge_spins(conn, state)  # the wheel's draw, before a spin's points become a lot
     judge_points(conn, state)
     check_point_limits(conn, state)  # after the server's own count of each event's points
     check_spend_confirmations(conn, state)  # a spend above otp_above carries the member's code

@@ -83,7 +83,7 @@ class Book:
         if member.blocked is not None:
             item.refuse(f"member_blocked: member {key[:64]} is blocked")
             return
-        earning = kind in ("accrue", "checkin")
+        earning = kind in ("accrue", "checkin", "spin")
         if earning and not self.issues:
             item.refuse(f"partner_no_accrual: partner {self.partner} does not issue points")
             return

@@ -40,9 +40,10 @@ def judge_points(conn: Connection, state: Push) -> None:
     _recount(conn, state, [i for i in items if i.verdict == "accepted"])
     if not any(
         i.verdict == "accepted" and i.event["kind"] in (*POINT_KINDS, "void") for i in items
-    ):
+    ) and not any(i.event["kind"] == "spin" and i.row["points"] for i in state.incoming):
         return
     book = Book(conn, state)
+    _spun(state, book)
     undone = _voided_before(conn, state, targets)
     for item in items:
         if item.verdict != "accepted":
@@ -64,6 +65,15 @@ def judge_points(conn: Connection, state: Push) -> None:
             undone.add(target.event_id)
             _undo(conn, state, item, target, book)
     book.tell()
+
+
+def _spun(state: Push, book: Book) -> None:
+    """The bonus points of the wheel's spins (judged by wheel_spins): a lot each, a double
+    spin's too (a shopper saw them; the helpdesk settles the conflict)."""
+    for item in state.incoming:
+        spun = item.event["kind"] == "spin" and item.verdict in ("accepted", "conflict")
+        if spun and item.row["points"] > 0:
+            book.apply(item)
 
 
 def _recount(conn: Connection, state: Push, items: list[Incoming]) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, or_, select
 from server_stub.catalog.campaign_setup import campaign_grants
 from server_stub.catalog.device_config import config_for_device, config_version
 from server_stub.database.schema import devices, feed
+from server_stub.loyalty import wheel
 from server_stub.prizes import vouchers
 from sync.protocol import MemberBalance, Notice, PullRequest, PullResponse, RedeemedAt, WireLot
 
@@ -72,6 +73,9 @@ def changes_for(
         answer.campaigns = campaign_grants(conn)
     if vouchers.any_pools(conn):  # the whole list: a voucher missing from it is not shown
         answer.vouchers = vouchers.slice_for(conn, device_id, answer.server_time)
+    wheels, spins = wheel.slices_for(conn, device_id, answer.server_time)
+    if wheels:  # the whole list: an outcome missing from it is no longer this device's
+        answer.wheels, answer.wheel_slices = wheels, spins
     return answer
 
 

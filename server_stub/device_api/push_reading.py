@@ -183,6 +183,16 @@ def _read_payload(item: Incoming) -> None:
             row["receipt"] = _checkin_day(item.event["local_time"], row["received"])
     elif kind == "void":
         row["target"] = _id(p["target"], 64, "target")
+    elif kind == "spin":  # the wheel's campaign and index ride where a code's would
+        points, index = _whole(p["points"], "points"), _whole(p["index"], "index")
+        if not (0 <= points <= MAX_POINTS and 0 <= index <= protocol.BIG):
+            raise ValueError("points or index out of range")
+        row["campaign"] = _id(p["campaign"], 64, "campaign")
+        row["serial"] = index
+        row["tier"] = _id(p["outcome"], 32, "outcome")
+        row["member"] = _id(p["member"], 128, "member")
+        row["points"] = points
+        row["receipt"] = _checkin_day(item.event["local_time"], row["received"])  # its day
 
 
 def _checkin_day(local_time: str, received: float) -> str:

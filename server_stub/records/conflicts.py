@@ -22,7 +22,8 @@ ACTIONS: dict[str, str] = {
 
 
 # every kind a conflict may be, for the CLI's and the dashboard's filters
-KINDS = ("double_redemption", "overdraft", "review", "limit_exceeded", "unconfirmed_spend")
+KINDS = ("double_redemption", "overdraft", "review", "limit_exceeded", "unconfirmed_spend",
+         "double_spin")
 _EVENT_FIELDS = {"seq": "seq", "kind": "kind", "cashier": "actor", "local_time": "local_time",
                  "server_time": "received", "verdict": "verdict", "payload": "payload"}  # fmt: skip
 

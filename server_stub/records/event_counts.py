@@ -34,7 +34,7 @@ KINDS = (REDEMPTION, DOUBLE_REDEMPTION, OVERDRAFT, POINTS)
 CONFLICT_KINDS = (DOUBLE_REDEMPTION, OVERDRAFT)  # what the conflicts report counts
 
 DEMOGRAPHICS = ("age_band", "gender", "city")
-_POINT_KINDS = ("accrue", "checkin", "spend", "void")
+_POINT_KINDS = ("accrue", "checkin", "spend", "void", "spin")
 _STANDING = ("accepted", "conflict")  # verdicts whose reward or points left the store
 _TEXT = 64  # a demographic value is cut to this; shoppers type them
 _NOTHING = ("", "", "")
@@ -48,7 +48,7 @@ def counts_as(kind: str, verdict: str, points: int) -> tuple[str, ...]:
             found.append(REDEMPTION)
         elif verdict == "conflict":
             found.append(DOUBLE_REDEMPTION)
-    elif verdict == "conflict":
+    elif verdict == "conflict" and kind != "spin":  # a double spin is no overdraft
         found.append(OVERDRAFT)
     if kind in _POINT_KINDS and points != 0 and verdict in _STANDING:
         found.append(POINTS)

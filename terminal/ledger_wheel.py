@@ -1,0 +1,95 @@
+"""The bonus wheel in the ledger: the wheels the server last sent (a setting) and the outcomes
+of their sequences this device holds (`wheel_held`, its slice), one taken by each spin inside
+the spin's own write transaction, so the outcome and the signed event that shows it are saved
+together or not at all. An outcome taken stays with its spin whatever the server sends later;
+one the server no longer lists was withdrawn (the wheel ended) and is never shown.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from terminal.ledger_file import LedgerFile
+
+
+class HeldSpin(NamedTuple):
+    campaign: str
+    idx: int
+    outcome: str
+
+
+class WheelLedger(LedgerFile):
+    """The ledger's wheel; `Ledger` inherits these."""
+
+    @staticmethod
+    def hold_wheels(
+        conn: sqlite3.Connection, wheels: list[dict[str, Any]], held: Iterable[HeldSpin]
+    ) -> tuple[int, int]:
+        """Make `wheels` the wheels known here and `held` the unused outcomes this device holds:
+        (added, withdrawn)."""
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('wheels', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (json.dumps(wheels),),
+        )
+        wanted = set(held)
+        have = {
+            HeldSpin(r[0], int(r[1]), r[2])
+            for r in conn.execute(
+                "SELECT campaign, idx, outcome FROM wheel_held WHERE event_id IS NULL"
+            )
+        }
+        gone = have - wanted
+        conn.executemany(
+            "DELETE FROM wheel_held WHERE campaign = ? AND idx = ? AND event_id IS NULL",
+            [(g.campaign, g.idx) for g in gone],
+        )
+        added = conn.executemany(
+            "INSERT OR IGNORE INTO wheel_held (campaign, idx, outcome) VALUES (?, ?, ?)",
+            sorted(wanted - have),
+        ).rowcount
+        return max(added, 0), len(gone)
+
+    @staticmethod
+    def take_spin(conn: sqlite3.Connection, campaign: str, event_id: str) -> HeldSpin | None:
+        """The lowest unused outcome held of the wheel, now the spin `event_id`'s; None when
+        none is held."""
+        row = conn.execute(
+            "UPDATE wheel_held SET event_id = ? WHERE rowid = (SELECT rowid FROM wheel_held"
+            " WHERE campaign = ? AND event_id IS NULL ORDER BY idx LIMIT 1)"
+            " RETURNING campaign, idx, outcome",
+            (event_id, campaign),
+        ).fetchone()
+        return None if row is None else HeldSpin(row[0], int(row[1]), row[2])
+
+    @staticmethod
+    def spins_on(conn: sqlite3.Connection, member: str, campaign: str, day: str) -> int:
+        """The member's spins of the wheel on `day` (UTC) here, refused ones left out."""
+        row = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE member = ? AND kind = 'spin' AND day = ?"
+            " AND state <> 'rejected' AND json_extract(payload, '$.campaign') = ?",
+            (member, day, campaign),
+        ).fetchone()
+        return int(row[0])
+
+    @staticmethod
+    def qualifying_event(conn: sqlite3.Connection, member: str, since: float) -> str | None:
+        """The member's newest check-in, or purchase that earned points, here since `since`."""
+        row = conn.execute(
+            "SELECT event_id FROM events WHERE member = ? AND created >= ?"
+            " AND (kind = 'checkin' OR (kind = 'accrue' AND points > 0))"
+            " AND state <> 'rejected' ORDER BY seq DESC LIMIT 1",
+            (member, since),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def spins_held(self) -> dict[str, int]:
+        """Unused outcomes held here, by wheel (campaign)."""
+        rows = self.read(
+            "SELECT campaign, COUNT(*) AS n FROM wheel_held WHERE event_id IS NULL"
+            " GROUP BY campaign"
+        )
+        return {r["campaign"]: int(r["n"]) for r in rows}

@@ -1,0 +1,137 @@
+"""The bonus wheel at a device: the rules (outcomes and their odds, as the server set them) and
+a spin, decided by the next outcome of this device's slice of the server's sequence, never by
+the animation or the device's own chance. Offline like everything here: a spin needs no network.
+
+A member spins at most the wheel's `per_day` times a day (UTC) here, and only after a check-in
+or a purchase that earned points here that day; the server counts their spins on every device
+at sync (a second device's spin past the limit is a `double_spin` conflict). A device with no
+outcome left of its slice refuses clearly until it syncs; a wheel whose seed the server revealed
+has ended and spins no more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from codes.common.cli import counted
+from terminal import chain
+from terminal.ledger import Device, Ledger, LedgerError
+from terminal.members import GIVE_MEMBER, normalise_member
+from terminal.results import Result, Status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str
+    weight: int
+    points: int
+    kind: str  # points | prize | nothing
+
+    def odds(self, total: int) -> float:
+        """This outcome's chance in percent, as the rules screen shows it."""
+        return 100.0 * self.weight / total
+
+
+@dataclass(frozen=True)
+class WheelRules:
+    """A wheel as the server sent it: what the rules screen shows."""
+
+    campaign: str
+    outcomes: tuple[Outcome, ...]
+    per_day: int
+    commitment: str
+    open: bool
+    held: int  # outcomes this device holds to spin before it syncs
+
+    @property
+    def total(self) -> int:
+        return sum(o.weight for o in self.outcomes)
+
+    def outcome(self, label: str) -> Outcome | None:
+        return next((o for o in self.outcomes if o.label == label), None)
+
+    @classmethod
+    def of(cls, data: dict[str, Any], held: int) -> WheelRules:
+        return cls(
+            data["campaign"],
+            tuple(Outcome(o["label"], int(o["weight"]), int(o.get("points", 0)),
+                          o.get("kind", "nothing")) for o in data["outcomes"]),
+            int(data.get("per_day", 1)), data.get("commitment", ""), bool(data.get("open", True)),
+            held,
+        )  # fmt: skip
+
+
+class Spins:
+    def __init__(self, ledger: Ledger, device: Device) -> None:
+        self.ledger, self.device = ledger, device
+
+    def wheels(self) -> list[WheelRules]:
+        held = self.ledger.spins_held()
+        return [
+            WheelRules.of(w, held.get(w["campaign"], 0)) for w in self.ledger.setting("wheels", [])
+        ]
+
+    def wheel(self, campaign: str | None = None) -> WheelRules | None:
+        """The named wheel, or the one open wheel here (the open one first)."""
+        found = sorted(self.wheels(), key=lambda w: not w.open)
+        return next((w for w in found if campaign in (None, w.campaign)), None)
+
+    def spin(self, member: str, campaign: str | None = None, actor: str = "") -> Result:
+        member = normalise_member(member)
+        if not member:
+            return Result(Status.BAD_INPUT, f"{GIVE_MEMBER}.")
+        wheel = self.wheel(campaign)
+        if wheel is None:
+            return Result(Status.NO_WHEEL, "There is no bonus wheel on this device.", member=member)
+        if not wheel.open:
+            return Result(Status.WHEEL_ENDED, "The bonus wheel has ended.", member=member,
+                          campaign=wheel.campaign)  # fmt: skip
+        now = datetime.now(UTC)
+        day = now.date().isoformat()
+        midnight = datetime(now.year, now.month, now.day, tzinfo=UTC).timestamp()
+        event_id = chain.uuid7()
+        try:
+            with self.ledger.write() as conn:
+                if Ledger.spins_on(conn, member, wheel.campaign, day) >= wheel.per_day:
+                    return Result(
+                        Status.ALREADY_SPUN,
+                        f"{member} has spun the wheel {counted(wheel.per_day, 'time')} today;"
+                        " come back tomorrow.", member=member, campaign=wheel.campaign,
+                    )  # fmt: skip
+                after = Ledger.qualifying_event(conn, member, midnight)
+                if after is None:
+                    return Result(
+                        Status.NOT_QUALIFIED,
+                        "Check in or make a purchase here today first, then spin the wheel.",
+                        member=member, campaign=wheel.campaign,
+                    )  # fmt: skip
+                held = Ledger.take_spin(conn, wheel.campaign, event_id)
+                if held is None:
+                    return Result(
+                        Status.NO_SPINS,
+                        "The wheel has no spins left on this device until it syncs with the"
+                        " server.", member=member, campaign=wheel.campaign,
+                    )  # fmt: skip
+                outcome = wheel.outcome(held.outcome)
+                points = outcome.points if outcome else 0
+                payload = {"campaign": wheel.campaign, "index": held.idx,
+                           "outcome": held.outcome, "points": points, "member": member,
+                           "day": day, "after": after}  # fmt: skip
+                self.ledger.append(
+                    conn, self.device, "spin", payload, event_id=event_id, actor=actor,
+                    member=member, points=points, day=day, tier=held.outcome,
+                )  # fmt: skip
+        except LedgerError as exc:
+            return Result(Status.NOT_SAVED, f"Not saved: {exc.message}.", member=member)
+        words = (
+            f"{counted(points, 'bonus point')}" if points
+            else "nothing this time" if outcome is None or outcome.kind == "nothing"
+            else f"a prize: {held.outcome}"
+        )  # fmt: skip
+        return Result(
+            Status.SPUN, f"{member} spun the wheel: {words}.", event_id=event_id, member=member,
+            campaign=wheel.campaign, points=points, outcome=held.outcome,
+            outcome_kind=outcome.kind if outcome else "nothing",
+        )  # fmt: skip
