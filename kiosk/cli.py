@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -67,7 +68,15 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set-pin", action="store_true",
                         help="set the manager PIN (4 or more digits, read from standard input)"
                         " and exit")  # fmt: skip
-    parser.add_argument("--json", action="store_true", help="with --set-pin: answer as JSON")
+    parser.add_argument("--install-service", action="store_true",
+                        help="write a systemd unit that starts this kiosk with the options given"
+                        " here, restarts it if it crashes or hangs, and exit (docs/kiosk.md says"
+                        " how to turn it on and lock the screen to the kiosk)")  # fmt: skip
+    parser.add_argument("--unit-dir", type=Path, metavar="DIR",
+                        help="with --install-service: the folder to write it to (default"
+                        " ~/.config/systemd/user, or /etc/systemd/system as root)")  # fmt: skip
+    parser.add_argument("--json", action="store_true",
+                        help="with --set-pin or --install-service: answer as JSON")  # fmt: skip
     parser.set_defaults(run=_run)
 
 
@@ -81,6 +90,8 @@ def _run(args: argparse.Namespace) -> int:
         )
     if args.set_pin:
         return _set_pin(args)
+    if args.install_service:
+        return _install_service(args)
     from kiosk import runner  # Kivy only when a window is wanted
 
     settings = KioskSettings(
@@ -105,4 +116,38 @@ def _set_pin(args: argparse.Namespace) -> int:
     finally:
         ledger.close()
     emit({"pin_set": True}, args.json, "manager PIN set; the lock is cleared")
+    return 0
+
+
+def _kiosk_command(args: argparse.Namespace) -> list[str]:
+    """This kiosk's command line as the service runs it: absolute paths, no one-off options."""
+    instore = Path(sys.executable).with_name("instore")
+    command = [str(instore)] if instore.is_file() else [sys.executable, "-m", "instore_cli"]
+    command += ["kiosk", "--db", str(args.db.resolve()), "--lang", args.lang,
+                "--size", "x".join(map(str, args.size)), "--decoder", args.decoder,
+                "--country", args.country]  # fmt: skip
+    if args.fullscreen:
+        command.append("--fullscreen")
+    if args.frames is not None:
+        command += ["--frames", str(args.frames.resolve())]
+    if args.camera is not None:
+        camera = args.camera.resolve() if isinstance(args.camera, Path) else args.camera
+        command += ["--camera", str(camera)]
+    if args.cities:
+        command += ["--cities", args.cities]
+    return command
+
+
+def _install_service(args: argparse.Namespace) -> int:
+    from kiosk.service import UNIT_NAME, install
+
+    root = os.geteuid() == 0
+    try:
+        path = install(_kiosk_command(args), args.unit_dir, os.environ.get("SUDO_USER", ""))
+    except OSError as exc:
+        raise InstoreError("unit_not_written", f"cannot write the unit: {exc}") from None
+    scope = "" if root else " --user"
+    turn_on = f"systemctl{scope} daemon-reload && systemctl{scope} enable --now {UNIT_NAME}"
+    emit({"unit": str(path), "turn_on": turn_on}, args.json,
+         f"wrote {path}\nturn it on (now and at every start): {turn_on}")  # fmt: skip
     return 0

@@ -12,6 +12,7 @@ import time
 from types import FrameType
 from typing import Any
 
+from kiosk import service
 from kiosk.flow import Flow
 from kiosk.frames import FrameReader, source_for
 from kiosk.settings import KioskSettings
@@ -69,6 +70,15 @@ def configure_kivy(settings: KioskSettings) -> None:
     Config.set("kivy", "exit_on_escape", "0")  # a shopper's Escape key must not close the kiosk
 
 
+def tell_systemd(clock: Any) -> None:
+    """Under systemd (`--install-service`): ready once the window is up, then a watchdog ping
+    from the UI thread's clock, so a hung window is restarted as a crashed one is."""
+    clock.schedule_once(lambda _dt: service.notify("READY=1"), 0)
+    interval = service.watchdog_interval()
+    if interval is not None:
+        clock.schedule_interval(lambda _dt: service.notify("WATCHDOG=1"), interval)
+
+
 def run(settings: KioskSettings) -> int:
     configure_kivy(settings)
     from kivy.clock import Clock
@@ -93,8 +103,10 @@ def run(settings: KioskSettings) -> int:
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         Clock.schedule_once(lambda _dt: reader.start(), 0.5)  # once the attract screen is up
+        tell_systemd(Clock)
         app.run()
     finally:
+        service.notify("STOPPING=1")
         if reader is not None:
             reader.stop()  # releases the camera
         device.close()  # stops the scheduler, closes the ledger
