@@ -11,7 +11,7 @@ from kiosk.manager_view import ManagerView, view
 from terminal.engine import Terminal
 
 MAX_PIN = 12
-Syncer = Callable[[], str]  # runs one sync, says how it went
+Syncer = Callable[[], Text]  # runs one sync, says how it went
 
 
 class ManagerDesk:
@@ -27,7 +27,7 @@ class ManagerDesk:
         self.pin_typed = ""
         self.pin_message: Text | None = None
         self.syncing = False
-        self.sync_outcome = ""
+        self.sync_outcome: Text | None = None
 
     def start(self) -> None:
         """The PIN pad is shown: say now if it is locked or no PIN is set."""
@@ -47,7 +47,7 @@ class ManagerDesk:
         self.pin_typed = ""
         self.pin_message = _words(answer, typed=True)
         if answer.verdict == "open":
-            self.sync_outcome = ""
+            self.sync_outcome = None
             self._opened()
             return True
         self._changed()
@@ -61,7 +61,7 @@ class ManagerDesk:
         if self.syncing:
             return
         if self.syncer is None:
-            self.sync_outcome = "This kiosk has no server to sync with (set up offline)."
+            self.sync_outcome = Text.of("manager.no_server")
             self._changed()
             return
         self.syncing = True
@@ -76,7 +76,7 @@ class ManagerDesk:
         try:
             self.sync_outcome = self.syncer()
         except Exception as exc:  # the screen says what failed; the kiosk carries on
-            self.sync_outcome = f"Sync failed: {exc}"
+            self.sync_outcome = Text.of("manager.sync_failed", error=str(exc))
         finally:
             self.syncing = False
             self._changed()

@@ -15,6 +15,7 @@ from typing import Any
 from kiosk import service
 from kiosk.flow import Flow
 from kiosk.frames import FrameReader, source_for
+from kiosk.i18n import Text
 from kiosk.settings import KioskSettings
 from sync.cycle import CycleReport
 from sync.online import OnlineDevice
@@ -22,17 +23,17 @@ from sync.online import OnlineDevice
 SYNC_NOW_TIMEOUT_S = 60.0
 
 
-def sync_words(report: CycleReport | None) -> str:
-    """What the manager reads after "sync now"."""
+def sync_words(report: CycleReport | None) -> Text:
+    """What the manager reads after "sync now", in the kiosk's language."""
     if report is None:
-        return "The sync did not finish in time; it carries on in the background."
+        return Text.of("manager.sync_timeout")
     if report.skipped:
-        return "Another program is syncing this device; try again in a moment."
+        return Text.of("manager.sync_busy")
     if not report.ok:
-        return f"Sync failed: {report.error or 'the server did not answer'}"
+        return Text.of("manager.sync_failed", error=report.error or "the server did not answer")
     sent = sum(report.pushed.values())
     got = sum(report.pulled.values())
-    return f"Synced in {report.seconds:.1f} s: {sent} events sent, {got} updates received."
+    return Text.of("manager.synced", seconds=f"{report.seconds:.1f}", sent=sent, got=got)
 
 
 def syncer_for(device: OnlineDevice) -> Any:
@@ -40,7 +41,7 @@ def syncer_for(device: OnlineDevice) -> Any:
     if scheduler is None:
         return None
 
-    def sync_now() -> str:
+    def sync_now() -> Text:
         before = scheduler.cycles
         scheduler.poke(0)
         end = time.monotonic() + SYNC_NOW_TIMEOUT_S

@@ -6,16 +6,9 @@ from kivy.app import App
 from kivy.factory import Factory
 
 from kiosk.flow import Flow
-from kiosk.i18n import Text, render
+from kiosk.i18n import Text, font, markup, render, script
+from kiosk.manager_view import SECTIONS
 from kiosk.screens.common import KioskScreen, say
-
-SECTIONS = (
-    ("conflicts", "Conflicts (this device and another redeemed the same code)"),
-    ("rejected", "Rejected by the server"),
-    ("alerts", "Alerts"),
-    ("budget", "Offline budget used"),
-    ("recent", "Last 20 redemptions"),
-)
 
 
 class ManagerScreen(KioskScreen):
@@ -23,18 +16,28 @@ class ManagerScreen(KioskScreen):
         lang, ids, view = flow.lang, self.ids, flow.manager.view()
         theme = App.get_running_app().theme
         say(ids.title, render(Text.of("manager.title"), lang), lang)
-        ids.connection.text = view.connection
+        say(ids.connection, render(view.connection, lang), lang)
         ids.connection.color = theme["win"] if view.online else theme["warn"]
-        ids.pending.text = f"{view.pending}\n{view.last_sync}"
+        pending = render(view.pending, lang)
+        if view.oldest is not None:
+            pending += "; " + render(view.oldest, lang)
+        say(ids.pending, f"{pending}\n{render(view.last_sync, lang)}", lang)
         ids.pending.color = theme["error"] if view.warn or view.overdue else theme["ink"]
         ids.details.clear_widgets()
-        for field, heading in SECTIONS:
-            lines = getattr(view, field)
-            head = Factory.ManagerLine(text=f"[b]{heading}: {len(lines)}[/b]", markup=True)
+        for field in SECTIONS:
+            words = markup(render(view.heading(field), lang), lang, bold=True)
+            head = Factory.ManagerLine(text=words, markup=True, font_name=font(lang, True),
+                                       font_script_name=script(lang))  # fmt: skip
             ids.details.add_widget(head)
-            for line in lines:  # a store's or cashier's name is shown as it is, never as markup
-                ids.details.add_widget(Factory.ManagerLine(text="  " + line, markup=False))
-        ids.sync_outcome.text = view.sync
+            for line in getattr(view, field):
+                if isinstance(line, Text):
+                    line = render(line, lang)
+                    ids.details.add_widget(Factory.ManagerLine(
+                        text="  " + markup(line, lang), markup=True, font_name=font(lang),
+                        font_script_name=script(lang)))  # fmt: skip
+                else:  # a store's or cashier's name is shown as it is, never as markup
+                    ids.details.add_widget(Factory.ManagerLine(text="  " + line, markup=False))
+        say(ids.sync_outcome, render(view.sync, lang), lang)
         words = "manager.syncing" if flow.manager.syncing else "manager.sync_now"
         say(ids.sync, render(Text.of(words), lang), lang)
         ids.sync.disabled = flow.manager.syncing

@@ -21,11 +21,11 @@ def test_a_pack_left_in_view_after_done_is_ignored_until_it_leaves(kiosk: Kiosk)
     for _ in range(30):  # a frame every 0.1 s for 3 s, the pack still there
         kiosk.clocks.tick(0.1)
         flow.camera_saw([code])
-        assert flow.screen is Screen.ATTRACT
+        assert flow.screen.value == "attract"
     kiosk.clocks.tick(0.3)
     flow.camera_saw([])  # a blurred frame: not gone yet
     flow.camera_saw([code])
-    assert flow.screen is Screen.ATTRACT
+    assert flow.screen.value == "attract"
     kiosk.clocks.tick(1.2)
     flow.camera_saw([])  # unseen for over a second: it has left
     flow.camera_saw([code])  # shown again: its answer, not a second redemption

@@ -6,7 +6,7 @@ from typing import Any
 
 from kiosk import manager_view
 from kiosk.flow import Flow, Screen
-from kiosk.i18n import Text
+from kiosk.i18n import Text, render
 from kiosk.manager_lock import ManagerLock, set_pin
 from kiosk.settings import KioskSettings
 from terminal.config import CatalogueItem, Loyalty, TerminalConfig
@@ -226,7 +226,11 @@ def test_the_manager_is_warned_before_the_offline_deadline() -> None:
         "alert_list": [], "offline_budget": {"gold": {"used": 2, "max": 10}},
     }  # fmt: skip
     seen = manager_view.view(status, [])
-    assert seen.warn and not seen.overdue and seen.connection == "Offline since 01 Dec 08:00:00"
-    assert seen.pending.endswith("the oldest is 2 days old and must reach the server within 3 days")
-    assert seen.budget == ("gold: 2 of 10 offline since the last sync",)
+    assert seen.warn and not seen.overdue
+    assert render(seen.connection, "en") == "Offline since 01 December 08:00:00"
+    assert render(seen.pending, "en") == "3 events waiting to sync"
+    assert seen.oldest is not None and render(seen.oldest, "en") == (
+        "the oldest is 2 days old and must reach the server within 3 days"
+    )
+    assert [render(b, "en") for b in seen.budget] == ["gold: 2 of 10 offline since the last sync"]
     assert not manager_view.view({**status, "oldest_pending_s": 3600}, []).warn

@@ -86,10 +86,13 @@ def test_a_kiosk_whose_server_goes_away_keeps_accepting_and_says_so(world: World
         assert Text.of("result.offline") not in view.lines
         flow.manager.syncer = syncer_for(device)
         flow.manager.sync_now(wait=True)  # the manager's "sync now": progress, then the outcome
-        assert flow.manager.sync_outcome.startswith("Synced in") and not flow.manager.syncing
+        outcome = flow.manager.sync_outcome
+        assert outcome is not None and render(outcome, "en").startswith("Synced in")
+        assert not flow.manager.syncing
     try:  # the server is gone
         flow.manager.sync_now(wait=True)
-        assert flow.manager.sync_outcome.startswith("Sync failed")
+        outcome = flow.manager.sync_outcome
+        assert outcome is not None and render(outcome, "en").startswith("Sync failed")
         view = flow.code_seen(world.code(2))
         assert view is not None and view.status == "accepted_offline" and view.won
         assert render(view.lines[0], "en").startswith("Confirmed on this kiosk")

@@ -6,12 +6,15 @@ import ast
 import re
 import string
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kiosk import manager_view
 from kiosk.app import THEME
 from kiosk.details_desk import AGE_BANDS, GENDERS
 from kiosk.i18n import LANGUAGES, Text, catalogue, markup, render
+from kiosk.runner import sync_words
 from terminal.results import Status
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
@@ -35,9 +38,12 @@ def test_every_key_the_kiosk_names_is_in_the_catalogue() -> None:
     for path in KIOSK.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             text = node.value if isinstance(node, ast.Constant) else None
-            if isinstance(text, str) and re.fullmatch(r"[a-z_]+\.[a-z0-9_.]+", text):
+            if isinstance(text, str) and re.fullmatch(r"[a-z_]+\.[a-z0-9_.]*[a-z0-9_]", text):
                 named.add(text)
     named |= {f"age.{a}" for a in AGE_BANDS} | {f"gender.{g}" for g in GENDERS}
+    named |= {f"manager.section.{s}" for s in manager_view.SECTIONS}
+    named |= {f"manager.{s}{w}" for s in ("online", "offline") for w in ("", "_since")}
+    named |= {f"manager.age.{u}" for u in ("second", "minute", "hour", "day")}
     named |= {f"result.{s.value}" for s in Status if s.value in {
         "already_redeemed_here", "redeemed_elsewhere", "in_another_basket", "mistyped", "invalid",
         "unknown_campaign", "not_issued", "expired", "not_started", "limit", "offline_budget",
@@ -49,22 +55,60 @@ def test_every_key_the_kiosk_names_is_in_the_catalogue() -> None:
     assert not missing
 
 
-def test_no_screen_shows_a_literal_to_a_shopper() -> None:
-    """Screens put words up only through the catalogue: `say(widget, render(...), lang)`."""
-    shopper_screens = ["attract", "keypad", "result", "details", "loyalty", "pin", "idle"]
-    for name in shopper_screens:
-        tree = ast.parse((KIOSK / "screens" / f"{name}.py").read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "say":
-                words = node.args[1]
-                literal = isinstance(words, ast.Constant) and re.search(
-                    "[A-Za-z]", str(words.value)
-                )
-                assert not literal, f"{name}.py line {node.lineno} shows a literal"
-            if isinstance(node, ast.keyword) and node.arg == "text":
-                assert not isinstance(node.value, ast.Constant), f"{name}.py line {node.lineno}"
-        kv = (KIOSK / "screens" / f"{name}.kv").read_text()
-        assert not re.search(r"^\s*text:\s*[\"'][^\"']*[A-Za-z]", kv, re.M), f"{name}.kv"
+def _literal(node: ast.AST) -> bool:
+    """Words written in the source: a string, or an f-string's fixed parts, with letters in it."""
+    if isinstance(node, ast.Constant):
+        return bool(re.search("[A-Za-z]", str(node.value)))
+    if isinstance(node, ast.JoinedStr):
+        return any(_literal(part) for part in node.values)
+    if isinstance(node, ast.BinOp):
+        return _literal(node.left) or _literal(node.right)
+    return False
+
+
+SCREENS = sorted(p.stem for p in (KIOSK / "screens").glob("*.py") if p.stem != "__init__")
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_no_screen_shows_a_literal(name: str) -> None:
+    """Every screen, the manager's too, puts words up only through the catalogue:
+    `say(widget, render(...), lang)`; a `text` is never written in the source."""
+    tree = ast.parse((KIOSK / "screens" / f"{name}.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "say":
+            assert not _literal(node.args[1]), f"{name}.py line {node.lineno} shows a literal"
+        if isinstance(node, ast.keyword) and node.arg == "text":
+            assert not _literal(node.value), f"{name}.py line {node.lineno}"
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr == "text" for t in node.targets
+        ):
+            assert not _literal(node.value), f"{name}.py line {node.lineno}"
+    kv = KIOSK / "screens" / f"{name}.kv"
+    if kv.exists():
+        text = kv.read_text()
+        assert not re.search(r"^\s*text:\s*[\"'][^\"']*[A-Za-z]", text, re.M), f"{name}.kv"
+
+
+def test_the_managers_screen_speaks_the_kiosks_language() -> None:
+    """Its view is catalogue words: headings, connection, what waits, budget, sync's outcome."""
+    status: dict[str, Any] = {
+        "online": False, "online_since": None, "offline_since": "2026-12-01T08:00:00+00:00",
+        "pending": 3, "oldest_pending_s": 0.8 * 72 * 3600, "max_offline_s": 72 * 3600,
+        "overdue": False, "last_pull": None, "conflict_list": [], "rejected_list": [],
+        "alert_list": [], "offline_budget": {"gold": {"used": 2, "max": 10}},
+    }  # fmt: skip
+    seen = manager_view.view(status, [], sync_words(None))
+    texts = [seen.connection, seen.last_sync, seen.pending, seen.oldest, *seen.budget, seen.sync]
+    texts += [seen.heading(s) for s in manager_view.SECTIONS]
+    for lang in LANGUAGES[1:]:
+        for text in texts:
+            assert isinstance(text, Text)
+            words = render(text, lang).replace("gold", "")  # the tier's id is data
+            assert words != render(text, "en") and not re.search("[A-Za-z]{4}", words), words
+    assert render(seen.connection, "ru") == "Нет связи с 01 декабря 08:00:00"  # noqa: RUF001
+    assert seen.oldest is not None and render(seen.oldest, "ru") == (
+        "самому старому 2 дня, оно должно дойти до сервера не позже чем через 3 дня"
+    )
 
 
 def test_hindi_words_with_latin_in_them_draw_the_latin_in_noto_sans() -> None:
