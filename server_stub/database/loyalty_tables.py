@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    or_,
 )
 
 from server_stub.database.schema import metadata
@@ -104,6 +105,11 @@ lot_uses = Table(
 Index("lot_uses_at", lot_uses.c.at)
 Index("lot_uses_lot", lot_uses.c.lot_id)
 Index("lot_uses_event", lot_uses.c.event_id)
+# returns and voids alone, with all the settlement needs of them (loyalty/settlement.py reads the
+# returns window's from it, never the table; migration 0019); SQLite has no INCLUDE
+TAKEN_BACK = or_(lot_uses.c.kind == "return", lot_uses.c.kind == "void")
+Index("lot_uses_taken", lot_uses.c.at, postgresql_include=["lot_id", "issuer", "points"],
+      sqlite_where=TAKEN_BACK, postgresql_where=TAKEN_BACK)  # fmt: skip
 
 # soft limits are ranges (soft_low alerts, soft_high blocks); a hard limit blocks at once
 loyalty_limits = Table(

@@ -290,3 +290,31 @@ def test_finance_liability_and_breakage_from_history(world: World) -> None:
     )
     assert report["program"]["liability"] == "170.00"
     assert report["program"]["expected_breakage"] == "127.50"
+
+
+def test_a_spend_at_a_months_first_instant_is_that_months(world: World) -> None:
+    _partners(world.engine)
+    with world.engine.begin() as conn:
+        points.earn(conn, 1, 100, partner_id="mob", store_id="m1", event_id="e1",
+                    at=at(20, 10), program=Terms(pending_days=1))  # fmt: skip
+        midnight = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
+        points.spend(conn, 1, 30, event_id="s1", redeemer="gas", store_id="g1", at=midnight)
+        points.spend(conn, 1, 20, event_id="s2", redeemer="gas", store_id="g1",
+                     at=datetime(2026, 12, 1, tzinfo=UTC).timestamp())  # fmt: skip
+    assert _line(_settle(world.engine, "2026-11"), "mob")["spent"] == 30
+    assert _line(_settle(world.engine, "2026-12"), "mob")["spent"] == 20
+    assert _line(_settle(world.engine, "2026-10"), "mob")["spent"] == 0
+
+
+def test_the_settlement_leaves_the_sessions_planner_settings_as_they_were(world: World) -> None:
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's settings")
+    names = (*settlement.SCAN_SETTINGS, *settlement.LOOKUP_SETTINGS)
+
+    def shown(conn: Connection) -> list[str]:
+        return [conn.execute(select(func.current_setting(n))).scalar_one() for n in names]
+
+    with world.engine.begin() as conn:
+        before = shown(conn)
+        settlement.settle(conn, settlement.period("2026-11"))
+        assert shown(conn) == before
