@@ -165,6 +165,11 @@ class Terminal:
         server's draw (`spun`, with `outcome` and `points`), or why not."""
         return self._spins.spin(member, campaign, actor)
 
+    def spin_refusal(self, member: str, campaign: str | None = None) -> Result | None:
+        """Why the member cannot spin here now (the answer `spin` would give), or None: a spin
+        waits for them. Only reads: the kiosk offers the wheel by it."""
+        return self._spins.refusal(member, campaign)
+
     def wheel(self, campaign: str | None = None) -> WheelRules | None:
         """The wheel's rules (outcomes and odds) for the rules screen; None: no wheel here."""
         return self._spins.wheel(campaign)

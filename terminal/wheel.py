@@ -11,6 +11,7 @@ has ended and spins no more.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -78,8 +79,22 @@ class Spins:
         found = sorted(self.wheels(), key=lambda w: not w.open)
         return next((w for w in found if campaign in (None, w.campaign)), None)
 
-    def spin(self, member: str, campaign: str | None = None, actor: str = "") -> Result:
+    def refusal(self, member: str, campaign: str | None = None) -> Result | None:
+        """Why `member` cannot spin here now (the answer `spin` would give), or None: a spin of
+        this device's slice waits for them today. It only reads: the kiosk asks it to offer the
+        wheel, and `spin` decides again in its own transaction."""
         member = normalise_member(member)
+        wheel = self._open_wheel(member, campaign)
+        if isinstance(wheel, Result):
+            return wheel
+        day, midnight = _today()
+        after = self._qualified(self.ledger.conn, member, wheel, day, midnight)
+        if isinstance(after, Result):
+            return after
+        return None if self.ledger.spins_held().get(wheel.campaign) else _no_spins(member, wheel)
+
+    def _open_wheel(self, member: str, campaign: str | None) -> WheelRules | Result:
+        """The wheel a member may spin here, or why there is none."""
         if not member:
             return Result(Status.BAD_INPUT, f"{GIVE_MEMBER}.")
         wheel = self.wheel(campaign)
@@ -88,32 +103,43 @@ class Spins:
         if not wheel.open:
             return Result(Status.WHEEL_ENDED, "The bonus wheel has ended.", member=member,
                           campaign=wheel.campaign)  # fmt: skip
-        now = datetime.now(UTC)
-        day = now.date().isoformat()
-        midnight = datetime(now.year, now.month, now.day, tzinfo=UTC).timestamp()
+        return wheel
+
+    @staticmethod
+    def _qualified(
+        conn: sqlite3.Connection, member: str, wheel: WheelRules, day: str, midnight: float
+    ) -> str | Result:
+        """The check-in or purchase today's next spin follows, or why there is none."""
+        if Ledger.spins_on(conn, member, wheel.campaign, day) >= wheel.per_day:
+            return Result(
+                Status.ALREADY_SPUN,
+                f"{member} has spun the wheel {counted(wheel.per_day, 'time')} today;"
+                " come back tomorrow.", member=member, campaign=wheel.campaign,
+            )  # fmt: skip
+        after = Ledger.qualifying_event(conn, member, midnight)
+        if after is None:
+            return Result(
+                Status.NOT_QUALIFIED,
+                "Check in or make a purchase here today first, then spin the wheel.",
+                member=member, campaign=wheel.campaign,
+            )  # fmt: skip
+        return after
+
+    def spin(self, member: str, campaign: str | None = None, actor: str = "") -> Result:
+        member = normalise_member(member)
+        wheel = self._open_wheel(member, campaign)
+        if isinstance(wheel, Result):
+            return wheel
+        day, midnight = _today()
         event_id = chain.uuid7()
         try:
             with self.ledger.write() as conn:
-                if Ledger.spins_on(conn, member, wheel.campaign, day) >= wheel.per_day:
-                    return Result(
-                        Status.ALREADY_SPUN,
-                        f"{member} has spun the wheel {counted(wheel.per_day, 'time')} today;"
-                        " come back tomorrow.", member=member, campaign=wheel.campaign,
-                    )  # fmt: skip
-                after = Ledger.qualifying_event(conn, member, midnight)
-                if after is None:
-                    return Result(
-                        Status.NOT_QUALIFIED,
-                        "Check in or make a purchase here today first, then spin the wheel.",
-                        member=member, campaign=wheel.campaign,
-                    )  # fmt: skip
+                after = self._qualified(conn, member, wheel, day, midnight)
+                if isinstance(after, Result):
+                    return after
                 held = Ledger.take_spin(conn, wheel.campaign, event_id)
                 if held is None:
-                    return Result(
-                        Status.NO_SPINS,
-                        "The wheel has no spins left on this device until it syncs with the"
-                        " server.", member=member, campaign=wheel.campaign,
-                    )  # fmt: skip
+                    return _no_spins(member, wheel)
                 outcome = wheel.outcome(held.outcome)
                 points = outcome.points if outcome else 0
                 payload = {"campaign": wheel.campaign, "index": held.idx,
@@ -135,3 +161,18 @@ class Spins:
             campaign=wheel.campaign, points=points, outcome=held.outcome,
             outcome_kind=outcome.kind if outcome else "nothing",
         )  # fmt: skip
+
+
+def _today() -> tuple[str, float]:
+    """(today's UTC day, its midnight as a timestamp): a member's spins are counted by it."""
+    now = datetime.now(UTC)
+    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC).timestamp()
+    return now.date().isoformat(), midnight
+
+
+def _no_spins(member: str, wheel: WheelRules) -> Result:
+    return Result(
+        Status.NO_SPINS,
+        "The wheel has no spins left on this device until it syncs with the server.",
+        member=member, campaign=wheel.campaign,
+    )  # fmt: skip

@@ -96,3 +96,22 @@ def test_the_cli_answers_status_outcome_and_points(tmp_path: Path) -> None:
     again = subprocess.run([*run, "spin", "--db", str(path), "--member", MEMBER, "--json"],
                            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
     assert again.returncode == 1 and json.loads(again.stdout)["status"] == "already_spun"
+
+
+def test_the_kiosk_can_ask_whether_a_spin_waits_without_spinning(tmp_path: Path) -> None:
+    """Terminal.spin_refusal answers what spin would, and takes nothing of the slice."""
+    kiosk = Terminal(_device(tmp_path, [HeldSpin("ice-2026", 0, "cap")]))
+    refused = kiosk.spin_refusal(MEMBER)
+    assert refused is not None and refused.status == "not_qualified"
+    kiosk.checkin(MEMBER)
+    assert kiosk.spin_refusal(MEMBER) is None
+    assert kiosk.spin_refusal(MEMBER) is None and kiosk.wheel().held == 1  # type: ignore[union-attr]
+    assert kiosk.spin(MEMBER).outcome == "cap"
+    assert getattr(kiosk.spin_refusal(MEMBER), "status", None) == "already_spun"
+    other = "+77019999999"
+    kiosk.checkin(other)
+    assert getattr(kiosk.spin_refusal(other), "status", None) == "no_spins"
+    with kiosk.ledger.write() as conn:
+        Ledger.hold_wheels(conn, [_wheel(open_=False)], [])
+    assert getattr(kiosk.spin_refusal(other), "status", None) == "wheel_ended"
+    kiosk.close()
