@@ -64,7 +64,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cities", default="", metavar="NAMES",
                         help='cities a shopper may pick on the details screen, e.g. "Delhi,Mumbai"')  # fmt: skip
     parser.add_argument("--screenshots", type=Path, metavar="DIR",
-                        help="save a picture of every screen as it is shown")  # fmt: skip
+                        help="save a picture of every screen as it is shown, and beside each a"
+                        " .txt of every text on that screen, top to bottom (for checks and a"
+                        " translator's review)")  # fmt: skip
     parser.add_argument("--set-pin", action="store_true",
                         help="set the manager PIN (4 or more digits, read from standard input)"
                         " and exit")  # fmt: skip
