@@ -18,6 +18,7 @@ from codes.common.cli import counted, emit, whole_number
 from codes.common.errors import InstoreError
 from codes.mint_options import add_mint_options, warn_if_tiers
 from server_stub.admin import (
+    backup_cli,
     claim_cli,
     content_cli,
     device_control,
@@ -235,6 +236,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     person_cli.register(groups, command)
     outbox_cli.register(groups, command)
     settlement_cli.register(groups, command)
+    backup_cli.register(groups)
 
     p = command(groups, "report", "redemptions, conflicts or points, grouped", _report)
     p.add_argument("what", choices=reports.REPORTS)
