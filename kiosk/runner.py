@@ -13,6 +13,7 @@ from types import FrameType
 from typing import Any
 
 from kiosk import service
+from kiosk.display import display_size, fit
 from kiosk.flow import Flow
 from kiosk.frames import FrameReader, source_for
 from kiosk.i18n import Text
@@ -56,9 +57,14 @@ def configure_kivy(settings: KioskSettings) -> None:
     """Before Kivy is imported: its own argument parsing off, the window's size and mode."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `logging`, quietly
+    # the design scaled to a window that fits the display (kiosk/display.py); a density the
+    # person running it set is theirs
+    fitted = fit(settings.size, display_size(), settings.fullscreen)
     from kivy.config import Config
+    from kivy.metrics import Metrics
 
-    width, height = settings.size
+    Metrics.density = float(os.environ.get("KIVY_METRICS_DENSITY") or fitted.density)
+    width, height = fitted.size
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))
     Config.set("graphics", "fullscreen", "auto" if settings.fullscreen else "0")
