@@ -44,6 +44,7 @@ THEME = {
     "win": (0.043, 0.431, 0.31, 1),
     "warn": (0.53, 0.31, 0.0, 1),  # 874F00
     "error": (0.643, 0.086, 0.102, 1),  # A4161A
+    "button_text": (1, 1, 1, 1),  # on primary (a brand's theme may set it)
 }
 _loaded = False
 
@@ -121,6 +122,9 @@ class KioskApp(App):
             return
         flow = self.flow
         self.lang = flow.lang
+        colours = flow.brand.colours(THEME)  # the brand's look, where its theme reads well
+        if colours != self.theme:
+            self.theme = colours
         name = flow.screen.value
         screen = self.root.get_screen(name)
         screen.refresh(flow)

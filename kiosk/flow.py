@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from codes import crockford
+from kiosk.brand import Brand
 from kiosk.code_entry import CodeEntry
 from kiosk.details_desk import DetailsDesk
 from kiosk.i18n import LANGUAGES, Text
@@ -71,6 +72,7 @@ class Flow:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self.camera_ok = True  # the app says when there is no camera
+        self.brand = Brand(terminal.ledger, terminal.campaigns)  # the campaigns' words and look
         self.details = DetailsDesk(settings.country, settings.cities, self._changed)
         self.loyalty = LoyaltyDesk(
             terminal, settings.country, settings.actor, self._changed, self._recorded,
@@ -83,7 +85,8 @@ class Flow:
 
     @property
     def campaign_name(self) -> str:
-        return " · ".join(c.name or c.id for c in self.terminal.campaigns())
+        """In the shopper's language, as the brand wrote it (the campaign file's name without)."""
+        return self.brand.campaign_name(self.lang)
 
     @property
     def online(self) -> bool:

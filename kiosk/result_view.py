@@ -38,6 +38,9 @@ class ResultView:
     actions: tuple[str, ...]  # button keys, the first the primary one
     voucher: str = ""  # the voucher code an instant prize came with, shown large; "" for none
     qr: str = ""  # the link a claim prize's QR carries to the claim form; "" for none
+    # the prize won, whose name, description and picture the brand may give (kiosk/brand.py)
+    campaign: str = ""
+    tier: str = ""
 
     @property
     def won(self) -> bool:
@@ -72,6 +75,7 @@ def view_of(result: Result, reward: Tier | None) -> ResultView:
             status.value, "win", Text.of("result.win"), words, tuple(lines),
             art_for(result.campaign, result.tier), ("button.done",),
             voucher=result.voucher or "", qr=(result.claim_url or "") if claim else "",
+            campaign=result.campaign or "", tier=result.tier or "",
         )  # fmt: skip
     if status in _REFUSAL_KEYS:
         return ResultView(

@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from kivy.clock import Clock
 from kivy.metrics import dp
-from kivy.properties import StringProperty
+from kivy.properties import NumericProperty, StringProperty
 
 from kiosk.flow import Flow
 from kiosk.i18n import ASSETS, LANGUAGES, Text, render
 from kiosk.screens.common import KButton, KioskScreen, say
 
+SCAN_ART = str(ASSETS / "art" / "scan.png")
+SLIDE_S = 4.0  # each prize's picture stays this long on the attract screen
+
 
 class AttractScreen(KioskScreen):
-    art = StringProperty(str(ASSETS / "art" / "scan.png"))
+    art = StringProperty(SCAN_ART)
+    slide = NumericProperty(0)  # which of the brand's pictures is shown, in rotation
+    _turning: Any = None
+
+    def on_enter(self, *_args: Any) -> None:
+        self._turning = Clock.schedule_interval(self._turn, SLIDE_S)
+
+    def on_leave(self, *_args: Any) -> None:
+        if self._turning is not None:
+            self._turning.cancel()
+
+    def _turn(self, _dt: float) -> None:
+        self.slide += 1
+        if self.flow is not None:
+            self.refresh(self.flow)
 
     def refresh(self, flow: Flow) -> None:
         lang = flow.lang
         ids = self.ids
         say(ids.campaign, flow.campaign_name, lang)
+        slides = flow.brand.slides(lang)
+        shown = slides[int(self.slide) % len(slides)] if slides else None
+        self.art = shown.picture if shown else SCAN_ART
+        words = "\n".join(w for w in (shown.name, shown.description) if w) if shown else ""
+        say(ids.prize, words, lang)
+        ids.logo.source = flow.brand.logo()
         say(ids.title, render(Text.of("attract.title"), lang), lang)
         say(ids.hint, render(Text.of("attract.hint"), lang), lang)
         notices = []

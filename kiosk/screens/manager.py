@@ -37,6 +37,15 @@ class ManagerScreen(KioskScreen):
                         font_script_name=script(lang)))  # fmt: skip
                 else:  # a store's or cashier's name is shown as it is, never as markup
                     ids.details.add_widget(Factory.ManagerLine(text="  " + line, markup=False))
+        notes = flow.brand.notes()  # the brand's theme refused, texts lacking a language
+        if notes:
+            words = markup(render(Text.of("manager.content", n=len(notes)), lang), lang, bold=True)
+            ids.details.add_widget(Factory.ManagerLine(
+                text=words, markup=True, font_name=font(lang, True), font_script_name=script(lang)))  # fmt: skip
+            for note in notes:  # a campaign's id and colours are shown as they are
+                ids.details.add_widget(Factory.ManagerLine(
+                    text="  " + markup(render(note, lang), lang), markup=True,
+                    font_name=font(lang), font_script_name=script(lang)))  # fmt: skip
         say(ids.sync_outcome, render(view.sync, lang), lang)
         words = "manager.syncing" if flow.manager.syncing else "manager.sync_now"
         say(ids.sync, render(Text.of(words), lang), lang)

@@ -36,10 +36,12 @@ class ResultScreen(KioskScreen):
         if view is None:
             return
         theme = App.get_running_app().theme
-        ids.art.source = view.art
+        ids.art.source = flow.brand.prize_picture(view.campaign, view.tier) or view.art
         say(ids.title, render(view.title, lang), lang)
         ids.title.color = theme["win"] if view.won else theme["error"]
-        say(ids.reward, view.reward, lang)
+        prize = flow.brand.prize(view.campaign, view.tier, lang)  # the brand's words, if any
+        say(ids.reward, prize[0] if prize else view.reward, lang)
+        say(ids.description, prize[1] if prize else "", lang)
         self.voucher_length = len(view.voucher)
         say(ids.voucher, view.voucher, lang)
         say(ids.lines, "\n\n".join(render(line, lang) for line in view.lines), lang)

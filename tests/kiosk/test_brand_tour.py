@@ -1,0 +1,65 @@
+"""One branded tour: every screen in the example brand's look (docs/examples/campaign-content)
+in the four languages, pictures in tests/artifacts/kiosk/branded/<lang>; the attract screen names
+the campaign and rotates its prizes, a win names the prize and describes it in each language."""
+
+from __future__ import annotations
+
+from kiosk.flow import Screen
+from kiosk.i18n import LANGUAGES
+from tests.kiosk.brand_fixture import example_content, give
+from tests.kiosk.conftest import Clocks, StoreFactory
+from tests.kiosk.tour import TOUR_CONFIG, tour, tour_flow
+from tests.kiosk.ui import ARTIFACTS, Ui
+
+PRIZE = {  # the silver tier, as the example brand names and describes it
+    "en": ("Silver spoon", "A silver ice-cream spoon"),
+    "hi": ("चाँदी का चम्मच", "आइसक्रीम के लिए चाँदी का चम्मच"),
+    "ru": ("Серебряная ложка", "Серебряная ложка для мороженого"),
+    "kk": ("Күміс қасық", "Балмұздаққа арналған күміс қасық"),
+}
+NAME = {"en": "Summer lids", "hi": "गर्मियों के ढक्कन", "ru": "Летние крышки", "kk": "Жазғы қақпақтар"}
+
+
+def test_a_branded_tour_in_every_language(make_store: StoreFactory) -> None:
+    from kiosk.app import THEME  # after tests.kiosk.ui sized the window
+    from kiosk.brand import rgba
+
+    store = make_store(TOUR_CONFIG, name="tour", ask_details=True, claim_tiers="gold")
+    clocks = Clocks()
+    flow = tour_flow(store, clocks)
+    give(flow.terminal, example_content())
+    ui = Ui(flow)
+    try:
+        assert ui.app.theme["paper"] == rgba("#fff8e7") and ui.app.theme["primary"] == rgba(
+            "#c8102e"
+        )
+        assert ui.app.theme["secondary"] == THEME["secondary"]  # not the brand's to set
+        for n, lang in enumerate(LANGUAGES):
+            out = ARTIFACTS / "branded" / lang
+            tour(ui, store, clocks, lang, out)
+            assert len(list(out.glob("*.png"))) >= 13
+            flow.start_over()
+            flow.set_language(lang)
+            ui.wait(lambda: ui.screen.name == "attract")
+            ids = ui.screen.ids
+            assert NAME[lang] in ids.campaign.text and "ice-2026" not in ids.campaign.text
+            assert ids.logo.source.endswith(".png") and ".pictures" in ids.art.source
+            ui.screen.slide = 1
+            ui.screen.refresh(flow)
+            ui.shot(out / "attract-silver.png")
+            assert PRIZE[lang][0] in ids.prize.text
+            assert flow.code_seen(store.code(store.serial_of_tier("silver", 10 + n))) is None
+            for digit in "9876543210":  # the campaign asks details first
+                flow.details.press(digit)
+            flow.details.choose("age_band", "25_34")
+            flow.details.toggle_consent()
+            view = flow.details_done()
+            assert view is not None and view.won and flow.screen is Screen.RESULT
+            ui.wait(lambda: ui.screen.name == "result")
+            ids = ui.screen.ids
+            ui.shot(out / "result-silver.png")
+            name, description = PRIZE[lang]
+            assert name in ids.reward.text and description in ids.description.text
+            assert "silver" not in ids.reward.text and ".pictures" in ids.art.source
+    finally:
+        ui.close()
