@@ -233,6 +233,9 @@ class CatalogueItemConfig(Model):
     name: str
     points: int = Field(gt=0)
     partner: str = ""  # who supplies the prize (a partner's id); empty: none named
+    # that partner's name as shoppers know it, filled in as a device is sent its config (a
+    # device from before ignores it: its model drops fields it does not know)
+    partner_name: str = Field(default="", max_length=200)
 
 
 class DeviceConfig(Model):

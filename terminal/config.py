@@ -157,6 +157,7 @@ class CatalogueItem:
     name: str
     points: int
     partner: str = ""  # the partner who supplies it; empty: none named
+    partner_name: str = ""  # that partner's name as shoppers know it (a server from before: none)
 
 
 @dataclass(frozen=True)

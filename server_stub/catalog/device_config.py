@@ -19,7 +19,7 @@ from server_stub.database.schema import (
     meta,
     stores,
 )
-from sync.protocol import DeviceConfig, LimitConfig, TierRuleConfig
+from sync.protocol import CatalogueItemConfig, DeviceConfig, LimitConfig, TierRuleConfig
 
 
 def _put(conn: Connection, table: Table, key: Column[Any], at: str, **columns: Any) -> None:
@@ -106,7 +106,22 @@ def config_for_device(conn: Connection, store_id: str, play_url: str = "") -> De
             "otp_above": lot_rules.otp_above,  # spends above it ask for the member's code
         }
     changes["point_limits"] = point_limits.for_store(conn, store_id)  # `instore admin limit`
+    changes["catalogue"] = named_catalogue(conn, config.catalogue)
     return config.model_copy(update=changes)
+
+
+def named_catalogue(
+    conn: Connection, items: Sequence[CatalogueItemConfig]
+) -> list[CatalogueItemConfig]:
+    """The prizes with their suppliers' names as shoppers know them (the partner's row, read
+    as the device is sent its config, so a partner's new name reaches devices at their next
+    config fetch); a partner no longer known keeps no name."""
+    wanted = {item.partner for item in items if item.partner}
+    names: dict[str, str] = {}
+    if wanted:
+        rows = conn.execute(select(partners.c.id, partners.c.name).where(partners.c.id.in_(wanted)))
+        names = {row.id: row.name for row in rows}
+    return [item.model_copy(update={"partner_name": names.get(item.partner, "")}) for item in items]
 
 
 def _overlaid(
