@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from server_stub.catalog.device_config import device_config
+from server_stub.catalog.device_config import device_config, named_catalogue
 from server_stub.limits import counters
 from server_stub.limits.counters import Limit
 from server_stub.loyalty import lots, members, partners
@@ -264,16 +264,22 @@ def _choose_join_confirm(v: Visit, place: Place, typed: str) -> Turn:
 
 
 def prize_pages(v: Visit) -> list[list[str]]:
-    """The catalogue's lines, a page each as many as fit one screen beside its title and
-    options ("9. More", "0. Back"); a name too long for a screen is cut."""
-    items = device_config(v.conn, "").catalogue
+    """The catalogue's lines, each prize with its supplier's name, a page each as many as fit
+    one screen beside its title and options ("9. More", "0. Back"); a name too long is cut."""
+    items = named_catalogue(v.conn, device_config(v.conn, "").catalogue)
     title = v.say("prizes.title")
     footer = len(option(MORE, v.say("option.more"))) + 1 + len(_back(v))
     room = LIMIT - len("CON ") - footer - 1
     pages: list[list[str]] = [[]]
     used = len(title)
     for item in items:
-        line = v.say("prizes.line", name=clip(item.name, NAME_ROOM), points=item.points)
+        name = clip(item.name, NAME_ROOM)
+        line = (
+            v.say("prizes.line_from", name=name, points=item.points,
+                  partner=clip(item.partner_name, PARTNER_ROOM))
+            if item.partner_name
+            else v.say("prizes.line", name=name, points=item.points)
+        )  # fmt: skip
         line = clip(line, room - len(title) - 1)
         if pages[-1] and used + 1 + len(line) > room:
             pages.append([])
