@@ -94,7 +94,8 @@ def script(lang: str) -> str:
     return SCRIPTS.get(lang, "Zyyy")
 
 
-_LATIN_RUN = re.compile(r"[A-Za-z0-9@#%+=/<>:._'\"-]+")
+# "&" too: a partner's name ("Gas & Go") is Latin, and the Devanagari font has no ampersand
+_LATIN_RUN = re.compile(r"[A-Za-z0-9@#%&+=/<>:._'\"-]+")
 
 
 def escape(words: str) -> str:

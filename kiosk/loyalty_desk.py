@@ -14,7 +14,7 @@ from kiosk.i18n import Text
 from kiosk.phone import PhonePad, phone_number
 from terminal.config import CatalogueItem
 from terminal.engine import Terminal
-from terminal.lots import Expiring
+from terminal.lots import Expiring, Spendable
 from terminal.results import Result, Status
 
 Tone = Literal["good", "news", "refused"]
@@ -28,6 +28,7 @@ class Prize:
     name: str  # the brand's words
     points: int
     affordable: bool
+    supplier: str = ""  # the partner who supplies it, by its name; empty: none named
 
 
 class LoyaltyDesk(PhonePad):
@@ -50,6 +51,8 @@ class LoyaltyDesk(PhonePad):
         self.balance = 0  # points the member can spend now
         self.balance_online = False
         self.next_expiry: Expiring | None = None  # the soonest of the member's points to expire
+        # the soonest of the member's pending points to become spendable (the returns window)
+        self.next_spendable: Spendable | None = None
         self.confirming: CatalogueItem | None = None
         # the code texted to the shopper's phone, while one is asked for: for a spend above the
         # program's threshold (of `paying`) or to register a new phone (`joining`)
@@ -96,6 +99,7 @@ class LoyaltyDesk(PhonePad):
         if self.member is not None:
             known, self.balance_online = self.terminal.known_points(self.member)
             self.balance, self.next_expiry = known.available, known.next_expiry
+            self.next_spendable = known.next_spendable
 
     # -- what they can do ------------------------------------------------------------------
 
@@ -112,10 +116,19 @@ class LoyaltyDesk(PhonePad):
                        month=Text.of(f"month.{soon.on.month}"))  # fmt: skip
         return Text.of("loyalty.expiring", points=soon.points, when=when)
 
+    def pending_text(self) -> Text | None:
+        """'40 points pending, spendable from 12 December', while any of the member's points
+        wait out the returns window (the soonest day's; days away, so no year)."""
+        ripe = self.next_spendable
+        if self.member is None or ripe is None:
+            return None
+        when = Text.of("date.day_month", day=ripe.on.day, month=Text.of(f"month.{ripe.on.month}"))
+        return Text.of("loyalty.pending", points=ripe.points, when=when)
+
     def prizes(self) -> list[Prize]:
-        """The catalogue, priced in points only."""
+        """The catalogue, priced in points only, each prize with its supplier's name."""
         return [
-            Prize(i.id, i.name, i.points, i.points <= self.balance)
+            Prize(i.id, i.name, i.points, i.points <= self.balance, i.partner_name)
             for i in self.terminal.config.catalogue
         ]
 

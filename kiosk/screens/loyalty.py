@@ -24,9 +24,10 @@ class LoyaltyScreen(KioskScreen):
             who = render(Text.of("loyalty.phone_prompt"), lang)
         else:
             who = render(desk.balance_text(), lang)
-            expiry = desk.expiry_text()
-            if expiry is not None:  # the soonest expiry, under the balance
-                who += "\n" + render(expiry, lang)
+            # under the balance: when pending points can be spent, and the soonest expiry
+            for more in (desk.pending_text(), desk.expiry_text()):
+                if more is not None:
+                    who += "\n" + render(more, lang)
         say(ids.who, who, lang)
         say(ids.message, render(desk.message, lang), lang)
         ids.message.color = theme[{"good": "win", "news": "ink", "refused": "error"}[desk.tone]]
@@ -63,7 +64,11 @@ class LoyaltyScreen(KioskScreen):
         choices = []
         for prize in prizes:
             price = render(Text.of("loyalty.prize_points", points=prize.points), lang)
-            choices.append(Choice(prize.id, f"{prize.name} — {price}", dimmed=not prize.affordable))
+            name = prize.name
+            if prize.supplier:  # who gives it: the coalition's partners are known by name
+                words = Text.of("loyalty.prize_from", prize=prize.name, partner=prize.supplier)
+                name = render(words, lang)
+            choices.append(Choice(prize.id, f"{name} — {price}", dimmed=not prize.affordable))
         ids.prizes.show(choices, lang)
 
     def _code(self, flow: Flow) -> None:
