@@ -12,17 +12,24 @@ from pathlib import Path
 
 from bench.report import Row, print_table
 from bench.terminal_bench import CAMPAIGN, KEY
+from codes.campaign import Campaign, parse_tiers, with_claim_tiers
 from terminal.config import TerminalConfig, TierRule
 from terminal.provision import provision
 
 IDLE_S = 10.0
-# every tier may be taken offline as often as the bench asks
-CONFIG = TerminalConfig(tier_rules=(TierRule("gold", offline_count=10**6),))
+# every tier may be taken offline as often as the bench asks; a claim win's QR links here
+CONFIG = TerminalConfig(
+    tier_rules=(TierRule("gold", offline_count=10**6),), play_url="https://play.example.com"
+)
+# the frames' campaign: one pack in four a gold coin to claim, whose result screen is the
+# busiest (its QR, reference, what to bring and by when); the rest an instant prize
+WINS = Campaign(id="bench-wins", prefix="HW", issued=10**8,
+                tiers=with_claim_tiers(parse_tiers("gold:1/4,music:*"), "gold"))  # fmt: skip
 
 
-def _ledger(folder: Path, name: str) -> Path:
+def _ledger(folder: Path, name: str, campaign: Campaign = CAMPAIGN) -> Path:
     path = folder / f"{name}.db"
-    provision(path, [(CAMPAIGN, KEY)], device_name=name, config=CONFIG)
+    provision(path, [(campaign, KEY)], device_name=name, config=CONFIG)
     return path
 
 
@@ -73,12 +80,12 @@ def run() -> None:
         root = Path(folder)
         start_s, idle_pct, python_s = _start_and_idle(_ledger(root, "idle"), root / "shots")
         got = {
-            **_probe(_ledger(root, "frames"), "frames"),
+            **_probe(_ledger(root, "frames", WINS), "frames"),
             **_probe(_ledger(root, "memory"), "memory"),
         }
     grown = got["rss_end_mb"] - got["rss_100_mb"]
     rows = [
-        Row("camera frame -> result screen, median", f"{got['frame_p50_ms']:.1f} ms", "<= 150 ms",
+        Row("camera frame -> result screen (1 in 4 a claim QR), median", f"{got['frame_p50_ms']:.1f} ms", "<= 150 ms",
             got["frame_p50_ms"] <= 150, f"{got['frame_p50_ms'] / got['bare_p50_ms']:.2f}x decode+redeem"),
         Row("camera frame -> result screen, p95", f"{got['frame_p95_ms']:.1f} ms", "<= 300 ms",
             got["frame_p95_ms"] <= 300),
