@@ -63,7 +63,6 @@ def configure_kivy(settings: KioskSettings) -> None:
     from kivy.config import Config
     from kivy.metrics import Metrics
 
-    Metrics.density = float(os.environ.get("KIVY_METRICS_DENSITY") or fitted.density)
     width, height = fitted.size
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))
@@ -75,6 +74,9 @@ def configure_kivy(settings: KioskSettings) -> None:
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("input", "touch", "probesysfs,provider=hidinput")
     Config.set("kivy", "exit_on_escape", "0")  # a shopper's Escape key must not close the kiosk
+    # last: setting the density makes Kivy's window, with the configuration as it is by then
+    # (set first, the window opened at Kivy's default 800x600 whatever the size asked)
+    Metrics.density = float(os.environ.get("KIVY_METRICS_DENSITY") or fitted.density)
 
 
 def tell_systemd(clock: Any) -> None:
