@@ -1,9 +1,10 @@
 """The store manager's screen as data: the status object as words in the kiosk's language.
 
 Built from `Terminal.status()`; headings, the connection, what waits to sync, the budget and what
-"sync now" did are catalogue `Text`s, so the manager reads them in the kiosk's language. The lines
-about single events (conflicts, rejections, alerts, the last redemptions) are the words of
-`terminal.status_text`, as the CLI and the till's console say them, with codes and names as data.
+"sync now" did are catalogue `Text`s, so the manager reads them in the kiosk's language. So are the
+lines about single events (conflicts, rejections, alerts, the last redemptions): their kinds,
+states and the server's reasons are catalogue words, codes, members, cashiers and times are data,
+and a reason the catalogue does not know is shown in the server's words.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kiosk.i18n import Text
-from terminal import status_text
+from kiosk.i18n import Text, catalogue
 
 NEAR_DEADLINE = 0.75  # of the max-offline window: the pending line turns to a warning
 SECTIONS = ("conflicts", "rejected", "alerts", "budget", "recent")  # in the screen's order
@@ -28,11 +28,11 @@ class ManagerView:
     oldest: Text | None  # how old the oldest pending event is, and its deadline
     warn: bool  # the oldest pending event is close to (or past) the max-offline deadline
     overdue: bool
-    conflicts: tuple[str, ...]
-    rejected: tuple[str, ...]
-    alerts: tuple[str, ...]
+    conflicts: tuple[Text, ...]
+    rejected: tuple[Text, ...]
+    alerts: tuple[Text, ...]
     budget: tuple[Text, ...]
-    recent: tuple[str, ...]
+    recent: tuple[Text, ...]
     sync: Text | None  # what the last "sync now" did, or None
 
     def heading(self, section: str) -> Text:
@@ -59,13 +59,43 @@ def age(seconds: float) -> Text:
     return Text.of("manager.age.day", n=round(seconds / 86400))
 
 
-def _when_en(stamp: Any) -> str:
-    if not stamp:
-        return "never"
-    try:
-        return datetime.fromisoformat(str(stamp)).strftime("%d %b %H:%M:%S")
-    except ValueError:
-        return str(stamp)
+def _known(key: str, words: str) -> Text:
+    """A catalogue word where there is one (a kind, a state, a reason), else the words as data."""
+    return Text.of(key) if key in catalogue("en") else Text.of("manager.as_is", words=words)
+
+
+def reason(words: str | None) -> Text:
+    """The server's reason for a conflict or rejection: its code ("double_redemption: ...")
+    names catalogue words; the rest is said as the server said it."""
+    if not words:
+        return Text.of("manager.no_reason")
+    code, sep, rest = words.partition(": ")
+    if not (sep and code.isidentifier()):
+        return Text.of("manager.as_is", words=words)
+    return _known(f"manager.reason.{code}", rest)
+
+
+def event_line(event: dict[str, Any]) -> Text:
+    """A conflict or a rejected event: what it was, by whom, when, and why."""
+    payload, when_ = event["payload"], when(event["local_time"])
+    why = reason(event["reason"])
+    if event["kind"] == "redeem":
+        tier = payload.get("tier") or Text.of("manager.no_tier")
+        code = payload.get("code", "?")
+        if event.get("actor"):
+            return Text.of("manager.event.redeem_by", code=code, tier=tier, actor=event["actor"],
+                           when=when_, reason=why)  # fmt: skip
+        return Text.of("manager.event.redeem", code=code, tier=tier, when=when_, reason=why)
+    return Text.of("manager.event.points", points=abs(int(payload.get("points") or 0)),
+                   kind=_known(f"manager.kind.{event['kind']}", event["kind"]),
+                   member=str(payload.get("member", "?")), when=when_, reason=why)  # fmt: skip
+
+
+def recent_line(row: dict[str, Any]) -> Text:
+    state = _known(f"manager.state.{row['state']}", str(row["state"]))
+    key = "manager.recent_offline" if row["offline"] else "manager.recent"
+    return Text.of(key, when=when(row["local_time"]), code=row["code"],
+                   tier=row["tier"] or Text.of("manager.no_tier"), state=state)  # fmt: skip
 
 
 def view(
@@ -88,19 +118,15 @@ def view(
         if status["pending"] else None,
         warn=bool(status["pending"]) and oldest >= NEAR_DEADLINE * deadline,
         overdue=bool(status["overdue"]),
-        conflicts=tuple(status_text.event_line(e) for e in status["conflict_list"]),
-        rejected=tuple(status_text.event_line(e) for e in status["rejected_list"]),
-        alerts=tuple(f"{a['kind']}: {a['message']}" for a in status["alert_list"]),
+        conflicts=tuple(event_line(e) for e in status["conflict_list"]),
+        rejected=tuple(event_line(e) for e in status["rejected_list"]),
+        alerts=tuple(Text.of("manager.alert", kind=a["kind"], message=a["message"])
+                     for a in status["alert_list"]),
         budget=tuple(
             Text.of("manager.budget_line", tier=tier, used=b["used"], max=b["max"])
             for tier, b in status["offline_budget"].items()
             if b["max"] is not None
         ),
-        recent=tuple(
-            f"{_when_en(r['local_time'])}  {r['code']}  {r['tier'] or '-'}  "
-            + ("offline, " if r["offline"] else "")
-            + str(r["state"])
-            for r in recent
-        ),
+        recent=tuple(recent_line(r) for r in recent),
         sync=sync,
     )  # fmt: skip
