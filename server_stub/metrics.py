@@ -37,6 +37,7 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from server_stub.errors import ApiError
+from server_stub.records import conflicts
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -93,7 +94,7 @@ SLOW_HEADERS = Counter(
 
 # Labels come from these sets only, so a changed message elsewhere cannot grow the series.
 _VERDICTS = frozenset({"accepted", "duplicate", "conflict", "rejected", "repeat"})
-_CONFLICT_KINDS = frozenset({"double_redemption", "overdraft"})
+_CONFLICT_KINDS = frozenset(conflicts.KINDS)
 _REFUSALS = frozenset({"unknown user", "wrong password", "locked", "locked now", "disabled"})
 _CREDENTIALS = frozenset({"admin token", "enrollment token", "dashboard password", "metrics token"})
 

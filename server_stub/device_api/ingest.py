@@ -318,7 +318,7 @@ def _store(conn: Connection, state: Push) -> None:
         bulk.insert_rows(conn, events, names, values)
         event_counts.add(conn, (
             c for i in state.incoming
-            for c in event_counts.of_event(i.row, i.verdict, i.event["payload"])
+            for c in event_counts.of_event(i.row, i.verdict, i.event["payload"], i.reason)
         ))  # fmt: skip
         # once each: a code voided and redeemed again in this push was won twice
         won = list(dict.fromkeys(i.code_key for i in state.incoming if i.claim_new))

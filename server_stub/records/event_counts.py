@@ -7,8 +7,13 @@ double redemption is not a second redemption; while it stands (its verdict is `c
 **double redemption**, a prize handed out a second time, counted and costed under that name.
 A redemption undone on its till (an accepted void) counts as neither, and a resolution that
 changes a verdict moves the event from one count to the other (`recount`). Points events (their
-verdict accepted or conflict, moving points) count as **points**, and a spend that overdrew a
-balance as an **overdraft** too. The conflicts report is the double redemptions and overdrafts.
+verdict accepted or conflict, moving points) count as **points**, but for a spend that overdrew
+a balance: it consumed no lot, so it spent nothing (the points report's "spent" is what the lots
+gave, lot_uses). A points event in conflict counts as its conflict's kind, read from its reason:
+an **overdraft**, a **limit_exceeded** (its points stand) or an **unconfirmed_spend** (a spend
+above the code threshold without the member's code; its points stand); events stored before
+conflicts had kinds were moved by migration 0020. The conflicts report is the double
+redemptions and these.
 
 The tables are append-only: each push adds one row per group, a void or a resolution adds rows
 with negative counts, and readers sum. Pushes never update a row, so they never wait for each
@@ -29,9 +34,13 @@ from server_stub.database.schema import event_counts, events, shared_counts
 REDEMPTION = "redemption"
 DOUBLE_REDEMPTION = "double_redemption"
 OVERDRAFT = "overdraft"
+LIMIT_EXCEEDED = "limit_exceeded"
+UNCONFIRMED_SPEND = "unconfirmed_spend"
 POINTS = "points"
-KINDS = (REDEMPTION, DOUBLE_REDEMPTION, OVERDRAFT, POINTS)
-CONFLICT_KINDS = (DOUBLE_REDEMPTION, OVERDRAFT)  # what the conflicts report counts
+KINDS = (REDEMPTION, DOUBLE_REDEMPTION, OVERDRAFT, LIMIT_EXCEEDED, UNCONFIRMED_SPEND, POINTS)
+# what the conflicts report counts
+CONFLICT_KINDS = (DOUBLE_REDEMPTION, OVERDRAFT, LIMIT_EXCEEDED, UNCONFIRMED_SPEND)
+_POINTS_CONFLICTS = (OVERDRAFT, LIMIT_EXCEEDED, UNCONFIRMED_SPEND)
 
 DEMOGRAPHICS = ("age_band", "gender", "city")
 _POINT_KINDS = ("accrue", "checkin", "spend", "void", "spin")
@@ -40,17 +49,21 @@ _TEXT = 64  # a demographic value is cut to this; shoppers type them
 _NOTHING = ("", "", "")
 
 
-def counts_as(kind: str, verdict: str, points: int) -> tuple[str, ...]:
-    """The counts an event with this kind, verdict and points belongs to: the one definition."""
+def counts_as(kind: str, verdict: str, points: int, reason: str = "") -> tuple[str, ...]:
+    """The counts an event with this kind, verdict, points and reason (`overdraft: ...`, which
+    names a conflict's kind) belongs to: the one definition."""
     found: list[str] = []
+    named = reason.partition(":")[0]
+    conflict = named if named in _POINTS_CONFLICTS else OVERDRAFT
     if kind == "redeem":
         if verdict == "accepted":
             found.append(REDEMPTION)
         elif verdict == "conflict":
             found.append(DOUBLE_REDEMPTION)
     elif verdict == "conflict" and kind != "spin":  # a double spin is no overdraft
-        found.append(OVERDRAFT)
-    if kind in _POINT_KINDS and points != 0 and verdict in _STANDING:
+        found.append(conflict)
+    overdrawn = verdict == "conflict" and conflict == OVERDRAFT and kind == "spend"
+    if kind in _POINT_KINDS and points != 0 and verdict in _STANDING and not overdrawn:
         found.append(POINTS)
     return tuple(found)
 
@@ -90,10 +103,14 @@ def shared(context: Any) -> tuple[str, str, str]:
     return found[0], found[1], found[2]
 
 
-def of_event(row: Mapping[Any, Any], verdict: str, payload: Any) -> list[Counted]:
+def of_event(
+    row: Mapping[Any, Any], verdict: str, payload: Any, reason: str | None = None
+) -> list[Counted]:
     """What one event counts as. `row` has the events table's columns; `payload` its payload
-    read (a dict), or None where the event has no context to share."""
-    kinds = counts_as(row["kind"], verdict, int(row["points"] or 0))
+    read (a dict), or None where the event has no context to share; `reason` its reason where
+    `row` has none yet (an event of the push being stored)."""
+    reason = str(row.get("reason") or "") if reason is None else reason
+    kinds = counts_as(row["kind"], verdict, int(row["points"] or 0), reason)
     if not kinds:
         return []
     context = payload.get("context") if isinstance(payload, dict) else None

@@ -63,9 +63,10 @@ def _measures(what: str, t: Table) -> tuple[list[str], list[Any], ColumnElement[
     if what == "points":
         measures = [_summed(t, "earned").label("earned"), _summed(t, "spent").label("spent")]
         return [POINTS], [count.label("count"), *measures], count != 0
+    by_kind = [_summed(t, "count", kind).label(kind) for kind in CONFLICT_KINDS]
     return (
         list(CONFLICT_KINDS),
-        [count.label("count"), _summed(t, "value").label("value")],
+        [count.label("count"), *by_kind, _summed(t, "value").label("value")],
         (count != 0),
     )
 
