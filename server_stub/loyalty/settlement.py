@@ -159,7 +159,8 @@ class Settlement:
 # PostgreSQL settings for the settlement's own queries, undone after them. Each scan of a
 # month's rows runs in parallel: six workers (from 243 MB of table: 3^5 times the minimum) get it
 # a larger share of two busy cores than the default two do (10^7 events, load ~9: 2.0 s to 1.3 s
-# for the uses' scan; on idle cores no faster); compiling with JIT cost more than it saved
+# for the uses' scan; a share, not more cores: on an idle machine two would do as well). JIT
+# compiling cost more than it saved.
 SCAN_SETTINGS = {"max_parallel_workers_per_gather": "6", "min_parallel_table_scan_size": "1MB",
                  "jit": "off"}  # fmt: skip
 # the returns of the window each look their lot up by its key: the planner would rather hash
