@@ -29,6 +29,7 @@ from kiosk.screens.loyalty import LoyaltyScreen
 from kiosk.screens.manager import ManagerScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.result import ResultScreen
+from kiosk.screens.sound import Sounds
 
 SCREENS = Path(__file__).parent / "screens"
 KV_FILES = ("common", "attract", "keypad", "result", "details", "loyalty", "pin", "manager", "idle")
@@ -73,6 +74,7 @@ class KioskApp(App):
         self._showing: tuple[str, int] = ("", 0)
         self._idle = IdlePrompt(flow=flow)
         self._tick: Any = None
+        self.sounds: Sounds | None = None  # loaded with the window
 
     # kv calls these with `app.lang` among the arguments, so a language switch redraws text
     def fonts(self, lang: str, bold: bool = False) -> str:
@@ -88,6 +90,7 @@ class KioskApp(App):
                 Builder.load_file(str(SCREENS / f"{name}.kv"))
             _loaded = True
         self._idle = IdlePrompt(flow=self.flow)
+        self.sounds = Sounds()
         manager = ScreenManager(transition=NoTransition())
         screens = (AttractScreen(), KeypadScreen(), ResultScreen(), DetailsScreen(),
                    LoyaltyScreen(), PinScreen(), ManagerScreen())  # fmt: skip
@@ -133,6 +136,8 @@ class KioskApp(App):
             self._showing = showing
             self.root.current = name
             self.shown.append(name)
+            if flow.screen is Screen.RESULT and flow.result is not None and flow.result.won:
+                self.play("win")
             if self.screenshots is not None:
                 Clock.schedule_once(lambda _dt, n=name: self.screenshot(n), 0.15)
         if flow.idle_left is not None:
@@ -157,6 +162,11 @@ class KioskApp(App):
         )
         self.shots.append(target)
         return target
+
+    def play(self, name: str) -> None:
+        """A sound (a key, a win), unless the manager turned them off."""
+        if self.sounds is not None and self.flow.manager.sounds_on:
+            self.sounds.play(name)
 
     def _touch(self, *_args: Any) -> bool:
         self.flow.touched()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from kiosk.i18n import Text
 from kiosk.manager_lock import ManagerLock, PinAnswer
 from kiosk.manager_view import ManagerView, view
+from kiosk.sounds import set_sounds, sounds_on
 from terminal.engine import Terminal
 
 MAX_PIN = 12
@@ -52,6 +53,15 @@ class ManagerDesk:
             return True
         self._changed()
         return False
+
+    @property
+    def sounds_on(self) -> bool:
+        return sounds_on(self.terminal.ledger)
+
+    def toggle_sounds(self) -> None:
+        """Sounds on or off, kept across restarts."""
+        set_sounds(self.terminal.ledger, not self.sounds_on)
+        self._changed()
 
     def view(self) -> ManagerView:
         return view(self.terminal.status(), self.terminal.recent_redemptions(20), self.sync_outcome)

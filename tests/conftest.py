@@ -18,6 +18,7 @@ from codes.checker import CodeChecker
 pytest_plugins = ["tests.world"]  # the server and enrolled devices, for server and sync tests
 
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # the kiosk's sounds, with no sound card
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
 # tmp_path in memory where there is a tmpfs: every SQLite commit (the tills', the server's) waits

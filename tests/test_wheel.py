@@ -26,6 +26,10 @@ OPENED = {
         "kiosk/assets/fonts/OFL.txt",
     ],
     "the kiosk's art": ["kiosk/assets/art/**/*.png"],
+    "the kiosk's sounds and their credits": [
+        "kiosk/assets/sounds/*.wav",
+        "kiosk/assets/sounds/CREDITS.txt",
+    ],
     "the dashboard's templates": ["server_stub/dashboard/templates/*.html"],
     "the dashboard's static files": ["server_stub/dashboard/static/*"],
     "the texts to winners and the reasons of a decision": [

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
@@ -44,6 +45,9 @@ class KButton(Button):
         if now - self._last < DEBOUNCE_S:
             return
         self._last = now
+        play = getattr(App.get_running_app(), "play", None)
+        if play is not None:
+            play("key")
         self.dispatch("on_act")
 
     def on_act(self) -> None:

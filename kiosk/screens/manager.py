@@ -51,3 +51,5 @@ class ManagerScreen(KioskScreen):
         say(ids.sync, render(Text.of(words), lang), lang)
         ids.sync.disabled = flow.manager.syncing
         say(ids.close, render(Text.of("manager.exit"), lang), lang)
+        sounds = "manager.sounds_on" if flow.manager.sounds_on else "manager.sounds_off"
+        say(ids.sounds, render(Text.of(sounds), lang), lang)
