@@ -314,7 +314,7 @@ def create_app(
     @app.get("/v1/admin/conflicts", dependencies=guarded)
     def conflict_list(
         state: Literal["open", "resolved"] | None = None,
-        kind: Literal["double_redemption", "overdraft"] | None = None,
+        kind: conflicts.Kind | None = None,
         store: Annotated[str | None, Query(max_length=64, pattern=NO_CONTROL)] = None,
     ) -> list[dict[str, Any]]:
         return conflicts.list_conflicts(engine, state, kind, store)

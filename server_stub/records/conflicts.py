@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Collection
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, Engine, func, or_, select, update
 
@@ -21,9 +21,12 @@ ACTIONS: dict[str, str] = {
 }
 
 
-# every kind a conflict may be, for the CLI's and the dashboard's filters
-KINDS = ("double_redemption", "overdraft", "review", "limit_exceeded", "unconfirmed_spend",
-         "double_spin")
+# every kind a conflict may be, for the CLI's, the dashboard's and the admin API's filters
+Kind = Literal[
+    "double_redemption", "overdraft", "review", "limit_exceeded", "unconfirmed_spend",
+    "double_spin",
+]  # fmt: skip
+KINDS: tuple[str, ...] = get_args(Kind)
 _EVENT_FIELDS = {"seq": "seq", "kind": "kind", "cashier": "actor", "local_time": "local_time",
                  "server_time": "received", "verdict": "verdict", "payload": "payload"}  # fmt: skip
 

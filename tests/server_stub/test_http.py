@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.case import Case
 
 from server_stub.database.connection import admin_token
+from server_stub.records import conflicts
 from sync.cycle import run_cycle
 from sync.transport import HttpTransport
 from tests.live import live_server
@@ -45,6 +46,12 @@ def test_devices_sync_over_http_and_the_admin_sees_the_conflict(
     assert listed.status_code == 200 and len(listed.json()) == 300
     refused = requests.get(f"{url}/v1/admin/conflicts", timeout=10)
     assert refused.status_code == 401 and refused.json()["error"] == "not_admin"
+    admin = {"Authorization": f"Bearer {token}"}
+    for kind in conflicts.KINDS:  # each kind the CLI and the dashboard filter by
+        only = requests.get(f"{url}/v1/admin/conflicts", params={"kind": kind}, headers=admin,
+                            timeout=10)  # fmt: skip
+        assert only.status_code == 200, (kind, only.text)
+        assert len(only.json()) == (300 if kind == "double_redemption" else 0), kind
 
 
 def test_every_error_is_json_with_a_code_and_a_message(served: tuple[World, str, str]) -> None:
