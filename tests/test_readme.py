@@ -33,7 +33,7 @@ def walkthrough() -> list[str]:
 
 def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     blocks = walkthrough()
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     (tmp_path / ".venv").symlink_to(sys.prefix)  # the venv these tests run in
     server, bridge = free_port(), free_port()
     script = (
@@ -63,12 +63,13 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert done.returncode == 0, out
     assert "Traceback" not in out
     assert "this run holds: gold 1, silver 100, music 9,899" in out
-    assert "valid:" in out and "expired" not in out
+    assert "valid:" in out and "expired:" not in out  # the code check said valid, not expired
     assert "accepted_offline: Redeemed" in out and "accepted_online: Redeemed" in out
     assert "chain intact" in out and "Voided" in out
     assert f"instore server on http://127.0.0.1:{server}" in out
     assert "sync done" in out and "1 accepted" in out
     assert "no conflicts" in out
+    assert "mobi owes volt 10.00 for 200 points" in out  # earned at one partner, spent at another
     scanned = [line for line in out.splitlines() if line.startswith("run2-qr/")]
     assert len(scanned) == 1 and "Valid code" in scanned[0]  # a printed QR, read at the till
     assert (tmp_path / "out.csv").exists() and (tmp_path / "run1.pdf").exists()
