@@ -247,10 +247,16 @@ class Tally:
             member = members.by_id(self.conn, member_id)
             if member is not None:
                 found |= {k for k in (member.phone, member.card) if k}
-            earned = select(events.c.member).join(lots, lots.c.event_id == events.c.event_id)
-            used = select(events.c.member).join(lot_uses, lot_uses.c.event_id == events.c.event_id)
-            for query in (earned.where(lots.c.member_id == member_id),
-                          used.where(lot_uses.c.member_id == member_id)):  # fmt: skip
+            # both from the member's lots (indexed by member), the uses by their lot
+            earned = select(events.c.member).select_from(
+                lots.join(events, events.c.event_id == lots.c.event_id)
+            )
+            used = select(events.c.member).select_from(
+                lots.join(lot_uses, lot_uses.c.lot_id == lots.c.id)
+                .join(events, events.c.event_id == lot_uses.c.event_id)
+            )  # fmt: skip
+            for query in (earned, used):
+                query = query.where(lots.c.member_id == member_id)
                 found |= {k for k in self.conn.execute(query.distinct()).scalars() if k}
             self.keys[member_id] = found
         return self.keys[member_id] | {key}
