@@ -29,10 +29,12 @@ from kiosk.screens.loyalty import LoyaltyScreen
 from kiosk.screens.manager import ManagerScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.result import ResultScreen
+from kiosk.screens.wheel import WheelResultScreen, WheelScreen
 from kiosk.screens.sound import Sounds
 
 SCREENS = Path(__file__).parent / "screens"
-KV_FILES = ("common", "attract", "keypad", "result", "details", "loyalty", "pin", "manager", "idle")
+KV_FILES = ("common", "attract", "keypad", "result", "details", "loyalty", "pin", "manager", "idle",
+            "wheel")  # fmt: skip
 
 # text at least 4.5:1 against the paper (tests/kiosk checks each pair)
 THEME = {
@@ -93,7 +95,8 @@ class KioskApp(App):
         self.sounds = Sounds()
         manager = ScreenManager(transition=NoTransition())
         screens = (AttractScreen(), KeypadScreen(), ResultScreen(), DetailsScreen(),
-                   LoyaltyScreen(), PinScreen(), ManagerScreen())  # fmt: skip
+                   LoyaltyScreen(), PinScreen(), ManagerScreen(), WheelScreen(),
+                   WheelResultScreen())  # fmt: skip
         for screen in screens:
             screen.flow = self.flow
             manager.add_widget(screen)

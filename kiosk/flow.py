@@ -27,6 +27,7 @@ from kiosk.manager_desk import ManagerDesk, Syncer
 from kiosk.manager_lock import ManagerLock
 from kiosk.result_view import ResultView, view_of
 from kiosk.settings import KioskSettings
+from kiosk.wheel_desk import WheelDesk
 from terminal.engine import Terminal
 from terminal.results import Status
 
@@ -39,6 +40,8 @@ class Screen(StrEnum):
     LOYALTY = "loyalty"
     PIN = "pin"
     MANAGER = "manager"
+    WHEEL = "wheel"  # the bonus wheel: its rules, then the spin
+    WHEEL_RESULT = "wheel_result"
 
 
 Listener = Callable[[], None]
@@ -77,6 +80,10 @@ class Flow:
         self.loyalty = LoyaltyDesk(
             terminal, settings.country, settings.actor, self._changed, self._recorded,
             lambda: self.lang,
+        )  # fmt: skip
+        self.wheel = WheelDesk(
+            terminal, self.loyalty, settings.actor, self._changed, self._recorded,
+            lambda: self.online,
         )  # fmt: skip
         lock = ManagerLock(terminal.ledger, settings.pin_attempts, settings.pin_lock_s, wall_clock)
         self.manager = ManagerDesk(
@@ -250,6 +257,42 @@ class Flow:
         self.loyalty.start()
         self._go(Screen.LOYALTY)
 
+    # -- the bonus wheel (wheel_desk.py) ----------------------------------------------------
+
+    def open_wheel(self) -> None:
+        """The wheel's rules for the member known here: its odds, and why not, if not."""
+        with self._lock:
+            if self.loyalty.member is None:
+                return
+            self.wheel.open()
+            self._go(Screen.WHEEL)
+
+    def spin_wheel(self) -> None:
+        """The engine draws, then the wheel turns to show it (or straight to the words)."""
+        with self._lock:
+            if self.screen is not Screen.WHEEL:
+                return
+            if self.before_operation is not None:
+                self.before_operation()  # a slice a sync has just brought
+            self.wheel.spin()
+            if self.wheel.phase == "landed":
+                self._go(Screen.WHEEL_RESULT)
+
+    def wheel_landed(self) -> None:
+        """The animation has stopped on the drawn outcome."""
+        with self._lock:
+            if self.screen is Screen.WHEEL and self.wheel.phase == "spinning":
+                self.wheel.landed()
+                self._go(Screen.WHEEL_RESULT)
+
+    def back_to_points(self) -> None:
+        """From the wheel to the member's points, the member still known."""
+        with self._lock:
+            self.wheel.start()
+            self.loyalty.message = None
+            self.loyalty.refresh_balance()
+            self._go(Screen.LOYALTY)
+
     def open_pin(self) -> None:
         """The long press in the attract screen's corner: staff only, behind the PIN."""
         self.manager.start()
@@ -264,6 +307,7 @@ class Flow:
             self.entry.clear()
             self.details.start("")
             self.loyalty.start()
+            self.wheel.start()
             self.result = None
             self.idle_left = None
             self.lang = self.settings.lang

@@ -56,6 +56,12 @@ class LoyaltyScreen(KioskScreen):
     def _member(self, flow: Flow) -> None:
         lang, ids = flow.lang, self.ids
         say(ids.checkin, render(Text.of("loyalty.checkin"), lang), lang)
+        wheel = flow.wheel
+        ids.member_step.show(ids.wheel, wheel.offered())
+        if wheel.offered():
+            ids.wheel.primary = wheel.ready()
+            words = Text.of("wheel.open" if ids.wheel.primary else "wheel.rules_button")
+            say(ids.wheel, render(words, lang), lang)
         say(ids.prizes_title, render(Text.of("loyalty.prizes"), lang), lang)
         prizes = flow.loyalty.prizes()
         ids.member_step.show(ids.no_prizes, not prizes)
