@@ -29,8 +29,8 @@ from kiosk.screens.loyalty import LoyaltyScreen
 from kiosk.screens.manager import ManagerScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.result import ResultScreen
-from kiosk.screens.wheel import WheelResultScreen, WheelScreen
 from kiosk.screens.sound import Sounds
+from kiosk.screens.wheel import WheelResultScreen, WheelScreen
 
 SCREENS = Path(__file__).parent / "screens"
 KV_FILES = ("common", "attract", "keypad", "result", "details", "loyalty", "pin", "manager", "idle",
