@@ -121,6 +121,9 @@ _has_receipt, _has_member = events.c.receipt.is_not(None), events.c.member.is_no
 Index("events_receipt", events.c.store_id, events.c.receipt,
       sqlite_where=_has_receipt, postgresql_where=_has_receipt)  # fmt: skip
 Index("events_member", events.c.member, sqlite_where=_has_member, postgresql_where=_has_member)
+# a void found by the event it undoes (migration 0021): a second void of one event is refused
+_voids = events.c.kind == "void"
+Index("events_void_target", events.c.target, sqlite_where=_voids, postgresql_where=_voids)
 # the dashboard's lookup finds a code's redemptions by it (migration 0009); other events name none
 _redeems = events.c.kind == "redeem"
 Index("events_code", events.c.campaign, events.c.serial,

@@ -56,9 +56,10 @@ def judge_points(conn: Connection, state: Push) -> None:
                 item.verdict = "rejected"
                 item.reason = f"unknown_target: no event {item.row['target']} of this device"
                 continue
-            if target.kind in POINT_KINDS and target.event_id in undone:
+            if target.event_id in undone:
                 # a till's own ledger voids an event once; a second void (a tampered ledger)
-                # would take the points back again, from the member's other lots
+                # would take the points back again from the member's other lots, or uncount a
+                # redemption twice
                 item.verdict = "rejected"
                 item.reason = f"already_voided: event {target.event_id} was voided before"
                 continue
@@ -185,19 +186,16 @@ def _void_targets(conn: Connection, state: Push, voids: list[Incoming]) -> dict[
 
 
 def _voided_before(conn: Connection, state: Push, targets: dict[str, Target]) -> set[str]:
-    """The points events among `targets` that an accepted void of this device undid in an
-    earlier push. Read by member (indexed): a void's row names its target's member."""
-    of_points = {t.event_id: t.member for t in targets.values() if t.kind in POINT_KINDS}
-    named = {m for m in of_points.values() if m}
-    if not named:
+    """The events among `targets` that an accepted void of this device undid in an earlier
+    push (found by the voids' own index on their target)."""
+    if not targets:
         return set()
     return {
         r.target
         for r in conn.execute(
             select(events.c.target).where(
-                events.c.member.in_(named), events.c.kind == "void",
+                events.c.kind == "void", events.c.target.in_(list(targets)),
                 events.c.verdict == "accepted", events.c.device_id == state.device.id,
-                events.c.target.in_(of_points),
             )
         )
     }  # fmt: skip

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from codes.common import event_form
 from server_stub.database.schema import alerts, claims, devices, events
-from server_stub.records import conflicts
+from server_stub.records import conflicts, reports
 from sync import outbox
 from sync.protocol import ClaimRequest
 from terminal import chain
@@ -407,3 +407,30 @@ def test_a_device_cannot_take_back_a_code_whose_event_the_server_has(world: Worl
     a.sync()
     again = ClaimRequest(event_id=chain.uuid7(), campaign="ice-2026", serial=5, code=world.code(5))
     assert not a.client.claim(again, 2.0).won
+
+
+def test_a_redemption_voided_twice_is_uncounted_once(world: World) -> None:
+    """A tampered till sends a second void of one redemption, in the same push and in a later
+    one: the reports count the redemption out once, and each second void is refused."""
+    world.setup()
+    a = world.device("s1", "Till A")
+    redeemed = a.terminal.redeem(world.code(3), actor="ann")
+    a.terminal.redeem(world.code(4), actor="ann")
+    a.sync()
+    assert redeemed.event_id is not None
+    a.terminal.void(redeemed.event_id, "wrong pack")
+
+    def void_again() -> None:  # signed and chained like any event: the ledger itself refuses
+        with a.ledger.write() as conn:
+            a.ledger.append(conn, a.ledger.device(), "void",
+                            {"target": redeemed.event_id, "kind": "redeem", "reason": "x"})  # fmt: skip
+
+    void_again()
+    a.sync()
+    void_again()
+    a.sync()
+    by_store = reports.report(world.engine, "redemptions", "store")["rows"]
+    assert [(r["key"], r["count"]) for r in by_store] == [("s1", 1)]
+    states = a.ledger.read("SELECT state, reason FROM events WHERE kind = 'void' ORDER BY seq")
+    assert [s["state"] for s in states] == ["accepted", "rejected", "rejected"]
+    assert all("already_voided" in s["reason"] for s in states[1:])
