@@ -1,5 +1,5 @@
 """The brand's words and look on the kiosk, from the campaign content sync brought
-(terminal/content.py, docs/campaign-content.md): each prize's name and description in the
+(terminal/ledger_content.py, docs/campaign-content.md): each prize's name and description in the
 shopper's language (English where that language has none), the pictures for the attract
 screen's rotation and the result, and the theme's colours, checked for contrast here again.
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from codes.campaign import Campaign
 from kiosk.i18n import LANGUAGES, Text
 from sync.protocol import MIN_CONTRAST, contrast
-from terminal.content import Content, Theme, contents, picture
 from terminal.ledger import Ledger
+from terminal.ledger_content import Content, Theme, content_digests, contents, picture
 
 log = logging.getLogger(__name__)
 Colour = tuple[float, ...]
@@ -72,8 +72,7 @@ class Brand:
 
     def _fresh(self) -> dict[str, Content]:
         """The content as stored now (one small read; the rest only when it changed)."""
-        rows = self.ledger.read("SELECT campaign, digest FROM campaign_content ORDER BY campaign")
-        digests = tuple(f"{r['campaign']}:{r['digest']}" for r in rows)
+        digests = content_digests(self.ledger)
         if digests != self._digests:
             self._digests = digests
             self._content = {c.campaign: c for c in contents(self.ledger)}

@@ -9,6 +9,7 @@ and a reason the catalogue does not know is shown in the server's words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,7 +73,16 @@ def reason(words: str | None) -> Text:
     code, sep, rest = words.partition(": ")
     if not (sep and code.isidentifier()):
         return Text.of("manager.as_is", words=words)
+    first = _FIRST_BY.fullmatch(rest) if code == "double_redemption" else None
+    if first:  # the side that won, named: the device, its store, when (data, not words)
+        return Text.of("manager.reason.double_redemption_by", **first.groupdict())
     return _known(f"manager.reason.{code}", rest)
+
+
+# how the server names a double redemption's first side (server_stub/device_api/ingest.py)
+_FIRST_BY = re.compile(
+    r"already redeemed by (?P<device>.+) at store (?P<store>\S+) \((?P<when>[^)]*)\)"
+)
 
 
 def event_line(event: dict[str, Any]) -> Text:

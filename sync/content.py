@@ -1,5 +1,5 @@
 """A campaign grant's content (texts, pictures, theme) into the device's ledger: the pictures
-decoded from the wire's base64 and kept by their SHA-256 (terminal/content.py)."""
+decoded from the wire's base64 and kept by their SHA-256 (terminal/ledger_content.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sync.protocol import CampaignContent, CampaignGrant
-from terminal.content import drop_unused_pictures, put_content
 from terminal.ledger import Ledger
+from terminal.ledger_content import drop_unused_pictures, put_content
 
 
 def put_grant_content(

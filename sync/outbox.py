@@ -15,8 +15,8 @@ from typing import Any
 from codes import campaign as campaign_file
 from sync.content import put_grant_content
 from sync.protocol import EventVerdict, Notice, PullResponse, WireLot
-from terminal.content import drop_unused_pictures
 from terminal.ledger import Ledger, now_iso
+from terminal.ledger_content import drop_unused_pictures
 from terminal.ledger_sync import Settled
 from terminal.ledger_vouchers import Held
 from terminal.ledger_wheel import HeldSpin

@@ -116,7 +116,11 @@ def test_a_prize_confirmed_before_it_ships_is_provisional_offline(
     flow = Flow(store.open(), KioskSettings(db=store.path))
     view = scan(flow, store.code(store.serial_of_tier("gold")))
     assert view.won and view.art.endswith("gold.png")
-    assert view.lines == (Text.of("result.provisional"), Text.of("result.next.claim"))
+    # then the claim's reference, what to have ready and the last day to claim (result_view)
+    assert view.lines[:2] == (Text.of("result.provisional"), Text.of("result.next.claim"))
+    assert [line.key for line in view.lines[2:]] == [
+        "result.claim_reference", "result.claim_bring", "result.claim_by",
+    ]
 
 
 def test_online_acceptance_says_nothing_of_offline(make_store: StoreFactory) -> None:

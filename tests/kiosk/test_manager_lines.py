@@ -53,3 +53,13 @@ def test_a_reason_the_catalogue_does_not_know_is_shown_as_the_server_said_it() -
     said = render(manager_view.reason("brand_new_rule: the brand said no"), "hi")
     assert said == "the brand said no"
     assert render(manager_view.reason("no code at all"), "kk") == "no code at all"
+
+
+def test_a_double_redemption_names_the_device_and_store_that_won_in_every_language() -> None:
+    """The server names the first side (ingest's words); the manager reads it in the kiosk's
+    language with the device, the store and the time as they are."""
+    said = "double_redemption: already redeemed by Till A at store north (2026-12-06 13:13 UTC)"
+    for lang in ("en", "hi", "ru", "kk"):
+        line = render(manager_view.reason(said), lang)
+        assert "Till A" in line and "north" in line and "2026-12-06 13:13 UTC" in line, line
+        assert "already" not in line

@@ -302,7 +302,7 @@ def test_a_report_downloads_as_csv_that_reads_back(
     text = Path(download.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     # the later side of the double redemption is no second redemption: it is counted beside
-    counted = {r["key"]: (int(r["count"]), int(r["double_redemptions"])) for r in rows}
+    counted = {r["store"]: (int(r["count"]), int(r["double_redemptions"])) for r in rows}
     assert counted == {"s1": (4, 0), "s2": (1, 1)}
     page.close()
 

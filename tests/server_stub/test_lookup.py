@@ -90,7 +90,7 @@ def test_a_mistyped_or_forged_code_is_said_to_be_so_and_never_taken_for_a_member
     world.setup()
     till = world.device("s1", "Till A")
     till.terminal.accrue("M-1001", 125, "R-1", actor="ann")
-    till.terminal.accrue("+44 7700 900123", 125, "R-2", actor="ann")
+    till.terminal.accrue("+44 7911 123456", 125, "R-2", actor="ann")
     assert till.sync().ok
     users.create_user(world.engine, "hel", PASSWORD, "helpdesk")
     hel = users.sign_in(world.engine, "hel", PASSWORD)
@@ -105,7 +105,7 @@ def test_a_mistyped_or_forged_code_is_said_to_be_so_and_never_taken_for_a_member
     forged = lookup.lookup(world.engine, hel, _forged("0123456789ABCDEF"))
     assert forged["code"]["check"] == "invalid" and forged["member"] is None
     assert forged["code"]["message"] == "This is not a valid code."
-    for member, typed in (("M-1001", "M-1001"), ("+447700900123", "+44 7700 900-123")):
+    for member, typed in (("M-1001", "M-1001"), ("+447911123456", "+44 7911 123-456")):
         found = lookup.lookup(world.engine, hel, typed)
         assert found["code"] is None and found["member"] == {"member": member, "balance": 12}
         assert [e["kind"] for e in found["events"]] == ["accrue"]

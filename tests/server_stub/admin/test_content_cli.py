@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from instore_cli import main as instore
 from server_stub.database.content_tables import campaign_content
-from terminal.content import contents, picture
+from terminal.ledger_content import contents, picture
 from tests.world import World
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "campaign-content"

@@ -93,6 +93,12 @@ def drop_unused_pictures(conn: sqlite3.Connection) -> int:
     return len(gone)
 
 
+def content_digests(ledger: Ledger) -> tuple[str, ...]:
+    """What changes when sync stores new content: one small read per campaign."""
+    rows = ledger.read("SELECT campaign, digest FROM campaign_content ORDER BY campaign")
+    return tuple(f"{r['campaign']}:{r['digest']}" for r in rows)
+
+
 def contents(ledger: Ledger) -> list[Content]:
     """Every campaign's content this device holds, by campaign id."""
     rows = ledger.read("SELECT campaign, data, digest FROM campaign_content ORDER BY campaign")
