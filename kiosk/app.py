@@ -15,13 +15,13 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.graphics.opengl import GL_RENDERER, glFinish, glGetString
 from kivy.lang import Builder
-from kivy.properties import DictProperty, StringProperty
+from kivy.properties import DictProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.flow import Flow, Screen
 from kiosk.i18n import font, script
 from kiosk.screens.attract import AttractScreen
-from kiosk.screens.common import texts_shown
+from kiosk.screens.common import LARGE_TEXT, texts_shown
 from kiosk.screens.details import DetailsScreen
 from kiosk.screens.idle import IdlePrompt
 from kiosk.screens.keypad import KeypadScreen
@@ -64,6 +64,7 @@ def _finish_frame(*_args: Any) -> None:
 class KioskApp(App):
     lang = StringProperty("en")
     theme = DictProperty(THEME)
+    text_scale = NumericProperty(1.0)  # every label's and button's words: LARGE_TEXT or 1
 
     def __init__(self, flow: Flow, screenshots: Path | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -128,6 +129,7 @@ class KioskApp(App):
             return
         flow = self.flow
         self.lang = flow.lang
+        self.text_scale = LARGE_TEXT if flow.large_text else 1.0
         colours = flow.brand.colours(THEME)  # the brand's look, where its theme reads well
         if colours != self.theme:
             self.theme = colours

@@ -63,6 +63,8 @@ class Flow:
         self.after_operation = after_operation
         self.before_operation = before_operation
         self.lang = settings.lang
+        # the shopper's large-text mode: like the language, theirs for the session only
+        self.large_text = False
         self.screen = Screen.ATTRACT
         self.result: ResultView | None = None
         self.entry = CodeEntry(terminal.checker)
@@ -302,7 +304,8 @@ class Flow:
         self._go(Screen.ATTRACT)
 
     def start_over(self) -> None:
-        """Back to the start with nothing of this shopper left: typed code, answers, language."""
+        """Back to the start with nothing of this shopper left: typed code, answers, language,
+        text size."""
         with self._lock:
             self.entry.clear()
             self.details.start("")
@@ -311,6 +314,7 @@ class Flow:
             self.result = None
             self.idle_left = None
             self.lang = self.settings.lang
+            self.large_text = False
             # the codes seen lately stay remembered: a pack still in front of the camera after
             # "Done" must not be redeemed again, nor bring its result back until it has left
             self._held.update({key: at for key, (at, _) in self._recent.items()})
@@ -320,6 +324,12 @@ class Flow:
         if lang in LANGUAGES and lang != self.lang:
             self.lang = lang
             self._changed()
+
+    def toggle_large_text(self) -> None:
+        """The attract screen's "Larger text" / "Normal text": every screen's words grow or go
+        back, until this shopper leaves (start_over)."""
+        self.large_text = not self.large_text
+        self._changed()
 
     def _go(self, screen: Screen) -> None:
         self.screen = screen

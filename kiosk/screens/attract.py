@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.metrics import dp
 from kivy.properties import NumericProperty, StringProperty
 
 from kiosk.flow import Flow
@@ -29,6 +28,9 @@ class AttractScreen(KioskScreen):
             self._turning.cancel()
 
     def _turn(self, _dt: float) -> None:
+        if self.get_root_window() is None:  # the app has stopped on this screen: no on_leave
+            self.on_leave()
+            return
         self.slide += 1
         if self.flow is not None:
             self.refresh(self.flow)
@@ -53,10 +55,12 @@ class AttractScreen(KioskScreen):
         say(ids.notice, "\n".join(notices), lang)
         say(ids.type, render(Text.of("attract.type"), lang), lang)
         say(ids.points, render(Text.of("attract.points"), lang), lang)
+        size = "attract.normal_text" if flow.large_text else "attract.large_text"
+        say(ids.text_size, render(Text.of(size), lang), lang)
+        ids.text_size.chosen = flow.large_text
         if not ids.languages.children:
             for code in LANGUAGES:
-                button = KButton(lang=code,
-                                 height=dp(72), font_size="24sp")  # fmt: skip
+                button = KButton(lang=code, font_size="24sp")
                 say(button, render(Text.of("language.name"), code), code)
                 button.bind(on_act=lambda b, c=code: flow.set_language(c))
                 ids.languages.add_widget(button)

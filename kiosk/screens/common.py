@@ -27,17 +27,50 @@ from kiosk.phone import PhonePad
 DEBOUNCE_S = 0.15
 
 
-class KLabel(Label):
+LARGE_TEXT = 1.4  # the large-text mode: every label and button's words this much larger
+
+
+class ScaledText:
+    """Words drawn at their design size times `text_scale` (kv binds it to the app's, 1 or
+    LARGE_TEXT). Kivy turns "26sp" into pixels once, when it is set, so a size kv or Python sets
+    is kept as the design size and font_size becomes that times the scale; a kv expression that
+    sets it again (the voucher's fitted size) is scaled as well."""
+
+    text_scale = NumericProperty(1.0)
+    font_size: Any
+    _design_size = 0.0
+    _scaling = False
+
+    def on_font_size(self, _widget: Any, size: float) -> None:
+        if not self._scaling:
+            self._design_size = size
+            self._rescale()
+
+    def on_text_scale(self, _widget: Any, _scale: float) -> None:
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if not self._design_size:  # never set: the class's size is the design's
+            self._design_size = self.font_size
+        self._scaling = True
+        try:
+            self.font_size = self._design_size * self.text_scale
+        finally:
+            self._scaling = False
+
+
+class KLabel(ScaledText, Label):
     bold = BooleanProperty(False)
     lang = StringProperty("")  # set to draw in a language other than the shopper's (its name)
 
 
-class KButton(Button):
+class KButton(ScaledText, Button):
     action = StringProperty("")
     primary = BooleanProperty(False)  # the screen's main action: larger, green
     chosen = BooleanProperty(False)  # a choice that is picked: green, its size unchanged
     lang = StringProperty("")
     bold = BooleanProperty(True)
+    least_height = NumericProperty(0.0)  # taller when its words need it (large text)
     _last = 0.0
 
     def on_release(self) -> None:

@@ -28,7 +28,8 @@ def test_each_screenshot_has_its_texts_beside_it(make_store: StoreFactory, tmp_p
     lines = attract.with_suffix(".txt").read_text(encoding="utf-8").splitlines()
     said = [render(Text.of(k), "en") for k in ("attract.title", "attract.type", "attract.points")]
     assert [lines.index(words) for words in said] == sorted(lines.index(w) for w in said)
-    assert lines[-4:] == ["English", "हिन्दी", "Русский", "Қазақша"]  # left to right, at the foot
+    # the languages left to right, and under them the large-text button
+    assert lines[-5:] == ["English", "हिन्दी", "Русский", "Қазақша", "Larger text"]
     assert not any("[" in line or "&bl;" in line for line in lines)  # no markup
     kazakh = typing.with_suffix(".txt").read_text(encoding="utf-8")
     assert render(Text.of("type.delete"), "kk") in kazakh

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from kivy.metrics import dp
 
@@ -54,9 +55,86 @@ def within_reach(ui: Ui, screen: Screen) -> None:
             assert b.to_window(b.x, b.top)[1] <= Window.height * 2 / 3 + 1, (screen, b.text)
 
 
-def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path) -> None:
+def overflowing(ui: Ui) -> list[str]:
+    """The words on screen that do not fit: a label or button whose drawn text is wider or taller
+    than the widget, that breaks a word across lines, that spills out of its layout, or that
+    reaches past the window (one in a scrolled list may)."""
+    from kivy.core.window import Window
+    from kivy.uix.label import Label
+    from kivy.uix.layout import Layout
+    from kivy.uix.scrollview import ScrollView
+
+    from kiosk.screens.common import plain
+
+    roots = [ui.screen] + ([ui.app._idle] if ui.app._idle.parent else [])
+    bad = []
+    for root in roots:
+        for w in root.walk(restrict=True):
+            if not isinstance(w, Label) or not w.text.strip() or w.get_root_window() is None:
+                continue
+            chain = [w]
+            while chain[-1].parent is not None and chain[-1].parent is not chain[-1]:
+                chain.append(chain[-1].parent)
+            if any(up.opacity == 0 for up in chain):
+                continue
+            w.texture_update()  # the texture as the words and size are now
+            tw, th = w.texture_size
+            x, y = w.to_window(w.x, w.y)
+            where = f"{ui.screen.name}: {' '.join(plain(w.text).split())[:60]!r}"
+            if tw > w.width + 1 or th > w.height + 1:
+                bad.append(f"{where} needs {tw:.0f}x{th:.0f}, has {w.width:.0f}x{w.height:.0f}")
+            broken = _broken_word(w, plain(w.text) if w.markup else w.text)
+            if broken:
+                bad.append(f"{where} breaks the word {broken!r}")
+            box = w.parent  # a layout too small for its words lets them spill over its edges
+            if isinstance(box, Layout) and not _inside(w, box):
+                bad.append(
+                    f"{where} spills out of its {type(box).__name__} by {_spill(w, box):.0f}"
+                )
+            scrolled = any(isinstance(up, ScrollView) for up in chain)
+            right, top = x + w.width, y + w.height
+            outside = min(x, y) < -1 or right > Window.width + 1 or top > Window.height + 1
+            if outside and not scrolled:
+                bad.append(f"{where} at {x:.0f},{y:.0f} {w.width:.0f}x{w.height:.0f} is off screen")
+    return bad
+
+
+def _inside(widget: Any, box: Any) -> bool:
+    return bool(
+        widget.x >= box.x - 1 and widget.y >= box.y - 1
+        and widget.right <= box.right + 1 and widget.top <= box.top + 1
+    )  # fmt: skip
+
+
+def _broken_word(label: Any, words: str) -> str:
+    """A word wider than the label's lines, which Kivy breaks in two ("Стерет / ь"); "" if none.
+    Latin runs are measured in the Latin font, as i18n.markup draws them in Hindi."""
+    from kivy.core.text import Label as CoreLabel
+
+    from kiosk.i18n import font
+
+    width = label.text_size[0]
+    if not width:
+        return ""  # one line, as wide as its words
+    room = width - label.padding[0] - label.padding[2]
+    for word in words.split():
+        face = font("en", label.bold) if word.isascii() else label.font_name
+        core = CoreLabel(text=word, font_size=label.font_size, font_name=face, bold=label.bold)
+        if core.get_extents(word)[0] > room + 1:
+            return word
+    return ""
+
+
+def _spill(widget: Any, box: Any) -> float:
+    return float(
+        max(box.x - widget.x, box.y - widget.y, widget.right - box.right, widget.top - box.top)
+    )
+
+
+def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path, large: bool = False) -> None:
     """Every screen in `lang`, a picture of each in `out` (the pictures of a run before go first,
-    so a screen the tour no longer reaches is missed, not counted from last time)."""
+    so a screen the tour no longer reaches is missed, not counted from last time). `large`: in
+    the shopper's large-text mode, every word checked to fit its widget and the window."""
     for old in out.glob("*.png"):
         old.unlink()
     flow = ui.flow
@@ -67,10 +145,14 @@ def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path) -> None:
         assert flow.lang == lang
         ui.shot(out / f"{name}.png")
         within_reach(ui, expected)
+        if large:
+            assert not overflowing(ui), overflowing(ui)
 
     def fresh() -> None:
         flow.start_over()
         flow.set_language(lang)
+        if large:
+            flow.toggle_large_text()
 
     fresh()
     shot("attract", Screen.ATTRACT)
@@ -123,6 +205,8 @@ def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path) -> None:
     flow.tick()
     ui.wait(lambda: ui.app._idle.parent is not None)
     ui.shot(out / "idle.png")
+    if large:
+        assert not overflowing(ui), overflowing(ui)
     clocks.tick(30)
     flow.tick()
     ui.wait(lambda: ui.screen.name == "attract" and ui.app._idle.parent is None)
@@ -148,6 +232,6 @@ if __name__ == "__main__":
     clocks = Clocks()
     ui = Ui(tour_flow(store, clocks))
     try:
-        tour(ui, store, clocks, "en", out)
+        tour(ui, store, clocks, "en", out, large="large" in sys.argv[3:])
     finally:
         ui.close()
