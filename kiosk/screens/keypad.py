@@ -20,7 +20,8 @@ class KeypadScreen(KioskScreen):
         lang, ids, entry = flow.lang, self.ids, flow.entry
         if not ids.symbols.children:
             for key in KEYS:
-                button = KButton(text=key, lang="en", font_size="34sp", least_height=dp(96))
+                button = KButton(text=key, lang="en", font_size="34sp")
+                button.least_height = dp(96)  # after the kv rule, which would set it back to 72
                 button.bind(on_act=lambda b, k=key: flow.press(k))
                 ids.symbols.add_widget(button)
         say(ids.title, render(Text.of("type.title"), lang), lang)
