@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from codes.member_card import member_from_qr
 from kiosk.i18n import Text
 from kiosk.phone import PhonePad, phone_number
 from terminal.config import CatalogueItem
@@ -18,7 +19,6 @@ from terminal.lots import Expiring, Spendable
 from terminal.results import Result, Status
 
 Tone = Literal["good", "news", "refused"]
-MEMBER_CARD = "member:"  # what a member card's QR holds before the member id
 CODE_DIGITS = 6  # of the code texted to the shopper
 
 
@@ -83,10 +83,10 @@ class LoyaltyDesk(PhonePad):
         return False
 
     def member_card(self, text: str) -> bool:
-        """A scanned member card; False when the text is not one."""
-        if not text.lower().startswith(MEMBER_CARD) or not text[len(MEMBER_CARD) :].strip():
-            return False
-        return self._found(text[len(MEMBER_CARD) :].strip())
+        """A scanned member card (codes/member_card.py, what `instore admin member card` prints);
+        False when the text is not one."""
+        member = member_from_qr(text)
+        return member is not None and self._found(member)
 
     def _found(self, member: str) -> bool:
         self.member = member

@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from server_stub.loyalty import lots, members
+from codes.card_print import Fonts, write_card
+from server_stub.loyalty import lots, member_cards, members
 
 Command = Callable[
     [Any, str, str, Callable[[Engine, argparse.Namespace], int]], argparse.ArgumentParser
@@ -82,6 +84,33 @@ def register(groups: Any, command: Command, say: Say) -> None:
 
     p = command(group, "unblock", "let a blocked member earn and spend again", _unblock)
     _member_arg(p)
+
+    def _print_card(engine: Engine, args: argparse.Namespace) -> int:
+        from server_stub.play.web import FONTS  # the kiosk's fonts; here only: web loads FastAPI
+
+        with engine.connect() as conn:
+            face = member_cards.card_face(conn, args.phone, args.card, args.region)
+        written = write_card(Path(args.out), face, Fonts(FONTS))
+        return say(args, {"out": str(written), "qr": face.qr_text, "program": face.title,
+                          "shown": face.shown},
+                   f"card for {face.shown} written to {written} (its QR holds {face.qr_text})")  # fmt: skip
+
+    p = command(
+        group, "card",
+        "write a member card to print: its QR (member: and the phone in international form,"
+        " or the card number), the program's name and the member's number, mostly hidden. A"
+        " bank card's size at 300 dpi, as a PNG, or a PDF to print at actual size. The kiosk's points"
+        " screen and the tills read the QR",
+        _print_card,
+    )  # fmt: skip
+    p.add_argument("--phone", required=True, metavar="P",
+                   help="the member's mobile number, e.g. +919876543210")  # fmt: skip
+    p.add_argument("--card", metavar="C",
+                   help="put this card number in the QR instead of the phone (it must be the"
+                   " member's card, see 'member add --card')")  # fmt: skip
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="where to write the card: card.png or card.pdf")  # fmt: skip
+    _region(p)
 
 
 def _member_arg(p: argparse.ArgumentParser) -> None:
