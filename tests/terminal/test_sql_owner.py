@@ -10,7 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OWNERS = {"terminal/ledger.py", "terminal/ledger_sync.py", "terminal/ledger_vouchers.py",
           "terminal/ledger_file.py", "terminal/schema.py",
-          "terminal/ledger_limits.py", "terminal/ledger_lots.py", "terminal/ledger_wheel.py"}  # fmt: skip
+          "terminal/ledger_limits.py", "terminal/ledger_lots.py", "terminal/ledger_wheel.py",
+          "terminal/ledger_content.py"}  # fmt: skip
 # a statement run on a connection, or the text of one
 SQL = re.compile(
     r"\.execute(many|script)?\(|\b(SELECT\s.+\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET"
