@@ -194,6 +194,9 @@ def _fonts_drawing(page: Page, *selectors: str) -> dict[str, set[str]]:
     """The fonts chromium actually drew the text of each selector's first element with (one the
     page lacks is left out); a web font that did not load, or lacks a letter, shows as a system
     font here."""
+    # the web fonts load beside the page: on a busy machine the text is first drawn in a
+    # system font until they arrive (font-display: swap), as a slow phone would show it
+    page.evaluate("() => document.fonts.ready.then(() => document.fonts.status)")
     cdp = page.context.new_cdp_session(page)
     drawn: dict[str, set[str]] = {}
     try:
