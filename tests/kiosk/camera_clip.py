@@ -70,8 +70,7 @@ def _place(frame: npt.NDArray[np.uint8], panel: npt.NDArray[np.uint8], share: fl
 def _blur(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """Motion blur along the pack's way: a horizontal smear over 31 px."""
     kernel = np.full((1, 31), 1 / 31, np.float32)
-    smeared: npt.NDArray[np.uint8] = cv2.filter2D(frame, -1, kernel)
-    return smeared
+    return np.asarray(cv2.filter2D(frame, -1, kernel), dtype=np.uint8)
 
 
 def _glare(frame: npt.NDArray[np.uint8], share: float) -> npt.NDArray[np.uint8]:
@@ -79,8 +78,8 @@ def _glare(frame: npt.NDArray[np.uint8], share: float) -> npt.NDArray[np.uint8]:
     light = np.zeros((HEIGHT, WIDTH), np.float32)
     centre = (int(share * WIDTH), HEIGHT // 2)
     cv2.ellipse(light, centre, (95, 70), 30, 0, 360, 1.0, -1)
-    light = cv2.GaussianBlur(light, (0, 0), 12)[:, :, None]
-    glared = frame.astype(np.float32) * (1 - light) + 255 * light
+    soft = np.asarray(cv2.GaussianBlur(light, (0, 0), 12), dtype=np.float32)[:, :, None]
+    glared = frame.astype(np.float32) * (1 - soft) + 255 * soft
     return glared.clip(0, 255).astype(np.uint8)
 
 
@@ -88,7 +87,7 @@ def make_clip(code: str, path: Path, seed: int = 7) -> Clip:
     rng = np.random.default_rng(seed)
     scene = background(rng)
     panel = card(code)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (WIDTH, HEIGHT))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), FPS, (WIDTH, HEIGHT))
     assert writer.isOpened(), "OpenCV cannot write MJPG here"
     try:
         for kind, share in PATH:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from codes.qr_read import read_codes
@@ -26,7 +27,7 @@ def frames_of(clip: Clip) -> list[list[str]]:
         ok, frame = capture.read()
         if not ok:
             break
-        read.append(read_codes(frame))
+        read.append(read_codes(np.asarray(frame, dtype=np.uint8)))
     capture.release()
     return read
 

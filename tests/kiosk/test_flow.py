@@ -119,7 +119,9 @@ def test_a_prize_confirmed_before_it_ships_is_provisional_offline(
     # then the claim's reference, what to have ready and the last day to claim (result_view)
     assert view.lines[:2] == (Text.of("result.provisional"), Text.of("result.next.claim"))
     assert [line.key for line in view.lines[2:]] == [
-        "result.claim_reference", "result.claim_bring", "result.claim_by",
+        "result.claim_reference",
+        "result.claim_bring",
+        "result.claim_by",
     ]
 
 

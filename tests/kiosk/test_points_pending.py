@@ -37,7 +37,10 @@ def test_pending_points_are_said_with_the_day_they_become_spendable(
     month = time.strftime("%B", day)
     assert render(pending, "en") == f"40 points pending, spendable from {day.tm_mday} {month}"
     russian = render(pending, "ru")
-    assert russian.startswith("40 баллов") and f"\N{CYRILLIC SMALL LETTER ES} {day.tm_mday} " in russian
+    assert (
+        russian.startswith("40 баллов")
+        and f"\N{CYRILLIC SMALL LETTER ES} {day.tm_mday} " in russian
+    )
     kazakh = render(pending, "kk")
     assert kazakh.startswith("40 ұпай") and "күнінен бастап" in kazakh
     hindi = render(pending, "hi")

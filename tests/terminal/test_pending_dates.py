@@ -51,6 +51,7 @@ def test_the_terminal_says_when_pending_points_become_spendable(
     earned = till.accrue("CARD-1", 100.0, "R-1")  # 10 more, pending 14 days from now
     later = _day(time.time() + 14 * DAY_S)
     assert [(s.on, s.points) for s in earned.spendable_from] == [
-        (on.isoformat(), 40), (later.isoformat(), 10)
+        (on.isoformat(), 40),
+        (later.isoformat(), 10),
     ]
     assert earned.to_dict()["spendable_from"][0] == {"on": on.isoformat(), "points": 40}

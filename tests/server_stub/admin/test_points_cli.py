@@ -44,7 +44,10 @@ def test_points_expire_by_hand(tmp_path: Path, capsys: pytest.CaptureFixture[str
     )
     code, out, _ = run(capsys, "--db", db, "points", "expire", "--now", "2027-01-04T06:00+05:00",
                        "--json")  # fmt: skip
-    assert code == 0 and json.loads(out) == {"lots": 2, "reminders": 0}  # 4 January 01:00 UTC: past the 72 hours
+    assert code == 0 and json.loads(out) == {
+        "lots": 2,
+        "reminders": 0,
+    }  # 4 January 01:00 UTC: past the 72 hours
     with engine.connect() as conn:
         assert conn.execute(select(lots.c.remaining)).scalars().all() == [0, 0]
         bodies = conn.execute(select(outbox.c.body).order_by(outbox.c.id)).scalars().all()

@@ -189,4 +189,4 @@ def test_a_gateways_number_without_its_plus_is_read_for_the_programs_home_region
         assert Dial(ussd, sent, now).open().startswith("CON "), sent
     balance = Dial(ussd, "77011234567", now)
     balance.open()
-    assert balance.answer("1").startswith("CON Сізде 400 ұпай бар.")  # the member's own points
+    assert balance.answer("1").startswith("CON Сізде 400 ұпай бар.")  # noqa: RUF001  (Kazakh)
