@@ -12,6 +12,7 @@ whatever its points, so a token is good for one event.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from sqlalchemy import Connection, select, update
@@ -37,6 +38,9 @@ def check_spend_confirmations(conn: Connection, state: Push) -> None:
         select(program.c.otp_above, program.c.updated).where(program.c.id == 1)
     ).first()
     above, changed = (0, 0.0) if rules is None else (int(rules.otp_above), float(rules.updated))
+    # a device writes its clock to the millisecond, cut (not rounded): a spend in the very
+    # millisecond of the change reads as before it unless the change is cut the same way
+    changed = math.floor(changed * 1000) / 1000
     # a device's clock is believed back to its offline limit, no further (as a lot's date is):
     # a spend dated years ago would otherwise pass as made before the threshold existed
     oldest = state.now - device_config.device_config(
