@@ -5,31 +5,13 @@ code, never a traceback."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-from instore_cli import main as instore
+from tests.server_stub.admin.admin_shell import Run, admin
 
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def admin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    db = f"sqlite:///{tmp_path / 'server.db'}"
-    instore(["admin", "--db", db, "migrate"])
-    capsys.readouterr()
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = instore(["admin", "--db", db, *args])
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+# the fixture, imported so pytest finds it here
+__all__ = ["admin"]
 
 
 def test_a_partner_its_store_and_its_rules(admin: Run) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +15,6 @@ from sqlalchemy import Engine, func, select
 
 from server_stub.database.loyalty_tables import lot_uses, lots
 from server_stub.loyalty import lots as lot
-from tests.world import BACKENDS, migrated_world_database
 
 DAY = 86_400.0
 T0 = datetime(2026, 1, 10, 12, tzinfo=UTC).timestamp()
@@ -32,16 +29,10 @@ class Terms:  # the two settings of the program's a lot needs (loyalty.program.P
 TERMS = Terms(pending_days=14, expiry_months=2)
 
 
-@pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated server database: a SQLite file, or the worlds' PostgreSQL one emptied."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'server.db'}"
-    else:
-        url = request.getfixturevalue("world_postgres").url
-    made = migrated_world_database(request, url)
-    yield made
-    made.dispose()
+@pytest.fixture
+def engine(db: Engine) -> Engine:
+    """The loyalty tests' migrated database (conftest's `db`), under this file's name for it."""
+    return db
 
 
 def earn(engine: Engine, member: int, points: int, at: float, event: str, partner: str = "A"
