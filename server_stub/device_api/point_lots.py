@@ -207,11 +207,21 @@ def find(conn: Connection, key: str) -> members.Member | None:
     found = members.find(conn, key)
     if found is not None:
         return found
-    card = _SPACING.sub("", key).upper()
-    if not _CARD.fullmatch(card):
+    card = _card_of(key)
+    if card is None:
         return None
     row = conn.execute(select(member_table.c.id).where(member_table.c.card == card)).first()
     return None if row is None else members.by_id(conn, int(row.id))
+
+
+def _card_of(key: str) -> str | None:
+    """The card number a till's key is kept under when it is no phone: an older till's member
+    number, or a phone-shaped number no country issues (mistyped, or a reserved range). The till
+    confirmed those points to the shopper, so they are kept, never refused; a leading + goes."""
+    card = _SPACING.sub("", key).upper()
+    if card.startswith("+") and card[1:].isdigit():
+        card = card[1:]
+    return card if _CARD.fullmatch(card) else None
 
 
 def _register(conn: Connection, key: str, now: float) -> members.Member | None:
@@ -222,8 +232,8 @@ def _register(conn: Connection, key: str, now: float) -> members.Member | None:
         pass
     else:
         return members.register(conn, key, via="sync", now=now)[0]
-    card = _SPACING.sub("", key).upper()
-    if not _CARD.fullmatch(card):
+    card = _card_of(key)
+    if card is None:
         return None
     for _ in range(3):
         row = conn.execute(select(member_table.c.id).where(member_table.c.card == card)).first()

@@ -12,6 +12,7 @@ from server_stub.database.loyalty_tables import lot_uses, lots
 from server_stub.database.loyalty_tables import members as member_table
 from server_stub.database.schema import balances
 from server_stub.database.schema import stores as world_stores
+from server_stub.device_api import point_lots
 from server_stub.loyalty import members, partners
 from sync import outbox
 from tests.world import Device, World
@@ -163,3 +164,23 @@ def test_an_accrual_voided_twice_takes_its_points_back_once(world: World) -> Non
         assert [r.remaining for r in conn.execute(select(lots).order_by(lots.c.id))] == [0, 20]
     last = a.ledger.read("SELECT state FROM events WHERE kind = 'void' ORDER BY seq DESC")
     assert last[0]["state"] == "rejected"
+
+
+def test_points_under_a_number_no_country_issues_are_kept_not_refused(world: World) -> None:
+    """A till took the points offline under a phone-shaped number that no country issues (a
+    mistyped one, or a reserved range): the shopper was told they earned them, so the server
+    keeps them under that number as a card, where the same till finds them again."""
+    coalition(world)
+    a = world.device("s3", "A")
+    odd = "+44 7700 900123"  # a reserved range: no phone has it
+    a.terminal.accrue(odd, 300, "R-1")
+    a.sync()
+    state = a.ledger.read("SELECT state, reason FROM events")
+    assert state[0]["state"] == "accepted", state[0]["reason"]
+    with world.engine.connect() as conn:
+        member = point_lots.find(conn, odd)
+        assert member is not None and member.card == "447700900123"
+        assert conn.execute(select(lots.c.points)).scalars().all() == [30]
+    assert a.terminal.spend(odd, 10, "cone").status in ("accepted", "accepted_offline")
+    a.sync()
+    assert a.terminal.balance(odd).balance == 20
