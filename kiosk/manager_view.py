@@ -1,7 +1,8 @@
 """The store manager's screen as data: the status object as words in the kiosk's language.
 
-Built from `Terminal.status()`; headings, the connection, what waits to sync, the budget and what
-"sync now" did are catalogue `Text`s, so the manager reads them in the kiosk's language. So are the
+Built from `Terminal.status()`; headings, the connection, what waits to sync, the budget (prizes
+given offline since the last sync: in all, above the same count by tier) and what "sync now" did
+are catalogue `Text`s, so the manager reads them in the kiosk's language. So are the
 lines about single events (conflicts, rejections, alerts, the last redemptions): their kinds,
 states and the server's reasons are catalogue words, codes, members, cashiers and times are data,
 and a reason the catalogue does not know is shown in the server's words.
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.i18n import Text, catalogue
+from terminal.device_status import budget_tiers, offline_budget_total
 
 NEAR_DEADLINE = 0.75  # of the max-offline window: the pending line turns to a warning
 SECTIONS = ("conflicts", "rejected", "alerts", "budget", "recent")  # in the screen's order
@@ -33,10 +35,13 @@ class ManagerView:
     rejected: tuple[Text, ...]
     alerts: tuple[Text, ...]
     budget: tuple[Text, ...]
+    budget_total: Text  # the budget's heading: what its lines count, summed
     recent: tuple[Text, ...]
     sync: Text | None  # what the last "sync now" did, or None
 
     def heading(self, section: str) -> Text:
+        if section == "budget":
+            return self.budget_total
         return Text.of(f"manager.section.{section}", n=len(getattr(self, section)))
 
 
@@ -108,6 +113,32 @@ def recent_line(row: dict[str, Any]) -> Text:
                    tier=row["tier"] or Text.of("manager.no_tier"), state=state)  # fmt: skip
 
 
+def budget_total(budget: dict[str, Any]) -> Text:
+    """Prizes given offline since the last sync against what the tiers below allow in all."""
+    if not budget_tiers(budget):
+        return Text.of("manager.budget_none")
+    used, allowed = offline_budget_total(budget)
+    if allowed is None:  # a tier capped by value only: no number to add up
+        return Text.of("manager.section.budget_used", used=used)
+    return Text.of("manager.section.budget", used=used, allowed=allowed)
+
+
+def budget_lines(budget: dict[str, Any]) -> tuple[Text, ...]:
+    """One line a tier: how many of its prizes went offline of how many, and their worth."""
+    out = []
+    for tier, b in budget_tiers(budget).items():
+        if b.get("max_value") is None:
+            out.append(Text.of("manager.budget_line", tier=tier, used=b["used"], max=b["max"]))
+            continue
+        worth = {"value_used": f"{b['value_used']:g}", "max_value": f"{b['max_value']:g}"}
+        if b["max"] is None:
+            out.append(Text.of("manager.budget_value", tier=tier, **worth))
+        else:
+            out.append(Text.of("manager.budget_line_value", tier=tier, used=b["used"],
+                               max=b["max"], **worth))  # fmt: skip
+    return tuple(out)
+
+
 def view(
     status: dict[str, Any], recent: list[dict[str, Any]], sync: Text | None = None
 ) -> ManagerView:
@@ -132,11 +163,8 @@ def view(
         rejected=tuple(event_line(e) for e in status["rejected_list"]),
         alerts=tuple(Text.of("manager.alert", kind=a["kind"], message=a["message"])
                      for a in status["alert_list"]),
-        budget=tuple(
-            Text.of("manager.budget_line", tier=tier, used=b["used"], max=b["max"])
-            for tier, b in status["offline_budget"].items()
-            if b["max"] is not None
-        ),
+        budget=budget_lines(status["offline_budget"]),
+        budget_total=budget_total(status["offline_budget"]),
         recent=tuple(recent_line(r) for r in recent),
         sync=sync,
     )  # fmt: skip

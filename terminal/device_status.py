@@ -50,6 +50,27 @@ def status(ledger: Ledger, device: Device, setup: DeviceSetup) -> dict[str, Any]
     }
 
 
+def budget_tiers(budget: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The tiers with an offline cap (on their number, their value or both): the lines a
+    manager reads under the total."""
+    return {
+        tier: b
+        for tier, b in budget.items()
+        if b["max"] is not None or b.get("max_value") is not None
+    }
+
+
+def offline_budget_total(budget: dict[str, dict[str, Any]]) -> tuple[int, int | None]:
+    """Prizes given offline since the last sync over the tiers with a cap, and how many those
+    tiers allow in all: the same count as their lines, summed. The allowance is None when a tier
+    is capped by value only (no number to add up)."""
+    capped = budget_tiers(budget).values()
+    used = sum(int(b["used"]) for b in capped)
+    if any(b["max"] is None for b in capped):
+        return used, None
+    return used, sum(int(b["max"]) for b in capped)
+
+
 def recent_redemptions(ledger: Ledger, limit: int = 20) -> list[dict[str, Any]]:
     """The last redemptions here, newest first: when, which code and tier, and its state."""
     out = []

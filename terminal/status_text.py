@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from codes.common.cli import counted
+from terminal.device_status import budget_tiers, offline_budget_total
 
 
 def age(seconds: float) -> str:
@@ -50,6 +51,23 @@ def event_line(event: dict[str, Any]) -> str:
     return f"{what}{by} here at {event['local_time']}: {reason or 'no reason given'}"
 
 
+def budget_lines(budget: dict[str, Any]) -> list[str]:
+    """Prizes given offline since the last sync, in all and by tier: the total counts what the
+    tier lines count, so "2 of 20" sits above "gold: 0 of 10" and "silver: 2 of 10"."""
+    tiers = budget_tiers(budget)
+    if not tiers:
+        return []
+    used, allowed = offline_budget_total(budget)
+    out = [f"  prizes given offline since the last sync: {used}"
+           + (f" of {allowed} allowed" if allowed is not None else "")]  # fmt: skip
+    for tier, b in tiers.items():
+        parts = [f"{b['used']} of {b['max']}"] if b["max"] is not None else []
+        if b.get("max_value") is not None:
+            parts.append(f"worth {b['value_used']:g} of {b['max_value']:g}")
+        out.append(f"    {tier}: {', '.join(parts)}")
+    return out
+
+
 def lines(s: dict[str, Any]) -> list[str]:
     """Every line a manager reads: the headline, then conflicts, rejections, alerts, budget,
     vouchers."""
@@ -57,11 +75,7 @@ def lines(s: dict[str, Any]) -> list[str]:
     out += [f"  conflict: {event_line(e)}" for e in s["conflict_list"]]
     out += [f"  rejected: {event_line(e)}" for e in s["rejected_list"]]
     out += [f"  alert ({a['kind']}, {a['created']}): {a['message']}" for a in s["alert_list"]]
-    for tier, b in s["offline_budget"].items():
-        if b["max"] is not None:
-            out.append(
-                f"  offline budget {tier}: {b['used']} of {b['max']} used since the last sync"
-            )
+    out += budget_lines(s["offline_budget"])
     for pool, held in s.get("vouchers", {}).items():
         out.append(f"  vouchers {pool}: {held} held to hand out")
     if s.get("last_sync_error"):

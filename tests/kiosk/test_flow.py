@@ -238,5 +238,8 @@ def test_the_manager_is_warned_before_the_offline_deadline() -> None:
     assert seen.oldest is not None and render(seen.oldest, "en") == (
         "the oldest is 2 days old and must reach the server within 3 days"
     )
-    assert [render(b, "en") for b in seen.budget] == ["gold: 2 of 10 offline since the last sync"]
+    assert [render(b, "en") for b in seen.budget] == ["gold: 2 of 10"]
+    assert render(seen.heading("budget"), "en") == (
+        "Prizes given offline since the last sync: 2 of 10 allowed"
+    )
     assert not manager_view.view({**status, "oldest_pending_s": 3600}, []).warn

@@ -8,6 +8,7 @@ from typing import Any
 
 from kiosk import manager_view
 from kiosk.i18n import LANGUAGES, render
+from tests.kiosk.conftest import StoreFactory
 
 CONFLICT = {
     "kind": "redeem", "payload": {"code": "HV-ABCD-EFGH", "tier": None}, "actor": "",
@@ -20,13 +21,17 @@ SPEND = {
 }  # fmt: skip
 
 
-def _view() -> manager_view.ManagerView:
-    status: dict[str, Any] = {
+def _view_status() -> dict[str, Any]:
+    return {
         "online": True, "online_since": None, "offline_since": None, "pending": 0,
         "oldest_pending_s": 0, "max_offline_s": 3600, "overdue": False, "last_pull": None,
         "conflict_list": [CONFLICT], "rejected_list": [SPEND], "alert_list": [],
         "offline_budget": {},
     }  # fmt: skip
+
+
+def _view() -> manager_view.ManagerView:
+    status = _view_status()
     recent = [{"local_time": "2026-12-01T10:00:00+00:00", "code": "HV-ABCD-EFGH", "tier": "gold",
                "state": "pending", "offline": True}]  # fmt: skip
     return manager_view.view(status, recent)
@@ -63,3 +68,32 @@ def test_a_double_redemption_names_the_device_and_store_that_won_in_every_langua
         line = render(manager_view.reason(said), lang)
         assert "Till A" in line and "north" in line and "2026-12-06 13:13 UTC" in line, line
         assert "already" not in line
+
+
+def test_the_budgets_total_counts_what_its_tier_lines_count(make_store: StoreFactory) -> None:
+    """Not "Offline budget used: 2" (the number of tiers) above "0 of 10" twice."""
+    store = make_store(name="budget")  # gold and silver get the default budget of 10 each
+    terminal = store.open()
+    assert terminal.redeem(store.code(store.serial_of_tier("silver"))).ok
+    seen = manager_view.view(terminal.status(), [])
+    assert render(seen.heading("budget"), "en") == (
+        "Prizes given offline since the last sync: 1 of 20 allowed"
+    )
+    assert [render(line, "en") for line in seen.budget] == ["gold: 0 of 10", "silver: 1 of 10"]
+    assert render(seen.heading("budget"), "hi").endswith("अनुमत 20 में से 1")
+    assert render(seen.heading("budget"), "ru").endswith(": 1, можно до 20")
+    assert render(seen.heading("budget"), "kk").endswith("рұқсат етілген 20 ішінен 1")
+    for lang in LANGUAGES[1:]:
+        for text in (seen.heading("budget"), *seen.budget):
+            words = render(text, lang).replace("gold", "").replace("silver", "")
+            assert not re.search("[A-Za-z]{4}", words), words
+
+
+def test_a_kiosk_without_offline_caps_says_so() -> None:
+    status = {
+        **_view_status(),
+        "offline_budget": {"music": {"used": 4, "max": None, "max_value": None}},
+    }
+    seen = manager_view.view(status, [])
+    assert seen.budget == ()
+    assert render(seen.heading("budget"), "en") == "Prizes given offline: no limit set"
