@@ -32,6 +32,10 @@ PARTS = {
         "the shopper's kiosk: scan or type a code, see the reward; the store manager's screen",
     ),
     "server": ("server_stub.serve_cli", "run the central server"),
+    "demo": (
+        "server_stub.demo.cli",
+        "the whole store on this computer, a scripted day or a kiosk window; Ctrl-C stops it",
+    ),
     "worker": (
         "server_stub.admin.worker_cli",
         "send the messages to winners (claim news, vouchers) apart from the server",

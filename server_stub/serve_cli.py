@@ -126,6 +126,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     add_mail_options(parser)
     parser.add_argument(
+        "--demo-phone",
+        metavar="DIR",
+        help="for `instore demo` only: show the texts in DIR/sms and the emails in DIR/mail on"
+        " the dashboard's demo phone page (/dashboard/demo-phone), whole, to everyone signed in",
+    )
+    parser.add_argument(
         "--no-worker",
         action="store_true",
         help="do not send the messages to winners (claim news, vouchers) from this server: for"
@@ -201,6 +207,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = ServerSettings(
         trusted_proxies=frozenset(args.trusted_proxy), sms_gateway=args.sms_gateway,
         public_url=args.public_url, documents_dir=documents,
+        demo_phone_dir=str(Path(args.demo_phone).resolve()) if args.demo_phone else "",
     )  # fmt: skip
     for words in start_warnings(args.sms_gateway):
         LOG.warning("%s", words)

@@ -16,6 +16,7 @@ _VARIABLES = {
     "sms_gateway": "INSTORE_SMS_GATEWAY",
     "documents_dir": "INSTORE_DOCUMENTS_DIR",
     "public_url": "INSTORE_PUBLIC_URL",
+    "demo_phone_dir": "INSTORE_DEMO_PHONE",
 }
 
 
@@ -51,6 +52,9 @@ class ServerSettings:
     # The address shoppers reach this server at (https://play.example.com), for the links in QR
     # codes and SMS; "" names paths only.
     public_url: str = ""
+    # `instore demo`'s phone: a folder holding sms/ (the file gateway's) and mail/ (the demo's
+    # SMTP server's), shown at /dashboard/demo-phone; "" (always, but in the demo) shows none
+    demo_phone_dir: str = ""
 
     def to_environment(self) -> dict[str, str]:
         """What a worker process needs to make these settings again (see from_environment)."""
@@ -66,5 +70,5 @@ class ServerSettings:
         return cls(
             trusted_proxies=frozenset(proxy_network(t) for t in listed.split(",") if t),
             sms_gateway=text["sms_gateway"], documents_dir=text["documents_dir"],
-            public_url=text["public_url"],
+            public_url=text["public_url"], demo_phone_dir=text["demo_phone_dir"],
         )  # fmt: skip

@@ -35,9 +35,11 @@ from server_stub.dashboard import (
     alert_pages,
     claim_pages,
     claim_web,
+    demo_phone,
     dispatch_pages,
     dispatch_web,
     documents,
+    hourly_chart,
     locks,
     lookup,
     outbox_pages,
@@ -62,6 +64,7 @@ _templates = Environment(
     loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
 )
 _templates.globals["ago"] = pages.ago
+_templates.globals["hourly_chart"] = hourly_chart.chart
 _templates.filters["when"] = pages.when_text
 _STATIC = {
     "dashboard.css": "text/css",
@@ -272,8 +275,8 @@ def mount(
         response.delete_cookie(COOKIE, path="/dashboard")
         return _secured(response)
 
-    def page(path: str) -> None:
-        title, template, function = PAGES[path]
+    def page(path: str, shown: tuple[str, str, Page] | None = None) -> None:
+        title, template, function = shown or PAGES[path]
 
         def show(request: Request, format: str = "html") -> Response:
             current = signed_in(request)
@@ -294,6 +297,10 @@ def mount(
 
     for path in PAGES:
         page(path)
+    if settings is not None and settings.demo_phone_dir:  # `instore demo`'s server only
+        folder = Path(settings.demo_phone_dir)
+        page("demo-phone", ("Demo phone", "demo_phone.html",
+                            lambda _, viewer, query: demo_phone.phone_page(folder, viewer, query)))  # fmt: skip
     documents.mount(app, engine, signed_in, settings)  # a claim's documents, to those who verify
     claim_web.mount(app, engine, signed_in, settings)  # one claim, its decision and checklist
     dispatch_web.mount(app, engine, signed_in, settings)  # the shipping partner's CSV in and out
