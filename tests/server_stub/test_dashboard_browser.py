@@ -103,6 +103,10 @@ def test_each_role_signs_in_and_opens_every_page(
             continue
         page.goto(f"{url}/dashboard/{path}")
         assert page.locator("h1").inner_text().startswith(title)
+        if path == "":  # the hourly chart's axes are named in words a reader sees
+            expect(page.locator(".hourly .axis-name")).to_have_text(
+                ["Hour of day (UTC), over the last 7 days", "Redemptions per hour"]
+            )
         _shot(page, f"{name}-{path or 'overview'}.png")
     page.set_viewport_size({"width": 768, "height": 1024})  # a tablet, upright
     page.goto(f"{url}/dashboard/")
