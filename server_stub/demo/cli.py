@@ -12,6 +12,7 @@ from pathlib import Path
 
 from codes.common.cli import whole_number
 from server_stub.demo import setup
+from server_stub.demo.day import Day
 from server_stub.demo.mailbox import Mailbox
 from server_stub.demo.processes import (
     Children,
@@ -130,9 +131,8 @@ def _play(args: argparse.Namespace, demo: Demo, children: Children, mailbox: Mai
     say(f"Two stores, North Street (Mobi Telecom) and South Mall (Volt Electronics), each with a"
         f" kiosk and a till; the North till's POS bridge at {demo.bridge}. Ready in"
         f" {time.monotonic() - started:.0f} s.")  # fmt: skip
-    del token
     if scripted:
-        pass  # the day comes here
+        Day(demo, children, codes, token, mailbox.address, _say).play()
     else:
         _what_to_try(demo, pictures)
         _open_kiosk(demo, children, pictures)
