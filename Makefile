@@ -55,9 +55,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# docs/cli.md: every command's --help (tests/test_cli_docs.py checks it is current).
+# docs/cli.md: every command's --help; docs/architecture.md's diagrams, from
+# docs/architecture.toml and pyproject.toml's import contracts (tests/test_cli_docs.py and
+# tests/test_architecture_docs.py check both are current).
 docs: $(STAMP)
 	$(BIN)/python instore_cli.py --help-pages > docs/cli.md
+	$(BIN)/python -m tests.architecture_diagram
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
