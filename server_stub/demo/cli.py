@@ -100,7 +100,9 @@ def _refusal(demo: Demo) -> str:
         taken = port_taken("127.0.0.1", port)
         if taken:
             return f"{taken}; start the demo with {option} N (another free port)"
-    if demo.folder.exists() and any(demo.folder.iterdir()) and not (demo.folder / MARK).exists():
+    # an earlier version's demo left no mark, but its campaign and server database
+    made = any((demo.folder / name).exists() for name in (MARK, "campaign.toml", "server.db"))
+    if demo.folder.exists() and any(demo.folder.iterdir()) and not made:
         return (f"{demo.folder} holds files the demo did not make, and the demo wipes its folder;"
                 " choose another --dir")  # fmt: skip
     return ""
