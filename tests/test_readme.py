@@ -69,7 +69,8 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert f"instore server on http://127.0.0.1:{server}" in out
     assert "sync done" in out and "1 accepted" in out
     assert "no conflicts" in out
-    assert "mobi owes volt 10.00 for 200 points" in out  # earned at one partner, spent at another
+    # earned at one partner, spent at another, the partners named as people know them
+    assert "Mobi Telecom (mobi) owes Volt Electronics (volt) 10.00 for 200 points" in out
     scanned = [line for line in out.splitlines() if line.startswith("run2-qr/")]
     assert len(scanned) == 1 and "Valid code" in scanned[0]  # a printed QR, read at the till
     assert (tmp_path / "out.csv").exists() and (tmp_path / "run1.pdf").exists()

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from server_stub.loyalty import finance, settlement
+from server_stub.loyalty import finance, partners, settlement
 
 Command = Callable[
     [Any, str, str, Callable[[Engine, argparse.Namespace], int]], argparse.ArgumentParser
@@ -47,6 +47,8 @@ def _settlement(engine: Engine, args: argparse.Namespace) -> int:
     month = settlement.period(args.period)
     with engine.connect() as conn:
         result = settlement.settle(conn, month)
+        # a partner by its name and id, as the people paying each other know it
+        names = {p.id: f"{p.name} ({p.id})" for p in partners.all_partners(conn)}
     if args.csv:
         with args.csv.open("w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows(settlement.csv_rows(result))
@@ -58,13 +60,14 @@ def _settlement(engine: Engine, args: argparse.Namespace) -> int:
     if not shown["partners"]:
         print("  no partners yet")
     for p in shown["partners"]:
-        print(f"  {p['partner']}: issued {p['issued']:,}, spent {p['spent']:,}, expired"
+        print(f"  {names.get(p['partner'], p['partner'])}: issued {p['issued']:,}, spent {p['spent']:,}, expired"
               f" {p['expired']:,}, pending {p['pending']:,}; net {p['net_points']:+,} points,"
               f" {p['net_money']}")  # fmt: skip
     for pair in shown["pairs"]:
         if pair["own"] or pair["redeemer"] is None:
             continue
-        print(f"  {pair['issuer']} owes {pair['redeemer']} {pair['money']}"
+        print(f"  {names.get(pair['issuer'], pair['issuer'])} owes"
+              f" {names.get(pair['redeemer'], pair['redeemer'])} {pair['money']}"
               f" for {pair['points']:,} points")  # fmt: skip
     for partner_id in shown["unpriced"]:
         print(f"  {partner_id} has no point price (not a partner): its money is shown as 0")

@@ -131,7 +131,7 @@ def test_the_scripted_day_is_told_as_a_store_manager_reads_it(day: tuple[Run, li
     assert f"Email: Claim {number}: your prize is on its way" in out
     # points at one partner, spent at another, and who owes whom
     assert "200 points spent; balance now 40" in out
-    assert "mobi owes volt 10.00 for 200 points" in out
+    assert "Mobi Telecom (mobi) owes Volt Electronics (volt) 10.00 for 200 points" in out
     assert "You have 40 points." in out  # USSD
     assert "/dashboard/demo-phone" in out and "ann-admin / demo-ann-admin-2026" in out
 
