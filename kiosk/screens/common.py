@@ -41,6 +41,18 @@ class ScaledText:
     _design_size = 0.0
     _scaling = False
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # after Label's own observers: see _drawn_at
+        self.fbind("font_size", self._drawn_at)  # type: ignore[attr-defined]
+
+    def _drawn_at(self, *_args: Any) -> None:
+        """A size set from outside the widget's own rule in large text (a row a kv rule makes
+        later, the voucher's fitted size) is scaled inside its own change, and Label's observers
+        after on_font_size then drew the texture at the size before: 26sp words in a 36sp row.
+        Bound after them, this gives the texture the size now."""
+        self._trigger_texture_update("font_size", self, self.font_size)  # type: ignore[attr-defined]
+
     def on_font_size(self, _widget: Any, size: float) -> None:
         if not self._scaling:
             self._design_size = size

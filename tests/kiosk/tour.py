@@ -7,6 +7,7 @@ in a process of its own whose window is another size (INSTORE_TEST_KIOSK_SIZE=19
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,14 @@ from codes import campaign as campaign_file
 from codes.campaign import parse_tiers, with_claim_tiers
 from codes.campaign_cipher import CampaignCipher
 from kiosk.flow import Flow, Screen
-from kiosk.i18n import LANGUAGES
+from kiosk.i18n import LANGUAGES, Text, render
 from kiosk.manager_lock import set_pin
 from kiosk.settings import KioskSettings
 from terminal.config import CatalogueItem, TerminalConfig
 from terminal.provision import provision
 from tests.kiosk.conftest import Clocks, scan
 from tests.kiosk.ui import Ui
+from tests.kiosk.wheel_fixture import hold, wheel
 from tests.terminal.conftest import Store
 
 CATALOGUE = (CatalogueItem("cap", "Cap", 50), CatalogueItem("tee", "T-shirt", 500))
@@ -33,8 +35,11 @@ CITIES = ("Delhi", "Almaty", "Moscow")
 
 
 def tour_flow(store: Store, clocks: Clocks) -> Flow:
+    """The tour's kiosk: its manager's PIN, and a bonus wheel whose next outcomes are a prize
+    (the member spins once in each language's tour)."""
     terminal = store.open()
     set_pin(terminal.ledger, "2468")
+    hold(terminal, ["cap"] * 2 * len(LANGUAGES), per_day=len(LANGUAGES))
     settings = KioskSettings(db=store.path, cities=CITIES)
     return Flow(terminal, settings, clock=lambda: clocks.now)
 
@@ -58,7 +63,8 @@ def within_reach(ui: Ui, screen: Screen) -> None:
 def overflowing(ui: Ui) -> list[str]:
     """The words on screen that do not fit: a label or button whose drawn text is wider or taller
     than the widget, that breaks a word across lines, that spills out of its layout, or that
-    reaches past the window (one in a scrolled list may)."""
+    reaches past the window (one in a scrolled list may); and words drawn at another size than
+    their label's (a size changed in large text that the texture missed)."""
     from kivy.core.window import Window
     from kivy.uix.label import Label
     from kivy.uix.layout import Layout
@@ -81,6 +87,9 @@ def overflowing(ui: Ui) -> list[str]:
             tw, th = w.texture_size
             x, y = w.to_window(w.x, w.y)
             where = f"{ui.screen.name}: {' '.join(plain(w.text).split())[:60]!r}"
+            drawn = w._label.options["font_size"]  # the size its texture was drawn at
+            if abs(drawn - w.font_size) > 0.5:
+                bad.append(f"{where} is drawn at {drawn:.1f}px, its size is {w.font_size:.1f}px")
             if tw > w.width + 1 or th > w.height + 1:
                 bad.append(f"{where} needs {tw:.0f}x{th:.0f}, has {w.width:.0f}x{w.height:.0f}")
             broken = _broken_word(w, plain(w.text) if w.markup else w.text)
@@ -140,12 +149,12 @@ def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path, large: bool
     flow = ui.flow
     serial = iter(range(100, 1000))
 
-    def shot(name: str, expected: Screen) -> None:
+    def shot(name: str, expected: Screen, fits: bool = large) -> None:
         ui.wait(lambda: ui.screen.name == expected.value)
         assert flow.lang == lang
         ui.shot(out / f"{name}.png")
         within_reach(ui, expected)
-        if large:
+        if fits:
             assert not overflowing(ui), overflowing(ui)
 
     def fresh() -> None:
@@ -191,6 +200,7 @@ def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path, large: bool
     flow.loyalty.refresh_balance()
     flow.loyalty.choose("cap")
     shot("loyalty-confirm", Screen.LOYALTY)
+    _wheel(ui, lang, shot)
     fresh()
     flow.open_pin()
     flow.manager.pin_key("1")
@@ -210,6 +220,34 @@ def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path, large: bool
     clocks.tick(30)
     flow.tick()
     ui.wait(lambda: ui.screen.name == "attract" and ui.app._idle.parent is None)
+
+
+def _wheel(ui: Ui, lang: str, shot: Callable[[str, Screen, bool], None]) -> None:
+    """The member checked in spins: the rules with the wheel's real odds, then its prize. The
+    words of both screens must fit in every tour (no clipped heading, no broken word)."""
+    from kiosk.screens import wheel as wheel_screen
+    from kiosk.screens.common import texts_shown
+
+    flow = ui.flow
+    flow.open_wheel()
+    shot("wheel-rules", Screen.WHEEL, True)
+    said = " ".join(texts_shown([ui.screen]))
+    outcomes = wheel("tour")["outcomes"]
+    assert isinstance(outcomes, list)
+    total = sum(o["weight"] for o in outcomes)
+    for o in outcomes:  # the chances the server draws with, as this language writes them
+        odds = render(Text.of("wheel.odds", odds=f"{100 * o['weight'] / total:g}"), lang)
+        assert odds in said, (lang, odds, said)
+    assert ui.screen.ids.spin.parent is not None  # checked in: the spin is offered
+    turning = wheel_screen.SPIN_S  # type: ignore[attr-defined]  # the same turn, shorter:
+    wheel_screen.SPIN_S = 0.3  # type: ignore[attr-defined]
+    try:
+        ui.screen.ids.spin.dispatch("on_act")
+        ui.wait(lambda: ui.screen.name == Screen.WHEEL_RESULT.value)
+    finally:
+        wheel_screen.SPIN_S = turning  # type: ignore[attr-defined]
+    assert flow.wheel.result is not None and flow.wheel.result.outcome == "cap"
+    shot("wheel-result", Screen.WHEEL_RESULT, True)
 
 
 def kiosk_store(folder: Path) -> Store:
