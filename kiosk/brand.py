@@ -1,7 +1,8 @@
-"""The brand's words and look on the kiosk, from the campaign content sync brought
+"""The brand's words and look on the kiosk, from the campaign and program content sync brought
 (terminal/ledger_content.py, docs/campaign-content.md): each prize's name and description in the
-shopper's language (English where that language has none), the pictures for the attract
-screen's rotation and the result, and the theme's colours, checked for contrast here again.
+shopper's language (English where that language has none), a catalogue prize's too, the pictures
+for the attract screen's rotation and the result, and the theme's colours (a campaign's, else
+the program's), checked for contrast here again.
 
 No Kivy: screens ask this for words, picture files and colours.
 """
@@ -16,7 +17,15 @@ from codes.campaign import Campaign
 from kiosk.i18n import LANGUAGES, Text
 from sync.protocol import MIN_CONTRAST, contrast
 from terminal.ledger import Ledger
-from terminal.ledger_content import Content, Theme, content_digests, contents, picture
+from terminal.ledger_content import (
+    Content,
+    ProgramWords,
+    Theme,
+    content_digests,
+    contents,
+    picture,
+    program_words,
+)
 
 log = logging.getLogger(__name__)
 Colour = tuple[float, ...]
@@ -66,6 +75,7 @@ class Brand:
         self._campaigns = campaigns
         self._digests: tuple[str, ...] | None = None
         self._content: dict[str, Content] = {}
+        self._program: ProgramWords | None = None  # the catalogue prizes' words, its theme
         self._theme: Theme | None = None
         self.refused = ""  # why the brand's theme is not shown, in the manager's words
         self.pictures = ledger.path.with_name(ledger.path.name + ".pictures")
@@ -76,23 +86,26 @@ class Brand:
         if digests != self._digests:
             self._digests = digests
             self._content = {c.campaign: c for c in contents(self.ledger)}
+            self._program = program_words(self.ledger)
             self._choose_theme()
         return self._content
 
     def _choose_theme(self) -> None:
-        """The first campaign's theme (by id) that reads well; a refused one is logged once and
-        named on the manager's screen, and the kiosk keeps its own look."""
+        """The first campaign's theme (by id) that reads well, else the program's: a campaign's
+        own look wins over its program's. A refused one is logged once and named on the
+        manager's screen, and the kiosk keeps its own look."""
         self._theme, refusals = None, []
-        for content in self._content.values():
-            if content.theme is None:
+        themes = [(c.campaign, c.theme) for c in self._content.values()]
+        themes.append(("program", self._program.theme if self._program else None))
+        for whose, theme in themes:
+            if theme is None:
                 continue
-            why = weak_pair(content.theme)
+            why = weak_pair(theme)
             if why is None:
-                self._theme = content.theme
+                self._theme = theme
                 break
-            refusals.append(f"{content.campaign}: {why}")
-            log.warning("theme of campaign %s refused, default look kept: %s",
-                        content.campaign, why)  # fmt: skip
+            refusals.append(f"{whose}: {why}")
+            log.warning("theme of %s refused, default look kept: %s", whose, why)
         self.refused = "; ".join(refusals) if self._theme is None else ""
 
     # -- words -------------------------------------------------------------------------------
@@ -114,6 +127,21 @@ class Brand:
             return None
         return words_in(words.name, lang), words_in(words.description, lang)
 
+    def catalogue_prize(self, prize: str, lang: str) -> tuple[str, str] | None:
+        """A catalogue prize's name and description in `lang` (English where that language has
+        none); None when the program gave no name for it (the catalogue's own name is shown)."""
+        self._fresh()
+        words = self._program.prizes.get(prize) if self._program else None
+        if words is None or not words.name:
+            return None
+        return words_in(words.name, lang), words_in(words.description, lang)
+
+    def catalogue_picture(self, prize: str) -> str:
+        """A catalogue prize's picture as a file ("" for none)."""
+        self._fresh()
+        words = self._program.prizes.get(prize) if self._program else None
+        return self.picture_file(words.picture) if words else ""
+
     def missing(self) -> tuple[Text, ...]:
         """Each text that lacks one of the kiosk's languages (English is shown there)."""
         lines = []
@@ -128,6 +156,13 @@ class Brand:
                 if lacking:
                     lines.append(Text.of("manager.text_missing", campaign=content.campaign,
                                          where=where, langs=", ".join(lacking)))  # fmt: skip
+        for prize, words in (self._program.prizes if self._program else {}).items():
+            for field in ("name", "description"):
+                table = getattr(words, field)
+                lacking = [lang for lang in LANGUAGES if table and lang not in table]
+                if lacking:
+                    lines.append(Text.of("manager.prize_text_missing", where=f"{prize}.{field}",
+                                         langs=", ".join(lacking)))  # fmt: skip
         return tuple(lines)
 
     def notes(self) -> tuple[Text, ...]:

@@ -81,7 +81,7 @@ class Flow:
         self.details = DetailsDesk(settings.country, settings.cities, self._changed)
         self.loyalty = LoyaltyDesk(
             terminal, settings.country, settings.actor, self._changed, self._recorded,
-            lambda: self.lang,
+            lambda: self.lang, self.brand.catalogue_prize, self.brand.catalogue_picture,
         )  # fmt: skip
         self.wheel = WheelDesk(
             terminal, self.loyalty, settings.actor, self._changed, self._recorded,

@@ -25,18 +25,28 @@ CODE_DIGITS = 6  # of the code texted to the shopper
 @dataclass(frozen=True)
 class Prize:
     id: str
-    name: str  # the brand's words
+    name: str  # the program's words in the shopper's language, else the catalogue's name
     points: int
     affordable: bool
     supplier: str = ""  # the partner who supplies it, by its name; empty: none named
+    description: str = ""  # one line, in the shopper's language; empty: none given
+    picture: str = ""  # a file; empty: none given
+
+
+# a catalogue prize's name and description in a language, or None: the program gave none
+PrizeWords = Callable[[str, str], tuple[str, str] | None]
 
 
 class LoyaltyDesk(PhonePad):
     def __init__(
         self, terminal: Terminal, country: str, actor: str, changed: Callable[[], None],
         recorded: Callable[[], None] = lambda: None, lang: Callable[[], str] = lambda: "en",
+        prize_words: PrizeWords = lambda prize, lang: None,
+        prize_picture: Callable[[str], str] = lambda prize: "",
     ) -> None:  # fmt: skip
         self.terminal = terminal
+        self._prize_words = prize_words  # the program's content (kiosk/brand.py)
+        self._prize_picture = prize_picture
         self._lang = lang  # the shopper's language now: a new member's SMS and language
         self.country = country
         self.actor = actor
@@ -125,12 +135,22 @@ class LoyaltyDesk(PhonePad):
         when = Text.of("date.day_month", day=ripe.on.day, month=Text.of(f"month.{ripe.on.month}"))
         return Text.of("loyalty.pending", points=ripe.points, when=when)
 
+    def prize_name(self, item: CatalogueItem) -> str:
+        """The prize's name in the shopper's language (English where the program's content
+        has none in it), or the catalogue's own name where the program gave none."""
+        words = self._prize_words(item.id, self._lang())
+        return words[0] if words else item.name
+
     def prizes(self) -> list[Prize]:
-        """The catalogue, priced in points only, each prize with its supplier's name."""
-        return [
-            Prize(i.id, i.name, i.points, i.points <= self.balance, i.partner_name)
-            for i in self.terminal.config.catalogue
-        ]
+        """The catalogue, priced in points only, each prize with its supplier's name, and its
+        name, description and picture as the program's content gives them."""
+        out = []
+        for i in self.terminal.config.catalogue:
+            words = self._prize_words(i.id, self._lang())
+            name, description = words if words else (i.name, "")
+            out.append(Prize(i.id, name, i.points, i.points <= self.balance, i.partner_name,
+                             description, self._prize_picture(i.id)))  # fmt: skip
+        return out
 
     def check_in(self) -> None:
         assert self.member is not None
@@ -175,7 +195,8 @@ class LoyaltyDesk(PhonePad):
         self.refresh_balance()
         if result.ok:
             self._recorded()
-            self._say(Text.of("loyalty.spent", prize=item.name, points=item.points), "good")
+            self._say(Text.of("loyalty.spent", prize=self.prize_name(item), points=item.points),
+                      "good")  # fmt: skip
         elif result.status is Status.INSUFFICIENT_POINTS:  # spent elsewhere a moment ago
             self._say(Text.of("loyalty.not_enough", points=item.points - self.balance))
         else:

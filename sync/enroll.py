@@ -29,5 +29,5 @@ def enroll(path: Path, server_url: str, token: str, transport: Transport | None 
         TerminalConfig.from_dict(answer.config.model_dump()), answer.device_id,
         bytes.fromhex(answer.secret), server_url, settings={"config_version": answer.config_version},
     )  # fmt: skip
-    keep_enrolled_content(path, answer.campaigns)
+    keep_enrolled_content(path, answer.campaigns, answer.program_content)
     return device

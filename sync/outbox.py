@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 from codes import campaign as campaign_file
-from sync.content import put_grant_content
+from sync.content import put_grant_content, put_program
 from sync.protocol import EventVerdict, Notice, PullResponse, WireLot
 from terminal.ledger import Ledger, now_iso
 from terminal.ledger_content import drop_unused_pictures
@@ -58,7 +58,9 @@ def apply_pull(ledger: Ledger, answer: PullResponse) -> dict[str, int]:
             campaign = campaign_file.from_dict(grant.campaign)
             Ledger.put_campaign(conn, campaign, bytes.fromhex(grant.key))
             put_grant_content(conn, campaign.id, grant.content)
-        if answer.campaigns is not None:
+        if answer.config is not None:  # the program's content comes with the config
+            put_program(conn, answer.program_content)
+        if answer.campaigns is not None or answer.config is not None:
             drop_unused_pictures(conn)
         where = {(r.campaign, r.serial): (r.device, r.store) for r in answer.redeemed_at}
         Ledger.add_redeemed(conn, answer.redeemed, where)

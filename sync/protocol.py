@@ -330,6 +330,25 @@ class CampaignContent(Model):
     pictures: dict[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")], PictureData] = {}
 
 
+class ProgramContent(Model):
+    """What shoppers see of the loyalty program (`instore admin program content`): each
+    catalogue prize's name, description and picture per language (a tier's shape), and the
+    program's theme, which a campaign's own theme wins over; pictures inline by their SHA-256."""
+
+    prizes: dict[Ident, TierContent] = {}
+    theme: ThemeContent | None = None
+    pictures: dict[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")], PictureData] = {}
+
+
+def _readable_or_none(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Content this device cannot read (a newer server's) is left out, never what carries it:
+    codes still check and points still count, in the kiosk's own words and look."""
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
 class CampaignGrant(Model):
     """A campaign a device may check codes of, with its key."""
 
@@ -366,6 +385,10 @@ class EnrollResponse(Model):
     config: DeviceConfig
     config_version: int
     server_time: float
+    # the program's texts and look; None: it has none (or the server is older than them)
+    program_content: ProgramContent | None = None
+
+    _program_content = field_validator("program_content", mode="wrap")(_readable_or_none)
 
 
 # -- push -----------------------------------------------------------------------------------
@@ -532,6 +555,11 @@ class PullResponse(Model):
     wheels: list[WheelConfig] | None = None
     wheel_slices: list[WheelGrant] | None = None
     server_time: float
+    # the program's texts and look, sent with `config` (when config is sent, None here: it has
+    # none now); a device keeps what it had when config is not sent
+    program_content: ProgramContent | None = None
+
+    _program_content = field_validator("program_content", mode="wrap")(_readable_or_none)
 
 
 # -- online claim and balance ---------------------------------------------------------------

@@ -232,3 +232,19 @@ def m007_campaign_content(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations()
+def m008_program_content(db: Database) -> None:
+    db.executescript(
+        """
+        -- what shoppers see of the loyalty program (the catalogue prizes' names, descriptions
+        -- and pictures, its theme) as sync last sent it, one row, JSON
+        -- (sync.protocol.ProgramContent without its pictures, which go to `pictures`)
+        CREATE TABLE program_content (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            data TEXT NOT NULL,
+            digest TEXT NOT NULL
+        );
+        """
+    )

@@ -90,7 +90,7 @@ class LoyaltyScreen(KioskScreen):
     def _confirm(self, flow: Flow) -> None:
         lang, ids, item = flow.lang, self.ids, flow.loyalty.confirming
         assert item is not None
-        words = Text.of("loyalty.confirm", points=item.points, prize=item.name)
+        words = Text.of("loyalty.confirm", points=item.points, prize=flow.loyalty.prize_name(item))
         say(ids.question, render(words, lang), lang)
         say(ids.yes, render(Text.of("loyalty.yes"), lang), lang)
         say(ids.no, render(Text.of("loyalty.no"), lang), lang)

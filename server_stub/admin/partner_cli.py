@@ -1,17 +1,19 @@
-"""`instore admin program|partner|catalogue`: the loyalty program's rules, its partners and their
-earn rules, and the prizes members take for points (server_stub/loyalty, catalog/prize_catalogue)."""
+"""`instore admin program|partner|catalogue`: the loyalty program's rules and content, its
+partners and their earn rules, and the prizes members take for points (server_stub/loyalty,
+catalog/prize_catalogue, catalog/program_content)."""
 
 from __future__ import annotations
 
 import argparse
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from codes.common.cli import whole_number
-from server_stub.catalog import prize_catalogue
+from server_stub.catalog import prize_catalogue, program_content
 from server_stub.loyalty import partners, program
 from sync.protocol import EARN_RULE_FIELDS
 
@@ -31,7 +33,9 @@ def register(groups: Any, command: Command, say: Say, table: Table) -> None:
 
 def _program(groups: Any, command: Command, say: Say) -> None:
     group = groups.add_parser(
-        "program", help="the loyalty program's rules: returns window, expiry, one-time passwords"
+        "program",
+        help="the loyalty program's rules (returns window, expiry, one-time passwords)"
+        " and what kiosks show of it (prizes' names and pictures, its look)",
     ).add_subparsers(dest="action", metavar="ACTION", required=True)
 
     def _set(engine: Engine, args: argparse.Namespace) -> int:
@@ -71,6 +75,31 @@ def _program(groups: Any, command: Command, say: Say) -> None:
         return say(args, now.as_dict(), _describe(now))
 
     command(group, "show", "show the program's rules", _show)
+
+    def _content(engine: Engine, args: argparse.Namespace) -> int:
+        done = program_content.load_program_content(engine, args.file)
+        text = (
+            f"program content: texts in {', '.join(done['languages']) or 'no language'} for"
+            f" {len(done['prizes'])} prize(s), {done['pictures']} picture(s)"
+            f" ({done['picture_bytes']:,} bytes), {'a theme' if done['theme'] else 'no theme'};"
+            " kiosks get it at their next sync"
+        )
+        if done["missing"]:
+            text += "\nmissing (kiosks show English there): " + "; ".join(done["missing"])
+        return say(args, done, text)
+
+    p = command(
+        group, "content",
+        "load what shoppers see of the program on the kiosks: each catalogue prize's name, a one"
+        " line description and a picture, in each language, and the program's look (colours,"
+        " logo, attract-screen pictures; a campaign's own look wins over it). The file is TOML"
+        " (see docs/campaign-content.md, 'The program's content'); pictures are PNG or JPEG"
+        " files beside it, at most 512 KB each once re-encoded. Loading again replaces the"
+        " program's content",
+        _content,
+    )  # fmt: skip
+    p.add_argument("--file", required=True, type=Path, metavar="CONTENT_TOML",
+                   help="the content file, e.g. docs/examples/program-content/content.toml")  # fmt: skip
 
 
 def _describe(p: program.Program) -> str:

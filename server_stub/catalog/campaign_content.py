@@ -35,33 +35,37 @@ MAX_TEXT = 300
 THEME_COLOURS = ("primary", "background", "text", "button_text")
 
 
-def _bad(message: str) -> ApiError:
+def bad_content(message: str) -> ApiError:
     return ApiError(422, "bad_content", message)
 
 
-def _only(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+def only_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
     unknown = sorted(set(table) - set(allowed))
     if unknown:
-        raise _bad(f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(allowed)}")
+        raise bad_content(f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(allowed)}")
 
 
-def _texts(value: Any, where: str) -> dict[str, str]:
+def read_texts(value: Any, where: str) -> dict[str, str]:
     """A table of language to words, English among them (the words a kiosk falls back to)."""
     if not isinstance(value, dict) or not value:
-        raise _bad(f'{where} is a table of language to words, e.g. {where} = {{ en = "..." }}')
+        raise bad_content(
+            f'{where} is a table of language to words, e.g. {where} = {{ en = "..." }}'
+        )
     for lang, words in value.items():
         if not _LANG.fullmatch(lang):
-            raise _bad(f"{where}: {lang!r} is not a language code such as en, hi, ru or kk")
+            raise bad_content(f"{where}: {lang!r} is not a language code such as en, hi, ru or kk")
         if not isinstance(words, str) or not words.strip() or _CONTROL.search(words):
-            raise _bad(f"{where}.{lang} is one line of words")
+            raise bad_content(f"{where}.{lang} is one line of words")
         if len(words) > MAX_TEXT:
-            raise _bad(f"{where}.{lang} is {len(words)} characters; at most {MAX_TEXT}")
+            raise bad_content(f"{where}.{lang} is {len(words)} characters; at most {MAX_TEXT}")
     if "en" not in value:
-        raise _bad(f"{where} needs English (en): a kiosk shows it where a language lacks words")
+        raise bad_content(
+            f"{where} needs English (en): a kiosk shows it where a language lacks words"
+        )
     return {lang: words.strip() for lang, words in value.items()}
 
 
-class _Pictures:
+class PictureFiles:
     """The pictures a file names, each checked once, by their SHA-256."""
 
     def __init__(self, folder: Path) -> None:
@@ -70,27 +74,41 @@ class _Pictures:
 
     def ref(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise _bad(f'{where} is a picture file\'s name, e.g. "gold.png"')
+            raise bad_content(f'{where} is a picture file\'s name, e.g. "gold.png"')
         path = self.folder / value
         if not path.is_file():
-            raise _bad(f"{where}: no picture file {value} beside the content file")
+            raise bad_content(f"{where}: no picture file {value} beside the content file")
         picture = checked_picture(path)
         self.found[picture.sha256] = picture
         return picture.sha256
 
+    def inline(self, whose: str) -> dict[str, PictureData]:
+        """The pictures as the wire carries them, all of them within the limit together."""
+        total = sum(len(p.data) for p in self.found.values())
+        if total > MAX_CONTENT_PICTURES_BYTES:
+            raise bad_content(f"the pictures come to {total:,} bytes once re-encoded; {whose}"
+                              f" pictures reach every device, so at most"
+                              f" {MAX_CONTENT_PICTURES_BYTES:,}")  # fmt: skip
+        return {
+            sha: PictureData(kind=p.kind, data=base64.b64encode(p.data).decode())  # type: ignore[arg-type]
+            for sha, p in self.found.items()
+        }
 
-def _theme(value: Any, pictures: _Pictures) -> ThemeContent:
+
+def read_theme(value: Any, pictures: PictureFiles) -> ThemeContent:
     if not isinstance(value, dict):
-        raise _bad("[theme] is a table: primary, background, text, button_text, logo, attract")
-    _only(value, (*THEME_COLOURS, "logo", "attract"), "[theme]")
+        raise bad_content(
+            "[theme] is a table: primary, background, text, button_text, logo, attract"
+        )
+    only_keys(value, (*THEME_COLOURS, "logo", "attract"), "[theme]")
     for name in THEME_COLOURS:
         if name not in value and name != "button_text":
-            raise _bad(f'[theme] needs {name}, a colour such as "#1a1a1a"')
+            raise bad_content(f'[theme] needs {name}, a colour such as "#1a1a1a"')
         if name in value and not (isinstance(value[name], str) and _COLOUR.fullmatch(value[name])):
-            raise _bad(f'[theme] {name} is a colour written #rrggbb, e.g. "#1a1a1a"')
+            raise bad_content(f'[theme] {name} is a colour written #rrggbb, e.g. "#1a1a1a"')
     attract = value.get("attract", [])
     if not isinstance(attract, list) or len(attract) > 8:
-        raise _bad("[theme] attract is a list of up to 8 picture files")
+        raise bad_content("[theme] attract is a list of up to 8 picture files")
     theme = ThemeContent(
         primary=value["primary"].lower(), background=value["background"].lower(),
         text=value["text"].lower(), button_text=value.get("button_text", "#ffffff").lower(),
@@ -109,49 +127,52 @@ def _theme(value: Any, pictures: _Pictures) -> ThemeContent:
     return theme
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """A content file's tables, or a refusal saying why it cannot be read."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise bad_content(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise bad_content(f"{path.name} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise bad_content(f"{path.name} is not valid TOML: {exc}") from None
+
+
+def read_item(table: Any, where: str, pictures: PictureFiles) -> TierContent:
+    """One prize's `name`, `description` (tables of language to words) and `picture`, from its
+    table `where` ("tiers.gold", "prizes.cinema-ticket")."""
+    if not isinstance(table, dict):
+        raise bad_content(f"[{where}] is a table with name, description and picture")
+    only_keys(table, ("name", "description", "picture"), f"[{where}]")
+    return TierContent(
+        name=read_texts(table["name"], f"{where}.name") if "name" in table else {},
+        description=(
+            read_texts(table["description"], f"{where}.description")
+            if "description" in table else {}
+        ),
+        picture=pictures.ref(table["picture"], f"[{where}] picture") if "picture" in table else "",
+    )  # fmt: skip
+
+
 def read_content(path: Path, tiers: list[str]) -> CampaignContent:
     """The content file at `path` for a campaign of these tiers, checked; pictures beside it."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _bad(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise _bad(f"{path.name} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise _bad(f"{path.name} is not valid TOML: {exc}") from None
-    _only(data, ("name", "tiers", "theme"), path.name)
-    pictures = _Pictures(path.parent)
+    data = read_toml(path)
+    only_keys(data, ("name", "tiers", "theme"), path.name)
+    pictures = PictureFiles(path.parent)
     content = CampaignContent()
     if "name" in data:
-        content.name = _texts(data["name"], "name")
+        content.name = read_texts(data["name"], "name")
     given = data.get("tiers", {})
     if not isinstance(given, dict):
-        raise _bad("tiers are tables: [tiers.gold] with name, description and picture")
+        raise bad_content("tiers are tables: [tiers.gold] with name, description and picture")
     for tier, table in given.items():
         if tier not in tiers:
-            raise _bad(f"unknown tier {tier!r}: the campaign's tiers are {', '.join(tiers)}")
-        where = f"[tiers.{tier}]"
-        if not isinstance(table, dict):
-            raise _bad(f"{where} is a table with name, description and picture")
-        _only(table, ("name", "description", "picture"), where)
-        content.tiers[tier] = TierContent(
-            name=_texts(table["name"], f"tiers.{tier}.name") if "name" in table else {},
-            description=(
-                _texts(table["description"], f"tiers.{tier}.description")
-                if "description" in table else {}
-            ),
-            picture=pictures.ref(table["picture"], f"{where} picture") if "picture" in table else "",
-        )  # fmt: skip
+            raise bad_content(f"unknown tier {tier!r}: the campaign's tiers are {', '.join(tiers)}")
+        content.tiers[tier] = read_item(table, f"tiers.{tier}", pictures)
     if "theme" in data:
-        content.theme = _theme(data["theme"], pictures)
-    total = sum(len(p.data) for p in pictures.found.values())
-    if total > MAX_CONTENT_PICTURES_BYTES:
-        raise _bad(f"the pictures come to {total:,} bytes once re-encoded; a campaign's"
-                   f" pictures reach every device, so at most {MAX_CONTENT_PICTURES_BYTES:,}")  # fmt: skip
-    content.pictures = {
-        sha: PictureData(kind=p.kind, data=base64.b64encode(p.data).decode())  # type: ignore[arg-type]
-        for sha, p in pictures.found.items()
-    }  # fmt: skip
+        content.theme = read_theme(data["theme"], pictures)
+    content.pictures = pictures.inline("a campaign's")
     return content
 
 

@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import Engine, select, update
 
-from server_stub.catalog import campaign_setup, device_config
+from server_stub.catalog import campaign_setup, device_config, program_content
 from server_stub.catalog.enrollment import token_hash
 from server_stub.database.connection import writing
 from server_stub.database.schema import devices
@@ -48,4 +48,5 @@ def enroll(engine: Engine, settings: ServerSettings, request: EnrollRequest) -> 
             device_id=row.id, device_name=row.name, store_id=row.store_id, secret=secret.hex(),
             campaigns=campaign_setup.campaign_grants(conn), config=config,
             config_version=device_config.config_version(conn), server_time=time.time(),
+            program_content=program_content.program_content_for_devices(conn),
         )  # fmt: skip

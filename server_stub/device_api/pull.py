@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from server_stub.catalog.campaign_setup import campaign_grants
 from server_stub.catalog.device_config import config_for_device, config_version
+from server_stub.catalog.program_content import program_content_for_devices
 from server_stub.database.schema import devices, feed
 from server_stub.loyalty import wheel
 from server_stub.prizes import vouchers
@@ -71,6 +72,7 @@ def changes_for(
     if answer.config_version != request.config_version:
         answer.config = config_for_device(conn, store_id, play_url)
         answer.campaigns = campaign_grants(conn)
+        answer.program_content = program_content_for_devices(conn)
     if vouchers.any_pools(conn):  # the whole list: a voucher missing from it is not shown
         answer.vouchers = vouchers.slice_for(conn, device_id, answer.server_time)
     wheels, spins = wheel.slices_for(conn, device_id, answer.server_time)

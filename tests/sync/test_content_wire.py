@@ -31,3 +31,14 @@ def test_an_older_device_reads_a_grant_with_content_as_before() -> None:
 
     old = OldGrant.model_validate({"campaign": {"id": "a"}, "key": "00", "content": {"x": 1}})
     assert old.key == "00" and not hasattr(old, "content")
+
+
+def test_unreadable_program_content_leaves_the_config_without_it() -> None:
+    """The program's content a device cannot read is left out; its config and keys are not."""
+    base = {"cursor": 0, "more": False, "config_version": 2, "server_time": 1.0, "config": {}}
+    bad = {"prizes": {"mug": {"name": {"en": 5}}}}
+    assert PullResponse.model_validate({**base, "program_content": bad}).program_content is None
+    good = {"prizes": {"mug": {"name": {"en": "Mug", "hi": "मग"}}}}
+    answer = PullResponse.model_validate({**base, "program_content": good})
+    assert answer.config is not None and answer.program_content is not None
+    assert answer.program_content.prizes["mug"].name["hi"] == "मग"
