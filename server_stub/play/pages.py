@@ -11,7 +11,7 @@ from typing import Any
 import phonenumbers
 from sqlalchemy import Engine, bindparam, select
 
-from server_stub.database.connection import reader
+from server_stub.database.connection import OneConnection
 from server_stub.database.schema import events, prize_claims, vouchers
 from server_stub.device_api.recheck import Rechecker
 from server_stub.play.web_redeem import Entry, Outcome
@@ -70,11 +70,14 @@ _SHOWN = (
 )
 
 
-def codes_so_far(engine: Engine, rechecker: Rechecker, phone: str) -> list[dict[str, Any]]:
+def codes_so_far(
+    db: Engine | OneConnection, rechecker: Rechecker, phone: str
+) -> list[dict[str, Any]]:
     """The phone's redemptions, newest first, on the web or at a kiosk that took the number,
-    each with its reward, its voucher and where its prize claim stands."""
-    with reader(engine).connect() as conn:
-        rows = conn.execute(_SHOWN, {"phone": phone}).all()
+    each with its reward, its voucher and where its prize claim stands. `db`: a request's one
+    connection, or the engine."""
+    with OneConnection.of(db) as one:
+        rows = one.reading().execute(_SHOWN, {"phone": phone}).all()
     listed = []
     for r in rows:
         campaign = rechecker.campaign(r.campaign or "")

@@ -15,15 +15,23 @@ import secrets
 import time
 from typing import NamedTuple
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
-from server_stub.database.connection import reader, writing
+from server_stub.database.connection import OneConnection, writing
 from server_stub.database.schema import play_sessions
 
 IDLE_S = 30 * 60
 LONGEST_S = 12 * 3600
 PURGE_EVERY_S = 300.0
 _purged = [0.0]
+# built once: every code entry reads its visit
+_FIND = select(play_sessions).where(play_sessions.c.token_hash == bindparam("key"))
+_END = delete(play_sessions).where(play_sessions.c.token_hash == bindparam("key"))
+_SEEN = (
+    update(play_sessions)
+    .where(play_sessions.c.token_hash == bindparam("key"))
+    .values(last_seen=bindparam("now"))
+)
 
 
 class Visit(NamedTuple):
@@ -65,24 +73,24 @@ def _stored(engine: Engine, csrf: str, pending_phone: str | None, now: float) ->
     return Visit(token, csrf, None, pending_phone)
 
 
-def find(engine: Engine, token: str, now: float | None = None) -> Visit | None:
-    """The visit behind a cookie, kept alive; None when unknown or ended."""
+def find(db: Engine | OneConnection, token: str, now: float | None = None) -> Visit | None:
+    """The visit behind a cookie, kept alive; None when unknown or ended. `db`: a request's one
+    connection, or the engine."""
     if not token or len(token) > 100:
         return None
     now = time.time() if now is None else now
     key = _hash(token)
-    with reader(engine).connect() as conn:
-        row = conn.execute(select(play_sessions).where(play_sessions.c.token_hash == key)).first()
-    if row is None:
-        return None
-    if row.last_seen < now - IDLE_S or row.created < now - LONGEST_S:
-        end(engine, token)
-        return None
-    if now - row.last_seen > 60:  # a write per page would cost every code entry a commit
-        with writing(engine) as conn:
-            conn.execute(
-                update(play_sessions).where(play_sessions.c.token_hash == key).values(last_seen=now)
-            )
+    with OneConnection.of(db) as one:
+        row = one.reading().execute(_FIND, {"key": key}).first()
+        if row is None:
+            return None
+        if row.last_seen < now - IDLE_S or row.created < now - LONGEST_S:
+            with one.writing() as conn:
+                conn.execute(_END, {"key": key})
+            return None
+        if now - row.last_seen > 60:  # a write per page would cost every code entry a commit
+            with one.writing() as conn:
+                conn.execute(_SEEN, {"key": key, "now": now})
     return Visit(token, row.csrf, row.phone, row.pending_phone)
 
 
@@ -119,4 +127,4 @@ def end(engine: Engine, token: str) -> None:
     if not token:
         return
     with writing(engine) as conn:
-        conn.execute(delete(play_sessions).where(play_sessions.c.token_hash == _hash(token)))
+        conn.execute(_END, {"key": _hash(token)})

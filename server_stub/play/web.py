@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from server_stub.database.connection import OneConnection
 from server_stub.device_api.recheck import Rechecker
 from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError
@@ -69,10 +70,10 @@ class Play:
     def source(self, request: Request) -> str:
         return self.service.throttle.source(request)
 
-    def visit(self, request: Request) -> Visit:
+    def visit(self, request: Request, db: OneConnection | None = None) -> Visit:
         """The visit behind the cookie, or an anonymous one (nothing stored until a password
-        is sent)."""
-        found = visits.find(self.engine, request.cookies.get(COOKIE, ""))
+        is sent). `db`: the request's one connection, when it has one."""
+        found = visits.find(db or self.engine, request.cookies.get(COOKIE, ""))
         return found or visits.anonymous(request.cookies.get(FORM_COOKIE, ""))
 
     def rechecker(self) -> Rechecker:
@@ -138,11 +139,13 @@ class Play:
     # -- /play/ ------------------------------------------------------------------------------
 
     def step_data(
-        self, visit: Visit, rechecker: Rechecker | None = None, **more: Any
-    ) -> tuple[str, dict[str, Any]]:
+        self, visit: Visit, rechecker: Rechecker | None = None, db: OneConnection | None = None,
+        **more: Any,
+    ) -> tuple[str, dict[str, Any]]:  # fmt: skip
         """Which step the visit is at, and its page's data."""
         if visit.phone:
-            codes = pages.codes_so_far(self.engine, rechecker or self.rechecker(), visit.phone)
+            rechecker = rechecker or self.rechecker()
+            codes = pages.codes_so_far(db or self.engine, rechecker, visit.phone)
             return "codes.html", {"step": "codes", "phone": pages.masked(visit.phone),
                                   "codes": codes, **more}  # fmt: skip
         if visit.pending_phone:
@@ -150,8 +153,9 @@ class Play:
         return "phone.html", {"step": "phone", **more}
 
     def home(self, request: Request) -> Response:
-        visit = self.visit(request)
-        template, data = self.step_data(visit)
+        with OneConnection(self.engine) as db:
+            visit = self.visit(request, db)
+            template, data = self.step_data(visit, db=db)
         return self.render(request, template, visit, data)
 
     async def act(self, request: Request) -> Response:
@@ -172,34 +176,41 @@ class Play:
     ) -> tuple[Visit, str, dict[str, Any], ApiError | None]:
         """The visit, the form's step and the page after it, in one trip to a worker thread
         (each trip cost a code entry a tenth of a millisecond); a refusal comes back with the
-        page of the step the visit is at. No form: one that could not be read."""
-        visit = self.visit(request)
-        try:
-            if form is None:
-                return (visit, *self.step_data(visit), None)
-            if not same(visit.csrf, form.get("csrf", "")):
-                raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
-            visit, template, data = self.answer(request, visit, form)
-        except ApiError as exc:
-            return (visit, *self.step_data(visit), exc)
+        page of the step the visit is at. No form: one that could not be read. One connection
+        for all of it (OneConnection)."""
+        with OneConnection(self.engine) as db:
+            visit = self.visit(request, db)
+            try:
+                if form is None:
+                    return (visit, *self.step_data(visit, db=db), None)
+                if not same(visit.csrf, form.get("csrf", "")):
+                    raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
+                visit, template, data = self.answer(request, visit, form, db)
+            except ApiError as exc:
+                return (visit, *self.step_data(visit, db=db), exc)
         return visit, template, data, None
 
     def answer(
-        self, request: Request, visit: Visit, form: dict[str, str]
-    ) -> tuple[Visit, str, dict[str, Any]]:
+        self, request: Request, visit: Visit, form: dict[str, str],
+        db: OneConnection | None = None,
+    ) -> tuple[Visit, str, dict[str, Any]]:  # fmt: skip
         """The step the form asks for, then the page after it. With a confirmed phone (a code
         entry, then the codes so far) the campaigns are read once for both: each reading is a
         connection and a query, and a code entry made three."""
         rechecker = self.rechecker() if visit.phone else None
-        visit, more = self.step(request, visit, form, rechecker)
-        return (visit, *self.step_data(visit, rechecker, **more))
+        visit, more = self.step(request, visit, form, rechecker, db)
+        return (visit, *self.step_data(visit, rechecker, db, **more))
 
     def step(
         self, request: Request, visit: Visit, form: dict[str, str],
-        rechecker: Rechecker | None = None,
+        rechecker: Rechecker | None = None, db: OneConnection | None = None,
     ) -> tuple[Visit, dict[str, Any]]:  # fmt: skip
-        """Carry out what the form asks; the visit afterwards and what the page adds."""
+        """Carry out what the form asks; the visit afterwards and what the page adds. `db`: the
+        request's one connection, which a code entry uses; the other steps open their own, so
+        it is given back first."""
         lang = self.lang(request)
+        if db is not None and not ("code" in form and visit.phone):
+            db.release()
         if "leave" in form:
             visits.end(self.engine, visit.token)
             return visits.anonymous(), {}
@@ -209,7 +220,7 @@ class Play:
             rechecker = rechecker or self.rechecker()
             # a voucher won goes to the phone by SMS too, through the outbox (web_redeem)
             entry = web_redeem.redeem(
-                self.engine, rechecker, self.checkers.checker(rechecker),
+                db or self.engine, rechecker, self.checkers.checker(rechecker),
                 visit.phone, form["code"], self.source(request), lang,
             )  # fmt: skip
             return visit, {"entry": pages.entry_data(entry), "typed": form["code"][:60]}

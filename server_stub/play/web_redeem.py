@@ -24,7 +24,7 @@ from codes import crockford, layout
 from codes.checker import CheckResult, CheckStatus, CodeChecker
 from codes.common.event_form import GENESIS, canonical_payload
 from codes.typo import suspect_group
-from server_stub.database.connection import is_sqlite, writing
+from server_stub.database.connection import OneConnection, is_sqlite
 from server_stub.database.schema import WEB_DEVICE, WEB_EVENT_SEQ, WEB_STORE, devices, events
 from server_stub.device_api.code_claims import claim_codes
 from server_stub.device_api.recheck import Rechecker
@@ -100,14 +100,18 @@ class CheckerCache:
 
 
 def redeem(
-    engine: Engine, rechecker: Rechecker, checker: CodeChecker, phone: str, text: str,
-    source: str = "", lang: str = "en",
+    db: Engine | OneConnection, rechecker: Rechecker, checker: CodeChecker, phone: str,
+    text: str, source: str = "", lang: str = "en",
 ) -> Entry:  # fmt: skip
     """Redeem a typed code for a confirmed phone. A voucher won is also sent to the phone by
     SMS in `lang`, written to the outbox with the redemption. Raises ApiError 429 when the phone
-    has typed too many codes that are not ours."""
+    has typed too many codes that are not ours. `db`: a request's one connection, or the
+    engine."""
     checked = checker.check(text[:200])
     if not checked.valid:
+        if isinstance(db, OneConnection):  # the counters open connections of their own
+            db.release()
+        engine = db.engine if isinstance(db, OneConnection) else db
         return _refused(engine, checker, checked, phone, text, source)
     campaign_id, serial, tier_name = checked.campaign, checked.serial, checked.tier
     assert campaign_id is not None and serial is not None and tier_name is not None
@@ -120,7 +124,7 @@ def redeem(
     printed = checked.code or ""
     event_id = f"web-{secrets.token_hex(16)}"
     key = (campaign_id, serial)
-    with writing(engine) as conn:
+    with OneConnection.of(db) as one, one.writing() as conn:
         owner = claim_codes(conn, WEB_DEVICE, WEB_STORE, now, [(*key, event_id)])[key]
         if owner.event_id != event_id:
             return _earlier(conn, owner.event_id, owner.device_id, phone, printed)

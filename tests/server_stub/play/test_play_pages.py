@@ -13,10 +13,11 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from codes.common.claim_link import claim_url
 from server_stub.database.schema import devices, events, prize_claims
+from server_stub.play import web as play_web
 from server_stub.prizes import claims, vouchers
 from tests.server_stub.play.shopper import (
     TIERS,
@@ -308,3 +309,28 @@ def test_a_music_win_gets_its_voucher_on_the_page_and_by_sms(
     send_outbox(world)  # written with the redemption, sent by the outbox's worker
     sent = messages(shopper.folder, "voucher")
     assert len(sent) == 1 and given in sent[0]["text"] and sent[0]["to"] == PHONE
+
+
+def test_a_code_entry_takes_one_connection_from_the_pool(
+    world: World, shopper: Shopper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The visit, the redemption (a voucher's too) and the codes so far on one connection:
+    each checkout and return cost a code entry about a tenth of a millisecond."""
+    pool = world.tmp / "vouchers.csv"
+    pool.write_text("voucher\nMUSIC-AAAA-0001\n")
+    vouchers.load(world.engine, world.campaign.id, "music", pool)
+    shopper.sign_in(PHONE)
+    monkeypatch.setattr(play_web, "RECHECK_S", 3600.0)  # the campaigns read at sign-in serve
+    taken: list[str] = []
+
+    def counted(*_: object) -> None:
+        taken.append("checkout")
+
+    event.listen(world.engine.pool, "checkout", counted)
+    try:
+        for tier in ("sticker", "music", "gold"):
+            taken.clear()
+            shopper.enter(world.code(serial_of_tier(world, tier)))
+            assert "You won!" in shopper.html and len(taken) == 1, (tier, taken)
+    finally:
+        event.remove(world.engine.pool, "checkout", counted)
