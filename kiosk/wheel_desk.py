@@ -202,14 +202,16 @@ class WheelDesk:
         return Text.of("wheel.won_nothing")
 
     def next_step(self) -> list[Text]:
-        """What the win means: the new balance, where to collect a prize, or come back."""
+        """What the win means: the new balance, where to collect a prize and its reference (a
+        cashier voids a prize not handed over by it: `instore terminal void`), or come back."""
         result = self.result
         if result is None:
             return []
         if result.outcome_kind == "points" and result.points:
             return [t for t in (self.loyalty.balance_text(), self.loyalty.pending_text()) if t]
-        if result.outcome_kind == "prize":
-            return [Text.of("wheel.collect")]
+        if result.outcome_kind == "prize":  # handed over at the counter, by this reference
+            reference = Text.of("wheel.reference", reference=result.reference or "")
+            return [Text.of("wheel.collect"), reference]
         return [Text.of("wheel.thanks")]
 
     @property

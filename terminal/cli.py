@@ -81,12 +81,18 @@ def register(
 
     void = command(
         "void",
-        "undo a redemption or a points event (refund)",
+        "undo a redemption, a points event (refund) or a wheel prize not handed over",
         _single(lambda t, a: t.void(a.event_id, a.reason, a.actor)),
-    )
+        "Undo a redemption, a points event (a refund) or a spin of the bonus wheel, on the device"
+        " that made it. A wheel prize the shopper shows at the counter (the kiosk's screen gives"
+        " its reference, e.g. W-1A2B-3C4D) is handed over with nothing to do here; when it cannot"
+        " be handed over, void the spin by that reference: the member may spin again today and"
+        " the prize goes back to the wheel.",
+    )  # fmt: skip
     void.add_argument(
         "event_id", metavar="CODE_OR_EVENT",
-        help="the code as printed (its redemption here is undone), or an event id from --json",
+        help="the code as printed (its redemption here is undone), a wheel spin's reference"
+             " (W-1A2B-3C4D), or an event id from --json",
     )  # fmt: skip
     void.add_argument("--reason", required=True, help="why, in a few words")
     void.add_argument("--actor", default="")

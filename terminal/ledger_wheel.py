@@ -66,11 +66,30 @@ class WheelLedger(LedgerFile):
         return None if row is None else HeldSpin(row[0], int(row[1]), row[2])
 
     @staticmethod
+    def release_spin(conn: sqlite3.Connection, event_id: str) -> int:
+        """A voided spin's outcome back among the unused ones this device holds (the next spin
+        takes it again, so a prize not handed over stays in the wheel's budget): rows freed."""
+        return conn.execute(
+            "UPDATE wheel_held SET event_id = NULL WHERE event_id = ?", (event_id,)
+        ).rowcount
+
+    def spin_by_reference(self, tail: str) -> list[sqlite3.Row]:
+        """The spins whose event id ends with `tail` (wheel.reference_tail): one, as a rule."""
+        return self.read(
+            "SELECT * FROM events WHERE kind = 'spin' AND event_id LIKE ? ORDER BY seq DESC"
+            " LIMIT 2",
+            (f"%{tail}",),
+        )
+
+    @staticmethod
     def spins_on(conn: sqlite3.Connection, member: str, campaign: str, day: str) -> int:
-        """The member's spins of the wheel on `day` (UTC) here, refused ones left out."""
+        """The member's spins of the wheel on `day` (UTC) here, refused and voided ones left
+        out (a prize that was not handed over gives the day's spin back)."""
         row = conn.execute(
-            "SELECT COUNT(*) FROM events WHERE member = ? AND kind = 'spin' AND day = ?"
-            " AND state <> 'rejected' AND json_extract(payload, '$.campaign') = ?",
+            "SELECT COUNT(*) FROM events e WHERE e.member = ? AND e.kind = 'spin' AND e.day = ?"
+            " AND e.state <> 'rejected' AND json_extract(e.payload, '$.campaign') = ?"
+            " AND NOT EXISTS (SELECT 1 FROM events v WHERE v.kind = 'void'"
+            " AND v.target = e.event_id)",
             (member, day, campaign),
         ).fetchone()
         return int(row[0])

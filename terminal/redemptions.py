@@ -19,6 +19,7 @@ from terminal.members import normalise_member
 from terminal.offline_rules import OfflineRules
 from terminal.online_claims import ClaimRefused, ClaimRequest, OnlineClaims, Taken
 from terminal.results import Result, Status
+from terminal.wheel import reference_tail
 
 # what a shopper or cashier is told when a valid code still cannot be redeemed
 _REFUSED = {
@@ -258,20 +259,23 @@ class Redemptions:
     # -- void ------------------------------------------------------------------------------
 
     def void(self, event_id: str, reason: str, actor: str = "") -> Result:
-        """Undo a redemption or a points event (a refund); the undo is itself an event.
+        """Undo a redemption, a points event (a refund) or a spin of the bonus wheel (a prize
+        not handed over); the undo is itself an event.
 
-        `event_id` may also be a code as printed: its redemption on this device is undone.
+        `event_id` may also be a code as printed: its redemption on this device is undone; or a
+        spin's reference as the kiosk shows it ("W-1A2B-3C4D"): its outcome goes back among the
+        ones this device holds, and the member's spin of the day with it.
         """
         if not reason.strip():
             return Result(Status.BAD_INPUT, "Say why: a void needs a reason.")
         target = self.ledger.event(event_id.strip())
         if target is None:
-            found = self._redemption_of(event_id)
+            found = self._spin_of(event_id) or self._redemption_of(event_id)
             if isinstance(found, Result):
                 return found
             target = found
         event_id = target["event_id"]
-        if target["kind"] not in ("redeem", "accrue", "spend", "checkin"):
+        if target["kind"] not in ("redeem", "accrue", "spend", "checkin", "spin"):
             return Result(Status.BAD_INPUT, f"A {target['kind']} event cannot be voided.")
         payload = {"target": event_id, "kind": target["kind"], "reason": reason}
         try:
@@ -281,6 +285,8 @@ class Redemptions:
                     member=target["member"], points=-int(target["points"]),
                 )  # fmt: skip
                 self.ledger.drop_claim(conn, event_id)
+                if target["kind"] == "spin":
+                    self.ledger.release_spin(conn, event_id)
         except LedgerError as exc:
             if exc.code == "duplicate":
                 return Result(Status.ALREADY_VOIDED, "This was already voided.")
@@ -290,6 +296,23 @@ class Redemptions:
             Status.VOIDED, f"Voided: {reason}.", event_id=event["event_id"], code=code,
             member=target["member"], points=-int(target["points"]) if target["points"] else None,
         )  # fmt: skip
+
+    def _spin_of(self, text: str) -> sqlite3.Row | Result | None:
+        """The spin a reference names ("W-1A2B-3C4D"), why not, or None: no spin reference."""
+        tail = reference_tail(text)
+        if tail is None:
+            return None
+        found = self.ledger.spin_by_reference(tail)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            return Result(
+                Status.NOT_FOUND, f"No spin of the bonus wheel on this device is {text.strip()}."
+            )
+        return Result(
+            Status.BAD_INPUT,
+            f"{text.strip()} names more than one spin here: give its event id (terminal spin --json).",
+        )
 
     def _redemption_of(self, code: str) -> sqlite3.Row | Result:
         """The redemption event of a code on this device, or why there is none."""

@@ -115,9 +115,11 @@ class Result:
     # a code texted to the member: the phone's last four digits, and when another may be asked for
     sent_to: str | None = None
     again_in: int | None = None
-    # a spin of the bonus wheel: its outcome's label and kind (points, prize or nothing)
+    # a spin of the bonus wheel: its outcome's label and kind (points, prize or nothing), and
+    # the short reference a prize is handed over (or voided) by at the counter (wheel.reference)
     outcome: str | None = None
     outcome_kind: str | None = None
+    reference: str | None = None
 
     @property
     def ok(self) -> bool:

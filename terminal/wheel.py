@@ -11,6 +11,7 @@ has ended and spins no more.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,23 @@ from terminal import chain
 from terminal.ledger import Device, Ledger, LedgerError
 from terminal.members import GIVE_MEMBER, normalise_member
 from terminal.results import Result, Status
+
+REFERENCE_PREFIX = "W-"
+_REFERENCE = re.compile(r"W?([0-9A-F]{8})")
+
+
+def reference(event_id: str) -> str:
+    """A spin's short reference, as the kiosk shows it and a cashier types it ("W-1A2B-3C4D"):
+    the last 8 hex digits of its event id (random bits of the UUIDv7, unique on a device)."""
+    tail = event_id.replace("-", "")[-8:].upper()
+    return f"{REFERENCE_PREFIX}{tail[:4]}-{tail[4:]}"
+
+
+def reference_tail(text: str) -> str | None:
+    """The event id's last 8 hex digits (lower case) a typed reference names, or None when the
+    text is no spin reference ("w-1a2b 3c4d", "W1A2B3C4D" and "1A2B-3C4D" all are)."""
+    found = _REFERENCE.fullmatch(re.sub(r"[\s-]", "", text.upper()))
+    return found.group(1).lower() if found else None
 
 
 @dataclass(frozen=True)
@@ -159,7 +177,7 @@ class Spins:
         return Result(
             Status.SPUN, f"{member} spun the wheel: {words}.", event_id=event_id, member=member,
             campaign=wheel.campaign, points=points, outcome=held.outcome,
-            outcome_kind=outcome.kind if outcome else "nothing",
+            outcome_kind=outcome.kind if outcome else "nothing", reference=reference(event_id),
         )  # fmt: skip
 
 

@@ -222,6 +222,15 @@ def _undo(conn: Connection, state: Push, item: Incoming, target: Target, book: B
                 .values(state="resolved", action="voided", resolved_by=state.device.name,
                         note="the losing redemption was voided on its device", resolved_at=state.now)
             )  # fmt: skip
+    elif target.kind == "spin" and target.member:
+        # its record went with the void already (wheel_spins); its points go with their lot
+        book.undo(item, target.kind, target.event_id, target.member)
+        if verdict == "conflict" and target.conflict_id is not None:
+            conn.execute(
+                update(conflicts).where(conflicts.c.id == target.conflict_id, conflicts.c.state == "open")
+                .values(state="resolved", action="voided", resolved_by=state.device.name,
+                        note="the second spin of the day was voided on its device", resolved_at=state.now)
+            )  # fmt: skip
     elif target.kind in POINT_KINDS and target.member:
         book.undo(item, target.kind, target.event_id, target.member)
         if target.kind == "spend" and verdict == "conflict" and target.conflict_id is not None:

@@ -9,14 +9,21 @@ came before it (`not_qualified`). A member past the wheel's spins a day (two off
 same day) is a `double_spin` conflict naming the first spin: its points stand, as a double
 redemption's reward does, for the helpdesk to settle. Every spin that used its index is recorded
 (wheel_spins), so no outcome is ever given twice.
+
+A void of a spin (a prize not handed over at the counter, `instore terminal void`) takes its
+record away, as a void of a redemption releases the code's claim: the spin counts no more toward
+the member's day, and its index is free for the device that held it, which has put the outcome
+back among those it holds (its next spin gives it again; the sequence is the budget). Its points,
+if any, are taken back with its lot (points.judge_points).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from server_stub.database.schema import events
 from server_stub.database.wheel_tables import wheel_spins
@@ -31,6 +38,9 @@ _QUALIFYING = ("checkin", "accrue")
 
 def judge_spins(conn: Connection, state: Push) -> None:
     spins = [i for i in state.incoming if i.event["kind"] == "spin" and i.verdict == "accepted"]
+    voids = [i for i in state.incoming if i.event["kind"] == "void" and i.verdict == "accepted"]
+    pushed = {i.event["event_id"] for i in spins}
+    _release(conn, state, {v.row["target"] or "" for v in voids} - pushed)
     if not spins:
         return
     found = {w.campaign: w for w in wheels.all_wheels(conn, state.now)}
@@ -38,8 +48,28 @@ def judge_spins(conn: Connection, state: Push) -> None:
     first_of_day: dict[tuple[str, int, str], tuple[str, str]] = {}  # -> (event, device)
     counted: Counter[tuple[str, int, str]] = Counter()
     taken: set[tuple[str, int]] = set()
-    rows = []
-    for item in spins:
+    rows: list[dict[str, Any]] = []
+    recorded: dict[str, tuple[dict[str, Any], tuple[str, int, str]]] = {}
+
+    def voided(target: str) -> None:
+        """A spin of this push voided later in it: it counts no more, its index is free."""
+        row, key = recorded.pop(target)
+        rows.remove(row)
+        taken.discard((row["campaign"], row["idx"]))
+        counted[key] -= 1
+        if first_of_day.get(key, ("",))[0] == target:
+            rest = [r for r in rows if (r["campaign"], r["member_id"], r["day"]) == key]
+            if rest:
+                first_of_day[key] = (rest[0]["event_id"], state.device.id)
+            else:
+                first_of_day.pop(key)
+
+    undoing = [v for v in voids if v.row["target"] in pushed]
+    for item in sorted([*spins, *undoing], key=lambda i: int(i.event["seq"])):
+        if item.event["kind"] == "void":
+            if item.row["target"] in recorded:
+                voided(item.row["target"] or "")
+            continue
         campaign, index = item.row["campaign"] or "", int(item.row["serial"] or 0)
         wheel = found.get(campaign)
         if wheel is None:
@@ -90,13 +120,28 @@ def judge_spins(conn: Connection, state: Push) -> None:
             )  # fmt: skip
         counted[key] += 1
         first_of_day.setdefault(key, (item.event["event_id"], state.device.id))
-        rows.append({
+        row = {
             "campaign": campaign, "idx": index, "event_id": item.event["event_id"],
             "device_id": state.device.id, "member_id": member.id, "day": day,
             "outcome": drawn.label, "points": drawn.points, "created": state.now,
-        })  # fmt: skip
+        }  # fmt: skip
+        rows.append(row)
+        recorded[item.event["event_id"]] = (row, key)
     if rows:
         conn.execute(wheel_spins.insert(), rows)
+
+
+def _release(conn: Connection, state: Push, targets: set[str]) -> None:
+    """Spins of this device, recorded before, that a void in this push undoes (a prize not
+    handed over): they count no more toward the member's day, and their indexes are free again,
+    so the device that gave its outcome back among the ones it holds may spin it again."""
+    if targets:
+        conn.execute(
+            delete(wheel_spins).where(
+                wheel_spins.c.event_id.in_(sorted(targets)),
+                wheel_spins.c.device_id == state.device.id,
+            )
+        )
 
 
 def _made(item: Incoming, state: Push) -> float:

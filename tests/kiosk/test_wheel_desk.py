@@ -50,8 +50,18 @@ def test_the_wheel_waits_for_a_check_in_and_then_spins_the_engines_outcome(kiosk
     assert flow.screen is Screen.WHEEL_RESULT
     assert pointer_reads(desk.rotation, parts).label == "cap"
     assert desk.headline() == Text.of("wheel.won_prize", prize="cap")
-    assert desk.next_step() == [Text.of("wheel.collect")]
-    assert "counter" in render(desk.next_step()[0], "en")
+    reference = desk.result.reference if desk.result else None
+    assert reference and reference.startswith("W-")
+    assert desk.next_step() == [
+        Text.of("wheel.collect"),
+        Text.of("wheel.reference", reference=reference),
+    ]
+    said = [render(t, "en") for t in desk.next_step()]
+    assert "counter" in said[0] and said[1] == f"Prize reference: {reference}"
+    # the reference the shopper shows is the one the till voids a prize not handed over by
+    assert flow.terminal.void(reference, "no caps left").status == "voided"
+    assert desk.ready()  # the day's spin is the member's again
+    assert flow.terminal.spin(flow.loyalty.member or "").outcome == "cap"  # and the cap too
     flow.back_to_points()
     assert flow.screen is Screen.LOYALTY and not desk.ready()  # once a day
     flow.open_wheel()
