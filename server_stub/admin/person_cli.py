@@ -39,8 +39,10 @@ def register(groups: Any, command: Command) -> None:
         "everything the server holds about one phone number, in one JSON: each prize claim"
         " (name, address, email, ID and invoice numbers, city, status, every step and who took"
         " it, the documents' details), the messages sent to them, the codes they entered and"
-        " the vouchers given, and how many one-time passwords, visits and attempts are on"
-        " record. Give it to the person who asked; with --out, their documents too",
+        " the vouchers given, their loyalty membership (card, language, when they joined, each"
+        " purchase's points with partner, store and dates, their spends, wheel spins and USSD"
+        " sessions), and how many one-time passwords, visits and attempts are on record. Give"
+        " it to the person who asked; with --out, their documents too",
         _export,
     )  # fmt: skip
     _phone_flag(p)
@@ -51,19 +53,22 @@ def register(groups: Any, command: Command) -> None:
     p = command(
         people, "erase",
         "erase one person on their request: their name, address, email, ID and invoice numbers,"
-        " city and phone number leave every table, their documents are deleted and messages not"
-        " yet sent are cancelled. Their claims stay as numbers and steps, so counts and the"
-        " audit trail stay whole; a claim not yet decided is withdrawn. Without --yes it only"
-        " says what it would erase. A prize being shipped (approved or dispatched) is refused"
-        " unless --force",
+        " city, phone and loyalty card number leave every table, their documents are deleted"
+        " and messages not yet sent are cancelled. Their claims stay as numbers and steps, and"
+        " their loyalty points' records stay under their member number, so counts, the"
+        " partners' settlement and the audit trail stay whole; a claim not yet decided is"
+        " withdrawn. Without --yes it only says what it would erase. Refused unless --force: a"
+        " prize being shipped (approved or dispatched), or a member with points left (erasure"
+        " forfeits them). A number the server does not know is refused",
         _erase,
     )  # fmt: skip
     _phone_flag(p)
     p.add_argument("--yes", action="store_true",
                    help="really erase (it cannot be undone)")  # fmt: skip
     p.add_argument("--force", action="store_true",
-                   help="erase even while a prize is being shipped to them: the parcel may"
-                   " then not arrive")  # fmt: skip
+                   help="erase even while a prize is being shipped to them (the parcel may"
+                   " then not arrive), or while they have loyalty points left (they lose"
+                   " them)")  # fmt: skip
     p.add_argument("--by", default="", metavar="NAME",
                    help="who carries out the request, for each claim's timeline (default: your"
                    " login name)")  # fmt: skip
@@ -125,13 +130,25 @@ def _export(engine: Engine, args: argparse.Namespace) -> int:
     if not args.json:
         copied = sum("file" in d for c in data["claims"] for d in c["documents"])
         where = f"; {counted(copied, 'document')} copied to {args.out}" if args.out else ""
-        print(f"{counted(len(data['claims']), 'claim')} of {args.phone}{where}", file=sys.stderr)
+        member = data["member"]
+        joined = (
+            f"; loyalty member {member['id']}: {counted(len(member['lots']), 'purchase')} with"
+            f" points, {counted(len(member['spends']), 'spend')} of a purchase's points,"
+            f" {counted(len(member['wheel_spins']), 'wheel spin')},"
+            f" {member['points_left']} points left"
+            if member
+            else ""
+        )
+        print(f"{counted(len(data['claims']), 'claim')} of {args.phone}{joined}{where}",
+              file=sys.stderr)  # fmt: skip
     return 0
 
 
 def _erase(engine: Engine, args: argparse.Namespace) -> int:
     if not args.yes:
         plan = person_erase.plan(engine, args.phone)
+        if not plan["known"]:
+            return _unknown(args, person_erase.unknown(args.phone))
         if args.json:
             print(json.dumps({"erased": False, **plan}), flush=True)
         else:
@@ -142,6 +159,8 @@ def _erase(engine: Engine, args: argparse.Namespace) -> int:
     try:
         done = person_erase.erase(engine, _store(args), args.phone, by, force=args.force)
     except ApiError as exc:
+        if exc.status == 404:
+            return _unknown(args, exc.message)
         if exc.status != 409:
             raise
         if args.json:
@@ -164,7 +183,18 @@ def _erase(engine: Engine, args: argparse.Namespace) -> int:
         f" and {counted(done['sms'], 'SMS', 'SMS')} now under {done['phone']}{waiting}",
         flush=True,
     )  # fmt: skip
+    if done["member"] is not None:
+        print(f"loyalty member {done['member']}: phone and card removed, blocked; their points'"
+              " records stay under the member number for the partners' accounts", flush=True)  # fmt: skip
     return 0
+
+
+def _unknown(args: argparse.Namespace, message: str) -> int:
+    """A number nobody has is an answer, not a usage mistake: exit 1, as `claim show` does."""
+    if args.json:
+        print(json.dumps({"error": "unknown_person", "message": message}), flush=True)
+    print(f"instore: nothing erased: {message}", file=sys.stderr, flush=True)
+    return 1
 
 
 def _plan_words(plan: dict[str, Any]) -> str:
@@ -173,6 +203,18 @@ def _plan_words(plan: dict[str, Any]) -> str:
         lines.append(f"  claim {claim['number']} ({claim['status']}): {claim['will_be']}")
     if not plan["claims"]:
         lines.append("  (no prize claims)")
+    member = plan["member"]
+    if member is not None:
+        left = member["points_left"]
+        lines.append(
+            f"  loyalty member {member['id']}: remove their phone and card and block them; keep"
+            f" {counted(member['lots'], 'purchase')} with points,"
+            f" {counted(member['lot_uses'], 'use')} of them and"
+            f" {counted(member['wheel_spins'], 'wheel spin')} under the member number, for the"
+            " partners' accounts"
+        )  # fmt: skip
+        if left:
+            lines.append(f"  {left} points left are forfeited: erased only with --force")
     lines.append(
         f"  delete {counted(plan['documents'], 'document')}; empty"
         f" {counted(plan['messages'], 'message')}; put {counted(plan['redemptions'], 'redemption')},"

@@ -16,6 +16,12 @@ win whose documents are gone. A claim approved or dispatched is being shipped to
 about to be erased, so erasure refuses it unless forced (`force`): then the parcel already
 handed over may still arrive, and its status moves on as the carrier reports.
 
+A loyalty member behind the phone (`person_member.py`) keeps their member id, under which
+their lots, lot uses, spend confirmations and wheel spins stay for the partners' accounts; the
+row loses its phone and card, and every key tills named them by is replaced as the phone is.
+Their points left are forfeited, so erasure refuses a member who has some unless forced.
+A phone the server never held nor erased is refused (404), so a mistyped number is noticed.
+
 Events a device signed that lie beyond a gap in its hash chain keep their payload until the gap
 closes (their hash would no longer match and the chain check would raise a false alarm); their
 `member` column is replaced at once, and erasing again later finishes them (`waiting`).
@@ -36,6 +42,7 @@ from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 from sqlalchemy.engine import Row
 
 from server_stub.database.connection import insert_ignore, reader, writing
+from server_stub.database.loyalty_tables import ussd_sessions
 from server_stub.database.schema import (
     WEB_DEVICE,
     attempt_counters,
@@ -43,11 +50,8 @@ from server_stub.database.schema import (
     balances,
     claim_documents,
     claim_timeline,
-    conflicts,
     devices,
     events,
-    feed,
-    member_stores,
     meta,
     otp_codes,
     outbox,
@@ -56,6 +60,7 @@ from server_stub.database.schema import (
     sms_messages,
 )
 from server_stub.errors import ApiError
+from server_stub.prizes import person_member
 from server_stub.prizes.documents import DocumentStore
 from server_stub.prizes.person_rows import (
     attempts_of,
@@ -72,18 +77,25 @@ OPEN = ("received", "in_verification")
 SHIPPING = ("approved", "dispatched")
 
 
-def plan(engine: Engine, phone: str) -> dict[str, Any]:
+def plan(engine: Engine, phone: str, now: float | None = None) -> dict[str, Any]:
     """What `erase` would do, without doing it: the claims (number and status) and, for each,
-    whether it would be withdrawn or blocks the erasure, and counts of what else is held."""
+    whether it would be withdrawn or blocks the erasure, the loyalty member (what is kept under
+    their id, the points they would lose), counts of what else is held, and whether the server
+    knows the phone at all (`known`: anything held, or erased before)."""
+    now = time.time() if now is None else now
     with reader(engine).connect() as conn:
         found = claims_of(conn, phone)
         held = _held(conn, phone, [c.number for c in found], emails_of(found))
+        member = person_member.member_of(conn, phone)
+        kept = None if member is None else person_member.counts(conn, member, now)
+        known = bool(found) or member is not None or any(held.values())
+        known = known or _erased_before(conn, phone)
     return {
-        "phone": phone,
+        "phone": phone, "known": known,
         "claims": [{"number": c.number, "status": c.status, "will_be": _fate(c.status)}
                    for c in found],
         "shipping": [c.number for c in found if c.status in SHIPPING],
-        **held,
+        "member": kept, **held,
     }  # fmt: skip
 
 
@@ -101,28 +113,28 @@ def erase(
 ) -> dict[str, Any]:  # fmt: skip
     """Erase the person behind `phone`; what was erased, in counts (see the module's words).
 
-    409 `being_shipped` when a claim is approved or dispatched and `force` is not given. A
-    second erasure of the same phone finds nothing left but what was waiting (`waiting`)."""
+    409 `being_shipped` when a claim is approved or dispatched, or `points_left` when they are a
+    loyalty member with points not yet spent, and `force` is not given. 404 `unknown_person`
+    when nothing is held about the phone and it was never erased. A second erasure of the same
+    phone finds nothing left but what was waiting (`waiting`)."""
     now = time.time() if now is None else now
     actor = actor.strip()[:200] or "admin"
     with writing(engine) as conn:
-        placeholder = erased_phone(conn, phone)
         found = conn.execute(
             select(prize_claims)
             .where(prize_claims.c.phone == phone)
             .order_by(prize_claims.c.created, prize_claims.c.number)  # as `plan` lists them
             .with_for_update()
         ).all()
-        shipping = [c.number for c in found if c.status in SHIPPING]
-        if shipping and not force:
-            raise ApiError(
-                409, "being_shipped",
-                f"{', '.join(shipping)} {'is' if len(shipping) == 1 else 'are'} being shipped to the"
-                " address erasure would remove: erase once delivered, or force it (the parcel may"
-                " then not arrive)",
-            )  # fmt: skip
+        member = person_member.member_of(conn, phone)
         numbers = [c.number for c in found]
         emails = emails_of(found)
+        held = found or member is not None or any(_held(conn, phone, [], emails).values())
+        if not held and not _erased_before(conn, phone):
+            raise ApiError(404, "unknown_person", unknown(phone))
+        _refuse_unforced(conn, found, member, force, now)
+        placeholder = erased_phone(conn, phone)
+        keys = person_member.keys_of(conn, phone, member)
         words = _words_of(found, phone)
         done = {"phone": placeholder, "claims": len(found),
                 "withdrawn": sum(c.status in OPEN for c in found)}  # fmt: skip
@@ -130,7 +142,8 @@ def erase(
         done["notes"] = _scrub_notes(conn, numbers, words)
         for claim in found:
             _erase_claim(conn, claim, placeholder, actor, now)
-        done |= _erase_traces(conn, phone, placeholder)
+        done |= _erase_traces(conn, phone, placeholder, keys)
+        done |= person_member.erase(conn, phone, keys, placeholder, actor, now)
         stored = conn.execute(
             select(claim_documents.c.id, claim_documents.c.stored).where(
                 claim_documents.c.number.in_(numbers), claim_documents.c.deleted.is_(None)
@@ -149,6 +162,53 @@ def erase(
     return done
 
 
+def unknown(phone: str) -> str:
+    return (
+        f"nothing is held about {phone}: no prize claim, loyalty member, message, password or"
+        " redemption has that number, and it was never erased here. Check the number with the"
+        " person (their country code too)"
+    )
+
+
+def _refuse_unforced(
+    conn: Connection, found: list[Row[Any]] | Any, member: Row[Any] | None, force: bool,
+    now: float,
+) -> None:  # fmt: skip
+    """409 unless forced: a prize being shipped to the address erasure removes, or a member's
+    points that erasure forfeits (nobody can spend them once the phone and card are gone)."""
+    if force:
+        return
+    shipping = [c.number for c in found if c.status in SHIPPING]
+    if shipping:
+        raise ApiError(
+            409, "being_shipped",
+            f"{', '.join(shipping)} {'is' if len(shipping) == 1 else 'are'} being shipped to the"
+            " address erasure would remove: erase once delivered, or force it (the parcel may"
+            " then not arrive)",
+        )  # fmt: skip
+    left = 0 if member is None else person_member.points_left(conn, member.id, now)
+    if left:
+        raise ApiError(
+            409, "points_left",
+            f"loyalty member {member.id} has {left} points left, which erasure forfeits (nobody"  # type: ignore[union-attr]
+            " can spend them once the phone and card are gone): tell the person, let them spend"
+            " them first, or force it",
+        )  # fmt: skip
+
+
+def _erased_before(conn: Connection, phone: str) -> bool:
+    """Whether the phone's placeholder is on record: the phone was erased here before."""
+    key = conn.execute(select(meta.c.value).where(meta.c.key == KEY)).scalar()
+    if key is None:
+        return False
+    placeholder = _placeholder(key, phone)
+    return any(
+        conn.execute(select(column).where(column == placeholder).limit(1)).first() is not None
+        for column in (prize_claims.c.phone, events.c.member, balances.c.member,
+                       sms_messages.c.phone, otp_codes.c.phone)
+    )  # fmt: skip
+
+
 def erased_phone(conn: Connection, phone: str) -> str:
     """The placeholder that stands for `phone` once erased: the same for the same phone."""
     find = select(meta.c.value).where(meta.c.key == KEY)
@@ -156,6 +216,10 @@ def erased_phone(conn: Connection, phone: str) -> str:
     if key is None:
         conn.execute(insert_ignore(conn, meta).values(key=KEY, value=secrets.token_hex(32)))
         key = conn.execute(find).scalar_one()
+    return _placeholder(key, phone)
+
+
+def _placeholder(key: str, phone: str) -> str:
     digest = hmac.new(bytes.fromhex(key), phone.encode(), hashlib.sha256).hexdigest()
     return PREFIX + digest[:16]
 
@@ -174,6 +238,9 @@ def _held(conn: Connection, phone: str, numbers: list[str], emails: list[str]) -
         "one_time_passwords": count(otp_codes, otp_codes.c.phone == phone),
         "visits": count(play_sessions, visits_of(phone)),
         "redemptions": count(events, e.member == phone),
+        "attempts": count(attempt_counters, attempts_of(phone)),
+        "balances": count(balances, balances.c.member == phone),
+        "ussd_sessions": count(ussd_sessions, ussd_sessions.c.phone == phone),
     }  # fmt: skip
 
 
@@ -273,9 +340,12 @@ def _erase_messages(
     return int(done.rowcount)
 
 
-def _erase_traces(conn: Connection, phone: str, placeholder: str) -> dict[str, int]:
+def _erase_traces(
+    conn: Connection, phone: str, placeholder: str, keys: list[str]
+) -> dict[str, int]:
     """The phone everywhere else: passwords, SMS and redemptions keep their rows under the
-    placeholder; visits end; attempt counters (an hour's worth) go."""
+    placeholder; visits end; attempt counters (an hour's worth) go. `keys`: the phone and, for
+    a member, every other key their events name them by."""
     done: dict[str, int] = {}
     done["one_time_passwords"] = conn.execute(
         update(otp_codes).where(otp_codes.c.phone == phone).values(phone=placeholder)
@@ -289,32 +359,41 @@ def _erase_traces(conn: Connection, phone: str, placeholder: str) -> dict[str, i
         delete(attempt_sources).where(or_(counted == phone, counted.endswith(" " + phone)))
     )
     done["attempts"] = conn.execute(delete(attempt_counters).where(attempts_of(phone))).rowcount
-    done["redemptions"], done["waiting"] = _erase_events(conn, phone, placeholder)
-    done["loyalty"] = _erase_member(conn, phone, placeholder)
+    done["redemptions"], done["waiting"] = _erase_events(conn, keys, placeholder)
     return done
 
 
-def _erase_events(conn: Connection, phone: str, placeholder: str) -> tuple[int, int]:
-    """(events changed, of which payloads still wait for a gap in their chain). The events of
-    an earlier erasure that waited are found by the placeholder, and finished when they may."""
+def _erase_events(conn: Connection, keys: list[str], placeholder: str) -> tuple[int, int]:
+    """(events changed, of which payloads still wait for a gap in their chain). The member
+    column and the reason (not signed) name the placeholder at once; the payload where it may.
+    The events of an earlier erasure that waited are found by the placeholder, and finished when
+    they may: the keys their payload names are read from it (a card a first erasure knew)."""
     e, dv = events.c, devices.c
-    quoted, replaced = json.dumps(phone), json.dumps(placeholder)
     rows = conn.execute(
-        select(e.event_id, e.device_id, e.seq, e.member, e.payload, dv.chain_seq)
+        select(e.event_id, e.device_id, e.seq, e.member, e.payload, e.reason, dv.chain_seq)
         .select_from(events.outerjoin(devices, dv.id == e.device_id))
-        .where(e.member.in_([phone, placeholder]))
+        .where(e.member.in_([*keys, placeholder]))
     ).all()  # fmt: skip
     changed = waiting = 0
     for row in rows:
-        values: dict[str, Any] = {"member": placeholder} if row.member == phone else {}
-        if quoted in row.payload:
+        values: dict[str, Any] = {"member": placeholder} if row.member != placeholder else {}
+        named = sorted({*keys, *_payload_members(row.payload)} - {placeholder}, key=len,
+                       reverse=True)  # fmt: skip
+        reason = person_member.replaced(row.reason or "", named, placeholder)
+        if reason != (row.reason or ""):
+            values["reason"] = reason
+        quoted = [json.dumps(k) for k in named if json.dumps(k) in row.payload]
+        if quoted:
             # a device's event past the verified part of its chain is hashed again when the gap
             # before it closes: its payload stays as signed until then
             verified = row.device_id == WEB_DEVICE or (
                 row.chain_seq is not None and row.seq <= row.chain_seq
             )
             if verified:
-                values["payload"] = row.payload.replace(quoted, replaced)
+                payload = row.payload
+                for q in quoted:
+                    payload = payload.replace(q, json.dumps(placeholder))
+                values["payload"] = payload
             else:
                 waiting += 1
         if values:
@@ -323,40 +402,14 @@ def _erase_events(conn: Connection, phone: str, placeholder: str) -> tuple[int, 
     return changed, waiting
 
 
-def _erase_member(conn: Connection, phone: str, placeholder: str) -> int:
-    """A loyalty member whose number is the phone: the balance, its stores and conflicts kept
-    under the placeholder (added to one kept there before), the feed's balance rows too."""
-    changed = 0
-    balance = conn.execute(select(balances).where(balances.c.member == phone)).first()
-    if balance is not None:
-        conn.execute(delete(balances).where(balances.c.member == phone))
-        kept = conn.execute(
-            select(balances.c.balance).where(balances.c.member == placeholder)
-        ).scalar_one_or_none()
-        if kept is None:
-            conn.execute(balances.insert().values(member=placeholder, balance=balance.balance,
-                                                  updated=balance.updated))  # fmt: skip
-        else:
-            conn.execute(update(balances).where(balances.c.member == placeholder)
-                         .values(balance=kept + balance.balance))  # fmt: skip
-        changed += 1
-    for store_id in conn.execute(
-        select(member_stores.c.store_id).where(member_stores.c.member == phone)
-    ).scalars().all():  # fmt: skip
-        conn.execute(delete(member_stores).where(member_stores.c.member == phone,
-                                                 member_stores.c.store_id == store_id))  # fmt: skip
-        conn.execute(
-            insert_ignore(conn, member_stores).values(member=placeholder, store_id=store_id)
-        )
-        changed += 1
-    changed += conn.execute(
-        update(conflicts).where(conflicts.c.member == phone).values(member=placeholder)
-    ).rowcount
-    quoted = json.dumps(phone)
-    for row_id, data in conn.execute(
-        select(feed.c.id, feed.c.data).where(feed.c.data.contains(quoted))
-    ).all():  # fmt: skip
-        new = data.replace(quoted, json.dumps(placeholder))
-        conn.execute(update(feed).where(feed.c.id == row_id).values(data=new))
-        changed += 1
-    return changed
+def _payload_members(payload: str) -> set[str]:
+    """The member keys an event's payload names: its own `member` and its context's."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return set()
+    if not isinstance(data, dict):
+        return set()
+    context = data.get("context")
+    found = {data.get("member"), context.get("member") if isinstance(context, dict) else None}
+    return {k for k in found if isinstance(k, str) and k}

@@ -1,8 +1,9 @@
 """Everything the server holds about one person, found by their phone, as one JSON-ready dict
 (`instore admin person export`): their claims with timelines and documents' details (and, when
-asked, copies of the documents' files), messages, SMS, redemptions, loyalty, and counts of
-passwords, visits and attempts. Where a phone lives is in `person_rows.py`; erasing it is
-`person_erase.py`."""
+asked, copies of the documents' files), messages, SMS, redemptions, the loyalty balance and
+the coalition member behind the phone (`person_member.py`: lots, spends, spins, USSD), and
+counts of passwords, visits and attempts. Where a phone lives is in `person_rows.py`; erasing
+it is `person_erase.py`."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from server_stub.database.schema import (
     sms_messages,
     vouchers,
 )
+from server_stub.prizes import person_member
 from server_stub.prizes.documents import DocumentStore
 from server_stub.prizes.person_rows import (
     attempts_of,
@@ -46,9 +48,11 @@ def export(
     now: float | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Everything held about `phone` (E.164) as one JSON-ready dict: claims with their
-    timelines and documents' details, messages, redemptions, loyalty, and counts of passwords,
-    visits and attempts. With `out` (and `store`), each document's file is copied into that
-    folder too, and its document says under which name."""
+    timelines and documents' details, messages, redemptions, loyalty (the balance, and under
+    `member` the coalition member: their row, lots, spends, spins, USSD sessions; None when the
+    phone is no member's), and counts of passwords, visits and attempts. With `out` (and
+    `store`), each document's file is copied into that folder too, and its document says under
+    which name."""
     now = time.time() if now is None else now
     with reader(engine).connect() as conn:
         found = claims_of(conn, phone)
@@ -64,6 +68,7 @@ def export(
             "attempts": _rows(conn, select(attempt_counters).where(attempts_of(phone))),
             "redemptions": _redemptions(conn, phone),
             "loyalty": _loyalty(conn, phone),
+            "member": person_member.export(conn, phone, now),
         }  # fmt: skip
     if out is not None:
         if store is None:

@@ -7,6 +7,8 @@ email), SMS sent (`sms_messages`), one-time passwords (`otp_codes`, hashes only)
 /play/ (`play_sessions`), attempt counters keyed by it, redemptions made on the web or at a kiosk
 that took the number (`events.member` and the payload's `context`), and the loyalty tables when
 the number is a member's (`balances`, `member_stores`, `conflicts`, the balance rows of `feed`).
+The coalition member behind the phone, with every key tills named them by, is found by
+`person_member.py`.
 """
 
 from __future__ import annotations

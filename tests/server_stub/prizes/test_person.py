@@ -32,6 +32,7 @@ from server_stub.database.schema import (
     sms_messages,
 )
 from server_stub.device_api.service import SyncService
+from server_stub.errors import ApiError
 from server_stub.notifications.sms import gateway_for
 from server_stub.phones import otp
 from server_stub.play import visits, web_redeem
@@ -248,15 +249,21 @@ def test_erasure_keeps_counts_and_audit_lines_but_not_the_person(
     assert claims.claims_of_phone(engine, PHONE) == []
 
 
-def test_erasing_a_phone_nobody_knows_changes_nothing(someone: Person) -> None:
+def test_erasing_a_phone_nobody_knows_is_refused_in_words_and_changes_nothing(
+    someone: Person, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = _counts(someone)
-    done = person_erase.erase(someone.engine, someone.store, "+919800000009", "dpo")
-    assert (done["claims"], done["documents"], done["messages"], done["redemptions"]) == (
-        0,
-        0,
-        0,
-        0,
-    )
+    with pytest.raises(ApiError) as refused:
+        person_erase.erase(someone.engine, someone.store, "+919800000009", "dpo")
+    assert (refused.value.status, refused.value.code) == (404, "unknown_person")
+    words = ["admin", "--db", str(someone.engine.url), "person", "erase", "--phone",
+             "+91 98000 00009", "--documents-dir", str(someone.store.root)]  # fmt: skip
+    for more in ([], ["--yes"], ["--yes", "--force"]):
+        assert instore([*words, *more]) == 1
+        said = capsys.readouterr()
+        assert "nothing is held about +919800000009" in said.err and "Traceback" not in said.err
+    assert instore([*words, "--yes", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["error"] == "unknown_person"
     assert _counts(someone) == before and someone.left_anywhere()
 
 
