@@ -15,6 +15,10 @@ from codes.checker import CodeChecker
 from kiosk.flow import Flow
 from kiosk.result_view import ResultView
 from kiosk.settings import KioskSettings
+
+# Kivy sizes its window once per process, at the first import of it: configure it here, before
+# any test module imports a screen (a module importing kiosk.app first gave an 800x600 window)
+from tests.kiosk import ui as _configured  # noqa: F401
 from tests.terminal.conftest import FakeServer, Store, StoreFactory, make_store, send_slice
 
 __all__ = ["FakeServer", "Store", "StoreFactory", "make_store", "scan", "send_slice"]
