@@ -264,7 +264,7 @@ class DeviceConfig(Model):
     otp_above: int = Field(default=0, ge=0, le=BIG)
 
 
-# -- a campaign's texts, pictures and look (`instore admin campaign content`, docs/kiosk.md) ---
+# -- a campaign's texts, pictures and look (`admin campaign content`, docs/campaign-content.md) --
 
 MAX_PICTURE_BYTES = 512 * 1024  # one picture, as the server re-encoded it
 MAX_CONTENT_PICTURES_BYTES = 2 * 1024 * 1024  # all of one campaign's pictures together

@@ -34,7 +34,7 @@ def register(campaign: Any, command: Command, say: Say) -> None:
         campaign, "content",
         "load what shoppers see of a campaign on the kiosks: its name, each prize's name, a one"
         " line description and a picture, in each language, and the brand's look (colours, logo,"
-        " attract-screen pictures). The file is TOML (see docs/kiosk.md, 'Campaign content');"
+        " attract-screen pictures). The file is TOML (see docs/campaign-content.md);"
         " pictures are PNG or JPEG files beside it, at most 512 KB each once re-encoded. A theme"
         " whose text or buttons are hard to read (contrast below 4.5:1) is refused and the pair"
         " named. Loading again replaces the campaign's content",

@@ -1,6 +1,6 @@
 """A campaign's content for shoppers: its name and each tier's name, description and picture in
 each language, and its theme (colours, logo, attract-screen pictures), read from a brand's TOML
-file (docs/kiosk.md, "Campaign content"), checked, stored, and handed to devices with the
+file (docs/campaign-content.md), checked, stored, and handed to devices with the
 campaign's grant."""
 
 from __future__ import annotations
