@@ -1,41 +1,32 @@
 """Erasing a person on request, found by their phone (`instore admin person erase`): erasure
 keeps counts and audit lines but not the person. Where a phone lives is in `person_rows.py`;
-exporting it is `person_export.py`.
+exporting it is `person_export.py`. This module decides (what is held, what refuses an erasure)
+and puts the phone's placeholder in place; the parts are erased by `person_erase_claims.py` (the
+prize claims, notes on them and messages), `person_member.py` (the loyalty member) and
+`person_erase_events.py` (the events devices signed).
 
 Erasure puts a placeholder in place of the phone everywhere: "erased:" and 16 hex digits of an
 HMAC under a key of this server's, the same for the same phone, so counts per phone (claims per
-phone, redemptions) still group and nobody can read the number back. The name, address, email,
-ID number, invoice number and city are emptied, the documents' files deleted (their rows marked
-and their hashes emptied), words from those details in staff notes replaced by "[erased]",
-messages not yet sent cancelled and every message's address and text emptied, visits ended.
-The claims stay with their statuses, values, flags and timelines, and the timeline says who
-erased them and when.
+phone, redemptions) still group and nobody can read the number back. One-time passwords and SMS
+keep their rows under it, visits end and attempt counters go.
 
-A claim still open is withdrawn (rejected, with no chance to be sent again): nobody can check a
-win whose documents are gone. A claim approved or dispatched is being shipped to the address
-about to be erased, so erasure refuses it unless forced (`force`): then the parcel already
-handed over may still arrive, and its status moves on as the carrier reports.
-
-A loyalty member behind the phone (`person_member.py`) keeps their member id, under which
-their lots, lot uses, spend confirmations and wheel spins stay for the partners' accounts; the
-row loses its phone and card, and every key tills named them by is replaced as the phone is.
-Their points left are forfeited, so erasure refuses a member who has some unless forced.
-A phone the server never held nor erased is refused (404), so a mistyped number is noticed.
+A claim approved or dispatched is being shipped to the address about to be erased, so erasure
+refuses it unless forced (`force`). A loyalty member behind the phone keeps their member id,
+under which their lots, lot uses, spend confirmations and wheel spins stay for the partners'
+accounts; their points left are forfeited, so erasure refuses a member who has some unless
+forced. A phone the server never held nor erased is refused (404), so a mistyped number is
+noticed.
 
 Events a device signed that lie beyond a gap in its hash chain keep their payload until the gap
-closes (their hash would no longer match and the chain check would raise a false alarm); their
-`member` column is replaced at once, and erasing again later finishes them (`waiting`).
+closes; erasing again later finishes them (`waiting`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import re
 import secrets
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, or_, select, update
@@ -44,13 +35,10 @@ from sqlalchemy.engine import Row
 from server_stub.database.connection import insert_ignore, reader, writing
 from server_stub.database.loyalty_tables import ussd_sessions
 from server_stub.database.schema import (
-    WEB_DEVICE,
     attempt_counters,
     attempt_sources,
     balances,
     claim_documents,
-    claim_timeline,
-    devices,
     events,
     meta,
     otp_codes,
@@ -60,8 +48,9 @@ from server_stub.database.schema import (
     sms_messages,
 )
 from server_stub.errors import ApiError
-from server_stub.prizes import person_member
+from server_stub.prizes import person_erase_claims, person_erase_events, person_member
 from server_stub.prizes.documents import DocumentStore
+from server_stub.prizes.person_erase_claims import SHIPPING, fate
 from server_stub.prizes.person_rows import (
     attempts_of,
     claims_of,
@@ -72,9 +61,6 @@ from server_stub.prizes.person_rows import (
 
 KEY = "erasure_key"  # meta: the HMAC key of the placeholders
 PREFIX = "erased:"
-ERASED_WORDS = "[erased]"
-OPEN = ("received", "in_verification")
-SHIPPING = ("approved", "dispatched")
 
 
 def plan(engine: Engine, phone: str, now: float | None = None) -> dict[str, Any]:
@@ -92,19 +78,11 @@ def plan(engine: Engine, phone: str, now: float | None = None) -> dict[str, Any]
         known = known or _erased_before(conn, phone)
     return {
         "phone": phone, "known": known,
-        "claims": [{"number": c.number, "status": c.status, "will_be": _fate(c.status)}
+        "claims": [{"number": c.number, "status": c.status, "will_be": fate(c.status)}
                    for c in found],
         "shipping": [c.number for c in found if c.status in SHIPPING],
         "member": kept, **held,
     }  # fmt: skip
-
-
-def _fate(status: str) -> str:
-    if status in OPEN:
-        return "withdrawn"
-    if status in SHIPPING:
-        return "being shipped: erased only with --force"
-    return "erased"
 
 
 def erase(
@@ -127,7 +105,6 @@ def erase(
             .with_for_update()
         ).all()
         member = person_member.member_of(conn, phone)
-        numbers = [c.number for c in found]
         emails = emails_of(found)
         held = found or member is not None or any(_held(conn, phone, [], emails).values())
         if not held and not _erased_before(conn, phone):
@@ -135,30 +112,14 @@ def erase(
         _refuse_unforced(conn, found, member, force, now)
         placeholder = erased_phone(conn, phone)
         keys = person_member.keys_of(conn, phone, member)
-        words = _words_of(found, phone)
-        done = {"phone": placeholder, "claims": len(found),
-                "withdrawn": sum(c.status in OPEN for c in found)}  # fmt: skip
-        done["messages"] = _erase_messages(conn, phone, numbers, emails, words)
-        done["notes"] = _scrub_notes(conn, numbers, words)
-        for claim in found:
-            _erase_claim(conn, claim, placeholder, actor, now)
+        claimed, stored = person_erase_claims.erase(conn, found, phone, placeholder, actor, now)
+        done: dict[str, Any] = {"phone": placeholder, **claimed}
         done |= _erase_traces(conn, phone, placeholder, keys)
         done |= person_member.erase(conn, phone, keys, placeholder, actor, now)
-        stored = conn.execute(
-            select(claim_documents.c.id, claim_documents.c.stored).where(
-                claim_documents.c.number.in_(numbers), claim_documents.c.deleted.is_(None)
-            )
-        ).all()
-        conn.execute(
-            update(claim_documents)
-            .where(claim_documents.c.number.in_(numbers))
-            .values(sha256="", phash=None, deleted=func.coalesce(claim_documents.c.deleted, now))
-        )
         # last, so that a failure before leaves the files for a second try; a failure after
         # leaves rows that the next erasure or retention run marks (their files found gone)
-        for row in stored:
-            store.delete(row.stored)
-        done["documents"] = len(stored)
+        for name in stored:
+            store.delete(name)
     return done
 
 
@@ -244,102 +205,6 @@ def _held(conn: Connection, phone: str, numbers: list[str], emails: list[str]) -
     }  # fmt: skip
 
 
-def _words_of(found: Iterable[Row[Any]], phone: str) -> list[str]:
-    """The details staff may have copied into notes, longest first (so a name goes before a
-    part of it); each at least 3 characters, so no short word is taken for one."""
-    words = {phone}
-    for c in found:
-        words |= {c.name, c.email or "", c.id_number, c.invoice_number or "", c.city or ""}
-        words |= {line.strip(" ,") for line in c.address.splitlines()}
-    return sorted((w for w in words if len(w.strip()) >= 3), key=len, reverse=True)
-
-
-def _scrubbed(text: str, words: list[str], flags: int = 0) -> str:
-    """`text` with each of `words` (as a whole word: "Ali" is not a part of "Aligned")
-    replaced by [erased]."""
-    for word in words:
-        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", ERASED_WORDS, text, flags=flags)
-    return text
-
-
-def _scrubbed_json(text: str, words: list[str]) -> str:
-    """A checklist's JSON with the words replaced in its texts only, never in its keys."""
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return _scrubbed(value, words)
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        return value
-
-    return json.dumps(walk(json.loads(text or "{}")), ensure_ascii=False)
-
-
-def _scrub_notes(conn: Connection, numbers: list[str], words: list[str]) -> int:
-    """The details replaced in what staff wrote: timeline notes, reasons, the recommendation's
-    note and the documents' checklists. How many texts changed."""
-    changed = 0
-    t, c, d = claim_timeline.c, prize_claims.c, claim_documents.c
-    for table, key, column, number in (
-        (claim_timeline, t.id, t.note, t.number), (prize_claims, c.number, c.reason, c.number),
-        (prize_claims, c.number, c.recommended_note, c.number),
-        (claim_documents, d.id, d.checks, d.number),
-    ):  # fmt: skip
-        scrub = _scrubbed_json if column is d.checks else _scrubbed
-        for row_key, text in conn.execute(select(key, column).where(number.in_(numbers))).all():
-            new = scrub(text or "", words)
-            if text and new != text:
-                conn.execute(update(table).where(key == row_key).values({column.name: new}))
-                changed += 1
-    return changed
-
-
-def _erase_claim(
-    conn: Connection, claim: Row[Any], placeholder: str, actor: str, now: float
-) -> None:
-    values: dict[str, Any] = {
-        "phone": placeholder, "name": "", "address": "", "email": None, "id_number": "",
-        "invoice_number": None, "city": None, "listed": False, "erased": now, "updated": now,
-    }  # fmt: skip
-    status, note = claim.status, "the winner's details were erased on request"
-    if claim.status in OPEN:
-        status, note = "rejected", "withdrawn: the winner's details were erased on request"
-        values |= {"status": status, "reason": note, "resubmissions": 1}
-    conn.execute(update(prize_claims).where(prize_claims.c.number == claim.number).values(values))
-    conn.execute(
-        claim_timeline.insert().values(
-            number=claim.number, at=now, status=status, note=note, actor=actor
-        )
-    )
-
-
-def _erase_messages(
-    conn: Connection, phone: str, numbers: list[str], emails: list[str], words: list[str]
-) -> int:
-    """Messages not sent yet are cancelled (dead, saying why); every message keeps its kind,
-    channel, state and times, but neither its address nor its text (as `outbox.forget` does
-    for one claim's; these include the vouchers texted to the phone), and its last error keeps
-    the gateway's words without the details in them (a mail server's refusal says the address
-    back, in whatever case it likes)."""
-    o = outbox.c
-    mine = messages_of(phone, numbers, emails)
-    for row_id, to, error in conn.execute(
-        select(o.id, o.to, o.last_error).where(mine, o.state != "pending", o.last_error != "")
-    ).all():  # fmt: skip
-        details = {*words, to} if len(to) >= 3 else set(words)  # an emptied address: no word
-        kept = _scrubbed(error, sorted(details, key=len, reverse=True), re.IGNORECASE)
-        if kept != error:
-            conn.execute(update(outbox).where(o.id == row_id).values(last_error=kept))
-    conn.execute(
-        update(outbox).where(mine, o.state == "pending")
-        .values(state="dead", last_error="the winner's details were erased on request")
-    )  # fmt: skip
-    done = conn.execute(update(outbox).where(mine).values(to="", subject="", body=""))
-    return int(done.rowcount)
-
-
 def _erase_traces(
     conn: Connection, phone: str, placeholder: str, keys: list[str]
 ) -> dict[str, int]:
@@ -359,57 +224,5 @@ def _erase_traces(
         delete(attempt_sources).where(or_(counted == phone, counted.endswith(" " + phone)))
     )
     done["attempts"] = conn.execute(delete(attempt_counters).where(attempts_of(phone))).rowcount
-    done["redemptions"], done["waiting"] = _erase_events(conn, keys, placeholder)
+    done["redemptions"], done["waiting"] = person_erase_events.erase(conn, keys, placeholder)
     return done
-
-
-def _erase_events(conn: Connection, keys: list[str], placeholder: str) -> tuple[int, int]:
-    """(events changed, of which payloads still wait for a gap in their chain). The member
-    column and the reason (not signed) name the placeholder at once; the payload where it may.
-    The events of an earlier erasure that waited are found by the placeholder, and finished when
-    they may: the keys their payload names are read from it (a card a first erasure knew)."""
-    e, dv = events.c, devices.c
-    rows = conn.execute(
-        select(e.event_id, e.device_id, e.seq, e.member, e.payload, e.reason, dv.chain_seq)
-        .select_from(events.outerjoin(devices, dv.id == e.device_id))
-        .where(e.member.in_([*keys, placeholder]))
-    ).all()  # fmt: skip
-    changed = waiting = 0
-    for row in rows:
-        values: dict[str, Any] = {"member": placeholder} if row.member != placeholder else {}
-        named = sorted({*keys, *_payload_members(row.payload)} - {placeholder}, key=len,
-                       reverse=True)  # fmt: skip
-        reason = person_member.replaced(row.reason or "", named, placeholder)
-        if reason != (row.reason or ""):
-            values["reason"] = reason
-        quoted = [json.dumps(k) for k in named if json.dumps(k) in row.payload]
-        if quoted:
-            # a device's event past the verified part of its chain is hashed again when the gap
-            # before it closes: its payload stays as signed until then
-            verified = row.device_id == WEB_DEVICE or (
-                row.chain_seq is not None and row.seq <= row.chain_seq
-            )
-            if verified:
-                payload = row.payload
-                for q in quoted:
-                    payload = payload.replace(q, json.dumps(placeholder))
-                values["payload"] = payload
-            else:
-                waiting += 1
-        if values:
-            conn.execute(update(events).where(e.event_id == row.event_id).values(values))
-            changed += 1
-    return changed, waiting
-
-
-def _payload_members(payload: str) -> set[str]:
-    """The member keys an event's payload names: its own `member` and its context's."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return set()
-    if not isinstance(data, dict):
-        return set()
-    context = data.get("context")
-    found = {data.get("member"), context.get("member") if isinstance(context, dict) else None}
-    return {k for k in found if isinstance(k, str) and k}
