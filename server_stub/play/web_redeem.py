@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from codes import crockford, layout
+from codes.campaign import Tier
 from codes.checker import CheckResult, CheckStatus, CodeChecker
 from codes.common.event_form import GENESIS, canonical_payload
 from codes.typo import suspect_group
@@ -31,7 +32,8 @@ from server_stub.device_api.recheck import Rechecker
 from server_stub.errors import ApiError
 from server_stub.limits import counters
 from server_stub.limits.counters import Limit
-from server_stub.prizes import outbox, vouchers
+from server_stub.play import web_claim_pg
+from server_stub.prizes import outbox, voucher_pools, vouchers
 from server_stub.records import event_counts, feed
 
 # Codes that are not ours, per phone: a shopper mistypes a few, a guesser thousands.
@@ -124,37 +126,71 @@ def redeem(
     printed = checked.code or ""
     event_id = f"web-{secrets.token_hex(16)}"
     key = (campaign_id, serial)
-    with OneConnection.of(db) as one, one.writing() as conn:
-        owner = claim_codes(conn, WEB_DEVICE, WEB_STORE, now, [(*key, event_id)])[key]
-        if owner.event_id != event_id:
-            return _earlier(conn, owner.event_id, owner.device_id, phone, printed)
-        feed.redeemed(conn, WEB_DEVICE, [key], now)
-        voucher = vouchers.give(conn, campaign_id, tier_name, event_id, WEB_DEVICE, now=now)
-        if voucher:  # its SMS leaves with the redemption or not at all
-            reward = (tier.description or tier_name) if tier else tier_name
-            outbox.voucher_won(conn, phone, event_id, reward, voucher, lang, now)
-        payload = {
-            "code": printed, "campaign": campaign_id, "serial": serial, "tier": tier_name,
-            "context": {"member": phone, "channel": "web"},
-            **({"voucher": voucher} if voucher else {}),
-        }  # fmt: skip
-        _store_event(conn, event_id, payload, now, phone, rechecker.value(campaign_id, tier_name))
+    value = rechecker.value(campaign_id, tier_name)
+    with OneConnection.of(db) as one:
+        if _one_statement(one, event_id, key, tier_name, printed, phone, value, now):
+            return _won(printed, campaign_id, tier, tier_name, value, event_id, serial, None, now)
+        with one.writing() as conn:  # else the plain way; a code claimed before, found
+            owner = claim_codes(conn, WEB_DEVICE, WEB_STORE, now, [(*key, event_id)])[key]
+            if owner.event_id != event_id:
+                return _earlier(conn, owner.event_id, owner.device_id, phone, printed)
+            feed.redeemed(conn, WEB_DEVICE, [key], now)
+            voucher = vouchers.give(conn, campaign_id, tier_name, event_id, WEB_DEVICE, now=now)
+            if voucher:  # its SMS leaves with the redemption or not at all
+                reward = (tier.description or tier_name) if tier else tier_name
+                outbox.voucher_won(conn, phone, event_id, reward, voucher, lang, now)
+            payload = _payload(printed, key, tier_name, phone, voucher)
+            _store_event(conn, _event_row(event_id, payload, now, phone, value), payload)
+    return _won(printed, campaign_id, tier, tier_name, value, event_id, serial, voucher, now)
+
+
+def _one_statement(
+    one: OneConnection, event_id: str, key: tuple[str, int], tier: str, printed: str,
+    phone: str, value: float, now: float,
+) -> bool:  # fmt: skip
+    """The entry's rows in one statement (web_claim_pg) where it may go that way: on PostgreSQL,
+    for a prize without a voucher pool. Whether it won the code; False leaves the entry to the
+    plain way (SQLite, a voucher prize, a code claimed before)."""
+    if is_sqlite(one.engine) or (key[0], tier) in voucher_pools.pools(one.reading()):
+        return False
+    payload = _payload(printed, key, tier, phone, None)
+    event = _event_row(event_id, payload, now, phone, value)
+    counted, shared = event_counts.rows(event_counts.of_event(event, "accepted", payload))
+    if len(counted) != 1 or shared:
+        return False
+    claim = {"campaign": key[0], "serial": key[1], "event_id": event_id, "device_id": WEB_DEVICE,
+             "store_id": WEB_STORE, "claimed_at": now}  # fmt: skip
+    fed = feed.codes_row("redeemed", WEB_DEVICE, [key], now)
+    return web_claim_pg.redeem(one.reading(), claim, fed, counted[0], event)
+
+
+def _payload(
+    printed: str, key: tuple[str, int], tier: str, phone: str, voucher: str | None
+) -> dict[str, Any]:
+    return {
+        "code": printed, "campaign": key[0], "serial": key[1], "tier": tier,
+        "context": {"member": phone, "channel": "web"},
+        **({"voucher": voucher} if voucher else {}),
+    }  # fmt: skip
+
+
+def _won(
+    printed: str, campaign: str, tier: Tier | None, tier_name: str, value: float, event_id: str,
+    serial: int, voucher: str | None, now: float,
+) -> Entry:  # fmt: skip
     kind = tier.kind if tier else "instant"
     return Entry(
-        Outcome.WON, printed, campaign_id, tier_name, (tier.description or tier_name) if tier else "",
-        kind, rechecker.value(campaign_id, tier_name), event_id, serial, voucher, now,
+        Outcome.WON, printed, campaign, tier_name, (tier.description or tier_name) if tier else "",
+        kind, value, event_id, serial, voucher, now,
         _claim_by(now, tier.claim_days) if tier and kind == "claim" else "",
     )  # fmt: skip
 
 
-def _store_event(
-    conn: Connection, event_id: str, payload: dict[str, object], now: float, phone: str,
-    value: float,
-) -> None:  # fmt: skip
-    """The web's redemption as an accepted event, counted. On PostgreSQL its number comes from a
-    sequence of its own, so concurrent entries never queue on one row; on SQLite, where one
-    writer holds the database anyway, from the web device's row."""
-    row: dict[str, Any] = {
+def _event_row(
+    event_id: str, payload: dict[str, Any], now: float, phone: str, value: float
+) -> dict[str, Any]:
+    """The web's redemption as an accepted event's row (no seq yet)."""
+    return {
         "event_id": event_id, "device_id": WEB_DEVICE, "kind": "redeem",
         "payload": canonical_payload(payload), "local_time": datetime.fromtimestamp(now, UTC).isoformat(),
         "prev_hash": GENESIS, "mac": "", "received": now, "verdict": "accepted", "reason": "",
@@ -162,10 +198,16 @@ def _store_event(
         "serial": payload["serial"], "tier": payload["tier"], "value": value, "member": phone,
         "points": 0, "receipt": None, "target": None, "conflict_id": None,
     }  # fmt: skip
+
+
+def _store_event(conn: Connection, row: dict[str, Any], payload: dict[str, Any]) -> None:
+    """The web's redemption as an accepted event, counted. On PostgreSQL its number comes from a
+    sequence of its own, so concurrent entries never queue on one row; on SQLite, where one
+    writer holds the database anyway, from the web device's row."""
     event_counts.add(conn, event_counts.of_event(row, "accepted", payload))
     if is_sqlite(conn):
         row["seq"] = int(
-            conn.execute(_NEXT_SEQ, {"device_id": WEB_DEVICE, "now": now}).scalar_one()
+            conn.execute(_NEXT_SEQ, {"device_id": WEB_DEVICE, "now": row["received"]}).scalar_one()
         )
         conn.execute(events.insert(), row)
     else:

@@ -125,6 +125,17 @@ def of_event(
 
 def add(conn: Connection, counted: Iterable[Counted], sign: int = 1) -> None:
     """Add a row per group and kind (sign 1), or take them back (sign -1)."""
+    counts, shared_rows = rows(counted, sign)
+    if counts:
+        conn.execute(event_counts.insert(), counts)
+    if shared_rows:
+        conn.execute(shared_counts.insert(), shared_rows)
+
+
+def rows(
+    counted: Iterable[Counted], sign: int = 1
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows `add` writes: event_counts' and shared_counts'."""
     sums: dict[tuple[Group, str], list[Any]] = defaultdict(lambda: [0, 0.0, 0, 0])
     given: dict[tuple[str, ...], list[Any]] = defaultdict(lambda: [0, 0.0, 0, 0])
     for c in counted:
@@ -136,17 +147,14 @@ def add(conn: Connection, counted: Iterable[Counted], sign: int = 1) -> None:
             total[0] += sign
             total[1] += sign * c.value
             total[2 if c.points > 0 else 3] += sign * abs(c.points)
-    if sums:
-        conn.execute(event_counts.insert(), [
-            {**group._asdict(), "kind": kind, "count": n, "value": v, "earned": e, "spent": s}
-            for (group, kind), (n, v, e, s) in sums.items()
-        ])  # fmt: skip
-    if given:
-        names = ("day", "kind", "campaign", "store_id", *DEMOGRAPHICS)
-        conn.execute(shared_counts.insert(), [
-            {**dict(zip(names, key, strict=True)), "count": n, "value": v, "earned": e, "spent": s}
-            for key, (n, v, e, s) in given.items()
-        ])  # fmt: skip
+    names = ("day", "kind", "campaign", "store_id", *DEMOGRAPHICS)
+    return [
+        {**group._asdict(), "kind": kind, "count": n, "value": v, "earned": e, "spent": s}
+        for (group, kind), (n, v, e, s) in sums.items()
+    ], [
+        {**dict(zip(names, key, strict=True)), "count": n, "value": v, "earned": e, "spent": s}
+        for key, (n, v, e, s) in given.items()
+    ]  # fmt: skip
 
 
 def of_stored(conn: Connection, event_ids: list[str]) -> list[Counted]:

@@ -30,8 +30,12 @@ def _codes(
     conn: Connection, kind: str, origin: str, keys: list[tuple[str, int]], now: float
 ) -> None:
     if keys:
-        row = {"kind": kind, "origin_device": origin, "data": json.dumps(keys), "created": now}
-        conn.execute(feed.insert(), row)
+        conn.execute(feed.insert(), codes_row(kind, origin, keys, now))
+
+
+def codes_row(kind: str, origin: str, keys: list[tuple[str, int]], now: float) -> dict[str, Any]:
+    """The feed's row for codes taken (`redeemed`) or free again (`released`)."""
+    return {"kind": kind, "origin_device": origin, "data": json.dumps(keys), "created": now}
 
 
 def notice(
