@@ -1,5 +1,5 @@
-"""`instore admin person ...`: one person's data, found by their phone, exported or erased on
-request; and `instore admin documents purge`: claim documents deleted once their job is done.
+"""`instore admin person ...`: one person's data, found by their phone (or a loyalty member's
+card), exported or erased on request; and `instore admin documents purge`: claim documents deleted once their job is done.
 The work is in `prizes/person_export.py`, `prizes/person_erase.py` and `prizes/retention.py`;
 docs/privacy.md says what is kept."""
 
@@ -21,8 +21,10 @@ from sqlalchemy import Engine
 from codes.common.cli import counted, whole_number
 from codes.common.errors import InstoreError
 from server_stub.errors import ApiError
-from server_stub.prizes import person_erase, person_export, retention
+from server_stub.loyalty.members import normalise_card
+from server_stub.prizes import person_erase, person_export, person_member, retention
 from server_stub.prizes.documents import DocumentStore, store_for
+from server_stub.prizes.person_rows import named
 from server_stub.settings import ServerSettings
 
 Command = Callable[
@@ -32,11 +34,14 @@ Command = Callable[
 
 def register(groups: Any, command: Command) -> None:
     people = groups.add_parser(
-        "person", help="one person's data, found by their phone: export it, or erase it on request"
+        "person",
+        help="one person's data, found by their phone or loyalty card: export it, or erase it on"
+        " request",
     ).add_subparsers(dest="action", metavar="ACTION", required=True)
     p = command(
         people, "export",
-        "everything the server holds about one phone number, in one JSON: each prize claim"
+        "everything the server holds about one phone number (or loyalty card), in one JSON:"
+        " each prize claim"
         " (name, address, email, ID and invoice numbers, city, status, every step and who took"
         " it, the documents' details), the messages sent to them, the codes they entered and"
         " the vouchers given, their loyalty membership (card, language, when they joined, each"
@@ -45,7 +50,7 @@ def register(groups: Any, command: Command) -> None:
         " it to the person who asked; with --out, their documents too",
         _export,
     )  # fmt: skip
-    _phone_flag(p)
+    _person_flags(p)
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="also copy their documents (ID card, invoice) into this folder, which is"
                    " made readable by you alone; the JSON names each file")  # fmt: skip
@@ -59,10 +64,10 @@ def register(groups: Any, command: Command) -> None:
         " partners' settlement and the audit trail stay whole; a claim not yet decided is"
         " withdrawn. Without --yes it only says what it would erase. Refused unless --force: a"
         " prize being shipped (approved or dispatched), or a member with points left (erasure"
-        " forfeits them). A number the server does not know is refused",
+        " forfeits them). A number or card the server does not know is refused",
         _erase,
     )  # fmt: skip
-    _phone_flag(p)
+    _person_flags(p)
     p.add_argument("--yes", action="store_true",
                    help="really erase (it cannot be undone)")  # fmt: skip
     p.add_argument("--force", action="store_true",
@@ -91,10 +96,16 @@ def register(groups: Any, command: Command) -> None:
     _documents_flag(p)
 
 
-def _phone_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--phone", required=True, type=_phone, metavar="NUMBER",
-                   help="their phone number with its country code, e.g. +919876543210 (spaces"
-                   " do not matter)")  # fmt: skip
+def _person_flags(p: argparse.ArgumentParser) -> None:
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--phone", type=_phone, metavar="NUMBER",
+                       help="their phone number with its country code, e.g. +919876543210"
+                       " (spaces do not matter)")  # fmt: skip
+    which.add_argument("--card", type=_card, metavar="CARD",
+                       help="instead of --phone, the number on their loyalty card, e.g. ZQ55"
+                       " AA77 (spaces, dashes and case do not matter): for a member who gave no"
+                       " phone. A card whose member has a phone finds everything held about that"
+                       " phone too")  # fmt: skip
 
 
 def _documents_flag(p: argparse.ArgumentParser) -> None:
@@ -116,6 +127,29 @@ def _phone(text: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _card(text: str) -> str:
+    """ZQ55AA77 from "zq55 aa-77": the form `members` keeps a card in."""
+    try:
+        return normalise_card(text)
+    except ApiError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a card number is the 4 to 32 letters and digits printed on the card"
+        ) from None
+
+
+def _key(engine: Engine, args: argparse.Namespace) -> str:
+    """What the person is found by: their phone, or the card's member's phone (said on stderr,
+    so the manager knows whose data it is), or the card of a member without one."""
+    if args.phone:
+        return str(args.phone)
+    phone = person_member.phone_of_card(engine, args.card)
+    if phone is None:
+        return str(args.card)
+    print(f"card {args.card} is the loyalty card of {phone}: everything held about that phone"
+          " is included", file=sys.stderr, flush=True)  # fmt: skip
+    return phone
+
+
 def _store(args: argparse.Namespace) -> DocumentStore:
     settings = ServerSettings.from_environment()
     if args.documents_dir:
@@ -125,7 +159,8 @@ def _store(args: argparse.Namespace) -> DocumentStore:
 
 def _export(engine: Engine, args: argparse.Namespace) -> int:
     store = _store(args) if args.out else None
-    data = person_export.export(engine, args.phone, store, args.out)
+    key = _key(engine, args)
+    data = person_export.export(engine, key, store, args.out)
     print(json.dumps(data, default=str, ensure_ascii=False, indent=None if args.json else 2))
     if not args.json:
         copied = sum("file" in d for c in data["claims"] for d in c["documents"])
@@ -139,25 +174,26 @@ def _export(engine: Engine, args: argparse.Namespace) -> int:
             if member
             else ""
         )
-        print(f"{counted(len(data['claims']), 'claim')} of {args.phone}{joined}{where}",
+        print(f"{counted(len(data['claims']), 'claim')} of {named(key)}{joined}{where}",
               file=sys.stderr)  # fmt: skip
     return 0
 
 
 def _erase(engine: Engine, args: argparse.Namespace) -> int:
+    key = _key(engine, args)
     if not args.yes:
-        plan = person_erase.plan(engine, args.phone)
+        plan = person_erase.plan(engine, key)
         if not plan["known"]:
-            return _unknown(args, person_erase.unknown(args.phone))
+            return _unknown(args, person_erase.unknown(key))
         if args.json:
             print(json.dumps({"erased": False, **plan}), flush=True)
         else:
-            print(_plan_words(plan), flush=True)
+            print(_plan_words(key, plan), flush=True)
         print("instore: nothing erased: add --yes to erase it", file=sys.stderr)
         return 1
     by = args.by or f"{_login()} (instore admin)"
     try:
-        done = person_erase.erase(engine, _store(args), args.phone, by, force=args.force)
+        done = person_erase.erase(engine, _store(args), key, by, force=args.force)
     except ApiError as exc:
         if exc.status == 404:
             return _unknown(args, exc.message)
@@ -172,12 +208,12 @@ def _erase(engine: Engine, args: argparse.Namespace) -> int:
         return 0
     waiting = (
         f"; {counted(done['waiting'], 'redemption')} of a device whose events have a gap keep"
-        " the number until the gap closes: erase again then"
+        f" the number until the gap closes: erase {named(key)} again then"
         if done["waiting"]
         else ""
     )
     print(
-        f"erased {args.phone}: {counted(done['claims'], 'claim')} kept without the person"
+        f"erased {named(key)}: {counted(done['claims'], 'claim')} kept without the person"
         f" ({done['withdrawn']} withdrawn), {counted(done['documents'], 'document')} deleted,"
         f" {counted(done['messages'], 'message')} emptied, {counted(done['redemptions'], 'redemption')}"
         f" and {counted(done['sms'], 'SMS', 'SMS')} now under {done['phone']}{waiting}",
@@ -197,8 +233,8 @@ def _unknown(args: argparse.Namespace, message: str) -> int:
     return 1
 
 
-def _plan_words(plan: dict[str, Any]) -> str:
-    lines = [f"erasing {plan['phone']} would:"]
+def _plan_words(key: str, plan: dict[str, Any]) -> str:
+    lines = [f"erasing {named(key)} would:"]
     for claim in plan["claims"]:
         lines.append(f"  claim {claim['number']} ({claim['status']}): {claim['will_be']}")
     if not plan["claims"]:
@@ -219,7 +255,8 @@ def _plan_words(plan: dict[str, Any]) -> str:
         f"  delete {counted(plan['documents'], 'document')}; empty"
         f" {counted(plan['messages'], 'message')}; put {counted(plan['redemptions'], 'redemption')},"
         f" {counted(plan['sms'], 'SMS', 'SMS')} and {counted(plan['one_time_passwords'], 'one-time password')}"
-        f" under a placeholder; end {counted(plan['visits'], 'visit')}"
+        f" under a placeholder; end {counted(plan['visits'], 'visit')}; delete"
+        f" {counted(plan['ussd_sessions'], 'USSD session')}"
     )  # fmt: skip
     return "\n".join(lines)
 

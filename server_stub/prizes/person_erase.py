@@ -1,4 +1,5 @@
-"""Erasing a person on request, found by their phone (`instore admin person erase`): erasure
+"""Erasing a person on request, found by their phone, or by the card of a loyalty member who has
+no phone (`instore admin person erase`; `person_rows.py` says how a person is named): erasure
 keeps counts and audit lines but not the person. Where a phone lives is in `person_rows.py`;
 exporting it is `person_export.py`. This module decides (what is held, what refuses an erasure)
 and puts the phone's placeholder in place; the parts are erased by `person_erase_claims.py` (the
@@ -7,15 +8,16 @@ prize claims, notes on them and messages), `person_member.py` (the loyalty membe
 
 Erasure puts a placeholder in place of the phone everywhere: "erased:" and 16 hex digits of an
 HMAC under a key of this server's, the same for the same phone, so counts per phone (claims per
-phone, redemptions) still group and nobody can read the number back. One-time passwords and SMS
+phone, redemptions) still group and nobody can read the number back. A member named by card
+alone gets the card's placeholder, made the same way. One-time passwords and SMS
 keep their rows under it, visits end and attempt counters go.
 
 A claim approved or dispatched is being shipped to the address about to be erased, so erasure
 refuses it unless forced (`force`). A loyalty member behind the phone keeps their member id,
 under which their lots, lot uses, spend confirmations and wheel spins stay for the partners'
 accounts; their points left are forfeited, so erasure refuses a member who has some unless
-forced. A phone the server never held nor erased is refused (404), so a mistyped number is
-noticed.
+forced. A phone or card the server never held nor erased is refused (404), so a mistyped
+number is noticed.
 
 Events a device signed that lie beyond a gap in its hash chain keep their payload until the gap
 closes; erasing again later finishes them (`waiting`).
@@ -55,6 +57,7 @@ from server_stub.prizes.person_rows import (
     attempts_of,
     claims_of,
     emails_of,
+    is_phone,
     messages_of,
     visits_of,
 )
@@ -67,17 +70,19 @@ def plan(engine: Engine, phone: str, now: float | None = None) -> dict[str, Any]
     """What `erase` would do, without doing it: the claims (number and status) and, for each,
     whether it would be withdrawn or blocks the erasure, the loyalty member (what is kept under
     their id, the points they would lose), counts of what else is held, and whether the server
-    knows the phone at all (`known`: anything held, or erased before)."""
+    knows the phone (or card) at all (`known`: anything held, or erased before)."""
     now = time.time() if now is None else now
     with reader(engine).connect() as conn:
         found = claims_of(conn, phone)
-        held = _held(conn, phone, [c.number for c in found], emails_of(found))
         member = person_member.member_of(conn, phone)
+        keys = person_member.keys_of(conn, phone, member)
+        held = _held(conn, phone, [c.number for c in found], emails_of(found), keys)
         kept = None if member is None else person_member.counts(conn, member, now)
         known = bool(found) or member is not None or any(held.values())
         known = known or _erased_before(conn, phone)
+    card = None if is_phone(phone) else phone
     return {
-        "phone": phone, "known": known,
+        "phone": None if card else phone, "card": card, "known": known,
         "claims": [{"number": c.number, "status": c.status, "will_be": fate(c.status)}
                    for c in found],
         "shipping": [c.number for c in found if c.status in SHIPPING],
@@ -89,12 +94,13 @@ def erase(
     engine: Engine, store: DocumentStore, phone: str, actor: str, force: bool = False,
     now: float | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Erase the person behind `phone`; what was erased, in counts (see the module's words).
+    """Erase the person behind `phone` (or a card); what was erased, in counts (see the
+    module's words).
 
     409 `being_shipped` when a claim is approved or dispatched, or `points_left` when they are a
     loyalty member with points not yet spent, and `force` is not given. 404 `unknown_person`
-    when nothing is held about the phone and it was never erased. A second erasure of the same
-    phone finds nothing left but what was waiting (`waiting`)."""
+    when nothing is held about the phone (or card) and it was never erased. A second erasure of
+    the same phone finds nothing left but what was waiting (`waiting`)."""
     now = time.time() if now is None else now
     actor = actor.strip()[:200] or "admin"
     with writing(engine) as conn:
@@ -105,13 +111,12 @@ def erase(
             .with_for_update()
         ).all()
         member = person_member.member_of(conn, phone)
-        emails = emails_of(found)
-        held = found or member is not None or any(_held(conn, phone, [], emails).values())
-        if not held and not _erased_before(conn, phone):
+        keys = person_member.keys_of(conn, phone, member)
+        held = _held(conn, phone, [], emails_of(found), keys)
+        if not (found or member is not None or any(held.values()) or _erased_before(conn, phone)):
             raise ApiError(404, "unknown_person", unknown(phone))
         _refuse_unforced(conn, found, member, force, now)
         placeholder = erased_phone(conn, phone)
-        keys = person_member.keys_of(conn, phone, member)
         claimed, stored = person_erase_claims.erase(conn, found, phone, placeholder, actor, now)
         done: dict[str, Any] = {"phone": placeholder, **claimed}
         done |= _erase_traces(conn, phone, placeholder, keys)
@@ -124,6 +129,13 @@ def erase(
 
 
 def unknown(phone: str) -> str:
+    """Why nothing was erased for a phone or card the server does not know, and what to check."""
+    if not is_phone(phone):
+        return (
+            f"nothing is held about card {phone}: no loyalty member has it, no till named anyone"
+            " by it, and it was never erased here on its own (a card erased with its member's"
+            " phone is found by that phone). Check the number on the card with the person"
+        )
     return (
         f"nothing is held about {phone}: no prize claim, loyalty member, message, password or"
         " redemption has that number, and it was never erased here. Check the number with the"
@@ -171,7 +183,8 @@ def _erased_before(conn: Connection, phone: str) -> bool:
 
 
 def erased_phone(conn: Connection, phone: str) -> str:
-    """The placeholder that stands for `phone` once erased: the same for the same phone."""
+    """The placeholder that stands for `phone` (or a card named alone) once erased: the same
+    for the same phone."""
     find = select(meta.c.value).where(meta.c.key == KEY)
     key = conn.execute(find).scalar()
     if key is None:
@@ -185,8 +198,11 @@ def _placeholder(key: str, phone: str) -> str:
     return PREFIX + digest[:16]
 
 
-def _held(conn: Connection, phone: str, numbers: list[str], emails: list[str]) -> dict[str, int]:
-    """Counts of what is held besides the claims."""
+def _held(
+    conn: Connection, phone: str, numbers: list[str], emails: list[str], keys: list[str]
+) -> dict[str, int]:
+    """Counts of what is held besides the claims; `keys`: every key the person is named by,
+    for what tills wrote (as erasure finds it)."""
     d, e = claim_documents.c, events.c
 
     def count(table: Any, *where: Any) -> int:
@@ -198,10 +214,10 @@ def _held(conn: Connection, phone: str, numbers: list[str], emails: list[str]) -
         "sms": count(sms_messages, sms_messages.c.phone == phone),
         "one_time_passwords": count(otp_codes, otp_codes.c.phone == phone),
         "visits": count(play_sessions, visits_of(phone)),
-        "redemptions": count(events, e.member == phone),
+        "redemptions": count(events, e.member.in_(keys)),
         "attempts": count(attempt_counters, attempts_of(phone)),
-        "balances": count(balances, balances.c.member == phone),
-        "ussd_sessions": count(ussd_sessions, ussd_sessions.c.phone == phone),
+        "balances": count(balances, balances.c.member.in_(keys)),
+        "ussd_sessions": count(ussd_sessions, ussd_sessions.c.phone.in_(keys)),
     }  # fmt: skip
 
 
@@ -220,9 +236,10 @@ def _erase_traces(
     ).rowcount
     done["visits"] = conn.execute(delete(play_sessions).where(visits_of(phone))).rowcount
     counted = attempt_sources.c.who
-    conn.execute(
-        delete(attempt_sources).where(or_(counted == phone, counted.endswith(" " + phone)))
-    )
+    if is_phone(phone):  # a card's letters could be a user's name: counters never hold a card
+        conn.execute(
+            delete(attempt_sources).where(or_(counted == phone, counted.endswith(" " + phone)))
+        )
     done["attempts"] = conn.execute(delete(attempt_counters).where(attempts_of(phone))).rowcount
     done["redemptions"], done["waiting"] = person_erase_events.erase(conn, keys, placeholder)
     return done

@@ -1,4 +1,5 @@
-"""Everything the server holds about one person, found by their phone, as one JSON-ready dict
+"""Everything the server holds about one person, found by their phone (or by the card of a
+loyalty member who has none: `person_rows.py`), as one JSON-ready dict
 (`instore admin person export`): their claims with timelines and documents' details (and, when
 asked, copies of the documents' files), messages, SMS, redemptions, the loyalty balance and
 the coalition member behind the phone (`person_member.py`: lots, spends, spins, USSD), and
@@ -36,6 +37,7 @@ from server_stub.prizes.person_rows import (
     attempts_of,
     claims_of,
     emails_of,
+    is_phone,
     messages_of,
     visits_of,
 )
@@ -47,7 +49,7 @@ def export(
     engine: Engine, phone: str, store: DocumentStore | None = None, out: Path | None = None,
     now: float | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Everything held about `phone` (E.164) as one JSON-ready dict: claims with their
+    """Everything held about `phone` (E.164, or a member's card) as one JSON-ready dict: claims with their
     timelines and documents' details, messages, redemptions, loyalty (the balance, and under
     `member` the coalition member: their row, lots, spends, spins, USSD sessions; None when the
     phone is no member's), and counts of passwords, visits and attempts. With `out` (and
@@ -58,8 +60,9 @@ def export(
         found = claims_of(conn, phone)
         numbers = [c.number for c in found]
         emails = emails_of(found)
+        card = None if is_phone(phone) else phone
         data: dict[str, Any] = {
-            "phone": phone, "exported_at": _iso(now),
+            "phone": None if card else phone, "card": card, "exported_at": _iso(now),
             "claims": [_claim(conn, row) for row in found],
             "messages": _messages(conn, phone, numbers, emails),
             "sms": _rows(conn, select(sms_messages).where(sms_messages.c.phone == phone)),

@@ -1,5 +1,6 @@
-"""The coalition member behind a phone, for the person's export and erasure (`person_export.py`,
-`person_erase.py`): their `members` row, the keys tills named them by, and what is kept of them.
+"""The coalition member behind a phone or card, for the person's export and erasure
+(`person_export.py`, `person_erase.py`): their `members` row, the keys tills named them by, and
+what is kept of them. A member with no phone (an older till's member number) is named by card.
 
 A member is one row (phone, card, language, how they joined); their points are lots and lot
 uses, their spend confirmations and wheel spins, all by member id, never by phone. What names
@@ -22,10 +23,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 from sqlalchemy.engine import Row
 
-from server_stub.database.connection import insert_ignore
+from server_stub.database.connection import insert_ignore, reader
 from server_stub.database.loyalty_tables import (
     lot_uses,
     lots,
@@ -50,17 +51,27 @@ from server_stub.database.wheel_tables import wheel_spins
 ERASED_REASON = "erased on request"
 
 
-def member_of(conn: Connection, phone: str) -> Row[Any] | None:
-    """The member whose phone this is (E.164), or None."""
-    return conn.execute(select(members).where(members.c.phone == phone)).first()
+def member_of(conn: Connection, key: str) -> Row[Any] | None:
+    """The member whose phone (E.164) or card number this is, or None."""
+    found = or_(members.c.phone == key, members.c.card == key)
+    return conn.execute(select(members).where(found)).first()
 
 
-def keys_of(conn: Connection, phone: str, member: Row[Any] | None) -> list[str]:
-    """Every key that names the person: the phone, the member's card, and each key a till sent
-    with an event of theirs that made a lot, used one, spun the wheel or confirmed a spend (a
-    phone typed without its country code, a card as printed). Longest first, so that a key
-    is replaced before a shorter one inside it."""
-    found = {phone}
+def phone_of_card(engine: Engine, card: str) -> str | None:
+    """The phone of the member holding the card (its normal form, as `members` keeps it), so
+    that a person named by their card is found with everything held about their phone; None
+    when the card is nobody's or its member has no phone (then the card is the key)."""
+    with reader(engine).connect() as conn:
+        found = select(members.c.phone).where(members.c.card == card)
+        return conn.execute(found).scalar()
+
+
+def keys_of(conn: Connection, key: str, member: Row[Any] | None) -> list[str]:
+    """Every key that names the person: `key` (the phone or card they were named by), the
+    member's phone and card, and each key a till sent with an event of theirs that made a lot,
+    used one, spun the wheel or confirmed a spend (a phone typed without its country code, a
+    card as printed). Longest first, so that a key is replaced before a shorter one inside it."""
+    found = {key}
     if member is not None:
         found |= {k for k in (member.phone, member.card) if k}
         mine = lots.c.member_id == member.id
@@ -105,15 +116,15 @@ def counts(conn: Connection, member: Row[Any], now: float) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def export(conn: Connection, phone: str, now: float) -> dict[str, Any] | None:
-    """The member behind `phone`, whole: their row, the keys tills named them by, their points
-    left, every lot (partner, store, points, dates) and what used it (spends, returns, voids,
-    expiries), spend confirmations, wheel spins and USSD sessions; None when the phone is no
-    member's. Times are ISO dates in UTC."""
-    member = member_of(conn, phone)
+def export(conn: Connection, key: str, now: float) -> dict[str, Any] | None:
+    """The member behind `key` (a phone or card), whole: their row, the keys tills named them
+    by, their points left, every lot (partner, store, points, dates) and what used it (spends,
+    returns, voids, expiries), spend confirmations, wheel spins and USSD sessions; None when the
+    key is no member's. Times are ISO dates in UTC."""
+    member = member_of(conn, key)
     if member is None:
         return None
-    keys = keys_of(conn, phone, member)
+    keys = keys_of(conn, key, member)
     lo, u, p = lots.c, lot_uses.c, partners.c
     found = _rows(
         conn,
@@ -152,12 +163,12 @@ def export(conn: Connection, phone: str, now: float) -> dict[str, Any] | None:
 
 
 def erase(
-    conn: Connection, phone: str, keys: list[str], placeholder: str, actor: str, now: float
+    conn: Connection, key: str, keys: list[str], placeholder: str, actor: str, now: float
 ) -> dict[str, Any]:
     """Everything but the events (`person_erase` does those, with the same keys): the member
     row emptied and blocked, the keys replaced by `placeholder` in the balance cache, conflicts
     and their notes, alerts and card limits, USSD sessions deleted. Counts of what changed."""
-    member = member_of(conn, phone)
+    member = member_of(conn, key)
     done: dict[str, Any] = {"member": None if member is None else member.id}
     done["loyalty"] = _move_balances(conn, keys, placeholder)
     done["loyalty"] += _replace_in_conflicts(conn, keys, placeholder)

@@ -1,6 +1,10 @@
 """Where a phone lives: what finds one person's rows, shared by their export
 (`person_export.py`) and their erasure (`person_erase.py`).
 
+A person is named by a key: their phone (E.164), or the card number of a loyalty member who has
+no phone (`person_member.phone_of_card` gives the phone of one who has). A card never starts
+with "+", so it finds nothing in the tables that keep phones.
+
 Prize claims (with the name, address, email, ID and invoice numbers and city given with them,
 their documents, and notes staff wrote), the outbox's messages (to the phone or the claim's
 email), SMS sent (`sms_messages`), one-time passwords (`otp_codes`, hashes only), visits to
@@ -16,10 +20,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, false, or_, select
 from sqlalchemy.engine import Row
 
 from server_stub.database.schema import attempt_counters, outbox, play_sessions, prize_claims
+
+
+def is_phone(key: str) -> bool:
+    """Whether a person's key is a phone (E.164) rather than a card number."""
+    return key.startswith("+")
+
+
+def named(key: str) -> str:
+    """The key as a person is told it: "+919876543210" or "card ZQ55AA77"."""
+    return key if is_phone(key) else f"card {key}"
 
 
 def claims_of(conn: Connection, phone: str) -> Sequence[Row[Any]]:
@@ -47,6 +61,10 @@ def visits_of(phone: str) -> Any:
 
 
 def attempts_of(phone: str) -> Any:
-    """Attempt counters kept for the phone: keyed by it alone or after a purpose ("claim +91...")."""
+    """Attempt counters kept for the phone: keyed by it alone or after a purpose ("claim +91...").
+    None for a card: counters are keyed by phones, names and addresses, and a card's letters
+    could be a user's name."""
     who = attempt_counters.c.who
+    if not is_phone(phone):
+        return false()
     return or_(who == phone, who.endswith(" " + phone))
