@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from codes.member_card import member_from_qr
-from kiosk.i18n import Text
+from kiosk.i18n import Text, render
 from kiosk.phone import PhonePad, phone_number
 from terminal.config import CatalogueItem
 from terminal.engine import Terminal
@@ -31,6 +31,19 @@ class Prize:
     supplier: str = ""  # the partner who supplies it, by its name; empty: none named
     description: str = ""  # one line, in the shopper's language; empty: none given
     picture: str = ""  # a file; empty: none given
+
+
+@dataclass(frozen=True)
+class PrizeRow:
+    """A prize as the points screen lists it, in the shopper's words: its picture beside its name
+    (with who supplies it), one line of description and its price in points."""
+
+    id: str
+    name: str
+    description: str  # "" where the program gave none
+    price: str
+    picture: str  # a file; "" where the program gave none
+    dimmed: bool  # beyond the member's balance: shown, not open yet
 
 
 # a catalogue prize's name and description in a language, or None: the program gave none
@@ -151,6 +164,23 @@ class LoyaltyDesk(PhonePad):
             out.append(Prize(i.id, name, i.points, i.points <= self.balance, i.partner_name,
                              description, self._prize_picture(i.id)))  # fmt: skip
         return out
+
+    def prize_rows(self) -> list[PrizeRow]:
+        """The prizes as the points screen lists them, in the shopper's language."""
+        lang, rows = self._lang(), []
+        for prize in self.prizes():
+            name = prize.name
+            if prize.supplier:  # who gives it: the coalition's partners are known by name
+                name = render(Text.of("loyalty.prize_from", prize=name, partner=prize.supplier),
+                              lang)  # fmt: skip
+            price = render(Text.of("loyalty.prize_points", points=prize.points), lang)
+            rows.append(PrizeRow(prize.id, name, prize.description, price, prize.picture,
+                                 not prize.affordable))  # fmt: skip
+        return rows
+
+    def confirming_picture(self) -> str:
+        """The picture of the prize the shopper is asked to confirm ("" for none)."""
+        return self._prize_picture(self.confirming.id) if self.confirming else ""
 
     def check_in(self) -> None:
         assert self.member is not None

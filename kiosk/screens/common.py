@@ -76,14 +76,16 @@ class KLabel(ScaledText, Label):
     lang = StringProperty("")  # set to draw in a language other than the shopper's (its name)
 
 
-class KButton(ScaledText, Button):
-    action = StringProperty("")
-    primary = BooleanProperty(False)  # the screen's main action: larger, green
-    chosen = BooleanProperty(False)  # a choice that is picked: green, its size unchanged
-    lang = StringProperty("")
-    bold = BooleanProperty(True)
-    least_height = NumericProperty(0.0)  # taller when its words need it (large text)
+class PressedOnce:
+    """Something a shopper presses (before a Kivy button class among its bases): one touch
+    dispatches on_act once, even when reported twice, with the key's sound."""
+
+    action = StringProperty("")  # what a press picks: a key, a value, a prize's id
     _last = 0.0
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.register_event_type("on_act")  # type: ignore[attr-defined]
+        super().__init__(**kwargs)
 
     def on_release(self) -> None:
         now = time.monotonic()
@@ -93,14 +95,18 @@ class KButton(ScaledText, Button):
         play = getattr(App.get_running_app(), "play", None)
         if play is not None:
             play("key")
-        self.dispatch("on_act")
+        self.dispatch("on_act")  # type: ignore[attr-defined]
 
     def on_act(self) -> None:
         pass
 
-    def __init__(self, **kwargs: Any) -> None:
-        self.register_event_type("on_act")
-        super().__init__(**kwargs)
+
+class KButton(PressedOnce, ScaledText, Button):
+    primary = BooleanProperty(False)  # the screen's main action: larger, green
+    chosen = BooleanProperty(False)  # a choice that is picked: green, its size unchanged
+    lang = StringProperty("")
+    bold = BooleanProperty(True)
+    least_height = NumericProperty(0.0)  # taller when its words need it (large text)
 
 
 class CornerHold(Widget):
@@ -214,16 +220,20 @@ class ButtonGrid(GridLayout):
         super().__init__(**kwargs)
 
     def show(self, choices: Sequence[Choice], lang: str) -> None:
-        while len(self.children) < len(choices):
-            made = Factory.get(self.viewclass)()
-            made.bind(on_act=lambda b: self.dispatch("on_pick", b.action))
-            self.add_widget(made)  # after the others
-        while len(self.children) > len(choices):
-            self.remove_widget(self.children[0])
-        for made, choice in zip(reversed(self.children), choices, strict=True):
+        for made, choice in zip(self.made(len(choices)), choices, strict=True):
             made.action, made.chosen = choice.action, choice.chosen
             made.opacity = DIMMED if choice.dimmed else 1
             say(made, choice.words, lang)
+
+    def made(self, count: int) -> list[Any]:
+        """`count` of the grid's buttons, top first: those made before, and more if needed."""
+        while len(self.children) < count:
+            made = Factory.get(self.viewclass)()
+            made.bind(on_act=lambda b: self.dispatch("on_pick", b.action))
+            self.add_widget(made)  # after the others
+        while len(self.children) > count:
+            self.remove_widget(self.children[0])
+        return list(reversed(self.children))
 
     def on_pick(self, action: str) -> None:
         pass

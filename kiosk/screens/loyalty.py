@@ -2,17 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kivy.app import App
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.flow import Flow
 from kiosk.i18n import Text, render
-from kiosk.loyalty_desk import CODE_DIGITS
-from kiosk.screens.common import Choice, KioskScreen, phone_pad, say
+from kiosk.loyalty_desk import CODE_DIGITS, PrizeRow
+from kiosk.screens.common import (
+    DIMMED,
+    ButtonGrid,
+    Choice,
+    KioskScreen,
+    PressedOnce,
+    phone_pad,
+    say,
+)
 
 
 def code_pad(lang: str) -> list[Choice]:
     """The phone pad's keys without its +: a code is digits."""
     return [c for c in phone_pad(lang) if c.action != "+"]
+
+
+class PrizeCard(PressedOnce, ButtonBehavior, BoxLayout):
+    """One prize of the list, pressed as a whole: its picture beside its name, one line of
+    description and its price (loyalty.kv lays it out)."""
+
+    picture = StringProperty("")
+    pictured = BooleanProperty(False)  # a picture's room is kept: some prize of the list has one
+
+
+class PrizeList(ButtonGrid):
+    """The prizes' cards, made once and relabelled at each redraw (a card's picture is loaded
+    again only when another prize takes its place)."""
+
+    def show_rows(self, rows: Sequence[PrizeRow], lang: str) -> None:
+        pictured = any(row.picture for row in rows)
+        for card, row in zip(self.made(len(rows)), rows, strict=True):
+            card.action, card.picture, card.pictured = row.id, row.picture, pictured
+            card.opacity = DIMMED if row.dimmed else 1
+            for label, words in ((card.ids.name, row.name), (card.ids.price, row.price),
+                                 (card.ids.description, row.description)):  # fmt: skip
+                say(label, words, lang)
 
 
 class LoyaltyScreen(KioskScreen):
@@ -63,19 +98,11 @@ class LoyaltyScreen(KioskScreen):
             words = Text.of("wheel.open" if ids.wheel.primary else "wheel.rules_button")
             say(ids.wheel, render(words, lang), lang)
         say(ids.prizes_title, render(Text.of("loyalty.prizes"), lang), lang)
-        prizes = flow.loyalty.prizes()
-        ids.member_step.show(ids.no_prizes, not prizes)
-        ids.member_step.show(ids.prize_list, bool(prizes))
+        rows = flow.loyalty.prize_rows()
+        ids.member_step.show(ids.no_prizes, not rows)
+        ids.member_step.show(ids.prize_list, bool(rows))
         say(ids.no_prizes, render(Text.of("loyalty.no_prizes"), lang), lang)
-        choices = []
-        for prize in prizes:
-            price = render(Text.of("loyalty.prize_points", points=prize.points), lang)
-            name = prize.name
-            if prize.supplier:  # who gives it: the coalition's partners are known by name
-                words = Text.of("loyalty.prize_from", prize=prize.name, partner=prize.supplier)
-                name = render(words, lang)
-            choices.append(Choice(prize.id, f"{name} — {price}", dimmed=not prize.affordable))
-        ids.prizes.show(choices, lang)
+        ids.prizes.show_rows(rows, lang)
 
     def _code(self, flow: Flow) -> None:
         lang, ids, desk = flow.lang, self.ids, flow.loyalty
@@ -92,5 +119,6 @@ class LoyaltyScreen(KioskScreen):
         assert item is not None
         words = Text.of("loyalty.confirm", points=item.points, prize=flow.loyalty.prize_name(item))
         say(ids.question, render(words, lang), lang)
+        ids.confirm_picture.source = flow.loyalty.confirming_picture()
         say(ids.yes, render(Text.of("loyalty.yes"), lang), lang)
         say(ids.no, render(Text.of("loyalty.no"), lang), lang)

@@ -183,7 +183,7 @@ def test_details_and_points_by_touch_on_widgets_laid_out_once(make_store: StoreF
         flow.terminal.accrue("+919876543210", 1000.0, "r-1")
         flow.loyalty.refresh_balance()
         ui.app.redraw()
-        ui.tap(ui.button(text="Cap"))
+        ui.tap(ui.button(action="cap"))  # the prize's card
         assert flow.loyalty.confirming is not None and "Spend 50 points on Cap?" in _labels(ui)
         ui.tap(ui.button(text="Yes"))
         assert flow.loyalty.balance == 60 and "Cap" in _labels(ui)

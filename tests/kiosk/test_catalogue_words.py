@@ -51,6 +51,13 @@ def test_a_catalogue_prize_is_named_in_hindi_with_english_where_hindi_lacks_word
     assert ticket.picture.endswith(".png") and Path(ticket.picture).read_bytes()[:4] == b"\x89PNG"
     assert (mug.name, mug.description) == ("कॉफ़ी मग", "A 350 ml mug with the program's logo")
     assert (cap.name, cap.description, cap.picture) == ("Cap", "", "")  # the catalogue's own
+    # as the points screen lists them: in Hindi, priced, each with its picture where it has one
+    rows = [(r.name, r.description, r.price, bool(r.picture), r.dimmed) for r in desk.prize_rows()]
+    assert rows == [
+        ("सिनेमा टिकट", "किसी भी पार्टनर सिनेमा में एक 2D शो", "50 पॉइंट", True, False),
+        ("कॉफ़ी मग", "A 350 ml mug with the program's logo", "20 पॉइंट", True, False),
+        ("Cap", "", "10 पॉइंट", False, False),
+    ]
     desk.choose("cinema-ticket")
     assert desk.confirming is not None and desk.prize_name(desk.confirming) == "सिनेमा टिकट"
     desk.confirm()

@@ -49,15 +49,18 @@ def within_reach(ui: Ui, screen: Screen) -> None:
     shopper uses sit in the lower two thirds (the manager's screen is not for shoppers)."""
     from kivy.core.window import Window  # made by tests.kiosk.ui, at the size it was given
 
-    buttons = [b for b in ui.widgets() if b.opacity > 0 and b.get_root_window() is not None]
+    from kiosk.screens.common import PressedOnce
+
+    buttons = [b for b in ui.widgets(PressedOnce)  # buttons, and a prize's card
+               if b.opacity > 0 and b.get_root_window() is not None]  # fmt: skip
     assert buttons, screen
     for b in buttons:
-        assert min(b.width, b.height) >= dp(48) - 0.5, (screen, b.text)
-        if b.primary:
-            assert b.height >= dp(72) - 0.5, (screen, b.text)
-    if screen is not Screen.MANAGER and Window.height > Window.width:
-        for b in buttons:
-            assert b.to_window(b.x, b.top)[1] <= Window.height * 2 / 3 + 1, (screen, b.text)
+        what = getattr(b, "text", "") or b.action
+        assert min(b.width, b.height) >= dp(48) - 0.5, (screen, what)
+        if getattr(b, "primary", False):
+            assert b.height >= dp(72) - 0.5, (screen, what)
+        if screen is not Screen.MANAGER and Window.height > Window.width:
+            assert b.to_window(b.x, b.top)[1] <= Window.height * 2 / 3 + 1, (screen, what)
 
 
 def overflowing(ui: Ui) -> list[str]:

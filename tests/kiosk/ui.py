@@ -24,7 +24,7 @@ from kivy.tests.common import UnitTestTouch  # noqa: E402
 
 from kiosk.app import KioskApp  # noqa: E402
 from kiosk.flow import Flow  # noqa: E402
-from kiosk.screens.common import KButton  # noqa: E402
+from kiosk.screens.common import KButton, PressedOnce  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "kiosk"
 
@@ -58,9 +58,10 @@ class Ui:
                 yield widget
 
     def button(self, text: str = "", action: str = "") -> Any:
-        """The button of the current screen whose words hold `text` (or whose action is)."""
-        for b in self.widgets():
-            if (action and b.action == action) or (text and text in b.text):
+        """The button of the current screen whose words hold `text` (or whose action is: a
+        button or anything else pressed, such as a prize's card)."""
+        for b in self.widgets(PressedOnce):
+            if (action and b.action == action) or (text and text in getattr(b, "text", "")):
                 return b
         raise AssertionError(f"no button {text or action!r} on {self.screen.name}")
 
