@@ -1,12 +1,14 @@
 """One branded tour: every screen in the example brand's look (docs/examples/campaign-content)
-in the four languages, pictures in tests/artifacts/kiosk/branded/<lang>; the attract screen names
-the campaign and rotates its prizes, a win names the prize and describes it in each language."""
+with the example program's prizes (docs/examples/program-content) in the four languages, pictures
+and their words in tests/artifacts/kiosk/branded/<lang>; the attract screen names the campaign and
+rotates its prizes, a win names the prize and describes it, and the points screen names the
+catalogue's prizes and describes them in each language."""
 
 from __future__ import annotations
 
 from kiosk.flow import Screen
 from kiosk.i18n import LANGUAGES
-from tests.kiosk.brand_fixture import example_content, give
+from tests.kiosk.brand_fixture import example_content, example_program, give, give_program
 from tests.kiosk.conftest import Clocks, StoreFactory
 from tests.kiosk.tour import TOUR_CONFIG, tour, tour_flow
 from tests.kiosk.ui import ARTIFACTS, Ui
@@ -16,6 +18,12 @@ PRIZE = {  # the silver tier, as the example brand names and describes it
     "hi": ("चाँदी का चम्मच", "आइसक्रीम के लिए चाँदी का चम्मच"),
     "ru": ("Серебряная ложка", "Серебряная ложка для мороженого"),
     "kk": ("Күміс қасық", "Балмұздаққа арналған күміс қасық"),
+}
+CATALOGUE = {  # the example program's cinema ticket and mug: names, and the ticket's description
+    "en": ("Cinema ticket", "Coffee mug", "One 2D show at any partner cinema"),
+    "hi": ("सिनेमा टिकट", "कॉफ़ी मग", "किसी भी पार्टनर सिनेमा में एक 2D शो"),
+    "ru": ("Билет в кино", "Кофейная кружка", "Один 2D-сеанс в любом кинотеатре-партнёре"),
+    "kk": ("Кинобилет", "Кофе саптыаяғы", "Кез келген серіктес кинотеатрда бір 2D сеанс"),  # noqa: RUF001
 }
 NAME = {"en": "Summer lids", "hi": "गर्मियों के ढक्कन", "ru": "Летние крышки", "kk": "Жазғы қақпақтар"}
 
@@ -28,6 +36,7 @@ def test_a_branded_tour_in_every_language(make_store: StoreFactory) -> None:
     clocks = Clocks()
     flow = tour_flow(store, clocks)
     give(flow.terminal, example_content())
+    give_program(flow.terminal, example_program())
     ui = Ui(flow)
     try:
         assert ui.app.theme["paper"] == rgba("#fff8e7") and ui.app.theme["primary"] == rgba(
@@ -38,6 +47,14 @@ def test_a_branded_tour_in_every_language(make_store: StoreFactory) -> None:
             out = ARTIFACTS / "branded" / lang
             tour(ui, store, clocks, lang, out)
             assert len(list(out.glob("*.png"))) >= 13
+            # the points screen's words, as a translator reads them: the program's names and
+            # description in this language, the catalogue's own name where it gave none (cap)
+            listed = (out / "loyalty-member.txt").read_text(encoding="utf-8").splitlines()
+            ticket, mug, description = CATALOGUE[lang]
+            assert {ticket, mug, description, "Cap"} <= set(listed), (lang, listed)
+            assert listed.index(ticket) < listed.index(description)  # under its name
+            asked = (out / "loyalty-confirm.txt").read_text(encoding="utf-8")
+            assert "Cap" in asked and "Cinema ticket" not in asked  # the prize chosen only
             flow.start_over()
             flow.set_language(lang)
             ui.wait(lambda: ui.screen.name == "attract")

@@ -28,7 +28,12 @@ from tests.kiosk.ui import Ui
 from tests.kiosk.wheel_fixture import hold, wheel
 from tests.terminal.conftest import Store
 
-CATALOGUE = (CatalogueItem("cap", "Cap", 50), CatalogueItem("tee", "T-shirt", 500))
+# the cinema ticket and the mug are the example program's (docs/examples/program-content): the
+# branded tour shows them in the shopper's language, with their pictures
+CATALOGUE = (
+    CatalogueItem("cap", "Cap", 50), CatalogueItem("tee", "T-shirt", 500),
+    CatalogueItem("cinema-ticket", "Cinema ticket", 300), CatalogueItem("mug", "Coffee mug", 80),
+)  # fmt: skip
 # the tour's gold is a prize to claim, so its win shows the claim QR
 TOUR_CONFIG = TerminalConfig(catalogue=CATALOGUE, play_url="https://play.example.com")
 CITIES = ("Delhi", "Almaty", "Moscow")
@@ -144,10 +149,11 @@ def _spill(widget: Any, box: Any) -> float:
 
 
 def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path, large: bool = False) -> None:
-    """Every screen in `lang`, a picture of each in `out` (the pictures of a run before go first,
-    so a screen the tour no longer reaches is missed, not counted from last time). `large`: in
-    the shopper's large-text mode, every word checked to fit its widget and the window."""
-    for old in out.glob("*.png"):
+    """Every screen in `lang`, a picture of each in `out` with its words beside it in a .txt (those
+    of a run before go first, so a screen the tour no longer reaches is missed, not counted from
+    last time). `large`: in the shopper's large-text mode, every word checked to fit its widget
+    and the window."""
+    for old in [*out.glob("*.png"), *out.glob("*.txt")]:
         old.unlink()
     flow = ui.flow
     serial = iter(range(100, 1000))

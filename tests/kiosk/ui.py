@@ -24,7 +24,7 @@ from kivy.tests.common import UnitTestTouch  # noqa: E402
 
 from kiosk.app import KioskApp  # noqa: E402
 from kiosk.flow import Flow  # noqa: E402
-from kiosk.screens.common import KButton, PressedOnce  # noqa: E402
+from kiosk.screens.common import KButton, PressedOnce, texts_shown  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "kiosk"
 
@@ -92,10 +92,16 @@ class Ui:
         self.spin()
 
     def shot(self, path: Path) -> Path:
+        """The window as a picture at `path`, and beside it a .txt of every text shown, top to
+        bottom (as `instore kiosk --screenshots` writes them: for tests and a translator)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.spin(3)
         taken = Path(Window.screenshot(name=str(path.parent / "shot.png")))
         taken.replace(path)
+        shown = [self.screen] + ([self.app._idle] if self.app._idle.parent else [])
+        path.with_suffix(".txt").write_text(
+            "".join(f"{line}\n" for line in texts_shown(shown)), encoding="utf-8"
+        )
         return path
 
     def close(self) -> None:
