@@ -52,8 +52,8 @@ def test_one_statement_writes_what_the_plain_way_writes(
         pytest.skip("the one-statement way is PostgreSQL's")
     world.setup(tiers=TIERS)
     printed = world.code(serial_of_tier(world, tier))
-    monkeypatch.setattr(web_redeem.time, "time", lambda: NOW)
-    monkeypatch.setattr(web_redeem.secrets, "token_hex", lambda n: "0" * 2 * n)
+    monkeypatch.setattr("server_stub.play.web_redeem.time.time", lambda: NOW)
+    monkeypatch.setattr("server_stub.play.web_redeem.secrets.token_hex", lambda n: "0" * 2 * n)
     _forget(world)  # the rows setup wrote, so each way's are all there is
     ways: list[bool] = []  # what the one statement answered: whether it won the code
     real = web_claim_pg.redeem
