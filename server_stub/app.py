@@ -6,6 +6,7 @@ import gc
 import hmac
 import json
 import os
+import sys
 import time
 from typing import Annotated, Any, Literal
 
@@ -129,6 +130,7 @@ def app_from_environment() -> FastAPI:
     service = SyncService(engine, ServerSettings.from_environment())
     app = create_app(engine, service, metrics_token=token)
     tune_garbage_collector()
+    tune_thread_switching()
     return app
 
 
@@ -142,6 +144,18 @@ def tune_garbage_collector() -> None:
     """
     gc.freeze()
     gc.set_threshold(10_000, 50, 50)
+
+
+SWITCH_INTERVAL_S = 0.001  # Python's default is 0.005
+
+
+def tune_thread_switching() -> None:
+    """For a server process: a thread waiting for the interpreter lock takes it after 1 ms of
+    another thread's running, not Python's 5. A request's thread waits for the lock after each
+    answer from the database while other requests' threads run Python. /play/'s code entries in
+    bench/play_bench.py on a loaded machine, four runs of each in turn: p95 94, 62, 54 and 229
+    ms at 1 ms, 198, 117, 85 and 167 ms at 5 ms; the server's CPU a code no higher."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def create_app(

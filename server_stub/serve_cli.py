@@ -268,6 +268,7 @@ def _run_server(
         METRICS_TOKEN_VARIABLE,
         create_app,
         tune_garbage_collector,
+        tune_thread_switching,
     )
     from server_stub.device_api.service import SyncService
 
@@ -284,6 +285,7 @@ def _run_server(
     if args.workers == 1:
         app = create_app(engine, SyncService(engine, settings), metrics_token=token)
         tune_garbage_collector()
+        tune_thread_switching()
         uvicorn.run(app, **served)
         return 0
     engine.dispose()

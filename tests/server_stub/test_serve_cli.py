@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -52,3 +53,20 @@ def test_a_taken_port_is_named_with_the_option_before_anything_starts(tmp_path: 
     assert done.returncode == 2, done.stderr
     assert f"port {port} on 127.0.0.1 is taken" in done.stderr and "--port" in done.stderr
     assert "instore server on" not in done.stdout and not (tmp_path / "server.db").exists()
+
+
+def test_a_server_process_lets_a_waiting_thread_run_within_a_millisecond(tmp_path: Path) -> None:
+    """A worker as `instore server --workers N` starts one (app_from_environment): at Python's
+    5 ms, a code entry's thread waited that long for the interpreter lock after each answer
+    from the database while other requests ran, and /play/'s p95 under load doubled."""
+    script = (
+        "import sys\nfrom server_stub import app\napp.app_from_environment()\n"
+        "print(sys.getswitchinterval())"
+    )
+    env = {**os.environ, "INSTORE_SERVER_DB": str(tmp_path / "server.db")}
+    subprocess.run([sys.executable, "-m", "instore_cli", "admin", "--db", env["INSTORE_SERVER_DB"],
+                    "migrate"], check=True, capture_output=True, env=env)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert float(done.stdout.split()[-1]) == 0.001
