@@ -10,12 +10,13 @@ No Kivy: screens ask this for words, picture files and colours.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from codes.campaign import Campaign
-from kiosk.i18n import LANGUAGES, Text
+from kiosk.i18n import LANGUAGES, Text, render
 from sync.protocol import MIN_CONTRAST, contrast
+from terminal.config import CatalogueItem
 from terminal.ledger import Ledger
 from terminal.ledger_content import (
     Content,
@@ -40,6 +41,15 @@ class Slide:
     picture: str  # a file
     name: str
     description: str
+    points: int = 0  # a prize of the points catalogue: its price; 0 for a campaign's prize
+
+    def words(self, lang: str) -> str:
+        """What the rotation says under the picture: the name, the description, and for a
+        points prize its price ("Cinema ticket", "One 2D show...", "300 points")."""
+        price = (
+            render(Text.of("loyalty.prize_points", points=self.points), lang) if self.points else ""
+        )
+        return "\n".join(w for w in (self.name, self.description, price) if w)
 
 
 def words_in(table: Mapping[str, str], lang: str) -> str:
@@ -70,9 +80,13 @@ def weak_pair(theme: Theme) -> str | None:
 class Brand:
     """The campaigns' content as this kiosk shows it, read again whenever sync changed it."""
 
-    def __init__(self, ledger: Ledger, campaigns: Callable[[], list[Campaign]]) -> None:
+    def __init__(
+        self, ledger: Ledger, campaigns: Callable[[], list[Campaign]],
+        catalogue: Callable[[], Sequence[CatalogueItem]] = lambda: (),
+    ) -> None:  # fmt: skip
         self.ledger = ledger
         self._campaigns = campaigns
+        self._catalogue = catalogue  # this kiosk's points catalogue, as its config has it
         self._digests: tuple[str, ...] | None = None
         self._content: dict[str, Content] = {}
         self._program: ProgramWords | None = None  # the catalogue prizes' words, its theme
@@ -198,7 +212,9 @@ class Brand:
         return self.picture_file(words.picture) if words else ""
 
     def slides(self, lang: str) -> list[Slide]:
-        """The attract screen's rotation: each prize with a picture, then the theme's pictures."""
+        """The attract screen's rotation: each campaign's prizes with a picture, then the points
+        catalogue's prizes with one (those this kiosk offers, in its catalogue's order), then
+        the theme's pictures."""
         shown: list[Slide] = []
         content = self._fresh()
         for campaign in self._campaigns():  # its prizes in its own order, the grandest first
@@ -209,6 +225,13 @@ class Brand:
                 if words and file:
                     shown.append(Slide(file, words_in(words.name, lang),
                                        words_in(words.description, lang)))  # fmt: skip
+        program = self._program.prizes if self._program else {}
+        for item in self._catalogue() if program else ():
+            words = program.get(item.id)
+            file = self.picture_file(words.picture) if words else ""
+            if words and words.name and file:
+                shown.append(Slide(file, words_in(words.name, lang),
+                                   words_in(words.description, lang), item.points))  # fmt: skip
         if self._theme is not None:
             shown += [Slide(f, "", "") for f in map(self.picture_file, self._theme.attract) if f]
         return shown

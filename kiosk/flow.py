@@ -77,7 +77,8 @@ class Flow:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self.camera_ok = True  # the app says when there is no camera
-        self.brand = Brand(terminal.ledger, terminal.campaigns)  # the campaigns' words and look
+        # the campaigns' and the program's words and look
+        self.brand = Brand(terminal.ledger, terminal.campaigns, lambda: terminal.config.catalogue)
         self.details = DetailsDesk(settings.country, settings.cities, self._changed)
         self.loyalty = LoyaltyDesk(
             terminal, settings.country, settings.actor, self._changed, self._recorded,

@@ -42,8 +42,7 @@ class AttractScreen(KioskScreen):
         slides = flow.brand.slides(lang)
         shown = slides[int(self.slide) % len(slides)] if slides else None
         self.art = shown.picture if shown else SCAN_ART
-        words = "\n".join(w for w in (shown.name, shown.description) if w) if shown else ""
-        say(ids.prize, words, lang)
+        say(ids.prize, shown.words(lang) if shown else "", lang)
         ids.logo.source = flow.brand.logo()
         say(ids.title, render(Text.of("attract.title"), lang), lang)
         say(ids.hint, render(Text.of("attract.hint"), lang), lang)

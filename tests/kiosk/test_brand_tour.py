@@ -6,11 +6,14 @@ catalogue's prizes and describes them in each language."""
 
 from __future__ import annotations
 
+from kivy.metrics import dp
+
 from kiosk.flow import Screen
 from kiosk.i18n import LANGUAGES
+from kiosk.screens.common import plain
 from tests.kiosk.brand_fixture import example_content, example_program, give, give_program
 from tests.kiosk.conftest import Clocks, StoreFactory
-from tests.kiosk.tour import TOUR_CONFIG, tour, tour_flow
+from tests.kiosk.tour import TOUR_CONFIG, overflowing, tour, tour_flow
 from tests.kiosk.ui import ARTIFACTS, Ui
 
 PRIZE = {  # the silver tier, as the example brand names and describes it
@@ -65,6 +68,22 @@ def test_a_branded_tour_in_every_language(make_store: StoreFactory) -> None:
             ui.screen.refresh(flow)
             ui.shot(out / "attract-silver.png")
             assert PRIZE[lang][0] in ids.prize.text
+            silver = ids.art.source
+            ui.screen.slide = 3  # after the campaign's three prizes: the program's cinema ticket
+            ui.screen.refresh(flow)
+            ui.shot(out / "attract-cinema-ticket.png")
+            said = plain(ids.prize.text).splitlines()  # name, description, price in points
+            assert said[:2] == [CATALOGUE[lang][0], CATALOGUE[lang][2]] and "300" in said[2]
+            assert ".pictures" in ids.art.source and ids.art.source != silver
+            assert not overflowing(ui), overflowing(ui)
+            # the picture is seen, under its words in large text too (it took the room they left)
+            assert ids.art.height >= dp(240), ids.art.height
+            flow.toggle_large_text()
+            ui.wait(lambda: ui.app.text_scale > 1)
+            ui.screen.refresh(flow)
+            ui.shot(out / "attract-cinema-ticket-large.png")
+            assert not overflowing(ui), overflowing(ui)
+            assert ids.art.height >= dp(160), ids.art.height
             assert flow.code_seen(store.code(store.serial_of_tier("silver", 10 + n))) is None
             for digit in "9876543210":  # the campaign asks details first
                 flow.details.press(digit)

@@ -24,9 +24,13 @@ CATALOGUE = (
 )
 
 
-def points_kiosk(make_store: StoreFactory) -> Flow:
-    config = TerminalConfig(catalogue=CATALOGUE, loyalty=Loyalty(checkin_points=60))
-    store = make_store(config, name="catalogue")
+def points_kiosk(
+    make_store: StoreFactory,
+    catalogue: tuple[CatalogueItem, ...] = CATALOGUE,
+    name: str = "catalogue",
+) -> Flow:
+    config = TerminalConfig(catalogue=catalogue, loyalty=Loyalty(checkin_points=60))
+    store = make_store(config, name=name)
     flow = Flow(store.open(), KioskSettings(db=store.path))
     content = read_program_content(EXAMPLE / "content.toml", [i.id for i in CATALOGUE])
     del content.prizes["mug"].description["hi"]  # Hindi lacks the mug's description
@@ -79,3 +83,28 @@ def test_the_programs_look_shows_unless_a_campaign_has_its_own(make_store: Store
     with flow.terminal.ledger.write() as conn:
         put_grant_content(conn, "ice-2026", example_content())
     assert flow.brand.colours(base)["primary"][:3] == (0xC8 / 255, 0x10 / 255, 0x2E / 255)
+
+
+def test_the_attract_rotation_shows_the_catalogues_prizes_with_their_pictures(
+    make_store: StoreFactory,
+) -> None:
+    """After the campaign's prizes, each prize of this kiosk's catalogue that the program gave a
+    picture, in the shopper's language with its price; one this kiosk does not offer is not."""
+    flow = points_kiosk(make_store)
+    slides = flow.brand.slides("kk")
+    assert [s.words("kk") for s in slides] == [
+        "Кинобилет\nКез келген серіктес кинотеатрда бір 2D сеанс\n50 ұпай",  # noqa: RUF001
+        "Кофе саптыаяғы\nБағдарлама логотипі бар 350 мл саптыаяқ\n20 ұпай",  # noqa: RUF001
+    ]  # the cap has no words nor picture of the program's: not in the rotation
+    ticket, mug = (Path(s.picture).read_bytes() for s in slides)
+    assert ticket[:4] == mug[:4] == b"\x89PNG" and ticket != mug
+    with flow.terminal.ledger.write() as conn:
+        put_grant_content(conn, "ice-2026", example_content())
+    said = [s.words("en").split("\n")[0] for s in flow.brand.slides("en")]
+    # the campaign's prizes first, then the catalogue's, then the brand's own attract picture
+    assert said == ["Gold coin", "Silver spoon", "A song to download", "Cinema ticket",
+                    "Coffee mug", ""]  # fmt: skip
+    elsewhere = points_kiosk(
+        make_store, (CatalogueItem("mug", "Mug", 20),), "mugs"
+    )  # no cinema here
+    assert [s.name for s in elsewhere.brand.slides("en")] == ["Coffee mug"]
