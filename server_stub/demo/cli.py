@@ -94,18 +94,29 @@ def _scripted(args: argparse.Namespace) -> bool:
 
 def _refusal(demo: Demo) -> str:
     """Why the demo cannot start, before it starts anything ("" when it can)."""
+    (server, change_server), (bridge, change_bridge) = _port_settings()
     if demo.port == demo.bridge_port:
-        return "--port and --bridge-port must differ"
-    for port, option in ((demo.port, "--port"), (demo.bridge_port, "--bridge-port")):
+        return f"{server} and {bridge} must differ"
+    for port, change in ((demo.port, change_server), (demo.bridge_port, change_bridge)):
         taken = port_taken("127.0.0.1", port)
         if taken:
-            return f"{taken}; start the demo with {option} N (another free port)"
+            return f"{taken}; start the demo with {change} (another free port)"
     # an earlier version's demo left no mark, but its campaign and server database
     made = any((demo.folder / name).exists() for name in (MARK, "campaign.toml", "server.db"))
     if demo.folder.exists() and any(demo.folder.iterdir()) and not made:
         return (f"{demo.folder} holds files the demo did not make, and the demo wipes its folder;"
                 " choose another --dir")  # fmt: skip
     return ""
+
+
+def _port_settings() -> tuple[tuple[str, str], tuple[str, str]]:
+    """The server's and the bridge's port setting, each as named and as changed, the way the
+    demo was started: `make demo`'s variables when make ran it (make sets MAKELEVEL for the
+    commands it runs), else the options."""
+    if os.environ.get("MAKELEVEL"):
+        return (("DEMO_PORT", "make demo DEMO_PORT=N"),
+                ("BRIDGE_PORT", "make demo BRIDGE_PORT=N"))  # fmt: skip
+    return ("--port", "--port N"), ("--bridge-port", "--bridge-port N")
 
 
 def _play(args: argparse.Namespace, demo: Demo, children: Children, mailbox: Mailbox) -> int:

@@ -1,6 +1,6 @@
 """`instore demo` as a newcomer runs it: the scripted day told to its end (after an earlier demo
 was killed with -9, whose leftovers it stops first), Ctrl-C in the middle stopping every process
-it started, and a taken port named with the option that changes it."""
+it started, and a taken port named with the option (or under make, the variable) that changes it."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ class Run:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    """No display, and not run by make (`make test` sets MAKELEVEL for pytest)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MAKELEVEL")}  # fmt: skip
     return env | {"PYTHONUNBUFFERED": "1"}
 
 
@@ -154,19 +156,24 @@ def test_ctrl_c_in_the_middle_stops_every_process_it_started(tmp_path: Path) -> 
     assert not (folder / "pids.json").exists()
 
 
-def test_a_taken_port_is_named_with_the_option_to_change_it(tmp_path: Path) -> None:
+def test_a_taken_port_is_named_with_the_option_or_the_make_variable_to_change_it(
+    tmp_path: Path,
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        for option in ("--port", "--bridge-port"):
+        # typed as `instore demo`: the option; through `make demo` (MAKELEVEL set): its variable
+        for option, make, change in (("--port", False, "--port N"),
+                                     ("--bridge-port", True, "make demo BRIDGE_PORT=N")):  # fmt: skip
             other = "--bridge-port" if option == "--port" else "--port"
             run = subprocess.run(
                 [INSTORE, "demo", "--script", "--exit", "--dir", str(tmp_path / "demo"),
                  option, str(port), other, str(free_port())],
-                capture_output=True, text=True, timeout=60, env=_env(),
+                capture_output=True, text=True, timeout=60,
+                env=_env() | ({"MAKELEVEL": "1"} if make else {}),
             )  # fmt: skip
             assert run.returncode == 2, run.stdout + run.stderr
             assert f"port {port} on 127.0.0.1 is taken" in run.stderr
-            assert f"start the demo with {option} N" in run.stderr
+            assert f"start the demo with {change} (another free port)" in run.stderr
     assert not (tmp_path / "demo").exists()  # nothing started, nothing made
