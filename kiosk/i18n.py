@@ -94,8 +94,14 @@ def script(lang: str) -> str:
     return SCRIPTS.get(lang, "Zyyy")
 
 
-# "&" too: a partner's name ("Gas & Go") is Latin, and the Devanagari font has no ampersand
-_LATIN_RUN = re.compile(r"[A-Za-z0-9@#%&+=/<>:._'\"-]+")
+# The Devanagari font has digits and punctuation but no Latin letters, no "@" and no "&" (a
+# partner's name, "Gas & Go"). A run that holds one of those (a code, "2D", "SHA-256") is drawn
+# in Noto Sans whole; digits and punctuation among Hindi words ("120 पॉइंट", "है:") stay in the
+# Devanagari font: Kivy sets a run in another font on another baseline and measures the Hindi
+# before it apart, so each switch left a wide gap and a number sitting low.
+# Latin words side by side ("Volt Electronics") make one run, their spaces in the same font.
+_WORD = r"[A-Za-z0-9@#%&+=/<>:._'\"-]*[A-Za-z@&][A-Za-z0-9@#%&+=/<>:._'\"-]*"
+_LATIN_RUN = re.compile(rf"{_WORD}(?: +{_WORD})*")
 
 
 def escape(words: str) -> str:
