@@ -4,6 +4,8 @@ functions their dashboard pages call) and said as a store manager would say it."
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import json
 import re
@@ -41,6 +43,8 @@ class Day:
         self.engine = open_engine(demo.db)
 
     def play(self) -> None:
+        self.say("\nA store's day in seven steps, played now: the times the tills print are this"
+                 " computer's clock (UTC), a few seconds apart.")  # fmt: skip
         try:
             self.morning()
             self.outage()
@@ -55,7 +59,7 @@ class Day:
     # -- the steps --------------------------------------------------------------------------
 
     def morning(self) -> None:
-        self.say("\n=== 9:00 The stores open: redemptions at both stores")
+        self.say("\n=== 1. The stores open: redemptions at both stores")
         silver = self.next("silver")
         token = self.bridge_token
         basket = call_json(f"{self.demo.bridge}/v1/checkout", {}, token)["checkout_id"]
@@ -73,7 +77,7 @@ class Day:
                  " (the till asked the server first)")  # fmt: skip
 
     def outage(self) -> None:
-        self.say("\n=== 11:40 The line to head office is down (the demo stops its server)")
+        self.say("\n=== 2. The line to head office is down (the demo stops its server)")
         self.children.stop("server")
         code = self.next("silver")
         north = self.redeem("north-till", code, actor="ann")
@@ -82,7 +86,7 @@ class Day:
                  f" (a copied code):")  # fmt: skip
         self.say(f"    North Street till, cashier ann: {north['message']}")
         self.say(f"    South Mall till, cashier bob: {south['message']}")
-        self.say("=== 12:10 The line is back; the tills sync")
+        self.say("=== 3. The line is back; the tills sync")
         server = self.children.start("server", self.demo.server_words(self.smtp))
         if not wait_http(f"{self.demo.url}/v1/health", server):
             raise RuntimeError("the server did not come back; see its log")
@@ -109,13 +113,13 @@ class Day:
         self.say("cam-manager, a second person, approves it: the conflict is resolved.")
 
     def music(self) -> None:
-        self.say("\n=== 13:00 A music voucher")
+        self.say("\n=== 4. A music voucher")
         code = self.next("music")
         done = self.redeem("south-kiosk", code)
         self.say(f"South Mall kiosk: a shopper scans {code}: {done['message']}")
 
     def gold(self) -> str:
-        self.say("\n=== 14:00 A gold coin at the North kiosk, claimed from its QR")
+        self.say("\n=== 5. A gold coin at the North kiosk, claimed from its QR")
         code = self.next("gold")
         won = self.redeem("north-kiosk", code)
         self.say(f"North Street kiosk: {code}: {won['message']} The QR on the screen leads to"
@@ -152,7 +156,7 @@ class Day:
         return number
 
     def points(self) -> None:
-        self.say("\n=== 16:00 Points earned at Mobi Telecom, spent at Volt Electronics")
+        self.say("\n=== 6. Points earned at Mobi Telecom, spent at Volt Electronics")
         member = setup.MEMBER
         self.run("terminal", "accrue", "--db", self.demo.ledger("north-till"), "--member", member,
                  "--amount", "2400", "--receipt", "N-2001")  # fmt: skip
@@ -171,7 +175,7 @@ class Day:
             self.say(f"    {line}")
 
     def ussd(self) -> None:
-        self.say("\n=== 17:00 A member checks her points on a basic phone (USSD)")
+        self.say("\n=== 7. A member checks her points on a basic phone (USSD)")
         fields = {"sessionId": "demo-1", "serviceCode": "*384*12#", "phoneNumber": setup.MEMBER,
                   "networkCode": "63902"}  # fmt: skip
         post_form(f"{self.demo.url}/ussd/callback", {**fields, "text": ""})
@@ -257,8 +261,9 @@ class Day:
         for path in sorted((self.demo.phone / "mail").glob("*.eml"), key=_mtime):
             text = path.read_text(errors="replace")
             if number in text:
-                subject = re.search(r"^Subject: (.*)$", text, re.M)
-                shown.append(f"Email: {subject.group(1) if subject else '(no subject)'}")
+                mail = email.message_from_string(text, policy=email.policy.default)
+                subject = _one_line(str(mail["Subject"] or "(no subject)"))
+                shown.append(f"Email to {mail['To'] or '(no address)'}: {subject}")
         return shown
 
 

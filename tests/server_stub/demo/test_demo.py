@@ -130,12 +130,15 @@ def test_the_scripted_day_is_told_as_a_store_manager_reads_it(day: tuple[Run, li
     assert f"files claim {number}" in out
     assert "1 claim dispatched" in out
     assert f"SMS to +919876543210: Your prize (claim {number}) is on its way with India Post" in out
-    assert f"Email: Claim {number}: your prize is on its way" in out
+    assert f"Email to asha@example.com: Claim {number}: your prize is on its way" in out
     # points at one partner, spent at another, and who owes whom
     assert "200 points spent; balance now 40" in out
     assert "Mobi Telecom (mobi) owes Volt Electronics (volt) 10.00 for 200 points" in out
     assert "You have 40 points." in out  # USSD
     assert "/dashboard/demo-phone" in out and "ann-admin / demo-ann-admin-2026" in out
+    # the steps are numbered, not put at invented hours beside the real times the tills print
+    assert "=== 2. The line to head office is down" in out
+    assert not re.search(r"=== \d{1,2}:\d\d", out)
 
 
 def test_ctrl_c_in_the_middle_stops_every_process_it_started(tmp_path: Path) -> None:
