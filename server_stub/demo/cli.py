@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from codes.common.cli import whole_number
-from server_stub.demo import setup
+from server_stub.demo import guide, setup
 from server_stub.demo.day import Day
 from server_stub.demo.mailbox import Mailbox
 from server_stub.demo.processes import (
@@ -33,8 +33,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         "Run the whole store on this computer: the central server with its dashboard, a demo"
         " campaign (1,000 codes and a PDF to print), two partners with a store each, a kiosk and"
         " a till in each store, the till's POS bridge, and a demo phone in the dashboard that"
-        " shows every SMS and email sent. With a screen it opens the kiosk's window and says what"
-        " to try; without one, or with --script, it first plays a store's day step by step."
+        " shows every SMS and email sent. With a screen it opens the kiosk's window; without one,"
+        " or with --script, it first plays a store's day step by step. Then it says what to try:"
+        " an unused code of each prize for the shoppers' page, and who to sign in as."
         " It keeps running until Ctrl-C, which stops everything it started. Everything lives"
         " in --dir and is wiped at the next start."
     )
@@ -88,8 +89,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _scripted(args: argparse.Namespace) -> bool:
-    has_screen = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return bool(args.script) or not has_screen
+    return bool(args.script) or not _has_screen()
+
+
+def _has_screen() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _by_make() -> bool:
+    """Whether `make demo` started the demo: make sets MAKELEVEL for the commands it runs."""
+    return bool(os.environ.get("MAKELEVEL"))
 
 
 def _refusal(demo: Demo) -> str:
@@ -111,9 +120,8 @@ def _refusal(demo: Demo) -> str:
 
 def _port_settings() -> tuple[tuple[str, str], tuple[str, str]]:
     """The server's and the bridge's port setting, each as named and as changed, the way the
-    demo was started: `make demo`'s variables when make ran it (make sets MAKELEVEL for the
-    commands it runs), else the options."""
-    if os.environ.get("MAKELEVEL"):
+    demo was started: `make demo`'s variables when make ran it, else the options."""
+    if _by_make():
         return (("DEMO_PORT", "make demo DEMO_PORT=N"),
                 ("BRIDGE_PORT", "make demo BRIDGE_PORT=N"))  # fmt: skip
     return ("--port", "--port N"), ("--bridge-port", "--bridge-port N")
@@ -150,6 +158,9 @@ def _play(args: argparse.Namespace, demo: Demo, children: Children, mailbox: Mai
         _what_to_try(demo, pictures)
         _open_kiosk(demo, children, pictures)
     _serving(demo)
+    command = "make demo" if _by_make() else "instore demo"
+    for line in guide.things_to_try(demo, codes, command, window=not _has_screen()):
+        print(line, flush=True)
     if args.exit:
         return 0
     return _serve(demo, children)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from server_stub.demo import setup
 from tests.live import free_port
 
 INSTORE = str(Path(sys.executable).parent / "instore")
@@ -29,6 +30,7 @@ class Run:
     code: int
     out: str
     err: str
+    folder: Path
 
 
 def _env() -> dict[str, str]:
@@ -97,7 +99,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Run, list[in
          "--bridge-port", str(free_port())],
         capture_output=True, text=True, timeout=180, env=_env(),
     )  # fmt: skip
-    yield Run(done.returncode, done.stdout, done.stderr), left
+    yield Run(done.returncode, done.stdout, done.stderr, folder), left
     for pid in _all_gone(left, 0):  # nothing of ours left behind, whatever a test said
         os.kill(pid, signal.SIGKILL)
 
@@ -139,6 +141,21 @@ def test_the_scripted_day_is_told_as_a_store_manager_reads_it(day: tuple[Run, li
     # the steps are numbered, not put at invented hours beside the real times the tills print
     assert "=== 2. The line to head office is down" in out
     assert not re.search(r"=== \d{1,2}:\d\d", out)
+
+
+def test_after_the_day_it_says_what_to_try_with_codes_nobody_used(
+    day: tuple[Run, list[int]],
+) -> None:
+    run = day[0]
+    played, _, after = run.out.partition("What to try now:")
+    assert after, run.out
+    found = dict(re.findall(r"(gold|silver|music) (HV-[0-9A-Z-]+)", after.split("\n")[1]))
+    tiers = setup.codes_by_tier(run.folder / "codes.csv")
+    assert set(found) == {"gold", "silver", "music"}
+    for tier, code in found.items():
+        assert code in tiers[tier] and code not in played  # that prize, and not used by the day
+    assert "/play/" in after and "/dashboard/demo-phone" in after
+    assert "The kiosk's window needs a display" in after and "instore demo opens" in after
 
 
 def test_ctrl_c_in_the_middle_stops_every_process_it_started(tmp_path: Path) -> None:
