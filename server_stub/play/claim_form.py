@@ -83,20 +83,23 @@ class ClaimDesk:
             raise ApiError(401, "confirm_phone", "Confirm your phone first.")
         return claim_target.from_event(self.engine, rechecker, fields.get("event", ""), visit.phone)
 
-    def claim_data(self, fields: dict[str, str], visit: Visit, **more: Any) -> dict[str, Any]:
-        """The claim page's data at the visit's step: phone, password, form, or filed."""
+    def claim_data(
+        self, fields: dict[str, str], visit: Visit, lang: str = "en", **more: Any
+    ) -> dict[str, Any]:
+        """The claim page's data at the visit's step: phone, password, form, or filed; the
+        prize named in `lang`."""
         carried = {k: fields[k][:64] for k in TARGET_FIELDS if fields.get(k)}
         data: dict[str, Any] = {"carried": carried, "id_types": ID_TYPES, **more}
         if more.get("number"):
             return {**data, "step": "filed"}
         if not visit.phone:
             if fields.get("mac"):  # a QR: show the prize before asking anything
-                data["target"] = _shown(self.target(fields, visit))
+                data["target"] = self._shown(self.target(fields, visit), lang)
             if visit.pending_phone:
                 return {**data, "step": "otp", "phone": pages.masked(visit.pending_phone)}
             return {**data, "step": "phone"}
         target = self.target(fields, visit)
-        data["target"] = _shown(target)
+        data["target"] = self._shown(target, lang)
         existing = claims.claim_for_code(self.engine, target.campaign, target.serial)
         if existing is not None:
             mine = self._phone_of(existing["number"]) == visit.phone
@@ -115,10 +118,10 @@ class ClaimDesk:
             ).scalar()
         return self.play.rechecker().campaign(str(campaign_id or ""))
 
-    def _reward_of(self, campaign: Campaign | None, tier: str) -> str:
-        """The prize in the campaign's words ("Gold coin"), not the tier's name."""
-        found = next((t for t in campaign.tiers if t.name == tier), None) if campaign else None
-        return (found.description or found.name) if found else tier
+    def _shown(self, target: ClaimTarget, lang: str) -> dict[str, Any]:
+        """The win a page is about: its prize in the shopper's words ("Gold coin"), its code."""
+        reward = self.play.prize_names().of(target.campaign, target.tier, lang)
+        return {"reward": reward, "code": target.code, "tier": target.tier}
 
     def _phone_of(self, number: str) -> str | None:
         with reader(self.engine).connect() as conn:
@@ -134,7 +137,7 @@ class ClaimDesk:
         visit = play.visit(request)
         fields = dict(request.query_params)
         try:
-            data = self.claim_data(fields, visit)
+            data = self.claim_data(fields, visit, play.lang(request))
         except ApiError as exc:
             return play.refused(request, "claim.html", visit, {"step": "none"}, exc)
         return play.render(request, "claim.html", visit, data)
@@ -146,11 +149,12 @@ class ClaimDesk:
         # large) is shown again for the same win
         fields = {k: v for k, v in request.query_params.items() if k in TARGET_FIELDS}
         try:
+            lang = play.lang(request)
             visit, more = await self._received(request, visit, fields)
-            data = await run_in_threadpool(self.claim_data, fields, visit, **more)
+            data = await run_in_threadpool(self.claim_data, fields, visit, lang, **more)
         except ApiError as exc:
             try:
-                data = await run_in_threadpool(self.claim_data, fields, visit)
+                data = await run_in_threadpool(self.claim_data, fields, visit, lang)
             except ApiError:
                 data = {"step": "none"}
             return play.refused(request, "claim.html", visit, {**data, **_kept(fields)}, exc)
@@ -259,7 +263,11 @@ class ClaimDesk:
 
     # -- /play/status ------------------------------------------------------------------------
 
-    def status_data(self, fields: dict[str, str], visit: Visit, **more: Any) -> dict[str, Any]:
+    def status_data(
+        self, fields: dict[str, str], visit: Visit, lang: str = "en", **more: Any
+    ) -> dict[str, Any]:
+        """The status page's data at the visit's step: the number, its password, or where the
+        claim stands (its prize named in `lang`)."""
         typed = fields.get("claim", "")
         number = claims.normal_number(typed[:40])
         if not typed.strip():
@@ -268,7 +276,9 @@ class ClaimDesk:
             shown = claims.status_page(self.engine, number, visit.phone)
             if shown is not None:
                 campaign = self._campaign_of(number)
-                shown["reward"] = self._reward_of(campaign, shown["tier"])
+                shown["reward"] = self.play.prize_names().of(
+                    campaign.id if campaign else "", shown["tier"], lang
+                )
                 # the winners list's choice, where the campaign keeps one
                 listed = winners.listing(self.engine, number, visit.phone)
                 if not (campaign and campaign.winners_list):
@@ -285,7 +295,7 @@ class ClaimDesk:
         visit = play.visit(request)
         fields = dict(request.query_params)
         if from_elsewhere(request):
-            data = self.status_data(fields, visit)
+            data = self.status_data(fields, visit, play.lang(request))
             if data["step"] == "otp":
                 data["step"] = "number"
             return play.render(request, "status.html", visit, data)
@@ -295,8 +305,10 @@ class ClaimDesk:
             elif fields.get("claim"):
                 self._send_status_password(request, play, visit, fields["claim"])
         except ApiError as exc:
-            return play.refused(request, "status.html", visit, self.status_data(fields, visit), exc)
-        return play.render(request, "status.html", visit, self.status_data(fields, visit))
+            data = self.status_data(fields, visit, play.lang(request))
+            return play.refused(request, "status.html", visit, data, exc)
+        data = self.status_data(fields, visit, play.lang(request))
+        return play.render(request, "status.html", visit, data)
 
     async def status_post(self, request: Request) -> Response:
         play = self.play
@@ -317,9 +329,9 @@ class ClaimDesk:
                     self._send_status_password, request, play, visit, fields["claim"]
                 )
         except ApiError as exc:
-            data = await run_in_threadpool(self.status_data, fields, visit)
+            data = await run_in_threadpool(self.status_data, fields, visit, play.lang(request))
             return play.refused(request, "status.html", visit, data, exc)
-        data = await run_in_threadpool(self.status_data, fields, visit, **more)
+        data = await run_in_threadpool(self.status_data, fields, visit, play.lang(request), **more)
         return play.render(request, "status.html", visit, data)
 
     def _set_listed(self, visit: Visit, fields: dict[str, str]) -> None:
@@ -368,10 +380,6 @@ class ClaimDesk:
                 "That code is not right, or it no longer works: ask for a new one.",
             ) from None
         return visits.confirm(self.engine, visit, phone)
-
-
-def _shown(target: ClaimTarget) -> dict[str, Any]:
-    return {"reward": target.reward, "code": target.code, "tier": target.tier}
 
 
 def _ticked(value: str | None) -> bool:

@@ -22,6 +22,7 @@ from server_stub.loyalty import lots as lot_book
 from server_stub.loyalty import members
 from server_stub.loyalty.members import Member
 from server_stub.loyalty.program import program
+from server_stub.play import pages
 from server_stub.play.pages import masked
 
 PAGE_SIZE = 10  # history lines a page
@@ -139,8 +140,5 @@ def _day(at: float) -> date:
 
 def day_words(say: Any, on: str, today: date) -> str:
     """An ISO day in the reader's words ("31 December", "31 декабря"; with its year when it is
-    not this year's), kept on one line (non-breaking spaces)."""
-    day = date.fromisoformat(on)
-    key = "member.date" if day.year == today.year else "member.date_year"
-    words = say(key, day=day.day, month=say(f"member.month.{day.month}"), year=day.year)
-    return str(words).replace(" ", "\u00a0")
+    not this year's), kept on one line: said as /play/ says its dates (pages.day_words)."""
+    return pages.day_words(say, on, today)

@@ -5,7 +5,8 @@ answers. No HTTP here: the routes (`web.py`) read the request, call these, and r
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import phonenumbers
@@ -13,7 +14,8 @@ from sqlalchemy import Engine, bindparam, select
 
 from server_stub.database.connection import OneConnection
 from server_stub.database.schema import events, prize_claims, vouchers
-from server_stub.device_api.recheck import Rechecker
+from server_stub.play import i18n
+from server_stub.play.prize_names import PrizeNames
 from server_stub.play.web_redeem import Entry, Outcome
 
 SHOWN_CODES = 50  # the newest a page lists; a shopper with more sees these
@@ -29,8 +31,9 @@ def masked(phone: str) -> str:
     return f"{country}\u00a0•••\u00a0{phone[-4:]}" if len(phone) > len(country) + 4 else phone
 
 
-def entry_data(entry: Entry) -> dict[str, Any]:
-    """What one typed code came to: the words' key and what fills them."""
+def entry_data(entry: Entry, names: PrizeNames, lang: str, today: date) -> dict[str, Any]:
+    """What one typed code came to, for a page in `lang`: the words' key and what fills them,
+    the prize by its name and a claim's deadline as people read a date."""
     key = {
         Outcome.WON: "entry.won", Outcome.YOURS: "entry.yours", Outcome.TAKEN: "entry.taken",
         Outcome.MISTYPED: "entry.typo_group" if entry.group else "entry.mistyped",
@@ -39,8 +42,9 @@ def entry_data(entry: Entry) -> dict[str, Any]:
     }[entry.outcome]  # fmt: skip
     return {
         "outcome": entry.outcome.value, "won": entry.won, "key": key, "code": entry.code,
-        "group": entry.group, "reward": entry.reward or entry.tier, "tier": entry.tier,
-        "kind": entry.kind, "voucher": entry.voucher, "claim_by": unbroken(entry.claim_by),
+        "group": entry.group, "reward": names.of(entry.campaign, entry.tier, lang),
+        "tier": entry.tier, "kind": entry.kind, "voucher": entry.voucher,
+        "claim_by": day_words(i18n.translator(lang), entry.claim_by, today) if entry.claim_by else "",
         "claim_link": f"/play/claim?event={entry.event_id}" if entry.won and entry.kind == "claim" else "",
     }  # fmt: skip
 
@@ -71,21 +75,21 @@ _SHOWN = (
 
 
 def codes_so_far(
-    db: Engine | OneConnection, rechecker: Rechecker, phone: str
+    db: Engine | OneConnection, names: PrizeNames, phone: str, lang: str
 ) -> list[dict[str, Any]]:
     """The phone's redemptions, newest first, on the web or at a kiosk that took the number,
-    each with its reward, its voucher and where its prize claim stands. `db`: a request's one
-    connection, or the engine."""
+    each with its reward (named in `lang`), its voucher and where its prize claim stands.
+    `db`: a request's one connection, or the engine."""
     with OneConnection.of(db) as one:
         rows = one.reading().execute(_SHOWN, {"phone": phone}).all()
     listed = []
     for r in rows:
-        campaign = rechecker.campaign(r.campaign or "")
+        campaign = names.rechecker.campaign(r.campaign or "")
         tier = campaign.tier_named(r.tier) if campaign and r.tier else None
         kind = tier.kind if tier else "instant"
         number, status = r.number or "", r.status or ""
         listed.append({
-            "code": json.loads(r.payload).get("code", ""), "reward": (tier.description or tier.name) if tier else "",
+            "code": json.loads(r.payload).get("code", ""), "reward": names.of(r.campaign, r.tier, lang) if tier else "",
             "kind": kind, "voucher": r.voucher, "when": r.received,
             "accepted": r.verdict == "accepted", "claim": number, "claim_status": status,
             "claim_link": f"/play/claim?event={r.event_id}" if kind == "claim" and not number
@@ -125,6 +129,16 @@ def _day(at: float) -> str:
     return unbroken(datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d"))
 
 
-def unbroken(date: str) -> str:
+def unbroken(iso: str) -> str:
     """An ISO date that a narrow line never breaks at its dashes (non-breaking hyphens)."""
-    return date.replace("-", "\u2011")
+    return iso.replace("-", "\u2011")
+
+
+def day_words(say: Callable[..., str], on: str, today: date) -> str:
+    """An ISO day in the reader's words ("31 December", "31 декабря"; with its year when it is
+    not this year's: "5 January 2027"), kept on one line (non-breaking spaces). `say`: the
+    page's translator (i18n.translator)."""
+    day = date.fromisoformat(on)
+    key = "member.date" if day.year == today.year else "member.date_year"
+    words = say(key, day=day.day, month=say(f"member.month.{day.month}"), year=day.year)
+    return str(words).replace(" ", "\u00a0")

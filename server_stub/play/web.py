@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,9 +30,10 @@ from server_stub.device_api.service import SyncService
 from server_stub.errors import ApiError
 from server_stub.notifications.sms import SmsGateway
 from server_stub.phones import otp
-from server_stub.play import i18n, pages, visits, web_redeem, winners
+from server_stub.play import i18n, pages, prize_names, visits, web_redeem, winners
 from server_stub.play.claim_form import ClaimDesk
 from server_stub.play.forms import read_form, same
+from server_stub.play.prize_names import PrizeNames
 from server_stub.play.visits import Visit
 from server_stub.prizes.documents import DocumentStore
 
@@ -58,7 +60,7 @@ class Play:
         self.engine, self.service, self.gateway = engine, service, gateway
         self.checkers = web_redeem.CheckerCache()
         self.claims = ClaimDesk(self, store)
-        self._rechecker: tuple[float, Rechecker] | None = None
+        self._rechecker: tuple[float, Rechecker, PrizeNames] | None = None
         self._lock = threading.Lock()
 
     # -- the request's parts -------------------------------------------------------------------
@@ -80,15 +82,23 @@ class Play:
         """The campaigns' ciphers, asked of the database at most once a second: each asking was
         a connection and a query, a tenth of a code entry's work. A campaign changed in another
         server process shows here within that second."""
+        return self._campaigns()[1]
+
+    def prize_names(self) -> PrizeNames:
+        """The campaigns' prizes in shoppers' words, read with the ciphers (as fresh)."""
+        return self._campaigns()[2]
+
+    def _campaigns(self) -> tuple[float, Rechecker, PrizeNames]:
         now = time.monotonic()
         held = self._rechecker
         if held is not None and now - held[0] < RECHECK_S:
-            return held[1]
+            return held
         with self.engine.connect() as conn:
             fresh = self.service.rechecker(conn)
+            held = (now, fresh, prize_names.read(conn, fresh))
         with self._lock:
-            self._rechecker = (now, fresh)
-        return fresh
+            self._rechecker = held
+        return held
 
     def render(
         self, request: Request, template: str, visit: Visit, data: dict[str, Any],
@@ -139,13 +149,11 @@ class Play:
     # -- /play/ ------------------------------------------------------------------------------
 
     def step_data(
-        self, visit: Visit, rechecker: Rechecker | None = None, db: OneConnection | None = None,
-        **more: Any,
+        self, visit: Visit, lang: str, db: OneConnection | None = None, **more: Any,
     ) -> tuple[str, dict[str, Any]]:  # fmt: skip
-        """Which step the visit is at, and its page's data."""
+        """Which step the visit is at, and its page's data in `lang`."""
         if visit.phone:
-            rechecker = rechecker or self.rechecker()
-            codes = pages.codes_so_far(db or self.engine, rechecker, visit.phone)
+            codes = pages.codes_so_far(db or self.engine, self.prize_names(), visit.phone, lang)
             return "codes.html", {"step": "codes", "phone": pages.masked(visit.phone),
                                   "codes": codes, **more}  # fmt: skip
         if visit.pending_phone:
@@ -155,7 +163,7 @@ class Play:
     def home(self, request: Request) -> Response:
         with OneConnection(self.engine) as db:
             visit = self.visit(request, db)
-            template, data = self.step_data(visit, db=db)
+            template, data = self.step_data(visit, self.lang(request), db=db)
         return self.render(request, template, visit, data)
 
     async def act(self, request: Request) -> Response:
@@ -182,12 +190,12 @@ class Play:
             visit = self.visit(request, db)
             try:
                 if form is None:
-                    return (visit, *self.step_data(visit, db=db), None)
+                    return (visit, *self.step_data(visit, self.lang(request), db=db), None)
                 if not same(visit.csrf, form.get("csrf", "")):
                     raise ApiError(403, "bad_csrf", "The page had expired. Please try again.")
                 visit, template, data = self.answer(request, visit, form, db)
             except ApiError as exc:
-                return (visit, *self.step_data(visit, db=db), exc)
+                return (visit, *self.step_data(visit, self.lang(request), db=db), exc)
         return visit, template, data, None
 
     def answer(
@@ -199,7 +207,7 @@ class Play:
         connection and a query, and a code entry made three."""
         rechecker = self.rechecker() if visit.phone else None
         visit, more = self.step(request, visit, form, rechecker, db)
-        return (visit, *self.step_data(visit, rechecker, db, **more))
+        return (visit, *self.step_data(visit, self.lang(request), db, **more))
 
     def step(
         self, request: Request, visit: Visit, form: dict[str, str],
@@ -223,7 +231,8 @@ class Play:
                 db or self.engine, rechecker, self.checkers.checker(rechecker),
                 visit.phone, form["code"], self.source(request), lang,
             )  # fmt: skip
-            return visit, {"entry": pages.entry_data(entry), "typed": form["code"][:60]}
+            shown = pages.entry_data(entry, self.prize_names(), lang, _today())
+            return visit, {"entry": shown, "typed": form["code"][:60]}
         if "otp" in form and visit.pending_phone:
             otp.check_otp(self.engine, visit.pending_phone, "play", form["otp"].strip())
             return visits.confirm(self.engine, visit, visit.pending_phone), {"welcome": True}
@@ -259,6 +268,10 @@ class Play:
         if not campaigns or any(not c.sms_countries for c in campaigns):
             return ()
         return tuple(sorted({r for c in campaigns for r in c.sms_countries}))
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
 def _same_page(request: Request, lang: str, carried: Mapping[str, str]) -> str:

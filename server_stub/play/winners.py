@@ -14,8 +14,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from server_stub.device_api.recheck import Rechecker
 from server_stub.errors import ApiError
+from server_stub.play.prize_names import PrizeNames
 from server_stub.prizes import winners
 
 if TYPE_CHECKING:
@@ -28,11 +28,15 @@ def no_list() -> ApiError:
     return ApiError(404, "no_winners_list", "This campaign has no public winners list.")
 
 
-def winners_data(engine: Engine, rechecker: Rechecker, campaign_id: str) -> dict[str, Any]:
-    """The page's data: the campaign's winners (`step` "list"), or without a campaign the
+def winners_data(
+    engine: Engine, names: PrizeNames, campaign_id: str, lang: str = "en"
+) -> dict[str, Any]:
+    """The page's data in `lang`: the campaign's winners (`step` "list"; each prize by its name
+    in `lang`), or without a campaign the
     campaigns that keep a list (`step` "campaigns"). ApiError 404 `no_winners_list` when the
     campaign keeps none, or there is no such campaign, or (without one) no campaign keeps one."""
-    campaigns = [c.campaign for c in rechecker.ciphers.values() if c.campaign.winners_list]
+    ciphers = names.rechecker.ciphers.values()
+    campaigns = [c.campaign for c in ciphers if c.campaign.winners_list]
     if not campaign_id.strip():
         if not campaigns:
             raise no_list()
@@ -46,7 +50,10 @@ def winners_data(engine: Engine, rechecker: Rechecker, campaign_id: str) -> dict
         raise no_list()
     return {
         "step": "list", "campaign": campaign.id, "campaign_name": campaign.name or campaign.id,
-        "winners": winners.winners(engine, campaign),
+        "winners": [
+            {**w, "prize": names.of(campaign.id, w["tier"], lang)}
+            for w in winners.winners(engine, campaign)
+        ],
     }  # fmt: skip
 
 
@@ -61,7 +68,7 @@ class WinnersPage:
         visit = play.visit(request)
         campaign_id = request.query_params.get("campaign", "")
         try:
-            data = winners_data(play.engine, play.rechecker(), campaign_id)
+            data = winners_data(play.engine, play.prize_names(), campaign_id, play.lang(request))
         except ApiError as exc:
             return play.refused(request, TEMPLATE, visit, {"step": "none"}, exc)
         return play.render(request, TEMPLATE, visit, data)

@@ -27,7 +27,7 @@ PUBLIC_STATUSES = ("approved", "dispatched", "delivered")
 
 def winners(engine: Engine, campaign: Campaign, limit: int = SHOWN) -> list[dict[str, Any]]:
     """The campaign's listed major winners, newest first: name ("Asha R."), city ("" when not
-    given), prize (the tier's words) and month ("2026-05", when the claim was filed). [] for a
+    given), prize (the tier's words in the campaign file), its tier and month ("2026-05", when the claim was filed). [] for a
     campaign without a list, or without a claim tier."""
     prizes = {t.name: t.description or t.name for t in campaign.tiers if t.kind == "claim"}
     if not campaign.winners_list or not prizes:
@@ -51,6 +51,7 @@ def winners(engine: Engine, campaign: Campaign, limit: int = SHOWN) -> list[dict
             continue
         listed.append({
             "name": name, "city": (row.city or "").strip(), "prize": prizes[row.tier],
+            "tier": row.tier,
             "month": datetime.fromtimestamp(row.created, UTC).strftime("%Y-%m"),
         })  # fmt: skip
     return listed

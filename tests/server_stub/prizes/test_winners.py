@@ -83,7 +83,7 @@ def test_the_list_holds_listed_major_winners_approved_or_further_newest_first(
         ("Asha R.", "Pune", "Gold coin"),
     ]  # fmt: skip
     assert all(r["month"].count("-") == 1 for r in listed)  # a month, not a day
-    assert set(listed[0]) == {"name", "city", "prize", "month"}  # nothing else of anyone
+    assert set(listed[0]) == {"name", "city", "prize", "tier", "month"}  # nothing else of anyone
     assert len(winners.winners(office.w.engine, office.campaign, limit=2)) == 2
     # a campaign that keeps no list shows nobody
     assert winners.winners(office.w.engine, office.w.campaign) == []
