@@ -66,7 +66,10 @@ def branded_ledger(folder: Path, spins: int) -> Path:
     ledger = Ledger(path)
     try:
         with ledger.write() as conn:
-            put_grant_content(conn, CAMPAIGN.id, read_content(BRAND / "content.toml", list(TIERS)))
+            labels = [str(o["label"]) for o in WHEEL["outcomes"]]  # type: ignore[attr-defined]
+            put_grant_content(
+                conn, CAMPAIGN.id, read_content(BRAND / "content.toml", list(TIERS), labels)
+            )
             held = [HeldSpin(CAMPAIGN.id, i, OUTCOMES[i % len(OUTCOMES)]) for i in range(spins)]
             Ledger.hold_wheels(conn, [WHEEL], held)
     finally:

@@ -1,8 +1,8 @@
 """The brand's words and look on the kiosk, from the campaign and program content sync brought
 (terminal/ledger_content.py, docs/campaign-content.md): each prize's name and description in the
-shopper's language (English where that language has none), a catalogue prize's too, the pictures
-for the attract screen's rotation and the result, and the theme's colours (a campaign's, else
-the program's), checked for contrast here again.
+shopper's language (English where that language has none), a catalogue prize's and a bonus
+wheel outcome's too, the pictures for the attract screen's rotation and the result, and the
+theme's colours (a campaign's, else the program's), checked for contrast here again.
 
 No Kivy: screens ask this for words, picture files and colours.
 """
@@ -22,6 +22,7 @@ from terminal.ledger_content import (
     Content,
     ProgramWords,
     Theme,
+    TierWords,
     content_digests,
     contents,
     picture,
@@ -150,6 +151,13 @@ class Brand:
             return None
         return words_in(words.name, lang), words_in(words.description, lang)
 
+    def wheel_outcome(self, campaign: str, label: str) -> TierWords | None:
+        """A bonus wheel outcome's name, description (tables of language to words) and picture
+        as the campaign's content gives them ([wheel.cap]); None where it names it not."""
+        own = self._fresh().get(campaign)
+        words = own.wheel.get(label) if own else None
+        return words if words is not None and words.name else None
+
     def catalogue_picture(self, prize: str) -> str:
         """A catalogue prize's picture as a file ("" for none)."""
         self._fresh()
@@ -160,9 +168,11 @@ class Brand:
         """Each text that lacks one of the kiosk's languages (English is shown there)."""
         lines = []
         for content in self._fresh().values():
+            items = [*content.tiers.items()]
+            items += [(f"wheel.{label}", words) for label, words in content.wheel.items()]
             tables = [("name", content.name)] + [
-                (f"{tier}.{field}", getattr(words, field))
-                for tier, words in content.tiers.items()
+                (f"{where}.{field}", getattr(words, field))
+                for where, words in items
                 for field in ("name", "description")
             ]
             for where, table in tables:

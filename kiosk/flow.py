@@ -86,7 +86,7 @@ class Flow:
         )  # fmt: skip
         self.wheel = WheelDesk(
             terminal, self.loyalty, settings.actor, self._changed, self._recorded,
-            lambda: self.online,
+            lambda: self.online, self.brand.wheel_outcome, self.brand.picture_file,
         )  # fmt: skip
         lock = ManagerLock(terminal.ledger, settings.pin_attempts, settings.pin_lock_s, wall_clock)
         self.manager = ManagerDesk(

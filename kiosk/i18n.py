@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -47,6 +48,22 @@ class Text:
         return cls(key, tuple(sorted(params.items())))
 
 
+@dataclass(frozen=True)
+class Words:
+    """Words a brand wrote per language (a wheel prize's name), a `Text`'s parameter shown in
+    the language of the Text around it, English where that language has none."""
+
+    table: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, table: Mapping[str, str]) -> Words:
+        return cls(tuple(sorted(table.items())))
+
+    def said_in(self, lang: str) -> str:
+        found = dict(self.table)
+        return found.get(lang) or found.get("en") or ""
+
+
 # A catalogue entry is words, or words by plural form for the number it holds (CLDR's
 # categories, as far as these four languages need them).
 Entry = str | dict[str, str]
@@ -76,12 +93,19 @@ def render(text: Text | None, lang: str) -> str:
     if text is None:
         return ""
     entry = catalogue(lang).get(text.key) or catalogue("en")[text.key]
-    # a Text among the parameters (a month's name in a date) is said in the same language
-    params = {k: render(v, lang) if isinstance(v, Text) else v for k, v in text.params}
+    # a Text among the parameters (a month's name in a date) is said in the same language, and
+    # so are a brand's Words
+    params = {k: _said(v, lang) for k, v in text.params}
     if isinstance(entry, dict):
         n = next((v for v in params.values() if isinstance(v, int)), 0)
         entry = entry.get(plural_form(lang, n)) or entry.get("other") or next(iter(entry.values()))
     return entry.format(**params) if params else entry
+
+
+def _said(value: Any, lang: str) -> Any:
+    if isinstance(value, Text):
+        return render(value, lang)
+    return value.said_in(lang) if isinstance(value, Words) else value
 
 
 def font(lang: str, bold: bool = False) -> str:

@@ -1,6 +1,8 @@
 """The bonus wheel's side of the kiosk: whether a member may spin, the rules screen's words (the
 outcomes and their real odds, the commitment, the spins this kiosk holds), the spin and where
-the animation must stop, and the result in the shopper's words.
+the animation must stop, and the result in the shopper's words: each outcome named as the
+campaign's content names it in the shopper's language ([wheel.cap], kiosk/brand.py), else in the
+kiosk's own words ("50 bonus points", "Nothing this time"), a prize's label humanised last.
 
 The engine decides (`Terminal.spin`: the next outcome of this device's slice of the server's
 draw); the animation only shows that outcome: `stop_at` is a rotation that puts the drawn
@@ -12,19 +14,26 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from kiosk.i18n import Text
+from kiosk.i18n import Text, Words
 from kiosk.loyalty_desk import LoyaltyDesk
 from terminal.engine import Terminal
+from terminal.ledger_content import TierWords
 from terminal.results import Result, Status
-from terminal.wheel import Outcome, WheelRules
+from terminal.wheel import Outcome, WheelRules, humanised
 
 Phase = Literal["rules", "spinning", "landed"]
 TURNS = 4  # whole turns before the wheel stops: long enough to read as a spin
 SPIN_S = 4.0  # the animation's length
+# the brand's words for an outcome: (campaign, label) -> its name, description and picture
+Named = Callable[[str, str], TierWords | None]
+
+
+def unnamed(_campaign: str, _label: str) -> TierWords | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,12 +53,21 @@ class Segment:
         return self.start + self.sweep / 2
 
 
-def outcome_words(outcome: Outcome) -> Text:
+def brand_words(table: Mapping[str, str]) -> Text:
+    """Words the brand wrote per language, as a Text said in the screen's language."""
+    return Text.of("wheel.outcome.prize", prize=Words.of(table))
+
+
+def outcome_words(outcome: Outcome, named: TierWords | None = None) -> Text:
+    """The outcome's name: the brand's where its content names it, else the kiosk's words for
+    points and for nothing, else (a prize the brand did not name) its label humanised."""
+    if named is not None:
+        return brand_words(named.name)
     if outcome.kind == "points":
         return Text.of("wheel.outcome.points", points=outcome.points)
     if outcome.kind == "nothing":
         return Text.of("wheel.outcome.nothing")
-    return Text.of("wheel.outcome.prize", prize=outcome.label)  # the brand's own word for it
+    return Text.of("wheel.outcome.prize", prize=humanised(outcome.label))
 
 
 def percent(weight: int, total: int) -> Text:
@@ -64,12 +82,13 @@ def percent(weight: int, total: int) -> Text:
     return Text.of("wheel.odds", odds=whole)
 
 
-def segments(rules: WheelRules) -> list[Segment]:
+def segments(rules: WheelRules, named: Named = unnamed) -> list[Segment]:
     """The wheel's outcomes in the order the server set them, each as wide as its odds."""
     total, at, out = rules.total, 0.0, []
     for o in rules.outcomes:
         sweep = 360.0 * o.weight / total if total else 0.0
-        out.append(Segment(o.label, o.kind, outcome_words(o), percent(o.weight, total), at, sweep))
+        words = outcome_words(o, named(rules.campaign, o.label))
+        out.append(Segment(o.label, o.kind, words, percent(o.weight, total), at, sweep))
         at += sweep
     return out
 
@@ -93,9 +112,12 @@ def stop_at(now: float, segment: Segment, event_id: str) -> float:
 class WheelDesk:
     def __init__(
         self, terminal: Terminal, loyalty: LoyaltyDesk, actor: str, changed: Callable[[], None],
-        recorded: Callable[[], None], online: Callable[[], bool],
+        recorded: Callable[[], None], online: Callable[[], bool], named: Named = unnamed,
+        picture_file: Callable[[str], str] = lambda _sha: "",
     ) -> None:  # fmt: skip
         self.terminal = terminal
+        self._named = named  # the campaign's content (kiosk/brand.py)
+        self._picture_file = picture_file
         self.loyalty = loyalty  # who the member is, and their balance after a win
         self.actor = actor
         self._changed = changed
@@ -114,6 +136,10 @@ class WheelDesk:
 
     def rules(self) -> WheelRules | None:
         return self.terminal.wheel()
+
+    def segments(self, rules: WheelRules | None) -> list[Segment]:
+        """The rules' outcomes on the wheel, named as the brand names them."""
+        return segments(rules, self._named) if rules else []
 
     def offered(self) -> bool:
         """A wheel is here for the member known at the kiosk (its rules can be read)."""
@@ -171,7 +197,7 @@ class WheelDesk:
             return result
         self.result = result
         self._recorded()
-        parts = segments(rules) if rules else []
+        parts = self.segments(rules)
         drawn = next((s for s in parts if s.label == result.outcome), None)
         if drawn is None or drawn.sweep <= 0:  # no picture of it: straight to the words
             self.phase = "landed"
@@ -191,28 +217,44 @@ class WheelDesk:
 
     # -- the result -------------------------------------------------------------------------
 
-    def headline(self) -> Text:
+    def named(self) -> TierWords | None:
+        """The brand's words for the outcome won, where its content names it."""
         result = self.result
+        if result is None or not result.outcome:
+            return None
+        return self._named(result.campaign or "", result.outcome)
+
+    def headline(self) -> Text:
+        result, named = self.result, self.named()
         if result is None:
             return Text.of("wheel.title")
+        if result.outcome_kind == "prize" or (result.outcome_kind == "points" and named):
+            prize = Words.of(named.name) if named else humanised(result.outcome or "")
+            return Text.of("wheel.won_prize", prize=prize)
         if result.outcome_kind == "points" and result.points:
             return Text.of("wheel.won_points", points=result.points)
-        if result.outcome_kind == "prize":
-            return Text.of("wheel.won_prize", prize=result.outcome or "")
-        return Text.of("wheel.won_nothing")
+        return brand_words(named.name) if named else Text.of("wheel.won_nothing")
 
     def next_step(self) -> list[Text]:
-        """What the win means: the new balance, where to collect a prize and its reference (a
-        cashier voids a prize not handed over by it: `instore terminal void`), or come back."""
-        result = self.result
+        """What the win means: the brand's line about it, then the new balance, where to collect
+        a prize and its reference (a cashier voids a prize not handed over by it: `instore
+        terminal void`), or come back."""
+        result, named = self.result, self.named()
         if result is None:
             return []
+        about = [brand_words(named.description)] if named and named.description else []
         if result.outcome_kind == "points" and result.points:
-            return [t for t in (self.loyalty.balance_text(), self.loyalty.pending_text()) if t]
+            balance = (self.loyalty.balance_text(), self.loyalty.pending_text())
+            return [*about, *(t for t in balance if t)]
         if result.outcome_kind == "prize":  # handed over at the counter, by this reference
             reference = Text.of("wheel.reference", reference=result.reference or "")
-            return [Text.of("wheel.collect"), reference]
-        return [Text.of("wheel.thanks")]
+            return [*about, Text.of("wheel.collect"), reference]
+        return [*about, Text.of("wheel.thanks")]
+
+    def picture(self) -> str:
+        """The picture of the outcome won as a file, where the brand gave one ("" for none)."""
+        named = self.named()
+        return self._picture_file(named.picture) if named and named.picture else ""
 
     @property
     def won(self) -> bool:

@@ -321,11 +321,14 @@ class PictureData(Model):
 
 
 class CampaignContent(Model):
-    """What shoppers read and see of a campaign: its name, each tier's name, description and
-    picture per language, its theme; pictures inline by their SHA-256 (checked by the server)."""
+    """What shoppers read and see of a campaign: its name, each tier's and each bonus wheel
+    outcome's name, description and picture per language, its theme; pictures inline by their
+    SHA-256 (checked by the server)."""
 
     name: Texts = {}
     tiers: dict[Ident, TierContent] = {}
+    # the bonus wheel's outcomes by label ("cap", "50 points"): named and pictured as tiers are
+    wheel: dict[Annotated[str, StringConstraints(min_length=1, max_length=32)], TierContent] = {}
     theme: ThemeContent | None = None
     pictures: dict[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")], PictureData] = {}
 

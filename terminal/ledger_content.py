@@ -1,7 +1,8 @@
 """What shoppers see of each campaign and of the loyalty program, as the server last sent it:
-names and descriptions per language (a tier's, a catalogue prize's), pictures, and the themes.
-Sync stores it (`put_content`, `put_program_content`); the kiosk reads it. The terminal only
-keeps it: which language to show, and whether a theme is readable, is the kiosk's to decide."""
+names and descriptions per language (a tier's, a bonus wheel outcome's, a catalogue prize's),
+pictures, and the themes. Sync stores it (`put_content`, `put_program_content`); the kiosk reads
+it. The terminal only keeps it: which language to show, and whether a theme is readable, is the
+kiosk's to decide."""
 
 from __future__ import annotations
 
@@ -39,16 +40,18 @@ class Content:
     name: Mapping[str, str] = field(default_factory=dict)
     tiers: Mapping[str, TierWords] = field(default_factory=dict)
     theme: Theme | None = None
+    wheel: Mapping[str, TierWords] = field(default_factory=dict)  # bonus wheel outcomes by label
 
     @classmethod
     def from_dict(cls, campaign: str, digest: str, data: Mapping[str, Any]) -> Content:
         return cls(
             campaign, digest, dict(data.get("name", {})), _words(data.get("tiers", {})),
-            _theme(data.get("theme")),
+            _theme(data.get("theme")), _words(data.get("wheel", {})),
         )  # fmt: skip
 
     def pictures(self) -> set[str]:
-        return {t.picture for t in self.tiers.values()} | _theme_pictures(self.theme)
+        items = [*self.tiers.values(), *self.wheel.values()]
+        return {t.picture for t in items} | _theme_pictures(self.theme)
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,14 @@ def contents(ledger: Ledger) -> list[Content]:
     """Every campaign's content this device holds, by campaign id."""
     rows = ledger.read("SELECT campaign, data, digest FROM campaign_content ORDER BY campaign")
     return [Content.from_dict(r["campaign"], r["digest"], json.loads(r["data"])) for r in rows]
+
+
+def content_of(ledger: Ledger, campaign: str) -> Content | None:
+    """One campaign's content this device holds, or None."""
+    row = ledger.one("SELECT data, digest FROM campaign_content WHERE campaign = ?", (campaign,))
+    if row is None:
+        return None
+    return Content.from_dict(campaign, row["digest"], json.loads(row["data"]))
 
 
 def program_words(ledger: Ledger) -> ProgramWords | None:

@@ -20,6 +20,7 @@ from typing import Any
 from codes.common.cli import counted
 from terminal import chain
 from terminal.ledger import Device, Ledger, LedgerError
+from terminal.ledger_content import content_of
 from terminal.members import GIVE_MEMBER, normalise_member
 from terminal.results import Result, Status
 
@@ -39,6 +40,21 @@ def reference_tail(text: str) -> str | None:
     text is no spin reference ("w-1a2b 3c4d", "W1A2B3C4D" and "1A2B-3C4D" all are)."""
     found = _REFERENCE.fullmatch(re.sub(r"[\s-]", "", text.upper()))
     return found.group(1).lower() if found else None
+
+
+def humanised(label: str) -> str:
+    """An outcome's label as words where nothing better names it: "gift_card" -> "Gift card"
+    (the brand names it in each language with the campaign's content)."""
+    words = " ".join(label.replace("_", " ").replace("-", " ").split()) or label
+    return words[0].upper() + words[1:]
+
+
+def english_name(ledger: Ledger, campaign: str, label: str) -> str:
+    """An outcome's name in English, as the campaign's content gives it ([wheel.cap]), else its
+    label humanised: what a till's staff read."""
+    content = content_of(ledger, campaign)
+    words = content.wheel.get(label) if content else None
+    return (words.name.get("en", "") if words else "") or humanised(label)
 
 
 @dataclass(frozen=True)
@@ -169,15 +185,19 @@ class Spins:
                 )  # fmt: skip
         except LedgerError as exc:
             return Result(Status.NOT_SAVED, f"Not saved: {exc.message}.", member=member)
+        kind = outcome.kind if outcome else "nothing"
+        ref = reference(event_id)
         words = (
-            f"{counted(points, 'bonus point')}" if points
-            else "nothing this time" if outcome is None or outcome.kind == "nothing"
-            else f"a prize: {held.outcome}"
+            f"{counted(points, 'bonus point')}." if points
+            else "nothing this time." if kind == "nothing"
+            else f"a prize, {english_name(self.ledger, wheel.campaign, held.outcome)}; hand it"
+            f" over at the counter on sight of its reference, {ref} (void it by that reference"
+            " if it cannot be)."
         )  # fmt: skip
         return Result(
-            Status.SPUN, f"{member} spun the wheel: {words}.", event_id=event_id, member=member,
+            Status.SPUN, f"{member} spun the wheel: {words}", event_id=event_id, member=member,
             campaign=wheel.campaign, points=points, outcome=held.outcome,
-            outcome_kind=outcome.kind if outcome else "nothing", reference=reference(event_id),
+            outcome_kind=kind, reference=ref,
         )  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from kivy.uix.widget import Widget
 from kiosk.flow import Flow
 from kiosk.i18n import Text, render
 from kiosk.screens.common import KioskScreen, say
-from kiosk.wheel_desk import SPIN_S, Segment, segments
+from kiosk.wheel_desk import SPIN_S, Segment
 
 # the segments' colours, in the order the outcomes were set ("nothing" is grey): pictures, not
 # text, so they need only tell each other apart
@@ -117,7 +117,7 @@ class WheelScreen(KioskScreen):
         lang, ids, desk = flow.lang, self.ids, flow.wheel
         theme = App.get_running_app().theme
         rules = desk.rules()
-        parts = segments(rules) if rules else []
+        parts = desk.segments(rules)
         say(ids.title, render(Text.of("wheel.title"), lang), lang)
         _show_dial(ids.dial, parts)
         say(ids.how, "\n".join(render(t, lang) for t in desk.rule_lines(rules)) if rules else "",
@@ -168,8 +168,9 @@ class WheelResultScreen(KioskScreen):
         lang, ids, desk = flow.lang, self.ids, flow.wheel
         theme = App.get_running_app().theme
         rules = desk.rules()
-        _show_dial(ids.dial, segments(rules) if rules else [])
+        _show_dial(ids.dial, desk.segments(rules))
         ids.dial.rotation = desk.rotation
+        ids.picture.source = desk.picture()  # the prize's, where the brand gave one
         say(ids.title, render(Text.of("wheel.title"), lang), lang)
         say(ids.headline, render(desk.headline(), lang), lang)
         ids.headline.color = theme["win" if desk.won else "ink"]

@@ -22,7 +22,9 @@ def register(campaign: Any, command: Command, say: Say) -> None:
         done = campaign_content.load_content(engine, args.campaign, args.file)
         text = (
             f"campaign {done['campaign']}: texts in {', '.join(done['languages']) or 'no language'}"
-            f" for {len(done['tiers'])} tier(s), {done['pictures']} picture(s)"
+            f" for {len(done['tiers'])} tier(s)"
+            + (f" and {len(done['wheel'])} wheel outcome(s)" if done["wheel"] else "")
+            + f", {done['pictures']} picture(s)"
             f" ({done['picture_bytes']:,} bytes), {'a theme' if done['theme'] else 'no theme'};"
             " kiosks get it at their next sync"
         )
@@ -33,7 +35,8 @@ def register(campaign: Any, command: Command, say: Say) -> None:
     p = command(
         campaign, "content",
         "load what shoppers see of a campaign on the kiosks: its name, each prize's name, a one"
-        " line description and a picture, in each language, and the brand's look (colours, logo,"
+        " line description and a picture, in each language (the bonus wheel's prizes too: set"
+        " the wheel first), and the brand's look (colours, logo,"
         " attract-screen pictures). The file is TOML (see docs/campaign-content.md);"
         " pictures are PNG or JPEG files beside it, at most 512 KB each once re-encoded. A theme"
         " whose text or buttons are hard to read (contrast below 4.5:1) is refused and the pair"

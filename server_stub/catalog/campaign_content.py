@@ -1,6 +1,6 @@
-"""A campaign's content for shoppers: its name and each tier's name, description and picture in
-each language, and its theme (colours, logo, attract-screen pictures), read from a brand's TOML
-file (docs/campaign-content.md), checked, stored, and handed to devices with the
+"""A campaign's content for shoppers: its name, each tier's and each bonus wheel outcome's name,
+description and picture in each language, and its theme (colours, logo, attract-screen pictures),
+read from a brand's TOML file (docs/campaign-content.md), checked, stored, and handed to devices with the
 campaign's grant."""
 
 from __future__ import annotations
@@ -9,15 +9,17 @@ import base64
 import re
 import time
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, select, update
 
 from server_stub.catalog.campaign_setup import load_campaigns
 from server_stub.catalog.device_config import bump_config_version
 from server_stub.catalog.pictures import Picture, checked_picture
 from server_stub.database.content_tables import campaign_content
+from server_stub.database.wheel_tables import wheels
 from server_stub.errors import ApiError, not_found
 from sync.protocol import (
     MAX_CONTENT_PICTURES_BYTES,
@@ -155,10 +157,11 @@ def read_item(table: Any, where: str, pictures: PictureFiles) -> TierContent:
     )  # fmt: skip
 
 
-def read_content(path: Path, tiers: list[str]) -> CampaignContent:
-    """The content file at `path` for a campaign of these tiers, checked; pictures beside it."""
+def read_content(path: Path, tiers: list[str], wheel: Sequence[str] = ()) -> CampaignContent:
+    """The content file at `path` for a campaign of these tiers and bonus wheel outcomes (their
+    labels; none: it has no wheel), checked; pictures beside it."""
     data = read_toml(path)
-    only_keys(data, ("name", "tiers", "theme"), path.name)
+    only_keys(data, ("name", "tiers", "wheel", "theme"), path.name)
     pictures = PictureFiles(path.parent)
     content = CampaignContent()
     if "name" in data:
@@ -170,18 +173,39 @@ def read_content(path: Path, tiers: list[str]) -> CampaignContent:
         if tier not in tiers:
             raise bad_content(f"unknown tier {tier!r}: the campaign's tiers are {', '.join(tiers)}")
         content.tiers[tier] = read_item(table, f"tiers.{tier}", pictures)
+    outcomes = data.get("wheel", {})
+    if not isinstance(outcomes, dict):
+        raise bad_content('the wheel\'s outcomes are tables: [wheel.cap], [wheel."50 points"]')
+    for label, table in outcomes.items():
+        if label not in wheel:
+            raise bad_content(
+                f"unknown wheel outcome {label!r}: the wheel's outcomes are"
+                f" {', '.join(repr(w) for w in wheel)}" if wheel else
+                f"[wheel.{label}]: the campaign has no bonus wheel yet; set it first"
+                " (instore admin wheel set), then load its outcomes' words"
+            )  # fmt: skip
+        content.wheel[label] = read_item(table, f"wheel.{label}", pictures)
     if "theme" in data:
         content.theme = read_theme(data["theme"], pictures)
     content.pictures = pictures.inline("a campaign's")
     return content
 
 
+def wheel_labels(conn: Connection, campaign: str) -> list[str]:
+    """The labels of the campaign's bonus wheel, in the order it was set ([] for no wheel). The
+    wheel stores its outcomes as 'instore admin wheel set' takes them: '50 points:40,cap:1'."""
+    spec = conn.execute(select(wheels.c.outcomes).where(wheels.c.campaign == campaign)).scalar()
+    return [part.rpartition(":")[0] for part in spec.split(",")] if spec else []
+
+
 def missing_texts(content: CampaignContent) -> list[str]:
     """Each text that lacks a language the file uses elsewhere, e.g. 'tiers.gold.description: kk'
     (a kiosk shows English there)."""
+    items = [(f"tiers.{tier}", t) for tier, t in content.tiers.items()]
+    items += [(f"wheel.{label}", t) for label, t in content.wheel.items()]
     tables = [("name", content.name)] + [
-        (f"tiers.{tier}.{field}", getattr(t, field))
-        for tier, t in content.tiers.items() for field in ("name", "description")
+        (f"{where}.{field}", getattr(t, field))
+        for where, t in items for field in ("name", "description")
     ]  # fmt: skip
     langs = sorted({lang for _, table in tables for lang in table})
     return [
@@ -196,9 +220,10 @@ def load_content(engine: Engine, campaign_id: str, path: Path) -> dict[str, Any]
     get it at their next sync."""
     with engine.connect() as conn:
         found = [c for c, _ in load_campaigns(conn) if c.id == campaign_id]
+        labels = wheel_labels(conn, campaign_id)
     if not found:
         raise not_found(f"campaign {campaign_id}")
-    content = read_content(path, [t.name for t in found[0].tiers])
+    content = read_content(path, [t.name for t in found[0].tiers], labels)
     data = content.model_dump_json()
     with engine.begin() as conn:
         at = campaign_content.c.campaign_id == campaign_id
@@ -211,11 +236,12 @@ def load_content(engine: Engine, campaign_id: str, path: Path) -> dict[str, Any]
     return {
         "campaign": campaign_id,
         "languages": sorted({lang for table in _all_texts(content) for lang in table}),
-        "tiers": sorted(content.tiers),
+        "tiers": sorted(content.tiers), "wheel": list(content.wheel),
         "pictures": len(sizes), "picture_bytes": sum(sizes),
         "theme": content.theme is not None, "missing": missing_texts(content),
     }  # fmt: skip
 
 
 def _all_texts(content: CampaignContent) -> list[dict[str, str]]:
-    return [content.name] + [t for x in content.tiers.values() for t in (x.name, x.description)]
+    items = [*content.tiers.values(), *content.wheel.values()]
+    return [content.name] + [t for x in items for t in (x.name, x.description)]

@@ -15,10 +15,12 @@ from terminal.engine import Terminal
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "campaign-content"
 PROGRAM = EXAMPLE.parent / "program-content"
 TIERS = ["gold", "silver", "music"]
+WHEEL = ["50 points", "100 points", "cap", "nothing"]  # the bonus wheel docs/wheel.md sets
 
 
 def example_content() -> CampaignContent:
-    return read_content(EXAMPLE / "content.toml", TIERS)
+    """The example brand's: its tiers and its wheel's cap named in four languages, pictures."""
+    return read_content(EXAMPLE / "content.toml", TIERS, WHEEL)
 
 
 def give(terminal: Terminal, content: CampaignContent | None, campaign: str = "ice-2026") -> None:

@@ -2,7 +2,7 @@
 with the example program's prizes (docs/examples/program-content) in the four languages, pictures
 and their words in tests/artifacts/kiosk/branded/<lang>; the attract screen names the campaign and
 rotates its prizes, a win names the prize and describes it, and the points screen names the
-catalogue's prizes and describes them in each language."""
+catalogue's prizes and describes them in each language, and the bonus wheel names its prize."""
 
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ CATALOGUE = {  # the example program's cinema ticket and mug: names, and the tic
     "ru": ("Билет в кино", "Кофейная кружка", "Один 2D-сеанс в любом кинотеатре-партнёре"),
     "kk": ("Кинобилет", "Кофе саптыаяғы", "Кез келген серіктес кинотеатрда бір 2D сеанс"),  # noqa: RUF001
 }
+CAP = {  # the bonus wheel's prize, as the example brand names and describes it
+    "en": ("Summer cap", "A red baseball cap with the Summer lids stripes"),
+    "hi": ("गर्मियों की टोपी", "गर्मियों के ढक्कन की धारियों वाली लाल बेसबॉल टोपी"),
+    "ru": ("Летняя кепка", "Красная бейсболка с полосками «Летних крышек»"),  # noqa: RUF001
+    "kk": ("Жазғы кепка", "«Жазғы қақпақтар» жолақтары бар қызыл бейсболка"),  # noqa: RUF001
+}
 NAME = {"en": "Summer lids", "hi": "गर्मियों के ढक्कन", "ru": "Летние крышки", "kk": "Жазғы қақпақтар"}
 
 
@@ -50,6 +56,13 @@ def test_a_branded_tour_in_every_language(make_store: StoreFactory) -> None:
             out = ARTIFACTS / "branded" / lang
             tour(ui, store, clocks, lang, out)
             assert len(list(out.glob("*.png"))) >= 13
+            # the wheel's prize in this language on its rules (with its odds) and its result,
+            # described there (the tour checked that no wheel screen shows the label "cap")
+            rules = (out / "wheel-rules.txt").read_text(encoding="utf-8").splitlines()
+            won = (out / "wheel-result.txt").read_text(encoding="utf-8").splitlines()
+            cap, about = CAP[lang]
+            assert any(line.startswith(f"{cap}: ") for line in rules), (lang, rules)
+            assert any(cap in line for line in won) and any(about in line for line in won), won
             # the points screen's words, as a translator reads them: the program's names and
             # description in this language, the catalogue's own name where it gave none (cap)
             listed = (out / "loyalty-member.txt").read_text(encoding="utf-8").splitlines()

@@ -49,7 +49,7 @@ def test_the_wheel_waits_for_a_check_in_and_then_spins_the_engines_outcome(kiosk
     flow.wheel_landed()
     assert flow.screen is Screen.WHEEL_RESULT
     assert pointer_reads(desk.rotation, parts).label == "cap"
-    assert desk.headline() == Text.of("wheel.won_prize", prize="cap")
+    assert desk.headline() == Text.of("wheel.won_prize", prize="Cap")  # no content names it
     reference = desk.result.reference if desk.result else None
     assert reference and reference.startswith("W-")
     assert desk.next_step() == [

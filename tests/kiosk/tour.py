@@ -25,7 +25,7 @@ from terminal.config import CatalogueItem, TerminalConfig
 from terminal.provision import provision
 from tests.kiosk.conftest import Clocks, scan
 from tests.kiosk.ui import Ui
-from tests.kiosk.wheel_fixture import hold, wheel
+from tests.kiosk.wheel_fixture import hold, raw_labels, wheel
 from tests.terminal.conftest import Store
 
 # the cinema ticket and the mug are the example program's (docs/examples/program-content): the
@@ -209,7 +209,7 @@ def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path, large: bool
     flow.loyalty.refresh_balance()
     flow.loyalty.choose("cap")
     shot("loyalty-confirm", Screen.LOYALTY)
-    _wheel(ui, lang, shot)
+    _wheel(ui, lang, shot, out)
     fresh()
     flow.open_pin()
     flow.manager.pin_key("1")
@@ -231,9 +231,10 @@ def tour(ui: Ui, store: Store, clocks: Clocks, lang: str, out: Path, large: bool
     ui.wait(lambda: ui.screen.name == "attract" and ui.app._idle.parent is None)
 
 
-def _wheel(ui: Ui, lang: str, shot: Callable[[str, Screen, bool], None]) -> None:
+def _wheel(ui: Ui, lang: str, shot: Callable[[str, Screen, bool], None], out: Path) -> None:
     """The member checked in spins: the rules with the wheel's real odds, then its prize. The
-    words of both screens must fit in every tour (no clipped heading, no broken word)."""
+    words of both screens must fit in every tour (no clipped heading, no broken word), and name
+    every outcome in words, never by its label as the wheel was set ("cap")."""
     from kiosk.screens import wheel as wheel_screen
     from kiosk.screens.common import texts_shown
 
@@ -257,6 +258,10 @@ def _wheel(ui: Ui, lang: str, shot: Callable[[str, Screen, bool], None]) -> None
         wheel_screen.SPIN_S = turning  # type: ignore[attr-defined]
     assert flow.wheel.result is not None and flow.wheel.result.outcome == "cap"
     shot("wheel-result", Screen.WHEEL_RESULT, True)
+    labels = [str(o["label"]) for o in outcomes]
+    for name in ("wheel-rules", "wheel-result"):  # as a translator reads them
+        lines = (out / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+        assert not raw_labels(lines, labels, lang), (lang, name, raw_labels(lines, labels, lang))
 
 
 def kiosk_store(folder: Path) -> Store:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from kiosk.i18n import Text, render
 from terminal.engine import Terminal
 from terminal.ledger import Ledger
 from terminal.ledger_wheel import HeldSpin
@@ -30,3 +31,16 @@ def hold(terminal: Terminal, outcomes: Sequence[str], per_day: int = 1, open_: b
     with terminal.ledger.write() as conn:
         Ledger.hold_wheels(conn, [wheel(campaign, per_day, open_)], held)
     return campaign
+
+
+def raw_labels(lines: Iterable[str], labels: Iterable[str], lang: str) -> list[str]:
+    """The lines of a wheel screen that show an outcome by its label as the wheel was set, where
+    a name belongs: the label alone, an odds line led by it ("cap: 1%"), or the win in its words
+    ("You won: cap!"). A brand's name that holds the word ("Summer cap") is no raw label."""
+    labels = list(labels)
+    won = [render(Text.of("wheel.won_prize", prize=label), lang) for label in labels]
+    return [
+        line for line in lines
+        if any(line == label or line.startswith(f"{label}:") for label in labels)
+        or any(w in line for w in won)
+    ]  # fmt: skip

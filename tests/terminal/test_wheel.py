@@ -5,13 +5,18 @@ with no slice left refuses clearly, an ended wheel spins no more; and `instore t
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from codes.campaign import Campaign, parse_tiers
+from instore_cli import main as instore
 from terminal.engine import Terminal
 from terminal.ledger import Ledger
+from terminal.ledger_content import put_content
 from terminal.ledger_wheel import HeldSpin
 from terminal.provision import provision
 
@@ -115,3 +120,35 @@ def test_the_kiosk_can_ask_whether_a_spin_waits_without_spinning(tmp_path: Path)
         Ledger.hold_wheels(conn, [_wheel(open_=False)], [])
     assert getattr(kiosk.spin_refusal(other), "status", None) == "wheel_ended"
     kiosk.close()
+
+
+def test_the_tills_words_name_a_prize_as_the_brand_does_and_give_its_reference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`instore terminal spin` says a prize by the campaign's English name for it ([wheel.cap]
+    in its content), its label humanised where it has none, never the raw label; and gives the
+    reference the cashier hands it over (or voids it) by."""
+    path = _device(tmp_path, [HeldSpin("ice-2026", 0, "cap"), HeldSpin("ice-2026", 1, "cap")], 2)
+
+    def till(*args: str) -> str:
+        try:
+            instore(["terminal", args[0], "--db", str(path), *args[1:]])
+        except SystemExit as exc:
+            assert not exc.code, capsys.readouterr()
+        return capsys.readouterr().out
+
+    till("checkin", "--member", MEMBER)
+    said = till("spin", "--member", MEMBER)
+    reference = re.search(r"W-[0-9A-F]{4}-[0-9A-F]{4}", said)
+    assert "a prize, Cap;" in said and reference, said
+    assert not re.search(r"\bcap\b", said), said  # not the label as the wheel was set
+    ledger = Ledger(path)
+    with ledger.write() as conn:
+        put_content(conn, "ice-2026", {"wheel": {"cap": {"name": {"en": "Summer cap",
+                                                                  "ru": "Летняя кепка"}}}}, {})  # fmt: skip
+    ledger.close()
+    said = till("spin", "--member", MEMBER)
+    assert "a prize, Summer cap; hand it over at the counter" in said, said
+    code = re.search(r"W-[0-9A-F]{4}-[0-9A-F]{4}", said)
+    assert code and code.group() != reference.group()  # each spin its own
+    assert "void" in till("void", code.group(), "--reason", "none left").lower()

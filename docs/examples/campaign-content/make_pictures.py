@@ -30,6 +30,19 @@ def lid(name: str, face: str, mark: str) -> None:
     img.save(HERE / f"{name}.png")
 
 
+def cap() -> None:
+    """The bonus wheel's prize: a red baseball cap with the brand's stripes on its front."""
+    img = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    d.ellipse((170, 208, 390, 250), fill="#9e0c24")  # the peak, to the right
+    d.chord((30, 90, 290, 350), 180, 360, fill=RED)  # the crown
+    d.rectangle((30, 214, 290, 232), fill="#9e0c24")  # the band
+    d.ellipse((148, 80, 172, 100), fill="#9e0c24")  # the button on top
+    for x in (90, 140, 190):  # the brand's stripes
+        d.rounded_rectangle((x, 150, x + 34, 200), radius=10, fill=CREAM)
+    img.save(HERE / "cap.png")
+
+
 def cone() -> None:
     img = Image.new("RGB", (640, 400), CREAM)
     d = ImageDraw.Draw(img)
@@ -44,4 +57,5 @@ if __name__ == "__main__":
     lid("gold", "#f2c14e", "#8a6a12")
     lid("silver", "#d9dde3", "#6b7480")
     lid("music", "#6c3fd1", "#ffffff")
+    cap()
     cone()

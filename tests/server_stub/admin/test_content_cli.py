@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from instore_cli import main as instore
 from server_stub.database.content_tables import campaign_content
+from server_stub.loyalty.wheel import set_wheel
 from terminal.ledger_content import contents, picture
 from tests.world import World
 
@@ -43,6 +44,12 @@ def load(
                "--file", str(file), *extra)  # fmt: skip
 
 
+def with_wheel(world: World) -> None:
+    """The world's campaign with the bonus wheel docs/wheel.md sets (the example names its cap)."""
+    world.setup()
+    set_wheel(world.engine, "ice-2026", "50 points:40,100 points:10,cap:1,nothing:49")
+
+
 def stored(world: World) -> list[str]:
     with world.engine.connect() as conn:
         return list(conn.execute(select(campaign_content.c.data)).scalars())
@@ -51,11 +58,13 @@ def stored(world: World) -> list[str]:
 def test_the_example_file_loads_and_reaches_a_device_at_its_next_sync(
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    world.setup()
+    with_wheel(world)
     early = world.device("s1", "kiosk-early")  # enrolled before: gets it by pull
     code, out, err = load(capsys, world, EXAMPLE / "content.toml")
     assert code == 0, err
-    assert out.startswith("campaign ice-2026: texts in en, hi, kk, ru for 3 tier(s), 5 picture(s)")
+    assert out.startswith(
+        "campaign ice-2026: texts in en, hi, kk, ru for 3 tier(s) and 1 wheel outcome(s), 6 picture(s)"
+    )
     assert "a theme" in out and "missing" not in out
     early.sync()
     late = world.device("s2", "kiosk-late")  # enrolled after: gets it with its keys
@@ -63,6 +72,8 @@ def test_the_example_file_loads_and_reaches_a_device_at_its_next_sync(
         [held] = contents(device.ledger)
         assert held.campaign == "ice-2026" and held.name["kk"] == "Жазғы қақпақтар"
         assert held.tiers["gold"].name["ru"] == "Золотая монета"
+        assert held.wheel["cap"].name["hi"] == "गर्मियों की टोपी"  # the wheel's prize, named
+        assert picture(device.ledger, held.wheel["cap"].picture) is not None
         assert held.theme is not None and held.theme.primary == "#c8102e"
         kind, data = picture(device.ledger, held.tiers["gold"].picture) or ("", b"")
         assert kind == "png" and data.startswith(b"\x89PNG")
@@ -78,7 +89,7 @@ def test_the_example_file_loads_and_reaches_a_device_at_its_next_sync(
     [held] = contents(early.ledger)
     assert held.theme is not None and held.theme.attract == ()
     count = early.ledger.one("SELECT COUNT(*) AS n FROM pictures")
-    assert count is not None and count["n"] == 4
+    assert count is not None and count["n"] == 5  # the tiers three, the logo, the cap
 
 
 def test_missing_languages_are_listed(
@@ -132,12 +143,25 @@ def test_missing_languages_are_listed(
             lambda t: t.replace('name = { en = "Gold coin", ', "name = { "),
             "tiers.gold.name needs English (en)",
         ),
+        (
+            lambda t: t.replace("[wheel.cap]", "[wheel.hat]"),
+            "unknown wheel outcome 'hat': the wheel's outcomes are '50 points', '100 points',"
+            " 'cap', 'nothing'",
+        ),
+        (
+            lambda t: t.replace('name = { en = "Summer cap", ', "name = { "),
+            "wheel.cap.name needs English (en)",
+        ),
+        (
+            lambda t: t.replace('picture = "cap.png"', 'picture = "noise.png"'),
+            "picture noise.png: is ",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_in_words_and_nothing_is_stored(
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], change: object, words: str
 ) -> None:
-    world.setup()
+    with_wheel(world)
     folder = brand_folder(tmp_path)
     (folder / "notes.txt").write_text("not a picture")
     Image.new("RGB", (3000, 20), "red").save(folder / "wide.png")
@@ -148,6 +172,27 @@ def test_a_bad_file_is_refused_in_words_and_nothing_is_stored(
     code, out, err = load(capsys, world, path)
     assert code != 0 and out == "" and words in err and "Traceback" not in err, err
     assert stored(world) == []
+
+
+def test_a_wheel_outcome_is_named_only_once_the_wheel_is_set(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.setup()  # no wheel yet
+    code, out, err = load(capsys, world, EXAMPLE / "content.toml")
+    assert code == 2 and out == "" and "[wheel.cap]: the campaign has no bonus wheel yet" in err
+    assert stored(world) == []
+    set_wheel(world.engine, "ice-2026", "50 points:40,cap:1,nothing:59")
+    folder = brand_folder(tmp_path)
+    (folder / "content.toml").write_text(
+        '[wheel."50 points"]\nname = { en = "Big scoop", ru = "Большой шарик" }\n'
+        '[wheel.cap]\nname = { en = "Summer cap", ru = "Летняя кепка" }\n'
+        'description = { en = "A red cap" }\n'
+    )
+    code, out, _ = load(capsys, world, folder / "content.toml", "--json")
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["wheel"] == ["50 points", "cap"]
+    assert answer["missing"] == ["wheel.cap.description: ru"]
 
 
 def test_an_unknown_campaign_is_refused(world: World, capsys: pytest.CaptureFixture[str]) -> None:
