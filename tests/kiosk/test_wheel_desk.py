@@ -106,7 +106,8 @@ def test_the_rules_are_the_servers_odds_and_commitment(kiosk: Kiosk) -> None:
     assert rules is not None and rules.commitment == COMMITMENT and rules.held == 7
     parts = segments(rules)
     assert [render(p.odds, "en") for p in parts] == ["40%", "1%", "59%"]
-    assert [render(p.odds, "ru") for p in parts] == ["40 %", "1 %", "59 %"]
+    # a no-break space: the sign is never wrapped away from its number
+    assert [render(p.odds, "ru") for p in parts] == ["40\u00a0%", "1\u00a0%", "59\u00a0%"]
     assert [p.sweep for p in parts] == pytest.approx([144.0, 3.6, 212.4])  # as wide as the odds
     assert render(parts[0].words, "en") == "50 bonus points"
     assert [render(t, "en") for t in flow.wheel.rule_lines(rules)] == [

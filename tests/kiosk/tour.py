@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,9 @@ def overflowing(ui: Ui) -> list[str]:
             broken = _broken_word(w, plain(w.text) if w.markup else w.text)
             if broken:
                 bad.append(f"{where} breaks the word {broken!r}")
+            torn = _torn_number(w)
+            if torn:
+                bad.append(f"{where} puts {torn!r} on two lines")
             box = w.parent  # a layout too small for its words lets them spill over its edges
             if isinstance(box, Layout) and not _inside(w, box):
                 bad.append(
@@ -139,6 +143,18 @@ def _broken_word(label: Any, words: str) -> str:
         core = CoreLabel(text=word, font_size=label.font_size, font_name=face, bold=label.bold)
         if core.get_extents(word)[0] > room + 1:
             return word
+    return ""
+
+
+def _torn_number(label: Any) -> str:
+    """A number whose month or percent sign Kivy wrapped onto the next line ("18 / декабря",
+    "40 / %"): a date or a chance read in two halves. "" if none."""
+    months = {render(Text.of(f"month.{m}"), lang) for lang in LANGUAGES for m in range(1, 13)}
+    lines = ["".join(w.text for w in line.words) for line in label._label._cached_lines]
+    for before, after in pairwise(lines):
+        last, first = before.split()[-1:], after.split()[:1]
+        if last and first and last[0].isdigit() and (first[0].strip(".,") in months | {"%"}):
+            return f"{last[0]} / {first[0]}"
     return ""
 
 
@@ -247,6 +263,7 @@ def _wheel(ui: Ui, lang: str, shot: Callable[[str, Screen, bool], None], out: Pa
     total = sum(o["weight"] for o in outcomes)
     for o in outcomes:  # the chances the server draws with, as this language writes them
         odds = render(Text.of("wheel.odds", odds=f"{100 * o['weight'] / total:g}"), lang)
+        odds = " ".join(odds.split())  # as said: a no-break space read as a space
         assert odds in said, (lang, odds, said)
     assert ui.screen.ids.spin.parent is not None  # checked in: the spin is offered
     turning = wheel_screen.SPIN_S  # type: ignore[attr-defined]  # the same turn, shorter:
