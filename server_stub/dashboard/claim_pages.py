@@ -34,6 +34,22 @@ STATES: dict[str, tuple[str, ...]] = {
     **{s: (s,) for s in claims.STATUSES},
     "all": (),
 }
+# an empty queue in words, per state: what it lacks, and when a claim arrives there
+_FILED = "A winner's claim shows here once they file it at /play/."
+EMPTY_WORDS: dict[str, tuple[str, str]] = {
+    "open": ("No open claims", _FILED),
+    "to_decide": ("No claims to decide",
+                  "A claim shows here once a verifier recommends approving or rejecting it."),
+    "received": ("No received claims", _FILED),
+    "in_verification": ("No claims in verification",
+                        "A claim shows here once a verifier starts checking it."),
+    "approved": ("No approved claims",
+                 "A claim shows here once it is approved, and waits on Dispatch to ship."),
+    "rejected": ("No rejected claims", ""),
+    "dispatched": ("No dispatched claims", ""),
+    "delivered": ("No delivered claims", ""),
+    "all": ("No claims", _FILED),
+}  # fmt: skip
 DOCUMENT_WORDS = {"invoice": "Invoice", "id_front": "ID, front", "id_back": "ID, back"}
 SHOWN_PAGES = 10  # a PDF's first pages drawn inline; the rest by its download
 MASK = "•••"
@@ -51,6 +67,18 @@ def may_see_claims(viewer: Viewer) -> None:
 def default_state(viewer: Viewer) -> str:
     """Each role's own work first: approvers what waits for them, logistics what ships."""
     return {Role.APPROVER: "to_decide", Role.LOGISTICS: "approved"}.get(viewer.role, "open")
+
+
+def empty_words(state: str, filtered: bool, number: str = "") -> str:
+    """What an empty queue says: "No claims to decide. A claim shows here once a verifier
+    recommends ..."; with filters, "No claims to decide match the filters."; looking for one
+    claim by its number, that none such is there to see."""
+    if number:
+        return f"No claim {number} among the claims you may see."
+    lacking, arrives = EMPTY_WORDS.get(state, EMPTY_WORDS["all"])
+    if filtered:
+        return f"{lacking} match the filters."
+    return f"{lacking}. {arrives}".strip()
 
 
 def _cursor(text: str) -> tuple[float, str] | None:
@@ -118,6 +146,7 @@ def queue_page(
             "q": query.get("q", "")[:40],
         },
         "states": list(STATES),
+        "empty": empty_words(state, bool(campaign or tier), wanted or ""),
         "campaigns": choices["campaigns"],
         "tiers": choices["tiers"],
         "counts": {s: counts.get(s, 0) for s in claims.STATUSES},

@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import Engine, update
 
 from server_stub.accounts.users import Role, Viewer
-from server_stub.dashboard.claim_pages import claim_page, queue_page
+from server_stub.dashboard.claim_pages import STATES, claim_page, queue_page
 from server_stub.database.schema import prize_claims
 from server_stub.prizes import claims, verification
 from server_stub.prizes.documents import DocumentStore
@@ -91,6 +91,27 @@ def test_each_role_sees_its_own_work_first_and_a_store_manager_nothing(
     assert queue_page(engine, HEL, {})["may"] == {"take": False, "approve": False, "reject": False}
     with refused(403, "not_for_stores"):
         queue_page(engine, SAM, {})
+
+
+def test_an_empty_queue_says_so_in_plain_words_for_each_roles_first_view(
+    engine: Engine, store: DocumentStore
+) -> None:
+    assert queue_page(engine, ABE, {})["empty"] == (
+        "No claims to decide. A claim shows here once a verifier recommends approving or"
+        " rejecting it."
+    )
+    assert queue_page(engine, VERA, {})["empty"] == (
+        "No open claims. A winner's claim shows here once they file it at /play/."
+    )
+    assert queue_page(engine, LOU, {})["empty"].startswith("No approved claims. ")
+    assert queue_page(engine, HEL, {"state": "all"})["empty"].startswith("No claims. ")
+    assert queue_page(engine, HEL, {"state": "in_verification", "tier": "gold"})["empty"] == (
+        "No claims in verification match the filters."
+    )
+    assert queue_page(engine, HEL, {"q": "CL-ZZZZZZ"})["empty"].startswith("No claim CL-")
+    for state in STATES:  # every state reads as English, never "No to decide claims"
+        words = queue_page(engine, HEL, {"state": state})["empty"]
+        assert words.startswith("No ") and "_" not in words and "No all" not in words
 
 
 def test_a_verifier_sees_the_documents_with_their_checklists_and_flags(
