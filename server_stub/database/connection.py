@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import secrets
 import sqlite3
@@ -256,9 +257,23 @@ def _alembic_config(conn: Connection) -> Config:
     return config
 
 
+@contextmanager
+def _alembic_quiet() -> Iterator[None]:
+    """Alembic's INFO lines ("Context impl SQLiteImpl.", each step's docstring) are for whoever
+    writes migrations; a store manager starting the server sees the summary we print instead.
+    Its warnings still show."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(max(logging.WARNING, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def pending_migrations(engine: Engine) -> bool:
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    with engine.connect() as conn:
+    with _alembic_quiet(), engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() != head
 
 
@@ -288,7 +303,7 @@ def migrate(engine: Engine) -> Migrated:
     assert head is not None  # the steps ship with the code
     before: str | None = None
     try:
-        with engine.begin() as conn:
+        with _alembic_quiet(), engine.begin() as conn:
             before = MigrationContext.configure(conn).get_current_revision()
             if before is not None and before not in {s.revision for s in scripts.walk_revisions()}:
                 raise DatabaseError(
