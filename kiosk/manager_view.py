@@ -10,12 +10,12 @@ and a reason the catalogue does not know is shown in the server's words.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from kiosk.i18n import Text, catalogue
+from terminal import conflict_words
 from terminal.device_status import budget_tiers, offline_budget_total
 
 NEAR_DEADLINE = 0.75  # of the max-offline window: the pending line turns to a warning
@@ -75,19 +75,14 @@ def reason(words: str | None) -> Text:
     names catalogue words; the rest is said as the server said it."""
     if not words:
         return Text.of("manager.no_reason")
-    code, sep, rest = words.partition(": ")
-    if not (sep and code.isidentifier()):
+    code, rest = conflict_words.split(words)
+    if code is None:
         return Text.of("manager.as_is", words=words)
-    first = _FIRST_BY.fullmatch(rest) if code == "double_redemption" else None
-    if first:  # the side that won, named: the device, its store, when (data, not words)
-        return Text.of("manager.reason.double_redemption_by", **first.groupdict())
+    first = conflict_words.first_side(words)
+    if first is not None and first.when_text:  # the side that won: device, store, when (data)
+        return Text.of("manager.reason.double_redemption_by", device=first.device,
+                       store=first.store, when=first.when_text or "")  # fmt: skip
     return _known(f"manager.reason.{code}", rest)
-
-
-# how the server names a double redemption's first side (server_stub/device_api/ingest.py)
-_FIRST_BY = re.compile(
-    r"already redeemed by (?P<device>.+) at store (?P<store>\S+) \((?P<when>[^)]*)\)"
-)
 
 
 def event_line(event: dict[str, Any]) -> Text:

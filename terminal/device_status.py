@@ -8,6 +8,7 @@ from typing import Any
 
 from terminal.device_setup import DeviceSetup
 from terminal.ledger import Device, Ledger
+from terminal.ledger_content import contents
 
 
 def status(ledger: Ledger, device: Device, setup: DeviceSetup) -> dict[str, Any]:
@@ -39,15 +40,39 @@ def status(ledger: Ledger, device: Device, setup: DeviceSetup) -> dict[str, Any]
         "last_sync_error": ledger.setting("last_sync_error"),
         "events": counts,
         "conflicts": counts.get("conflict", 0),
-        "conflict_list": ledger.events_in_state("conflict"),
+        "conflict_list": _with_prizes(ledger, setup, ledger.events_in_state("conflict")),
         "rejected": counts.get("rejected", 0),
-        "rejected_list": ledger.events_in_state("rejected"),
+        "rejected_list": _with_prizes(ledger, setup, ledger.events_in_state("rejected")),
         "alerts": open_alerts,
         "alert_list": alerts,
         "offline_budget": budget,
         # vouchers held to hand out, by "campaign/tier" of every pool this device was sent
         "vouchers": {f"{c}/{t}": n for (c, t), n in ledger.vouchers_held().items()},
     }
+
+
+def _with_prizes(
+    ledger: Ledger, setup: DeviceSetup, events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each redemption with its prize as shoppers read it ("Silver coin", not "silver"): the
+    brand's English name for the tier where its content gives one, else the campaign file's
+    description, else the tier's name."""
+    if not any(e["kind"] == "redeem" for e in events):
+        return events
+    named = {
+        (c.campaign, tier): words.name["en"]
+        for c in contents(ledger) for tier, words in c.tiers.items() if words.name.get("en")
+    }  # fmt: skip
+    out = []
+    for event in events:
+        payload = event["payload"]
+        if event["kind"] == "redeem" and payload.get("tier"):
+            campaign, tier = payload.get("campaign"), payload["tier"]
+            reward = setup.reward(campaign, tier)
+            prize = named.get((campaign, tier)) or (reward and reward.description) or tier
+            event = {**event, "prize": prize}
+        out.append(event)
+    return out
 
 
 def budget_tiers(budget: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from server_stub import metrics
 from server_stub.database import bulk
 from server_stub.database.connection import is_sqlite
-from server_stub.database.schema import alerts, conflicts, devices, events
+from server_stub.database.schema import alerts, conflicts, devices, events, stores
 from server_stub.device_api.chain_check import check_chain
 from server_stub.device_api.claim_guard import FORGED
 from server_stub.device_api.code_claims import claim_codes, move_claim
@@ -188,6 +188,7 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
     )  # fmt: skip
     others = {o.device_id for o in owners.values() if o.device_id != state.device.id}
     names = _device_names(conn, others) if others else {}
+    store_names = _store_names(conn, {o.store_id for o in owners.values()}) if others else {}
     voided = {  # redemptions this push undoes: target event id -> seq of the void
         i.row["target"]: i.event["seq"]
         for i in state.incoming if i.event["kind"] == "void" and i.verdict == "accepted"
@@ -212,7 +213,7 @@ def _judge_redemptions(conn: Connection, state: Push, rechecker: Rechecker) -> N
         item.verdict = "conflict"
         item.reason = (
             f"double_redemption: already redeemed by {names.get(owner.device_id, owner.device_id)}"
-            f" at store {owner.store_id}"
+            f" at store {owner.store_id}{store_names.get(owner.store_id, '')}"
             f" ({datetime.fromtimestamp(owner.claimed_at, UTC):%Y-%m-%d %H:%M} UTC)"
         )
         campaign = rechecker.campaign(key[0])
@@ -288,6 +289,13 @@ def _device_names(conn: Connection, ids: set[str]) -> dict[str, str]:
     """'Till 2 (dev-...)' for each device id: how a conflict names the other side."""
     rows = conn.execute(select(devices.c.id, devices.c.name).where(devices.c.id.in_(ids)))
     return {r.id: f"{r.name} ({r.id})" for r in rows}
+
+
+def _store_names(conn: Connection, ids: set[str]) -> dict[str, str]:
+    """' "North Street"' for each store id: the name a conflict's words give after the id, so a
+    device can name the other store as its manager knows it (terminal/conflict_words.py)."""
+    rows = conn.execute(select(stores.c.id, stores.c.name).where(stores.c.id.in_(ids)))
+    return {r.id: f' "{r.name.replace(chr(34), chr(39))}"' for r in rows if r.name}
 
 
 def _record_conflicts(conn: Connection, state: Push) -> None:

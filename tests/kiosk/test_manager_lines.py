@@ -70,6 +70,18 @@ def test_a_double_redemption_names_the_device_and_store_that_won_in_every_langua
         assert "already" not in line
 
 
+def test_a_double_redemption_names_the_first_store_by_its_name_without_device_ids() -> None:
+    """The server gives the store's name after its id (terminal/conflict_words.py reads both)."""
+    said = (
+        "double_redemption: already redeemed by North till (dev-dea61b4b1fc5) at store north"
+        ' "North Street" (2026-12-06 15:07 UTC)'
+    )
+    for lang in ("en", "hi", "ru", "kk"):
+        line = render(manager_view.reason(said), lang)
+        assert "North till" in line and "North Street" in line and "15:07" in line, line
+        assert "dev-" not in line and "store north" not in line, line
+
+
 def test_the_budgets_total_counts_what_its_tier_lines_count(make_store: StoreFactory) -> None:
     """Not "Offline budget used: 2" (the number of tiers) above "0 of 10" twice."""
     store = make_store(name="budget")  # gold and silver get the default budget of 10 each
