@@ -19,7 +19,7 @@ from codes.campaign_cipher import CampaignCipher
 from codes.checker import CheckResult, CheckStatus, CodeChecker
 from server_stub.accounts.users import Viewer
 from server_stub.catalog import campaign_setup
-from server_stub.dashboard.pages import when_text
+from server_stub.dashboard.pages import device_time_text, when_text
 from server_stub.database.schema import (
     balances,
     claims,
@@ -113,7 +113,7 @@ def lookup(engine: Engine, viewer: Viewer, query: str) -> dict[str, Any]:
         answer["events"].append({
             "kind": r.kind, "verdict": r.verdict, "reason": r.reason,
             "store": r.store_name or r.store_id, "device": r.device_name or r.device_id,
-            "cashier": r.actor, "device_time": r.local_time, "server_time": when_text(r.received),
+            "cashier": r.actor, "device_time": device_time_text(r.local_time), "server_time": when_text(r.received),
             "points": r.points, "tier": r.tier, "conflict": conflict_of.get(r.event_id),
             "code": json.loads(r.payload).get("code") if r.kind == "redeem" else None,
         })  # fmt: skip

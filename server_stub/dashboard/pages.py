@@ -148,6 +148,7 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
             for h in range(first, first + 7 * 24)
         ],
         "as_of": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
+        "as_of_text": when_text(now),  # what the page says, and its script puts back
     }
 
 
@@ -264,10 +265,25 @@ def conflicts_page(
 
 
 def when_text(moment: float | None) -> str:
-    """A server time as staff read it, for the templates."""
+    """A server time as staff read it ("6 Dec 2026, 15:08 UTC"), for the templates."""
     if not moment:
         return "-"
-    return f"{datetime.fromtimestamp(moment, UTC):%Y-%m-%d %H:%M} UTC"
+    at = datetime.fromtimestamp(moment, UTC)
+    return f"{at.day} {at:%b %Y, %H:%M} UTC"
+
+
+def device_time_text(local_time: str | None) -> str:
+    """A device's own clock reading (ISO, with its offset) as staff read it: "6 Dec 2026, 20:38
+    (UTC+05:30)"; "-" for none, and as written when it is no time at all."""
+    if not local_time:
+        return "-"
+    try:
+        at = datetime.fromisoformat(local_time)
+    except ValueError:
+        return local_time
+    offset = at.strftime("%z")
+    zone = f" (UTC{offset[:3]}:{offset[3:]})" if offset else ""
+    return f"{at.day} {at:%b %Y, %H:%M}{zone}"
 
 
 def reports_page(engine: Engine, viewer: Viewer, params: Mapping[str, str]) -> dict[str, Any]:

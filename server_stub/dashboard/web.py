@@ -66,6 +66,7 @@ _templates = Environment(
 _templates.globals["ago"] = pages.ago
 _templates.globals["hourly_chart"] = hourly_chart.chart
 _templates.filters["when"] = pages.when_text
+_templates.filters["device_time"] = pages.device_time_text
 _STATIC = {
     "dashboard.css": "text/css",
     "dashboard.js": "text/javascript",

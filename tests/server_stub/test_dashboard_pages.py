@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from server_stub.accounts import users
-from server_stub.dashboard import pages
+from server_stub.dashboard import lookup, pages
 from server_stub.prizes import vouchers
 from tests.world import World
 
@@ -182,3 +184,22 @@ def test_a_voucher_pool_running_low_stands_out_on_the_overview(world: World) -> 
         15,
         "low",
     )
+
+
+def test_times_read_as_staff_read_them_never_as_iso(world: World) -> None:
+    world.setup()
+    at = 1_796_569_684.0  # 2026-12-06T15:08:04 UTC
+    ann = _viewer(world, "ann", "admin")
+    assert pages.overview(world.engine, ann, at)["as_of_text"] == "6 Dec 2026, 15:08 UTC"
+    assert pages.when_text(at) == "6 Dec 2026, 15:08 UTC" and pages.when_text(None) == "-"
+    assert (
+        pages.device_time_text("2026-12-06T20:38:04.120+05:30") == "6 Dec 2026, 20:38 (UTC+05:30)"
+    )
+    assert pages.device_time_text(None) == "-" and pages.device_time_text("soon") == "soon"
+    till = world.device("s1", "Till N")
+    till.terminal.redeem(world.code(1))
+    assert till.sync().ok
+    found = lookup.lookup(world.engine, ann, world.code(1))
+    times = [(e["device_time"], e["server_time"]) for e in found["events"]]
+    assert times and not any(re.search(r"\d{4}-\d\d", d + s) for d, s in times)
+    assert all(d.endswith("(UTC+00:00)") and s.endswith(" UTC") for d, s in times)

@@ -14,7 +14,7 @@ document.addEventListener("DOMContentLoaded", () => {
         if (value !== undefined) el.textContent = String(value);
       }
       const asOf = document.querySelector("[data-field=as_of]");
-      if (asOf) asOf.textContent = data.as_of;
+      if (asOf) asOf.textContent = data.as_of_text;
     } catch (e) { /* offline for a moment: the next round tries again */ }
   };
   setInterval(refresh, 10000);
