@@ -117,6 +117,25 @@ def overflowing(ui: Ui) -> list[str]:
             outside = min(x, y) < -1 or right > Window.width + 1 or top > Window.height + 1
             if outside and not scrolled:
                 bad.append(f"{where} at {x:.0f},{y:.0f} {w.width:.0f}x{w.height:.0f} is off screen")
+        bad += _uneven_rows(root)
+    return bad
+
+
+def _uneven_rows(root: Any) -> list[str]:
+    """A row of choices whose buttons stand at different heights: one whose words take two lines
+    (Kazakh's 'under 18' in large text) juts above the others."""
+    from kiosk.screens.common import ButtonGrid
+
+    bad = []
+    for grid in root.walk(restrict=True):
+        if not isinstance(grid, ButtonGrid) or not grid.cols or grid.get_root_window() is None:
+            continue
+        made = list(reversed(grid.children))
+        for row in (made[i : i + grid.cols] for i in range(0, len(made), grid.cols)):
+            if max(b.top for b in row) - min(b.top for b in row) > 1:
+                bad.append(
+                    f"{getattr(root, 'name', 'idle')}: the row {[b.text for b in row]} is not level"
+                )
     return bad
 
 
