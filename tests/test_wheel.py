@@ -37,6 +37,7 @@ OPENED = {
         "server_stub/prizes/messages/reasons/*.json",
     ],
     "the words of a member's one-time password at a till": ["server_stub/device_api/texts/*.json"],
+    "the demo campaign's content": ["server_stub/demo/content/*"],
     "the migrations": [
         "server_stub/database/migrations/env.py",
         "server_stub/database/migrations/script.py.mako",

@@ -136,6 +136,8 @@ def _play(args: argparse.Namespace, demo: Demo, children: Children, mailbox: Mai
         f" each code's prize) and their sheets to print ({demo.folder / 'codes.pdf'}): gold"
         f" {len(codes['gold'])}, silver {len(codes['silver'])}, music {len(codes['music'])}.")  # fmt: skip
     setup.prepare_server(demo)
+    say(f"Its prizes are named and described in English, Hindi, Russian and Kazakh, in the"
+        f" brand's colours with its logo and pictures ({setup.CONTENT}).")  # fmt: skip
     mailbox.start()
     server = children.start("server", demo.server_words(mailbox.address))
     if not wait_http(f"{demo.url}/v1/health", server):

@@ -27,6 +27,9 @@ from server_stub.database.connection import open_engine
 from server_stub.demo.processes import Children, instore
 
 CAMPAIGN = "demo-lids"
+# the prizes' names and descriptions in en, hi, ru and kk, and the brand's look: in the package
+# (package-data), so an installed wheel's demo has them too
+CONTENT = Path(__file__).parent / "content" / "content.toml"
 # rates, so the 1,000 printed codes hold exactly 5 gold coins and 50 silver ones: the demo's run
 # never lacks a prize it shows
 TIERS = (
@@ -136,10 +139,12 @@ def admin(demo: Demo, *words: str) -> str:
 
 
 def prepare_server(demo: Demo) -> None:
-    """The central database: the campaign, stores and partners, a member, vouchers, sign-ins."""
+    """The central database: the campaign with its content, stores and partners, a member,
+    vouchers, sign-ins."""
     admin(demo, "migrate")
     admin(demo, "campaign", "create", "--file", str(demo.folder / "campaign.toml"),
           "--budget", "2500")  # fmt: skip
+    admin(demo, "campaign", "content", "--campaign", CAMPAIGN, "--file", str(CONTENT))
     admin(demo, "program", "set", "--pending-days", "0", "--expiry-months", "12")
     for partner, (name, role, price, store) in PARTNERS.items():
         admin(demo, "partner", "create", "--id", partner, "--name", name, "--role", role,

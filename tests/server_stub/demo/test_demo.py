@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from server_stub.demo import setup
+from terminal.ledger import Ledger
+from terminal.ledger_content import content_of
 from tests.live import free_port
 
 INSTORE = str(Path(sys.executable).parent / "instore")
@@ -141,6 +143,21 @@ def test_the_scripted_day_is_told_as_a_store_manager_reads_it(day: tuple[Run, li
     # the steps are numbered, not put at invented hours beside the real times the tills print
     assert "=== 2. The line to head office is down" in out
     assert not re.search(r"=== \d{1,2}:\d\d", out)
+
+
+def test_the_kiosks_hold_the_prizes_names_in_the_shoppers_languages(
+    day: tuple[Run, list[int]],
+) -> None:
+    run = day[0]
+    assert "Its prizes are named and described in English, Hindi, Russian and Kazakh" in run.out
+    ledger = Ledger(str(run.folder / "north-kiosk.db"))
+    try:
+        content = content_of(ledger, setup.CAMPAIGN)
+    finally:
+        ledger.close()
+    assert content is not None and content.theme is not None
+    assert content.tiers["silver"].name["ru"] == "Серебряная монета"
+    assert content.tiers["music"].name["kk"] == "3 айлық музыкалық жазылым"
 
 
 def test_after_the_day_it_says_what_to_try_with_codes_nobody_used(
