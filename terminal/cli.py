@@ -161,13 +161,12 @@ def register(
 
 
 def _print(result: Result, as_json: bool, next_step: str = "") -> None:
+    """The result's sentence for people, after the code it is about; the status word (for
+    scripts) only in --json."""
     warn = "".join(f" WARNING: {w}" for w in result.warnings)
     then = f" {next_step}" if next_step else ""
-    emit(
-        result.to_dict(),
-        as_json,
-        f"{result.code or result.member or ''} {result.status.value}: {result.message}{then}{warn}".strip(),
-    )
+    code = f"{result.code}: " if result.code else ""
+    emit(result.to_dict(), as_json, f"{code}{result.message}{then}{warn}".strip())
 
 
 def _initialiser(enroller: Enroller | None) -> Runner:

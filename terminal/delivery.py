@@ -33,12 +33,16 @@ def claim_by(redeemed_at: float, reward: Tier) -> str:
 
 
 def won_words(
-    reward: Tier, voucher: str | None, voucher_later: bool, link: str | None, provisional: bool
-) -> str:
-    """The sentence for a cashier or the command line after an accepted redemption."""
+    reward: Tier, voucher: str | None, voucher_later: bool, link: str | None, provisional: bool,
+    online: bool = True,
+) -> str:  # fmt: skip
+    """The sentence for a cashier or the command line after an accepted redemption: it says
+    itself whether the server has it yet (the command line prints it without the status word)."""
     what = reward.description or reward.name
     if provisional:
         said = f"Recorded: {what}, provisional until the brand confirms it when this device syncs."
+    elif not online:
+        said = f"Redeemed offline (will sync): {what}."
     else:
         said = f"Redeemed: {what}."
     if voucher is not None:

@@ -184,7 +184,7 @@ class Redemptions:
         provisional = claim and not online
         return _result(
             Status.ACCEPTED_ONLINE if online else Status.ACCEPTED_OFFLINE,
-            delivery.won_words(reward, voucher, later, link, provisional), checked,
+            delivery.won_words(reward, voucher, later, link, provisional, online), checked,
             event_id=event_id, warnings=warnings, provisional=provisional or None,
             voucher=voucher, voucher_later=later or None, claim_url=link,
             claim_by=delivery.claim_by(time.time(), reward) if claim else None,

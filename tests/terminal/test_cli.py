@@ -65,6 +65,25 @@ def test_redeem_prints_one_json_line_per_code(device: tuple[Path, list[str]]) ->
     assert done.returncode == 1  # not every code was accepted
 
 
+def test_people_read_sentences_and_scripts_read_status_words(
+    device: tuple[Path, list[str]],
+) -> None:
+    """Without --json a line is the code and what happened, in words, never "accepted_offline:"
+    or "voided:" before it; --json keeps the status word for scripts."""
+    cwd, codes = device
+    done = instore("terminal", "redeem", "--db", "till.db", codes[0], codes[0], cwd=cwd)
+    first, again = done.stdout.splitlines()
+    assert first.startswith(f"{codes[0]}: Redeemed offline (will sync): "), first
+    assert again == f"{codes[0]}: This code was already redeemed here.", again
+    voided = instore("terminal", "void", "--db", "till.db", codes[0], "--reason", "wrong pack",
+                     cwd=cwd).stdout.strip()  # fmt: skip
+    assert voided == f"{codes[0]}: Voided: wrong pack.", voided
+    spent = instore("terminal", "checkin", "--db", "till.db", "--member", "m1", cwd=cwd).stdout
+    assert spent.strip() == "10 points earned for checking in; balance now 10.", spent
+    scripted = instore("terminal", "redeem", "--db", "till.db", "--json", codes[0], cwd=cwd)
+    assert json.loads(scripted.stdout)["status"] == "accepted_offline"
+
+
 def test_redeem_from_standard_input(device: tuple[Path, list[str]]) -> None:
     cwd, codes = device
     done = instore("terminal", "redeem", "--db", "till.db", "--from", "-", "--json", cwd=cwd,
@@ -114,7 +133,7 @@ def test_void_and_verify(device: tuple[Path, list[str]]) -> None:
         instore("terminal", "redeem", "--db", "till.db", "--json", codes[3], cwd=cwd).stdout
     )["event_id"]
     voided = instore("terminal", "void", "--db", "till.db", event_id, "--reason", "refund", cwd=cwd)
-    assert voided.returncode == 0 and "voided" in voided.stdout
+    assert voided.returncode == 0 and "Voided: refund." in voided.stdout
     ok = instore("terminal", "verify", "--db", "till.db", cwd=cwd)
     assert ok.returncode == 0 and "2 events" in ok.stdout
     raw = sqlite3.connect(cwd / "till.db")

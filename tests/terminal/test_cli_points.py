@@ -48,7 +48,7 @@ def test_spend_takes_the_members_code(world: World, capsys: pytest.CaptureFixtur
 
         status, out, _ = _run(capsys, *spend)
         assert status == 1
-        assert "needs_code: A code was sent to the phone ending 4567" in out
+        assert out.startswith("A code was sent to the phone ending 4567")
         assert "run this spend again with --code" in out  # what the manager does next
         right = code_for(sms, PHONE)
         wrong = f"{(int(right) + 1) % 10**6:06d}"
@@ -59,12 +59,12 @@ def test_spend_takes_the_members_code(world: World, capsys: pytest.CaptureFixtur
         assert "Wrong code, 4 tries left" in answer["message"]
 
         status, out, _ = _run(capsys, *spend, "--code", right)
-        assert status == 0 and "accepted_online: 800 points spent" in out
+        assert status == 0 and out.startswith("800 points spent")
 
     # the server is gone: such a spend cannot be confirmed here
     status, out, _ = _run(capsys, *spend[:-3], "600", "--item", "radio")
     assert status == 1
-    assert "needs_online: This spend needs the member's code; the till is offline." in out
+    assert out.startswith("This spend needs the member's code; the till is offline.")
 
 
 def test_spend_refuses_a_code_that_is_not_digits(
