@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
 
 from server_stub.accounts.users import Role, Viewer
+from server_stub.dashboard.campaign_names import campaign_names
 from server_stub.database.connection import reader
 from server_stub.database.schema import campaigns, claim_documents, prize_claims
 from server_stub.errors import ApiError
@@ -148,6 +149,7 @@ def queue_page(
         "states": list(STATES),
         "empty": empty_words(state, bool(campaign or tier), wanted or ""),
         "campaigns": choices["campaigns"],
+        "campaign_names": campaign_names(engine, viewer),
         "tiers": choices["tiers"],
         "counts": {s: counts.get(s, 0) for s in claims.STATUSES},
         "late": late_count,
@@ -229,6 +231,7 @@ def claim_page(
         "delivered_on": row.delivered_on, "lang": row.lang, "erased": row.erased,
         "waiting_h": round(waiting / 3600, 1), "waiting": waited(waiting),
         "late": shown["status"] in OPEN and waiting > LATE_S,
+        "campaign_name": campaign_names(engine, viewer).get(shown["campaign"], shown["campaign"]),
     }  # fmt: skip
     recommendation = None
     if row.recommendation is not None:

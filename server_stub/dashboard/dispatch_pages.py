@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from server_stub.accounts.users import Role, Viewer
+from server_stub.dashboard.campaign_names import campaign_names
 from server_stub.errors import ApiError
 from server_stub.prizes import dispatch, tracking_file
 
@@ -38,6 +39,7 @@ def dispatch_page(
     return {
         "viewer": {"username": viewer.username, "role": viewer.role.value},
         "campaigns": dispatch.counts(engine),
+        "campaign_names": campaign_names(engine, viewer),
         "columns": list(tracking_file.COLUMNS),
         "export_columns": list(dispatch.EXPORT_COLUMNS),
         "max_rows": tracking_file.MAX_ROWS,

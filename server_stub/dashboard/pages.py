@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, and_, func, select, true
 
 from server_stub.accounts.users import Viewer
+from server_stub.dashboard.campaign_names import campaign_names
 from server_stub.database.schema import (
     WEB_STORE,
     alerts,
@@ -138,6 +139,7 @@ def overview(engine: Engine, viewer: Viewer, now: float | None = None) -> dict[s
         },
         "by_tier": by_tier,
         "campaigns": campaign_rows,
+        "campaign_names": campaign_names(engine, viewer),
         "pools": prize_pools(engine, viewer),
         "top_stores": top_stores,
         "hourly": [

@@ -5,15 +5,18 @@ what each role may see (documents, the winner's details whole or masked) and do.
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 
 from server_stub.accounts.users import Role, Viewer
+from server_stub.dashboard import pages
 from server_stub.dashboard.claim_pages import STATES, claim_page, queue_page
-from server_stub.database.schema import prize_claims
+from server_stub.dashboard.dispatch_pages import dispatch_page
+from server_stub.database.schema import campaigns, prize_claims
 from server_stub.prizes import claims, verification
 from server_stub.prizes.documents import DocumentStore
 from server_stub.prizes.uploads import check_upload
@@ -193,3 +196,25 @@ def _draft(serial: int) -> claims.ClaimDraft:
         event_id=f"web-{serial}", phone=PHONE, name="A. Shopper", address="12 Lake Road",
         id_type="aadhaar", id_number=f"1234 5678 {serial:04d}", consent=True,
     )  # fmt: skip
+
+
+def test_campaigns_are_named_beside_their_ids_and_only_the_viewers(
+    engine: Engine, store: DocumentStore
+) -> None:
+    threshold(engine, 0.0)
+    number = file(engine, store, 1)
+    with engine.begin() as conn:
+        conn.execute(
+            update(campaigns).values(
+                data=json.dumps({"id": "ice-2026", "approval_value": 0.0, "name": "Ice lids 2026"})
+            )
+        )
+        conn.execute(insert(campaigns).values(
+            id="other", data=json.dumps({"id": "other", "name": "Other lids"}), key="00" * 32,
+            created=0.0))  # fmt: skip
+    both = {"ice-2026": "Ice lids 2026", "other": "Other lids"}
+    assert queue_page(engine, ABE, {})["campaign_names"] == both
+    assert queue_page(engine, CAM, {})["campaign_names"] == {"ice-2026": "Ice lids 2026"}
+    assert claim_page(engine, store, ABE, number)["claim"]["campaign_name"] == "Ice lids 2026"
+    assert dispatch_page(engine, LOU)["campaign_names"] == both
+    assert pages.overview(engine, CAM)["campaign_names"] == {"ice-2026": "Ice lids 2026"}
