@@ -29,6 +29,7 @@ from server_stub.admin import (
     partner_cli,
     person_cli,
     points_cli,
+    report_table,
     rewards_cli,
     settlement_cli,
     user_cli,
@@ -406,11 +407,7 @@ def _report(engine: Engine, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, default=str))
         return 0
-    print(f"{args.what} by {args.by}:")
-    for row in result["rows"]:
-        shown = (f"{reports.column_name(result, k)}={_plain(v)}" for k, v in row.items())
-        print("  " + "  ".join(shown))
-    for b in result.get("budget", []):
-        print(f"  campaign {b['campaign']}: cost {b['cost']:.2f} of budget {_plain(b['budget'])}")
+    names = reports.store_names(engine) if args.by == "store" else {}
+    print("\n".join(report_table.lines(result, names)))
     sys.stdout.flush()
     return 0

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, func, or_, select
 
-from server_stub.database.schema import campaigns, conflicts, devices
+from server_stub.database.schema import campaigns, conflicts, devices, stores
 from server_stub.database.schema import event_counts as ec
 from server_stub.database.schema import shared_counts as sc
 from server_stub.errors import ApiError
@@ -117,6 +117,12 @@ def report(
             for row in rows:
                 row["name"] = names.get(row["key"], "")
     return result
+
+
+def store_names(engine: Engine) -> dict[str, str]:
+    """Every store's name by its id: how a report grouped by store names its rows for people."""
+    with engine.connect() as conn:
+        return {str(r.id): str(r.name) for r in conn.execute(select(stores.c.id, stores.c.name))}
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
