@@ -83,9 +83,35 @@ def test_admins_and_campaign_managers_see_every_partner_and_may_narrow(world: Wo
         page = _page(world, who, {"period": "2026-11"})
         assert [p["partner"] for p in page["partners"]] == ["gas", "mob", "tech"]  # type: ignore[attr-defined]
         assert len(page["pairs"]) == 3  # type: ignore[arg-type]
-    narrowed = _page(world, ann, {"partner": "tech"})
+    narrowed = _page(world, ann, {"period": "2026-11", "partner": "tech"})
     assert [p["partner"] for p in narrowed["partners"]] == ["tech"]  # type: ignore[attr-defined]
     assert narrowed["partners"][0]["net_money"] == "8.90"  # type: ignore[index]
+
+
+def test_the_page_opens_on_this_month_so_far_and_names_the_partner(world: World) -> None:
+    _month(world)  # November's spends
+    with world.engine.begin() as conn:  # and this month's, one before "now" (5 December)
+        points.earn(conn, 7, 500, partner_id="mob", store_id="s", event_id="d1",
+                    at=at(1), program=Terms())  # fmt: skip
+        points.spend(conn, 7, 50, event_id="d2", redeemer="gas", store_id="s", at=at(2, 12))
+        points.spend(conn, 7, 30, event_id="d3", redeemer="gas", store_id="s", at=at(6, 12))
+    gus = _viewer(world, "gus", "partner", partners=["gas"])
+    page = _page(world, gus, {})
+    assert (page["period"], page["period_words"], page["to_date"]) == (
+        "2026-12", "December 2026", True,
+    )  # fmt: skip
+    assert page["until_words"] == "5 Dec 2026, 00:00 UTC"
+    assert page["own_names"] == ["=Partner gas"]  # its name, never its id alone
+    # mob's 50 points spent at gas on 2 December, not the 30 spent after "now"
+    assert [(p["issuer_name"], p["redeemer_name"], p["points"]) for p in page["pairs"]] == [
+        ("=Partner mob", "=Partner gas", 50)
+    ]
+    months = page["months"]
+    assert [m["period"] for m in months][:3] == ["2026-12", "2026-11", "2026-10"]  # type: ignore[index]
+    assert [m["shown"] for m in months][:2] == [True, False]  # type: ignore[index]
+    november = _page(world, gus, {"period": "2026-11"})
+    assert november["to_date"] is False and november["period_words"] == "November 2026"
+    assert "pending now" not in repr(november)
 
 
 @pytest.mark.parametrize("role", ["store_manager", "helpdesk", "verifier", "logistics"])
@@ -151,8 +177,8 @@ def test_over_http_a_partner_lands_on_its_settlement_and_nowhere_else(world: Wor
         home = gus.get(f"{url}/dashboard/", timeout=10, allow_redirects=False)
         assert home.headers["location"] == "/dashboard/settlement"
         page = gus.get(f"{url}/dashboard/settlement?period=2026-11&partner=mob", timeout=10)
-        assert page.status_code == 200 and "Settlement 2026-11" in page.text
-        assert "Partner gas" in page.text and "Partner mob" not in page.text
+        assert page.status_code == 200 and "Settlement November 2026" in page.text
+        assert "Partner gas" in page.text and "<small>mob</small>" not in page.text  # its line only
         assert ">Overview<" not in page.text  # no menu entry it could not open
         shown = gus.get(f"{url}/dashboard/settlement",
                         params={"format": "json", "period": "2026-11", "partner": "tech"},
