@@ -103,12 +103,13 @@ def test_the_page_opens_on_this_month_so_far_and_names_the_partner(world: World)
     assert page["until_words"] == "5 Dec 2026, 00:00 UTC"
     assert page["own_names"] == ["=Partner gas"]  # its name, never its id alone
     # mob's 50 points spent at gas on 2 December, not the 30 spent after "now"
-    assert [(p["issuer_name"], p["redeemer_name"], p["points"]) for p in page["pairs"]] == [
+    pairs: list[dict[str, object]] = page["pairs"]  # type: ignore[assignment]
+    assert [(p["issuer_name"], p["redeemer_name"], p["points"]) for p in pairs] == [
         ("=Partner mob", "=Partner gas", 50)
     ]
-    months = page["months"]
-    assert [m["period"] for m in months][:3] == ["2026-12", "2026-11", "2026-10"]  # type: ignore[index]
-    assert [m["shown"] for m in months][:2] == [True, False]  # type: ignore[index]
+    months: list[dict[str, object]] = page["months"]  # type: ignore[assignment]
+    assert [m["period"] for m in months][:3] == ["2026-12", "2026-11", "2026-10"]
+    assert [m["shown"] for m in months][:2] == [True, False]
     november = _page(world, gus, {"period": "2026-11"})
     assert november["to_date"] is False and november["period_words"] == "November 2026"
     assert "pending now" not in repr(november)
