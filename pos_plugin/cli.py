@@ -17,8 +17,10 @@ from pos_plugin.settings import DEFAULT_PORT, PosSettings
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "The cashier's till. Without an action: the console, where a scanned code goes into the"
-        " basket. 'serve' runs the bridge a POS program calls over loopback HTTP."
+        "The cashier's till. Without an action: the console, where a scanned or typed code goes"
+        " into the basket ('check CODE' only says what a code is) and 'pay RECEIPT TOTAL'"
+        " redeems what it holds; 'help' lists the rest. 'serve' runs the bridge a POS program"
+        " calls over loopback HTTP."
     )
     parser.add_argument("--db", type=Path, help="this till's ledger file (for the console)")
     _till_options(parser)

@@ -1,7 +1,8 @@
 """`instore pos --db FILE`: the cashier's console, for a till with a keyboard-wedge scanner.
 
-A scanned (or typed) code on its own line goes into the current basket. Commands do the rest;
-`help` lists them. After `pay` or `cancel` a new basket starts.
+A scanned (or typed) code on its own line goes into the current basket, and so does `scan CODE`;
+`check CODE` only says what a code is. Commands do the rest; `help` lists them. After `pay` or
+`cancel` a new basket starts.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import cmd
 import math
 import shlex
+from dataclasses import replace
 from typing import IO
 
 from pos_plugin.answers import Answer
@@ -41,6 +43,11 @@ class CashierConsole(cmd.Cmd):
         for warning in answer.warnings:
             self._say(f"   warning: {warning}")
 
+    def get_names(self) -> list[str]:
+        """The commands `help` lists: not EOF, which is Ctrl-D closing the till, not a word to
+        type."""
+        return [name for name in super().get_names() if name != "do_EOF"]
+
     def emptyline(self) -> bool:
         return False  # an empty line does nothing (cmd would repeat the last command)
 
@@ -51,12 +58,24 @@ class CashierConsole(cmd.Cmd):
             self._show(self.basket.apply(code))
 
     def do_scan(self, arg: str) -> None:
-        """scan CODE: say what a code is, without using it."""
-        self._show(self.till.scan(arg) if arg.strip() else _usage("scan CODE"))
+        """scan CODE: add a code to the basket, as the scanner does (typing the code alone does
+        the same)."""
+        self._show(self.basket.apply(arg) if arg.strip() else _usage("scan CODE"))
 
     def do_apply(self, arg: str) -> None:
-        """apply CODE: add a code to the basket (scanning it does the same)."""
+        """apply CODE: add a code to the basket, the same as scan."""
         self._show(self.basket.apply(arg) if arg.strip() else _usage("apply CODE"))
+
+    def do_check(self, arg: str) -> None:
+        """check CODE: say what a code is without adding it to the basket or using it."""
+        if not arg.strip():
+            self._show(_usage("check CODE"))
+            return
+        answer = self.till.scan(arg)
+        if answer.ok:  # a code that could be used: say it was not
+            more = " Checked only: scan it, or type it alone, to add it to the basket."
+            answer = replace(answer, message=answer.message + more)
+        self._show(answer)
 
     def do_remove(self, arg: str) -> None:
         """remove CODE: take a code back out of the basket."""

@@ -49,11 +49,27 @@ def test_a_basket_from_scanner_to_receipt(make_till: TillFactory) -> None:
 
 def test_mistakes_get_a_usage_line_not_a_traceback(make_till: TillFactory) -> None:
     text, _ = run(
-        "pay\npay R-1 lots\nspend many mug\nrefund\nscan\nmember\nZZZZ-1\nremove {c1}\ncancel\n",
+        "pay\npay R-1 lots\nspend many mug\nrefund\nscan\ncheck\nmember\nZZZZ-1\nremove {c1}\ncancel\n",
         make_till,
     )
     assert "Traceback" not in text
-    assert text.count("Usage:") == 6
+    assert text.count("Usage:") == 7
     assert "!! Not a code" in text or "!! This" in text
     assert "That code is not in this basket." in text
     assert "Basket cancelled: 0 codes freed." in text
+
+
+def test_scan_adds_a_code_as_the_scanner_does_and_check_only_looks(make_till: TillFactory) -> None:
+    """A cashier in a queue who types 'scan CODE' means the code to count at payment."""
+    text, _ = run("check {c2}\nscan {c1}\nbasket\npay R-9 5\nquit\n", make_till)
+    checked, scanned = text.splitlines()[1:3]  # after the greeting
+    assert "Checked only: scan it, or type it alone, to add it to the basket." in checked
+    assert "held for this basket" in scanned
+    assert "1 code in the basket" in text
+    assert "Paid: 1 coupon redeemed" in text
+
+
+def test_help_lists_the_commands_a_cashier_types(make_till: TillFactory) -> None:
+    text, _ = run("help\nEOF\n", make_till)
+    assert "scan" in text and "check" in text and "pay" in text
+    assert "EOF" not in text  # Ctrl-D still closes the till: the console ended here
