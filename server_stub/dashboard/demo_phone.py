@@ -21,11 +21,29 @@ from server_stub.accounts.users import Viewer
 
 SHOWN = 100  # the newest; a demo's day sends a few dozen
 MAX_BYTES = 1_000_000  # a file larger than this is not one of the demo's messages
+# what each kind of message is, as the page labels it (a kind not listed: its words unjoined)
+KIND_LABELS = {
+    "otp": "one-time password",
+    "voucher": "voucher",
+    "claim_received": "claim received",
+    "claim_in_verification": "claim being checked",
+    "claim_approved": "claim approved",
+    "claim_rejected": "claim rejected",
+    "claim_dispatched": "prize on its way",
+    "claim_delivered": "prize delivered",
+    "points_expiring": "points about to expire",
+    "email": "email",
+}
+
+
+def kind_label(kind: str) -> str:
+    """'otp' as 'one-time password', 'claim_dispatched' as 'prize on its way'; "" for none."""
+    return KIND_LABELS.get(kind, kind.replace("_", " "))
 
 
 def phone_page(folder: Path, viewer: Viewer, query: Mapping[str, str]) -> dict[str, Any]:
-    """The messages, newest first: {channel: sms|email, at, to, kind, subject, text}; with
-    ?to=... only those to that phone or address."""
+    """The messages, newest first: {channel: sms|email, at, to, kind, label (the kind in
+    words), subject, text}; with ?to=... only those to that phone or address."""
     wanted = query.get("to", "").strip()[:200]
     found = [*_texts(folder / "sms"), *_emails(folder / "mail")]
     found.sort(key=lambda m: m["at"], reverse=True)
@@ -58,7 +76,8 @@ def _texts(folder: Path) -> list[dict[str, Any]]:
             continue
         shown.append({
             "channel": "sms", "at": path.stat().st_mtime, "to": str(sms.get("to", "")),
-            "kind": str(sms.get("kind", "")), "subject": "", "text": str(sms.get("text", "")),
+            "kind": str(sms.get("kind", "")), "label": kind_label(str(sms.get("kind", ""))),
+            "subject": "", "text": str(sms.get("text", "")),
         })  # fmt: skip
     return shown
 
@@ -72,7 +91,8 @@ def _emails(folder: Path) -> list[dict[str, Any]]:
             continue
         shown.append({
             "channel": "email", "at": path.stat().st_mtime, "to": str(mail.get("To", "")),
-            "kind": "email", "subject": str(mail.get("Subject", "")), "text": _body(mail),
+            "kind": "email", "label": kind_label("email"), "subject": str(mail.get("Subject", "")),
+            "text": _body(mail),
         })  # fmt: skip
     return shown
 

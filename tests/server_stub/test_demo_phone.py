@@ -9,7 +9,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from server_stub.accounts.users import Role, Viewer
-from server_stub.dashboard.demo_phone import phone_page
+from server_stub.dashboard.demo_phone import kind_label, phone_page
+from server_stub.prizes import outbox
 
 VIEWER = Viewer(1, "ann-admin", Role.ADMIN)
 
@@ -38,8 +39,18 @@ def test_the_messages_newest_first_whole_and_readable(tmp_path: Path) -> None:
     assert email["subject"] == "Claim CL-AB12CD34: approved"
     assert email["text"] == "Your claim is approved.\nWe will send your prize soon."
     assert sms["to"] == "+919876543210" and sms["text"] == "Your code is 123456"
+    assert sms["label"] == "one-time password"  # not "otp"
     only = phone_page(tmp_path, VIEWER, {"to": "+919876543210"})
     assert [m["channel"] for m in only["messages"]] == ["sms"]
+
+
+def test_each_kind_of_message_has_a_label_in_words() -> None:
+    kinds = ["otp", "voucher", "points_expiring", *outbox.CLAIM_KINDS.values()]
+    labels = [kind_label(k) for k in kinds]
+    assert labels[:3] == ["one-time password", "voucher", "points about to expire"]
+    assert kind_label("claim_dispatched") == "prize on its way"
+    assert all("_" not in label for label in labels) and len(set(labels)) == len(kinds)
+    assert kind_label("new_kind") == "new kind" and kind_label("") == ""
 
 
 def test_no_folders_yet_is_an_empty_phone(tmp_path: Path) -> None:
