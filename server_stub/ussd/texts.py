@@ -1,6 +1,11 @@
 """The words of the USSD menus in four languages, from `texts/<lang>.json` (one flat catalogue of
 keys per language; a test holds the four to the same keys and placeholders), with dates said the
-way each language says them ("31 December", "31 декабря")."""
+way each language says them ("31 December", "31 декабря").
+
+Words that hold a count are, where the language changes them with it, a table of plural forms
+("one", "few", "many": the forms the points' expiry reminder uses, `expiry.plural`): "1 point
+is", "2 points are"; "1 балл", "2 балла", "5 баллов". The count is the first whole number among
+the parameters."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from server_stub.loyalty.expiry import plural
 from server_stub.phones.numbers import region_of
 
 HERE = Path(__file__).parent / "texts"
@@ -23,20 +29,37 @@ NAMES = {"en": "English", "hi": "हिन्दी", "ru": "Русский", "k
 _BY_REGION = {"KZ": "kk", "RU": "ru", "BY": "ru", "KG": "ru"}
 
 
+# a catalogue entry: words, or words by plural form
+Entry = str | dict[str, str]
+
+
 @cache
-def catalogue(lang: str) -> dict[str, str]:
+def catalogue(lang: str) -> dict[str, Entry]:
     """A language's words; English's for a language without its file."""
     path = HERE / f"{lang if lang in LANGUAGES else DEFAULT}.json"
-    words: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    words: dict[str, Entry] = json.loads(path.read_text(encoding="utf-8"))
     return words
 
 
 def say(lang: str, key: str, **params: Any) -> str:
-    words = catalogue(lang).get(key) or catalogue(DEFAULT).get(key) or key
+    """The words of `key` in `lang` (English where it lacks them), in the plural form the count
+    among `params` takes."""
+    if lang not in LANGUAGES:
+        lang = DEFAULT
+    count = next((v for v in params.values() if isinstance(v, int) and not isinstance(v, bool)), 1)
+    words = _form(catalogue(lang).get(key), lang, count) or _form(
+        catalogue(DEFAULT).get(key), DEFAULT, count
+    )
     try:
-        return words.format(**params)
+        return (words or key).format(**params)
     except (KeyError, IndexError, ValueError):  # a translation naming a parameter wrongly
-        return catalogue(DEFAULT).get(key, key).format(**params)
+        return (_form(catalogue(DEFAULT).get(key), DEFAULT, count) or key).format(**params)
+
+
+def _form(entry: Entry | None, lang: str, count: int) -> str:
+    if isinstance(entry, dict):
+        return entry.get(plural(lang, count)) or entry.get("many") or ""
+    return entry or ""
 
 
 def known(lang: str | None) -> str:

@@ -26,15 +26,52 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+def _forms(entry: texts.Entry) -> list[str]:
+    return list(entry.values()) if isinstance(entry, dict) else [entry]
+
+
+# the plural forms each language's counted words take (expiry.plural's)
+FORMS = {"en": {"one", "many"}, "hi": {"one", "many"}, "ru": {"one", "few", "many"},
+         "kk": {"one", "many"}}  # fmt: skip
+
+
 def test_the_four_languages_hold_the_same_keys_and_placeholders() -> None:
     english = texts.catalogue("en")
     assert set(texts.LANGUAGES) == {p.stem for p in texts.HERE.glob("*.json")}
     for lang in texts.LANGUAGES:
         words = json.loads((texts.HERE / f"{lang}.json").read_text(encoding="utf-8"))
         assert set(words) == set(english), lang
-        for key, text in words.items():
-            assert _placeholders(text) == _placeholders(english[key]), (lang, key)
-            assert text.strip() and "\n" not in text, (lang, key)
+        for key, entry in words.items():
+            if isinstance(entry, dict):  # by plural form: every form the language has
+                assert set(entry) == FORMS[lang], (lang, key)
+            for text in _forms(entry):
+                assert _placeholders(text) == _placeholders(_forms(english[key])[0]), (lang, key)
+                assert text.strip() and "\n" not in text, (lang, key)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", ["1 point is not ready", "2 points are not ready", "21 points are not ready"]),
+        ("hi", ["1 पॉइंट अभी खर्च नहीं हो सकता।", "2 पॉइंट अभी खर्च नहीं हो सकते।",
+                "21 पॉइंट अभी खर्च नहीं हो सकते।"]),
+        ("ru", ["1 балл пока", "2 балла пока", "21 балл пока", "5 баллов пока", "11 баллов пока",
+                "12 баллов пока", "22 балла пока"]),
+    ],
+)  # fmt: skip
+def test_counts_take_their_languages_plural_forms(lang: str, said: list[str]) -> None:
+    for words in said:
+        n = int(words.split()[0])
+        assert texts.say(lang, "balance.pending", pending=n).startswith(words), (lang, n)
+    assert texts.say("en", "balance.points", available=1) == "You have 1 point."
+    assert texts.say("en", "balance.expiring", points=1, date="31 December") == (
+        "1 point expires on 31 December."
+    )
+    assert texts.say("ru", "balance.expiring", points=3, date="31 декабря") == (
+        "31 декабря сгорят 3 балла."
+    )
+    assert texts.say("en", "prizes.line", name="Cap", points=1) == "Cap: 1 pt"
+    assert texts.say("kk", "balance.points", available=1) == "Сізде 1 ұпай бар."  # noqa: RUF001
 
 
 def test_a_reply_cuts_its_text_and_keeps_its_options() -> None:
