@@ -131,6 +131,12 @@ def test_the_scripted_day_is_told_as_a_store_manager_reads_it(day: tuple[Run, li
         f"redeemed at {south} first, then at {north}" in out
     )
     assert "hal-helpdesk proposes" in out and "cam-manager, a second person, approves it" in out
+    assert "North Street till, cashier ann: Redeemed offline (will sync): " in out
+    assert "accepted_offline" not in out
+    told = [line for line in out.splitlines() if "South Mall's till tells its manager" in line]
+    for line in told:  # when South's till synced second (its scheduler may have been first)
+        assert "redeemed here by bob at " in line and "by North till at " in line, line
+        assert "was already redeemed at North Street" in line and "dev-" not in line, line
     assert "Voucher: MUSIC-DEMO-" in out
     # the gold coin: claimed from the kiosk's QR, verified, approved, dispatched, and told
     assert "/play/claim?code=" in out and "&mac=" in out
