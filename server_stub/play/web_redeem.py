@@ -133,7 +133,7 @@ def redeem(
         with one.writing() as conn:  # else the plain way; a code claimed before, found
             owner = claim_codes(conn, WEB_DEVICE, WEB_STORE, now, [(*key, event_id)])[key]
             if owner.event_id != event_id:
-                return _earlier(conn, owner.event_id, owner.device_id, phone, printed)
+                return _earlier(conn, owner.event_id, owner.device_id, phone, printed, tier)
             feed.redeemed(conn, WEB_DEVICE, [key], now)
             voucher = vouchers.give(conn, campaign_id, tier_name, event_id, WEB_DEVICE, now=now)
             if voucher:  # its SMS leaves with the redemption or not at all
@@ -214,9 +214,11 @@ def _store_event(conn: Connection, row: dict[str, Any], payload: dict[str, Any])
         conn.execute(events.insert().values(seq=func.nextval(WEB_EVENT_SEQ)), row)
 
 
-def _earlier(conn: Connection, event_id: str, device_id: str, phone: str, printed: str) -> Entry:
-    """The code was claimed before: by this phone on the web (the same win, shown again), or by
-    anyone else."""
+def _earlier(
+    conn: Connection, event_id: str, device_id: str, phone: str, printed: str, tier: Tier | None
+) -> Entry:
+    """The code was claimed before: by this phone on the web (the same win, shown again, with
+    its prize's kind and a claim prize's deadline, as when it was won), or by anyone else."""
     if device_id == WEB_DEVICE:
         row = conn.execute(
             select(events.c.member, events.c.campaign, events.c.serial, events.c.tier,
@@ -225,9 +227,12 @@ def _earlier(conn: Connection, event_id: str, device_id: str, phone: str, printe
         ).first()  # fmt: skip
         if row is not None and row.member == phone:
             voucher = json.loads(row.payload).get("voucher")
+            kind = tier.kind if tier else "instant"
             return Entry(
-                Outcome.YOURS, printed, row.campaign, row.tier, "", "", float(row.value),
+                Outcome.YOURS, printed, row.campaign, row.tier,
+                (tier.description or row.tier) if tier else "", kind, float(row.value),
                 event_id, int(row.serial), voucher, float(row.received),
+                _claim_by(float(row.received), tier.claim_days) if tier and kind == "claim" else "",
             )  # fmt: skip
     return Entry(Outcome.TAKEN, printed)
 

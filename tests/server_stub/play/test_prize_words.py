@@ -72,6 +72,19 @@ def test_the_campaigns_content_names_a_prize_in_the_pages_language(world: World)
     assert [c["reward"] for c in listed] == ["Music subscription, 3 months", "Золотая монета"]
 
 
+def test_a_gold_win_entered_again_still_leads_to_its_claim(world: World) -> None:
+    world.setup(tiers=TIERS)
+    printed = world.code(serial_of_tier(world, "gold"))
+    won = _redeem(world, printed)
+    again = _redeem(world, printed)
+    assert again.outcome is Outcome.YOURS and (again.kind, again.claim_by) == (
+        "claim",
+        won.claim_by,
+    )
+    shown = pages.entry_data(again, _names(world), "en", TODAY)
+    assert shown["claim_link"] == f"/play/claim?event={won.event_id}" and shown["claim_by"]
+
+
 def test_a_claims_deadline_is_a_date_people_read(world: World) -> None:
     world.setup(tiers=TIERS)
     entry = Entry(Outcome.WON, "HV-1", world.campaign.id, "gold", kind="claim",
