@@ -137,12 +137,20 @@ class World:
 
     def device(
         self, store: str, name: str, transport: Transport | None = None, online: bool = False,
-        folder: Path | None = None,
+        folder: Path | None = None, claim_timeout: float | None = None,
     ) -> Device:  # fmt: skip
+        """`claim_timeout`: how long the till waits for the server's online answer (the server's
+        0.8 s by default). A test that asserts what the server answered online gives a generous
+        one: on a loaded machine a slow answer would otherwise be taken for none, and the till
+        would fall back to its offline rules."""
         made = enrollment.enroll_device(self.engine, store, name)
         path = (folder or self.tmp) / f"{made['device_id']}.db"
         enroll(path, "http://in-process", made["token"], transport or self.transport)
         ledger = Ledger(path)
+        if claim_timeout is not None:
+            with ledger.write() as conn:
+                config = Ledger.setting_in(conn, "config", {})
+                Ledger.put_setting(conn, "config", {**config, "claim_timeout": claim_timeout})
         client = client_for(ledger, transport or self.transport)
         claimer: Claimer | None = None
         if online:
