@@ -136,7 +136,7 @@ def test_a_prize_shipped_after_verification_is_provisional_offline(
     assert "provisional until the brand confirms it" in answers[0].message
     assert "silver" not in terminal.status()["offline_budget"]  # nothing ships before the check
     music = terminal.redeem(store.code(store.serial_of_tier("music")))
-    assert music.provisional is None and music.message.startswith("Redeemed:")
+    assert music.provisional is None and music.message.startswith("Redeemed offline (will sync):")
     online = store.open(FakeServer("accept")).redeem(store.code(store.serial_of_tier("silver", 12)))
     assert online.status is Status.ACCEPTED_ONLINE and not online.provisional
 
