@@ -17,19 +17,25 @@ Command = Callable[
 Say = Callable[[argparse.Namespace, dict[str, Any], str], int]
 
 
+def summary(whose: str, items: str, done: dict[str, Any]) -> str:
+    """What a content load stored, as a manager reads it (the program's content says the same)."""
+    text = (
+        f"{whose}: texts in {', '.join(done['languages']) or 'no language'} for {items},"
+        f" {done['pictures']} picture(s) ({done['picture_bytes']:,} bytes),"
+        f" {'a theme' if done['theme'] else 'no theme'}; kiosks get it at their next sync"
+    )
+    if done["missing"]:
+        text += "\nmissing (kiosks show English there): " + "; ".join(done["missing"])
+    return text
+
+
 def register(campaign: Any, command: Command, say: Say) -> None:
     def load(engine: Engine, args: argparse.Namespace) -> int:
         done = campaign_content.load_content(engine, args.campaign, args.file)
-        text = (
-            f"campaign {done['campaign']}: texts in {', '.join(done['languages']) or 'no language'}"
-            f" for {len(done['tiers'])} tier(s)"
-            + (f" and {len(done['wheel'])} wheel outcome(s)" if done["wheel"] else "")
-            + f", {done['pictures']} picture(s)"
-            f" ({done['picture_bytes']:,} bytes), {'a theme' if done['theme'] else 'no theme'};"
-            " kiosks get it at their next sync"
+        items = f"{len(done['tiers'])} tier(s)" + (
+            f" and {len(done['wheel'])} wheel outcome(s)" if done["wheel"] else ""
         )
-        if done["missing"]:
-            text += "\nmissing (kiosks show English there): " + "; ".join(done["missing"])
+        text = summary(f"campaign {done['campaign']}", items, done)
         return say(args, done, text)
 
     p = command(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from codes.common.cli import whole_number
+from server_stub.admin.content_cli import summary
 from server_stub.catalog import prize_catalogue, program_content
 from server_stub.loyalty import partners, program
 from sync.protocol import EARN_RULE_FIELDS
@@ -78,14 +79,7 @@ def _program(groups: Any, command: Command, say: Say) -> None:
 
     def _content(engine: Engine, args: argparse.Namespace) -> int:
         done = program_content.load_program_content(engine, args.file)
-        text = (
-            f"program content: texts in {', '.join(done['languages']) or 'no language'} for"
-            f" {len(done['prizes'])} prize(s), {done['pictures']} picture(s)"
-            f" ({done['picture_bytes']:,} bytes), {'a theme' if done['theme'] else 'no theme'};"
-            " kiosks get it at their next sync"
-        )
-        if done["missing"]:
-            text += "\nmissing (kiosks show English there): " + "; ".join(done["missing"])
+        text = summary("program content", f"{len(done['prizes'])} prize(s)", done)
         return say(args, done, text)
 
     p = command(
